@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# neural_network: build the module out of tree, set up the toolchain and test kernel,
+# run the tests and the demo. `make help` lists the targets. Kbuild (not this file)
+# lists the objects when the kernel's build calls back in.
+
+SHELL := /bin/bash
+REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+KFLAVOR ?= debug
+# The kernel to build against: the project's cached test kernel unless given.
+ifeq ($(origin KDIR),undefined)
+KDIR := $(shell $(REPO)/tools/testing/setup --flavor $(KFLAVOR) --print-kdir)
+endif
+LLVM ?= -19
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
+
+.PHONY: all modules guest check-kdir clean setup kernel check demo help rustfmt rustfmtcheck clippy host-test
+
+all: modules
+
+# What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
+# CONFIG_NEURAL_NETWORK_KUNIT_TEST is given); samples and tools join as they land.
+guest: check-kdir
+	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
+
+modules: check-kdir
+	$(KMAKE) modules
+
+check-kdir:
+	@test -f $(KDIR)/Module.symvers || { \
+		echo "No built kernel at KDIR=$(KDIR): run 'make setup', or pass KDIR=<your kernel build>"; \
+		exit 1; }
+
+clean:
+	$(KMAKE) clean 2>/dev/null || true
+	rm -rf target
+
+# Packages, toolchain, kernel source and the cached test kernel (idempotent).
+setup:
+	$(REPO)/tools/testing/setup --flavor $(KFLAVOR)
+
+kernel: setup
+
+check: setup
+	$(REPO)/tools/testing/check
+
+demo: setup
+	$(REPO)/tools/testing/demo
+
+host-test:
+	cargo test --manifest-path $(REPO)/Cargo.toml --workspace
+
+rustfmt:
+	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' 2>/dev/null)
+	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
+
+rustfmtcheck:
+	rustfmt --check --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' 2>/dev/null)
+	cargo fmt --manifest-path $(REPO)/Cargo.toml --all -- --check
+
+clippy:
+	$(KMAKE) CLIPPY=1 modules
+
+help:
+	@echo "make [KDIR=...]    build neural_network.ko (default KDIR: the cached test kernel)"
+	@echo "make setup         install packages and toolchain, build the test kernel (cached)"
+	@echo "make check         all tests: host, KUnit, guest scripts on several topologies"
+	@echo "make demo          boot a 2-node guest, load the module, show what it reports"
+	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
+	@echo "KFLAVOR=debug|perf the test kernel flavour (debug has KASAN, kmemleak, lockdep)"
+	@echo "CONFIG_NEURAL_NETWORK_NUMA=y|n CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y|n"
+	@echo "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y|n   the Kconfig options, for out-of-tree builds"

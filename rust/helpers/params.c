@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module parameters of neural_network, registered from C.
+ *
+ * Rust's module! macro in Linux 7.3 registers parameters with permission 0, so they never
+ * appear under /sys/module/neural_network/parameters/. These are registered here with
+ * module_param_cb() instead: readable by everyone, and the two run-time tunables
+ * writable by root. Every value goes through a checking setter, at insmod/modprobe time
+ * and on a sysfs write alike: a value out of range is refused with -EINVAL and a log line
+ * that names the parameter and the accepted range, and the old value stays.
+ *
+ * Rust reads the values through the nn_param_*() getters at the bottom (rust/params.rs).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/numa.h>
+
+#include "params.h"
+
+static int nn_numa_policy = NN_POLICY_LOCAL;
+static int nn_default_numa_node = NUMA_NO_NODE;
+static bool nn_enable_simd = true;
+static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
+
+static int nn_param_set_int_range(const char *val, const struct kernel_param *kp,
+				  int min, int max, const char *what)
+{
+	int v;
+
+	if (kstrtoint(val, 0, &v) || v < min || v > max) {
+		pr_err("invalid value '%s' for parameter '%s': expected %s\n",
+		       val, kp->name, what);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(int *)kp->arg, v);
+	return 0;
+}
+
+static int nn_param_set_policy(const char *val, const struct kernel_param *kp)
+{
+	return nn_param_set_int_range(val, kp, NN_POLICY_LOCAL, NN_POLICY_BIND,
+		"0 (local), 1 (interleave), 2 (preferred) or 3 (bind)");
+}
+
+static int nn_param_set_node(const char *val, const struct kernel_param *kp)
+{
+	return nn_param_set_int_range(val, kp, NUMA_NO_NODE, MAX_NUMNODES - 1,
+		"-1 (none) or a node number below MAX_NUMNODES (" __stringify(MAX_NUMNODES) ")");
+}
+
+static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v > NN_CACHE_TIMEOUT_MAX_MS) {
+		pr_err("invalid value '%s' for parameter '%s': expected 0 to %u (milliseconds)\n",
+		       val, kp->name, NN_CACHE_TIMEOUT_MAX_MS);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (ret)
+		pr_err("invalid value '%s' for parameter '%s': expected 0/1, y/n or on/off\n",
+		       val ?: "", kp->name);
+	return ret;
+}
+
+static const struct kernel_param_ops nn_policy_ops = {
+	.set = nn_param_set_policy,
+	.get = param_get_int,
+};
+
+static const struct kernel_param_ops nn_node_ops = {
+	.set = nn_param_set_node,
+	.get = param_get_int,
+};
+
+static const struct kernel_param_ops nn_timeout_ops = {
+	.set = nn_param_set_timeout,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops nn_bool_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = nn_param_set_bool,
+	.get = param_get_bool,
+};
+
+module_param_cb(neural_numa_policy, &nn_policy_ops, &nn_numa_policy, 0444);
+MODULE_PARM_DESC(neural_numa_policy,
+		 "Where network memory goes: 0 local (default), 1 interleave, 2 preferred, 3 bind");
+
+module_param_cb(neural_default_numa_node, &nn_node_ops, &nn_default_numa_node, 0444);
+MODULE_PARM_DESC(neural_default_numa_node,
+		 "Node for the preferred and bind policies (-1 = none, the default)");
+
+module_param_cb(neural_enable_simd, &nn_bool_ops, &nn_enable_simd, 0644);
+MODULE_PARM_DESC(neural_enable_simd,
+		 "Use the SIMD inference path where it pays (default 1; writable at run time)");
+
+module_param_cb(neural_cache_timeout_ms, &nn_timeout_ops, &nn_cache_timeout_ms, 0644);
+MODULE_PARM_DESC(neural_cache_timeout_ms,
+		 "Prediction cache entry lifetime in ms, 0 disables the cache (default "
+		 __stringify(NN_CACHE_TIMEOUT_DEFAULT_MS) ", max "
+		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time)");
+
+int nn_param_numa_policy(void)
+{
+	return READ_ONCE(nn_numa_policy);
+}
+
+int nn_param_default_numa_node(void)
+{
+	return READ_ONCE(nn_default_numa_node);
+}
+
+bool nn_param_enable_simd(void)
+{
+	return READ_ONCE(nn_enable_simd);
+}
+
+unsigned int nn_param_cache_timeout_ms(void)
+{
+	return READ_ONCE(nn_cache_timeout_ms);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Module parameters of neural_network: the values Rust reads (rust/params.rs mirrors
+ * these constants and declares the getters).
+ */
+#ifndef NN_PARAMS_H
+#define NN_PARAMS_H
+
+#include <linux/types.h>
+
+#define NN_POLICY_LOCAL		0
+#define NN_POLICY_INTERLEAVE	1
+#define NN_POLICY_PREFERRED	2
+#define NN_POLICY_BIND		3
+
+#define NN_CACHE_TIMEOUT_DEFAULT_MS	1000
+#define NN_CACHE_TIMEOUT_MAX_MS		3600000
+
+int nn_param_numa_policy(void);
+int nn_param_default_numa_node(void);
+bool nn_param_enable_simd(void);
+unsigned int nn_param_cache_timeout_ms(void);
+
+#endif /* NN_PARAMS_H */

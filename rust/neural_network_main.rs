@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! neural_network: a NUMA-aware neural-network inference engine in the kernel.
+//!
+//! The module places each network's memory on the NUMA node its policy picks, runs
+//! fixed-point inference, and shows what it does under `/sys/kernel/debug/neural_network/`.
+//! See `Documentation/neural_network/` for the administrator's and the developer's view.
+//!
+//! Where things live:
+//!
+//! - [`params`]: the module parameters (registered from `helpers/params.c`).
+//! - [`topology`]: NUMA topology queries (nodes, CPUs, memory, distances).
+//! - [`numa_info`]: the `numa_info` debugfs report.
+//! - [`cpulist`]: cpulist formatting (pure code, also tested on the host).
+//! - [`debugfs`]: the debugfs tree.
+//! - `kunit`: the KUnit suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
+
+use kernel::prelude::*;
+
+mod cpulist;
+mod debugfs;
+#[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
+mod kunit;
+mod numa_info;
+mod params;
+mod topology;
+
+module! {
+    type: NeuralNetworkModule,
+    name: "neural_network",
+    authors: ["The neural_network developers"],
+    description: "NUMA-aware in-kernel neural network inference",
+    license: "GPL",
+}
+
+/// The loaded module: what it owns is torn down, in field order, when it unloads.
+struct NeuralNetworkModule {
+    _debugfs: debugfs::DebugFs,
+    placement: params::Placement,
+}
+
+impl kernel::Module for NeuralNetworkModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let placement = params::Placement::from_params()?;
+        let debugfs = debugfs::DebugFs::new()?;
+        log_placement(&placement);
+        Ok(Self {
+            _debugfs: debugfs,
+            placement,
+        })
+    }
+}
+
+impl Drop for NeuralNetworkModule {
+    fn drop(&mut self) {
+        pr_info!("unloaded (policy {})\n", self.placement.policy.name());
+    }
+}
+
+fn log_placement(placement: &params::Placement) {
+    let nodes = topology::online_nodes().count();
+    match placement.node {
+        Some(node) => pr_info!(
+            "loaded: policy {}, node {}, {} online NUMA node(s), simd {}\n",
+            placement.policy.name(),
+            node.id(),
+            nodes,
+            if params::simd_enabled() { "on" } else { "off" }
+        ),
+        None => pr_info!(
+            "loaded: policy {}, {} online NUMA node(s), simd {}\n",
+            placement.policy.name(),
+            nodes,
+            if params::simd_enabled() { "on" } else { "off" }
+        ),
+    }
+    if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+        pr_info!("NUMA placement compiled out (CONFIG_NEURAL_NETWORK_NUMA=n): all memory is node-agnostic\n");
+    }
+}

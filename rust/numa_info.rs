@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/sys/kernel/debug/neural_network/numa_info`: the topology the module places memory on.
+//!
+//! The format, one fact per line so that scripts can pick lines with `grep`:
+//!
+//! ```text
+//! nodes_online: 0-1
+//! nodes_with_memory: 0-1
+//! nodes_with_cpus: 0-1
+//! node 0 cpus: 0-1
+//! node 0 mem_total_kb: 506772
+//! node 0 mem_free_kb: 470212
+//! node 1 cpus: 2-3
+//! ...
+//! distances:
+//! node     0   1
+//!    0:   10  20
+//!    1:   20  10
+//! ```
+//!
+//! `cpus` is the node's cpulist exactly as `/sys/devices/system/node/nodeN/cpulist` prints
+//! it (empty for a node without CPUs); the memory lines are that node's `MemTotal` and
+//! `MemFree` from `nodeN/meminfo`; the matrix row of node N is `nodeN/distance`.
+
+use kernel::fmt;
+
+use crate::cpulist::CpuList;
+use crate::topology::{
+    self,
+    NodeState, //
+};
+
+/// Writes the report for the topology as it is now.
+pub fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let nodes = || topology::nodes(NodeState::Online).map(|n| n.id());
+    writeln!(f, "nodes_online: {}", CpuList(nodes))?;
+    writeln!(
+        f,
+        "nodes_with_memory: {}",
+        CpuList(|| topology::nodes(NodeState::Memory).map(|n| n.id()))
+    )?;
+    writeln!(
+        f,
+        "nodes_with_cpus: {}",
+        CpuList(|| topology::nodes(NodeState::Cpu).map(|n| n.id()))
+    )?;
+    for node in topology::online_nodes() {
+        let id = node.id();
+        writeln!(f, "node {id} cpus: {}", CpuList(|| topology::node_cpus(node)))?;
+        if let Some(mem) = topology::node_memory(node) {
+            writeln!(f, "node {id} mem_total_kb: {}", mem.total_kib)?;
+            writeln!(f, "node {id} mem_free_kb: {}", mem.free_kib)?;
+        }
+    }
+    writeln!(f, "distances:")?;
+    write!(f, "node ")?;
+    for to in topology::online_nodes() {
+        write!(f, " {:>3}", to.id())?;
+    }
+    writeln!(f)?;
+    for from in topology::online_nodes() {
+        write!(f, "{:>4}:", from.id())?;
+        for to in topology::online_nodes() {
+            write!(f, " {:>3}", topology::node_distance(from, to))?;
+        }
+        writeln!(f)?;
+    }
+    Ok(())
+}
+
+/// The report as a value: `{}` formats it (used by the KUnit suite).
+pub struct NumaInfo;
+
+impl fmt::Display for NumaInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write(f)
+    }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module parameters, as the rest of the module sees them.
+//!
+//! They are registered from C (`helpers/params.c`), because Rust's `module!` in 7.3 gives
+//! parameters no sysfs entry. The C setters already refuse values out of range; this file
+//! turns the raw values into types and checks what needs the running system (is the node
+//! online, has it memory) when the module initialises.
+
+use kernel::ffi::{
+    c_int,
+    c_uint, //
+};
+use kernel::prelude::*;
+
+use crate::topology::{
+    self,
+    NodeId,
+    NodeState, //
+};
+
+mod ffi {
+    use super::*;
+
+    extern "C" {
+        pub(super) fn nn_param_numa_policy() -> c_int;
+        pub(super) fn nn_param_default_numa_node() -> c_int;
+        pub(super) fn nn_param_enable_simd() -> bool;
+        pub(super) fn nn_param_cache_timeout_ms() -> c_uint;
+    }
+}
+
+/// Where a network's memory is placed (`neural_numa_policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumaPolicy {
+    /// On the node of the CPU that creates the network.
+    Local,
+    /// Layers spread round-robin over the nodes that have memory.
+    Interleave,
+    /// On `neural_default_numa_node`, elsewhere when it runs out.
+    Preferred,
+    /// On `neural_default_numa_node` only; allocation fails rather than going elsewhere.
+    Bind,
+}
+
+impl NumaPolicy {
+    /// The name used in logs and debugfs.
+    pub fn name(self) -> &'static str {
+        match self {
+            NumaPolicy::Local => "local",
+            NumaPolicy::Interleave => "interleave",
+            NumaPolicy::Preferred => "preferred",
+            NumaPolicy::Bind => "bind",
+        }
+    }
+
+    /// Whether the policy places memory on `neural_default_numa_node`.
+    pub fn needs_node(self) -> bool {
+        matches!(self, NumaPolicy::Preferred | NumaPolicy::Bind)
+    }
+}
+
+impl TryFrom<i32> for NumaPolicy {
+    type Error = Error;
+
+    fn try_from(value: i32) -> Result<Self> {
+        match value {
+            0 => Ok(NumaPolicy::Local),
+            1 => Ok(NumaPolicy::Interleave),
+            2 => Ok(NumaPolicy::Preferred),
+            3 => Ok(NumaPolicy::Bind),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// `neural_numa_policy`.
+pub fn numa_policy() -> NumaPolicy {
+    // SAFETY: a plain getter of a variable the C setter keeps in range.
+    let raw = unsafe { ffi::nn_param_numa_policy() };
+    NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local)
+}
+
+/// `neural_default_numa_node`, `None` for -1.
+pub fn default_numa_node() -> Option<NodeId> {
+    // SAFETY: a plain getter of a variable the C setter keeps in range.
+    NodeId::new(unsafe { ffi::nn_param_default_numa_node() })
+}
+
+/// `neural_enable_simd` (writable at run time: read it where it is used).
+pub fn simd_enabled() -> bool {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_enable_simd() }
+}
+
+/// `neural_cache_timeout_ms` (writable at run time: read it where it is used).
+pub fn cache_timeout_ms() -> u32 {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_cache_timeout_ms() }
+}
+
+/// The placement the parameters ask for, checked against the running system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// The policy.
+    pub policy: NumaPolicy,
+    /// The node for `Preferred` and `Bind`; for the others, a node that was also given.
+    pub node: Option<NodeId>,
+}
+
+impl Placement {
+    /// Reads and checks the placement parameters.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL`, with a log line naming the parameter, when `preferred` or `bind` has no
+    /// node, when the node is not online, or when `bind` names a node without memory.
+    pub fn from_params() -> Result<Self> {
+        let policy = numa_policy();
+        let node = default_numa_node();
+        match node {
+            None if policy.needs_node() => {
+                pr_err!(
+                    "neural_numa_policy={} ({}) needs neural_default_numa_node set to an online node\n",
+                    policy as i32,
+                    policy.name()
+                );
+                return Err(EINVAL);
+            }
+            Some(n) if !topology::node_state(n, NodeState::Online) => {
+                pr_err!(
+                    "neural_default_numa_node={}: node {} is not online\n",
+                    n.id(),
+                    n.id()
+                );
+                return Err(EINVAL);
+            }
+            Some(n) if policy == NumaPolicy::Bind && !topology::node_state(n, NodeState::Memory) => {
+                pr_err!(
+                    "neural_default_numa_node={}: node {} has no memory, so neural_numa_policy=3 (bind) cannot place anything on it\n",
+                    n.id(),
+                    n.id()
+                );
+                return Err(EINVAL);
+            }
+            _ => {}
+        }
+        Ok(Self { policy, node })
+    }
+}
