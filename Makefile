@@ -23,8 +23,13 @@ all: modules
 
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given); samples and tools join as they land.
-guest: check-kdir
+guest: check-kdir build/guest/nn-insmod
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
+
+# Helpers the guest runs: static, since the guest borrows only the host's /usr.
+build/guest/%: tools/testing/guest/%.c
+	@mkdir -p $(@D)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 modules: check-kdir
 	$(KMAKE) modules

@@ -12,7 +12,7 @@ use kernel::debugfs::{
 use kernel::prelude::*;
 
 /// The files under `/sys/kernel/debug/neural_network/`.
-pub struct DebugFs {
+pub(crate) struct DebugFs {
     #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
     _numa_info: Pin<KBox<File<()>>>,
     // The directory goes last: fields drop in order, files before their directory.
@@ -26,7 +26,7 @@ impl DebugFs {
     ///
     /// `ENOMEM` if the file handles cannot be allocated. A debugfs that is disabled or
     /// fails is not an error, as everywhere in the kernel: the module works without it.
-    pub fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         let root = Dir::new(c"neural_network");
         Ok(Self {
             #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]

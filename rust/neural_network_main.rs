@@ -17,6 +17,8 @@
 
 use kernel::prelude::*;
 
+// Pure code shared with tools/pure, where its items are public API.
+#[allow(unreachable_pub)]
 mod cpulist;
 mod debugfs;
 #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
@@ -59,22 +61,28 @@ impl Drop for NeuralNetworkModule {
 
 fn log_placement(placement: &params::Placement) {
     let nodes = topology::online_nodes().count();
+    let simd = if params::simd_enabled() { "on" } else { "off" };
+    let timeout = params::cache_timeout_ms();
     match placement.node {
         Some(node) => pr_info!(
-            "loaded: policy {}, node {}, {} online NUMA node(s), simd {}\n",
+            "loaded: policy {}, node {}, {} online NUMA node(s), simd {}, cache timeout {} ms\n",
             placement.policy.name(),
             node.id(),
             nodes,
-            if params::simd_enabled() { "on" } else { "off" }
+            simd,
+            timeout
         ),
         None => pr_info!(
-            "loaded: policy {}, {} online NUMA node(s), simd {}\n",
+            "loaded: policy {}, {} online NUMA node(s), simd {}, cache timeout {} ms\n",
             placement.policy.name(),
             nodes,
-            if params::simd_enabled() { "on" } else { "off" }
+            simd,
+            timeout
         ),
     }
     if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
         pr_info!("NUMA placement compiled out (CONFIG_NEURAL_NETWORK_NUMA=n): all memory is node-agnostic\n");
     }
+    #[cfg(CONFIG_NEURAL_NETWORK_NUMA_DEBUG)]
+    numa_info::log_topology();
 }

@@ -32,7 +32,7 @@ use crate::topology::{
 };
 
 /// Writes the report for the topology as it is now.
-pub fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(crate) fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let nodes = || topology::nodes(NodeState::Online).map(|n| n.id());
     writeln!(f, "nodes_online: {}", CpuList(nodes))?;
     writeln!(
@@ -69,9 +69,42 @@ pub fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
-/// The report as a value: `{}` formats it (used by the KUnit suite).
-pub struct NumaInfo;
+// The kernel's `fmt!` and `pr_*!` take the kernel's own `Display`; the pure `CpuList`
+// implements `core`'s, so forward it.
+impl<F, I> fmt::Display for CpuList<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator<Item = u32>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        core::fmt::Display::fmt(self, f)
+    }
+}
 
+/// Logs the topology, one line a node (`CONFIG_NEURAL_NETWORK_NUMA_DEBUG`).
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA_DEBUG)]
+pub(crate) fn log_topology() {
+    use kernel::prelude::*;
+    for node in topology::online_nodes() {
+        let mem = topology::node_memory(node).unwrap_or(topology::NodeMemory {
+            total_kib: 0,
+            free_kib: 0,
+        });
+        pr_info!(
+            "numa: node {}: cpus {}, {} kB total, {} kB free\n",
+            node.id(),
+            CpuList(|| topology::node_cpus(node)),
+            mem.total_kib,
+            mem.free_kib
+        );
+    }
+}
+
+/// The report as a value: `{}` formats it (used by the KUnit suite).
+#[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
+pub(crate) struct NumaInfo;
+
+#[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
 impl fmt::Display for NumaInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write(f)

@@ -32,7 +32,7 @@ mod ffi {
 
 /// Where a network's memory is placed (`neural_numa_policy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NumaPolicy {
+pub(crate) enum NumaPolicy {
     /// On the node of the CPU that creates the network.
     Local,
     /// Layers spread round-robin over the nodes that have memory.
@@ -45,7 +45,7 @@ pub enum NumaPolicy {
 
 impl NumaPolicy {
     /// The name used in logs and debugfs.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             NumaPolicy::Local => "local",
             NumaPolicy::Interleave => "interleave",
@@ -55,7 +55,7 @@ impl NumaPolicy {
     }
 
     /// Whether the policy places memory on `neural_default_numa_node`.
-    pub fn needs_node(self) -> bool {
+    pub(crate) fn needs_node(self) -> bool {
         matches!(self, NumaPolicy::Preferred | NumaPolicy::Bind)
     }
 }
@@ -75,37 +75,37 @@ impl TryFrom<i32> for NumaPolicy {
 }
 
 /// `neural_numa_policy`.
-pub fn numa_policy() -> NumaPolicy {
+pub(crate) fn numa_policy() -> NumaPolicy {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
     let raw = unsafe { ffi::nn_param_numa_policy() };
     NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local)
 }
 
 /// `neural_default_numa_node`, `None` for -1.
-pub fn default_numa_node() -> Option<NodeId> {
+pub(crate) fn default_numa_node() -> Option<NodeId> {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
     NodeId::new(unsafe { ffi::nn_param_default_numa_node() })
 }
 
 /// `neural_enable_simd` (writable at run time: read it where it is used).
-pub fn simd_enabled() -> bool {
+pub(crate) fn simd_enabled() -> bool {
     // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
     unsafe { ffi::nn_param_enable_simd() }
 }
 
 /// `neural_cache_timeout_ms` (writable at run time: read it where it is used).
-pub fn cache_timeout_ms() -> u32 {
+pub(crate) fn cache_timeout_ms() -> u32 {
     // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
     unsafe { ffi::nn_param_cache_timeout_ms() }
 }
 
 /// The placement the parameters ask for, checked against the running system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// The policy.
-    pub policy: NumaPolicy,
+    pub(crate) policy: NumaPolicy,
     /// The node for `Preferred` and `Bind`; for the others, a node that was also given.
-    pub node: Option<NodeId>,
+    pub(crate) node: Option<NodeId>,
 }
 
 impl Placement {
@@ -115,7 +115,7 @@ impl Placement {
     ///
     /// `EINVAL`, with a log line naming the parameter, when `preferred` or `bind` has no
     /// node, when the node is not online, or when `bind` names a node without memory.
-    pub fn from_params() -> Result<Self> {
+    pub(crate) fn from_params() -> Result<Self> {
         let policy = numa_policy();
         let node = default_numa_node();
         match node {

@@ -20,37 +20,32 @@ use kernel::ffi::{
 ///
 /// `0 <= self.0 < MAX_NUMNODES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct NodeId(u32);
+pub(crate) struct NodeId(u32);
 
 impl NodeId {
     /// Returns the node with id `id`, or `None` if `id` is negative or not below `MAX_NUMNODES`.
-    pub fn new(id: i32) -> Option<Self> {
+    pub(crate) fn new(id: i32) -> Option<Self> {
         let id = u32::try_from(id).ok()?;
         // INVARIANT: checked just below.
         (id < max_numnodes()).then_some(Self(id))
     }
 
     /// The id as the kernel's C API takes it.
-    pub fn as_raw(self) -> c_int {
+    pub(crate) fn as_raw(self) -> c_int {
         // PANIC: cannot fail, MAX_NUMNODES is at most 1024 by the type invariant.
         c_int::try_from(self.0).unwrap_or(c_int::MAX)
     }
 
     /// The id as a number.
-    pub fn id(self) -> u32 {
+    pub(crate) fn id(self) -> u32 {
         self.0
     }
 
-    /// The node as the allocators take it.
-    pub fn numa_node(self) -> kernel::alloc::NumaNode {
-        // PANIC: cannot fail, the id is below MAX_NUMNODES by the type invariant.
-        kernel::alloc::NumaNode::new(self.as_raw()).unwrap_or(kernel::alloc::NumaNode::NO_NODE)
-    }
 }
 
 /// A node state from the kernel's `node_states[]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeState {
+pub(crate) enum NodeState {
     /// The node is online.
     Online,
     /// The node has memory (of any kind).
@@ -80,7 +75,9 @@ mod ffi {
         pub(super) fn nn_max_numnodes() -> c_uint;
         pub(super) fn nn_nr_cpu_ids() -> c_uint;
         pub(super) fn nn_cpu_in_node(cpu: c_uint, node: c_int) -> bool;
+        #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
         pub(super) fn nn_cpu_to_node(cpu: c_uint) -> c_int;
+        #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
         pub(super) fn nn_cpu_online(cpu: c_uint) -> bool;
         pub(super) fn nn_node_distance(from: c_int, to: c_int) -> c_int;
         pub(super) fn nn_node_meminfo(node: c_int, total: *mut c_ulong, free: *mut c_ulong);
@@ -89,25 +86,25 @@ mod ffi {
 }
 
 /// `MAX_NUMNODES`: one more than the highest node id this kernel can have.
-pub fn max_numnodes() -> u32 {
+pub(crate) fn max_numnodes() -> u32 {
     // SAFETY: returns a compile-time constant of the kernel.
     unsafe { ffi::nn_max_numnodes() }
 }
 
 /// `nr_cpu_ids`: one more than the highest possible CPU id.
-pub fn nr_cpu_ids() -> u32 {
+pub(crate) fn nr_cpu_ids() -> u32 {
     // SAFETY: reads a variable set once at boot.
     unsafe { ffi::nn_nr_cpu_ids() }
 }
 
 /// Whether `node` is in the state `state` right now.
-pub fn node_state(node: NodeId, state: NodeState) -> bool {
+pub(crate) fn node_state(node: NodeId, state: NodeState) -> bool {
     // SAFETY: `node` is below MAX_NUMNODES (type invariant), so the bit test is in bounds.
     unsafe { ffi::nn_node_state(node.as_raw(), state.as_raw()) }
 }
 
 /// The nodes in state `state`, in increasing order.
-pub fn nodes(state: NodeState) -> impl Iterator<Item = NodeId> + Clone {
+pub(crate) fn nodes(state: NodeState) -> impl Iterator<Item = NodeId> + Clone {
     let mut prev: c_int = -1;
     core::iter::from_fn(move || {
         // SAFETY: `prev` is -1 or a node id below MAX_NUMNODES, both valid for next_node().
@@ -119,18 +116,20 @@ pub fn nodes(state: NodeState) -> impl Iterator<Item = NodeId> + Clone {
 }
 
 /// The online nodes, in increasing order.
-pub fn online_nodes() -> impl Iterator<Item = NodeId> + Clone {
+pub(crate) fn online_nodes() -> impl Iterator<Item = NodeId> + Clone {
     nodes(NodeState::Online)
 }
 
 /// The CPUs of `node` (online or not, as sysfs's `nodeN/cpulist` shows them), in increasing order.
-pub fn node_cpus(node: NodeId) -> impl Iterator<Item = u32> + Clone {
+pub(crate) fn node_cpus(node: NodeId) -> impl Iterator<Item = u32> + Clone {
     // SAFETY: `cpu` is below nr_cpu_ids and `node` below MAX_NUMNODES (type invariant).
     (0..nr_cpu_ids()).filter(move |&cpu| unsafe { ffi::nn_cpu_in_node(cpu, node.as_raw()) })
 }
 
 /// The node of `cpu`, if `cpu` is a possible CPU that belongs to a node.
-pub fn cpu_to_node(cpu: u32) -> Option<NodeId> {
+// Only the KUnit suite asks this until placement lands.
+#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
+pub(crate) fn cpu_to_node(cpu: u32) -> Option<NodeId> {
     if cpu >= nr_cpu_ids() {
         return None;
     }
@@ -139,13 +138,14 @@ pub fn cpu_to_node(cpu: u32) -> Option<NodeId> {
 }
 
 /// Whether `cpu` is online.
-pub fn cpu_online(cpu: u32) -> bool {
+#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
+pub(crate) fn cpu_online(cpu: u32) -> bool {
     // SAFETY: cpu_online() tests a bit in a mask of nr_cpu_ids bits; we stay below it.
     cpu < nr_cpu_ids() && unsafe { ffi::nn_cpu_online(cpu) }
 }
 
 /// The firmware's (SLIT) distance from `from` to `to`; 10 means local.
-pub fn node_distance(from: NodeId, to: NodeId) -> u32 {
+pub(crate) fn node_distance(from: NodeId, to: NodeId) -> u32 {
     // SAFETY: both ids are below MAX_NUMNODES (type invariant).
     let d = unsafe { ffi::nn_node_distance(from.as_raw(), to.as_raw()) };
     u32::try_from(d).unwrap_or(0)
@@ -153,15 +153,15 @@ pub fn node_distance(from: NodeId, to: NodeId) -> u32 {
 
 /// A node's memory, in KiB, as `/sys/devices/system/node/nodeN/meminfo` counts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NodeMemory {
+pub(crate) struct NodeMemory {
     /// Pages the page allocator manages on the node (`MemTotal`).
-    pub total_kib: u64,
+    pub(crate) total_kib: u64,
     /// Free pages on the node (`MemFree`).
-    pub free_kib: u64,
+    pub(crate) free_kib: u64,
 }
 
 /// The memory of `node`, or `None` if the node is not online.
-pub fn node_memory(node: NodeId) -> Option<NodeMemory> {
+pub(crate) fn node_memory(node: NodeId) -> Option<NodeMemory> {
     if !node_state(node, NodeState::Online) {
         return None;
     }

@@ -81,7 +81,10 @@ class Topology:
 
     def qemu_args(self):
         """The -smp, -m, -object, -numa arguments for this topology."""
-        args = ["-smp", str(self.ncpus), "-m", f"{self.mem_mb}M"]
+        # One socket a CPU: CPUs that share a socket (and LLC) must share a node, or the
+        # kernel WARNs in topology_sane(); with interleaved CPU ids no other layout works.
+        n = self.ncpus
+        args = ["-smp", f"{n},sockets={n},cores=1,threads=1", "-m", f"{self.mem_mb}M"]
         for i, node in enumerate(self.nodes):
             spec = f"node,nodeid={i}"
             for lo, hi in _ranges(node.cpus):

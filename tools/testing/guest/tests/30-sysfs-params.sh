@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+# The parameters under /sys/module/neural_network/parameters/: present, with the right
+# modes and defaults; the run-time tunables are writable and checked.
+
+nn_load || { fail loads "insmod failed"; return 0 2>/dev/null || exit 0; }
+
+mode() { stat -c %a "$NN_PARAMS/$1"; }
+for p in neural_numa_policy neural_default_numa_node; do
+	[ "$(mode $p)" = 444 ] && pass "${p}_read_only" || fail "${p}_read_only" "mode $(mode $p)"
+done
+for p in neural_enable_simd neural_cache_timeout_ms; do
+	[ "$(mode $p)" = 644 ] && pass "${p}_writable" || fail "${p}_writable" "mode $(mode $p)"
+done
+
+defaults="$(cat $NN_PARAMS/neural_numa_policy) $(cat $NN_PARAMS/neural_default_numa_node)"
+defaults+=" $(cat $NN_PARAMS/neural_enable_simd) $(cat $NN_PARAMS/neural_cache_timeout_ms)"
+[ "$defaults" = "0 -1 Y 1000" ] && pass defaults || fail defaults "got '$defaults'"
+
+# Writes that must work.
+echo 0 >$NN_PARAMS/neural_enable_simd && [ "$(cat $NN_PARAMS/neural_enable_simd)" = N ] &&
+	echo 1 >$NN_PARAMS/neural_enable_simd && [ "$(cat $NN_PARAMS/neural_enable_simd)" = Y ] &&
+	pass simd_toggles || fail simd_toggles
+echo 250 >$NN_PARAMS/neural_cache_timeout_ms &&
+	[ "$(cat $NN_PARAMS/neural_cache_timeout_ms)" = 250 ] &&
+	pass timeout_writes || fail timeout_writes
+
+# Writes that must be refused with EINVAL and change nothing.
+refuse_write() {
+	local name=$1 param=$2 value=$3 before err
+	before=$(cat "$NN_PARAMS/$param")
+	err=$( (printf '%s' "$value" >"$NN_PARAMS/$param") 2>&1 )
+	if [ $? = 0 ]; then
+		fail "$name" "writing '$value' succeeded"
+	elif ! grep -q "Invalid argument" <<<"$err"; then
+		fail "$name" "expected EINVAL, got: $err"
+	elif [ "$(cat "$NN_PARAMS/$param")" != "$before" ]; then
+		fail "$name" "value changed to $(cat "$NN_PARAMS/$param")"
+	else
+		pass "$name"
+	fi
+}
+refuse_write timeout_write_too_big neural_cache_timeout_ms 3600001
+refuse_write timeout_write_garbage neural_cache_timeout_ms soon
+refuse_write simd_write_garbage neural_enable_simd perhaps
+
+# The placement parameters are fixed once loaded.
+before=$(cat $NN_PARAMS/neural_numa_policy)
+if (echo 1 >$NN_PARAMS/neural_numa_policy) 2>/dev/null; then
+	fail policy_not_writable "the write succeeded"
+elif [ "$(cat $NN_PARAMS/neural_numa_policy)" != "$before" ]; then
+	fail policy_not_writable "the value changed"
+else
+	pass policy_not_writable
+fi
+
+# modinfo describes every parameter.
+for p in neural_numa_policy neural_default_numa_node neural_enable_simd neural_cache_timeout_ms; do
+	modinfo -F parm "$NN_KO" | grep -q "^$p:" && pass "modinfo_describes_$p" ||
+		fail "modinfo_describes_$p"
+done
+nn_unload
