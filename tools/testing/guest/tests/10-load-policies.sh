@@ -6,29 +6,29 @@ last_node=$(online_nodes | tail -n1)
 mem_node=$(expand_list "$(cat /sys/devices/system/node/has_memory)" | tail -n1)
 
 try_policy() {
-	local name=$1 policy=$2 node=$3 args
+	local policy_name=$1 policy=$2 node=$3 case=${4:-$1} args
 	args=(neural_numa_policy=$policy)
 	[ "$node" = -1 ] || args+=(neural_default_numa_node=$node)
 	log_mark
 	if ! nn_load "${args[@]}"; then
-		fail "$name" "insmod ${args[*]} failed"
+		fail "$case" "insmod ${args[*]} failed"
 		return
 	fi
 	local got_p got_n
 	got_p=$(cat $NN_PARAMS/neural_numa_policy)
 	got_n=$(cat $NN_PARAMS/neural_default_numa_node)
 	if [ "$got_p" != "$policy" ] || [ "$got_n" != "$node" ]; then
-		fail "$name" "parameters read back as policy=$got_p node=$got_n"
-	elif ! log_since_mark | grep -q "neural_network: loaded: policy $name"; then
-		fail "$name" "no 'loaded: policy $name' line in the log"
+		fail "$case" "parameters read back as policy=$got_p node=$got_n"
+	elif ! log_since_mark | grep -q "neural_network: loaded: policy $policy_name"; then
+		fail "$case" "no 'loaded: policy $policy_name' line in the log"
 	elif [ ! -r $NN_DEBUGFS/numa_info ]; then
-		fail "$name" "no debugfs numa_info"
+		fail "$case" "no debugfs numa_info"
 	elif ! nn_unload; then
-		fail "$name" "rmmod failed"
+		fail "$case" "rmmod failed"
 	elif nn_loaded || [ -e $NN_DEBUGFS ]; then
-		fail "$name" "module or debugfs directory still there after rmmod"
+		fail "$case" "module or debugfs directory still there after rmmod"
 	else
-		pass "$name"
+		pass "$case"
 	fi
 	nn_unload_all 2>/dev/null
 }
@@ -38,4 +38,4 @@ try_policy interleave 1 -1
 try_policy preferred 2 "$last_node"
 try_policy bind 3 "$mem_node"
 # local and interleave also accept a node (it is reported, not required).
-try_policy local 0 "$last_node"
+try_policy local 0 "$last_node" local_with_node
