@@ -34,7 +34,11 @@ where
     Ok(())
 }
 
-fn write_run<W: fmt::Write + ?Sized>(out: &mut W, (start, end): (u32, u32), first: &mut bool) -> fmt::Result {
+fn write_run<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    (start, end): (u32, u32),
+    first: &mut bool,
+) -> fmt::Result {
     if !*first {
         out.write_char(',')?;
     }

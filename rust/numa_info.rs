@@ -47,7 +47,11 @@ pub(crate) fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     )?;
     for node in topology::online_nodes() {
         let id = node.id();
-        writeln!(f, "node {id} cpus: {}", CpuList(|| topology::node_cpus(node)))?;
+        writeln!(
+            f,
+            "node {id} cpus: {}",
+            CpuList(|| topology::node_cpus(node))
+        )?;
         if let Some(mem) = topology::node_memory(node) {
             writeln!(f, "node {id} mem_total_kb: {}", mem.total_kib)?;
             writeln!(f, "node {id} mem_free_kb: {}", mem.free_kib)?;

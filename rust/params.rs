@@ -135,7 +135,9 @@ impl Placement {
                 );
                 return Err(EINVAL);
             }
-            Some(n) if policy == NumaPolicy::Bind && !topology::node_state(n, NodeState::Memory) => {
+            Some(n)
+                if policy == NumaPolicy::Bind && !topology::node_state(n, NodeState::Memory) =>
+            {
                 pr_err!(
                     "neural_default_numa_node={}: node {} has no memory, so neural_numa_policy=3 (bind) cannot place anything on it\n",
                     n.id(),

@@ -40,7 +40,6 @@ impl NodeId {
     pub(crate) fn id(self) -> u32 {
         self.0
     }
-
 }
 
 /// A node state from the kernel's `node_states[]`.

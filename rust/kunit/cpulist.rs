@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn top_of_range_does_not_overflow() -> Result {
-        assert_eq!(render(&[u32::MAX - 1, u32::MAX])?.to_bytes(), b"4294967294-4294967295");
+        assert_eq!(
+            render(&[u32::MAX - 1, u32::MAX])?.to_bytes(),
+            b"4294967294-4294967295"
+        );
         Ok(())
     }
 }

@@ -87,7 +87,12 @@ mod tests {
         let text = CString::try_from_fmt(fmt!("{}", NumaInfo))?;
         let text = core::str::from_utf8(text.to_bytes()).map_err(|_| EINVAL)?;
         let nodes = topology::online_nodes().count();
-        assert_eq!(text.lines().filter(|l| l.contains(" cpus: ") || l.ends_with(" cpus:")).count(), nodes);
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.contains(" cpus: ") || l.ends_with(" cpus:"))
+                .count(),
+            nodes
+        );
         let matrix = text.lines().skip_while(|l| *l != "distances:").skip(2);
         let rows: KVec<&str> = {
             let mut v = KVec::new();

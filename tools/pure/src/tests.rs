@@ -49,7 +49,10 @@ fn single_and_runs() {
 
 #[test]
 fn top_of_u32_does_not_overflow() {
-    assert_eq!(render(&[u32::MAX - 2, u32::MAX - 1, u32::MAX]), "4294967293-4294967295");
+    assert_eq!(
+        render(&[u32::MAX - 2, u32::MAX - 1, u32::MAX]),
+        "4294967293-4294967295"
+    );
     assert_eq!(render(&[1, u32::MAX]), "1,4294967295");
 }
 
