@@ -6,8 +6,21 @@
 
 #![no_std]
 
+#[path = "../../../rust/activation.rs"]
+pub mod activation;
 #[path = "../../../rust/cpulist.rs"]
 pub mod cpulist;
+#[path = "../../../rust/fixed.rs"]
+pub mod fixed;
+#[path = "../../../rust/forward.rs"]
+pub mod forward;
+#[path = "../../../rust/model.rs"]
+pub mod model;
+pub mod writer;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fixed;
+#[cfg(test)]
+mod tests_model;

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The model format (`.nnm`), version 1, and its parser.
+//!
+//! Specified in Documentation/neural_network/model-format.rst. All integers are
+//! little-endian; the blob is:
+//!
+//! ```text
+//! header        32 bytes
+//!   magic       4   "NNMF"
+//!   version     u16 1
+//!   header_len  u16 32
+//!   n_layers    u16 1..=16
+//!   input_frac  u8  0..=15   fractional bits of the input vector
+//!   flags       u8  0        (reserved)
+//!   input_dim   u32 1..=4096
+//!   total_len   u32          the blob's length, checksum included
+//!   reserved    12 bytes of 0
+//! layer table   n_layers x 16 bytes
+//!   inputs      u32 1..=4096 (= input_dim, then = the previous layer's outputs)
+//!   outputs     u32 1..=4096
+//!   activation  u8  0 linear, 1 relu, 2 sigmoid, 3 tanh
+//!   out_frac    u8  0..=15   (15 for sigmoid and tanh)
+//!   shift       u8  0..=47
+//!   reserved    u8  0
+//!   mult        u32 1..=65535
+//! payload       per layer: weights i16[outputs][inputs] (row-major, -32767..=32767),
+//!               then bias i32[outputs]
+//! checksum      u32 CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
+//! ```
+//!
+//! The parser never reads outside the blob, checks every size with checked arithmetic
+//! before using it, and allocates nothing: it returns a [`Model`] that borrows the blob,
+//! from which the caller copies weights into memory it allocates itself (on the NUMA
+//! node it chooses). Every rejection carries a [`ParseError`] that says why.
+//!
+//! Pure code: only `core`, shared by the module and `nnctl`.
+
+use crate::activation::Activation;
+use crate::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
+
+/// "NNMF".
+pub const MAGIC: [u8; 4] = *b"NNMF";
+/// The only version there is.
+pub const VERSION: u16 = 1;
+/// The header's size.
+pub const HEADER_LEN: usize = 32;
+/// A layer table entry's size.
+pub const LAYER_ENTRY_LEN: usize = 16;
+/// The most layers a network has.
+pub const MAX_LAYERS: usize = 16;
+/// The largest blob accepted: 16 layers of 4096 x 4096 would be 512 MiB, so the total is
+/// capped instead (64 MiB: 32 M weights).
+pub const MAX_BLOB_LEN: usize = 64 << 20;
+
+/// Why a blob was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Shorter than its header, its layer table or its declared length.
+    Truncated,
+    /// Longer than `MAX_BLOB_LEN`.
+    TooLarge,
+    /// Does not start with "NNMF".
+    BadMagic,
+    /// A version this parser does not know.
+    BadVersion(u16),
+    /// `header_len` is not 32.
+    BadHeaderLen(u16),
+    /// `n_layers` is 0 or above 16.
+    BadLayerCount(u16),
+    /// `input_dim` or a layer's size is 0 or above 4096.
+    BadDim,
+    /// `input_frac` or a layer's `out_frac` is above 15, or not 15 after sigmoid/tanh.
+    BadFrac,
+    /// A reserved field or flag is not zero.
+    Reserved,
+    /// `total_len` differs from the blob's length.
+    LengthMismatch,
+    /// A layer's inputs differ from the previous layer's outputs (or `input_dim`).
+    ShapeMismatch(u8),
+    /// An unknown activation code.
+    BadActivation(u8),
+    /// `mult` or `shift` out of range.
+    BadRequant(u8),
+    /// A weight of -32768.
+    BadWeight(u8),
+    /// The payload's size differs from what the layer table implies.
+    PayloadSize,
+    /// The CRC-32 does not match.
+    BadChecksum,
+}
+
+impl ParseError {
+    /// A short reason, for logs and `nnctl`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ParseError::Truncated => "truncated",
+            ParseError::TooLarge => "larger than 64 MiB",
+            ParseError::BadMagic => "bad magic (not an NNMF model)",
+            ParseError::BadVersion(_) => "unsupported version",
+            ParseError::BadHeaderLen(_) => "bad header length",
+            ParseError::BadLayerCount(_) => "layer count not in 1..=16",
+            ParseError::BadDim => "a dimension is not in 1..=4096",
+            ParseError::BadFrac => "bad fractional bits",
+            ParseError::Reserved => "reserved field not zero",
+            ParseError::LengthMismatch => "declared length differs from blob length",
+            ParseError::ShapeMismatch(_) => "layer inputs differ from previous outputs",
+            ParseError::BadActivation(_) => "unknown activation",
+            ParseError::BadRequant(_) => "requantization multiplier or shift out of range",
+            ParseError::BadWeight(_) => "weight -32768 (outside -32767..=32767)",
+            ParseError::PayloadSize => "payload size differs from the layer table",
+            ParseError::BadChecksum => "checksum mismatch",
+        }
+    }
+}
+
+/// One layer of a parsed model; its weights and biases are still in the blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerDesc {
+    /// Inputs.
+    pub inputs: usize,
+    /// Outputs.
+    pub outputs: usize,
+    /// Activation.
+    pub activation: Activation,
+    /// Fractional bits of the output.
+    pub out_frac: u8,
+    /// Requantization of the accumulator.
+    pub requant: Requant,
+    weights_at: usize,
+    bias_at: usize,
+}
+
+/// A parsed, fully checked model borrowing its blob.
+#[derive(Clone, Copy, Debug)]
+pub struct Model<'a> {
+    blob: &'a [u8],
+    input_dim: usize,
+    input_frac: u8,
+    n_layers: usize,
+    layers: [Option<LayerDesc>; MAX_LAYERS],
+}
+
+fn u16_at(b: &[u8], at: usize) -> Result<u16, ParseError> {
+    let s = b
+        .get(at..at.checked_add(2).ok_or(ParseError::Truncated)?)
+        .ok_or(ParseError::Truncated)?;
+    Ok(u16::from_le_bytes([s[0], s[1]]))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Result<u32, ParseError> {
+    let s = b
+        .get(at..at.checked_add(4).ok_or(ParseError::Truncated)?)
+        .ok_or(ParseError::Truncated)?;
+    Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn u8_at(b: &[u8], at: usize) -> Result<u8, ParseError> {
+    b.get(at).copied().ok_or(ParseError::Truncated)
+}
+
+fn dim(v: u32) -> Result<usize, ParseError> {
+    let v = usize::try_from(v).map_err(|_| ParseError::BadDim)?;
+    if v == 0 || v > MAX_DIM {
+        return Err(ParseError::BadDim);
+    }
+    Ok(v)
+}
+
+impl<'a> Model<'a> {
+    /// Parses and checks `blob`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] naming the first problem found.
+    pub fn parse(blob: &'a [u8]) -> Result<Self, ParseError> {
+        if blob.len() > MAX_BLOB_LEN {
+            return Err(ParseError::TooLarge);
+        }
+        if blob.len() < HEADER_LEN + 4 {
+            return Err(ParseError::Truncated);
+        }
+        if blob[0..4] != MAGIC {
+            return Err(ParseError::BadMagic);
+        }
+        let version = u16_at(blob, 4)?;
+        if version != VERSION {
+            return Err(ParseError::BadVersion(version));
+        }
+        let header_len = u16_at(blob, 6)?;
+        if usize::from(header_len) != HEADER_LEN {
+            return Err(ParseError::BadHeaderLen(header_len));
+        }
+        let n_layers = u16_at(blob, 8)?;
+        if n_layers == 0 || usize::from(n_layers) > MAX_LAYERS {
+            return Err(ParseError::BadLayerCount(n_layers));
+        }
+        let n_layers = usize::from(n_layers);
+        let input_frac = u8_at(blob, 10)?;
+        if input_frac > 15 {
+            return Err(ParseError::BadFrac);
+        }
+        if u8_at(blob, 11)? != 0 || blob[20..32].iter().any(|&b| b != 0) {
+            return Err(ParseError::Reserved);
+        }
+        let input_dim = dim(u32_at(blob, 12)?)?;
+        let total_len = usize::try_from(u32_at(blob, 16)?).map_err(|_| ParseError::TooLarge)?;
+        if total_len != blob.len() {
+            return Err(ParseError::LengthMismatch);
+        }
+
+        let table_end = HEADER_LEN + n_layers * LAYER_ENTRY_LEN;
+        if blob.len() < table_end + 4 {
+            return Err(ParseError::Truncated);
+        }
+        let mut layers = [None; MAX_LAYERS];
+        let mut prev = input_dim;
+        let mut at = table_end;
+        for (i, slot) in layers.iter_mut().enumerate().take(n_layers) {
+            let e = HEADER_LEN + i * LAYER_ENTRY_LEN;
+            // PANIC: i < 16, fits u8.
+            let li = i as u8;
+            let inputs = dim(u32_at(blob, e)?)?;
+            let outputs = dim(u32_at(blob, e + 4)?)?;
+            if inputs != prev {
+                return Err(ParseError::ShapeMismatch(li));
+            }
+            let code = u8_at(blob, e + 8)?;
+            let activation = Activation::from_code(code).ok_or(ParseError::BadActivation(code))?;
+            let out_frac = u8_at(blob, e + 9)?;
+            if out_frac > 15 || activation.output_frac().is_some_and(|f| f != out_frac) {
+                return Err(ParseError::BadFrac);
+            }
+            let shift = u8_at(blob, e + 10)?;
+            if u8_at(blob, e + 11)? != 0 {
+                return Err(ParseError::Reserved);
+            }
+            let requant =
+                Requant::new(u32_at(blob, e + 12)?, shift).ok_or(ParseError::BadRequant(li))?;
+            // Sizes are at most 4096 * 4096 * 2 bytes: no overflow on 64 bits, but check anyway.
+            let wbytes = inputs
+                .checked_mul(outputs)
+                .and_then(|n| n.checked_mul(2))
+                .ok_or(ParseError::PayloadSize)?;
+            let bbytes = outputs.checked_mul(4).ok_or(ParseError::PayloadSize)?;
+            let weights_at = at;
+            let bias_at = at.checked_add(wbytes).ok_or(ParseError::PayloadSize)?;
+            at = bias_at.checked_add(bbytes).ok_or(ParseError::PayloadSize)?;
+            if at > blob.len() - 4 {
+                return Err(ParseError::PayloadSize);
+            }
+            *slot = Some(LayerDesc {
+                inputs,
+                outputs,
+                activation,
+                out_frac,
+                requant,
+                weights_at,
+                bias_at,
+            });
+            prev = outputs;
+        }
+        if at != blob.len() - 4 {
+            return Err(ParseError::PayloadSize);
+        }
+        let stored = u32_at(blob, at)?;
+        if crc32(&blob[..at]) != stored {
+            return Err(ParseError::BadChecksum);
+        }
+        let model = Self {
+            blob,
+            input_dim,
+            input_frac,
+            n_layers,
+            layers,
+        };
+        for (i, l) in model.layers().enumerate() {
+            if model.weights(&l).any(|w| w < -WEIGHT_MAX) {
+                // PANIC: i < 16.
+                return Err(ParseError::BadWeight(i as u8));
+            }
+        }
+        Ok(model)
+    }
+
+    /// The input vector's length.
+    pub fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    /// The input vector's fractional bits.
+    pub fn input_frac(&self) -> u8 {
+        self.input_frac
+    }
+
+    /// The number of layers.
+    pub fn n_layers(&self) -> usize {
+        self.n_layers
+    }
+
+    /// The layers, first to last.
+    pub fn layers(&self) -> impl Iterator<Item = LayerDesc> + '_ {
+        self.layers.iter().take(self.n_layers).flatten().copied()
+    }
+
+    /// The weights of `layer`, row by row (output by output).
+    pub fn weights(&self, layer: &LayerDesc) -> impl Iterator<Item = i16> + 'a {
+        let end = layer.weights_at + layer.inputs * layer.outputs * 2;
+        // PANIC: in bounds, checked by `parse`.
+        self.blob[layer.weights_at..end]
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+    }
+
+    /// The biases of `layer`.
+    pub fn biases(&self, layer: &LayerDesc) -> impl Iterator<Item = i32> + 'a {
+        let end = layer.bias_at + layer.outputs * 4;
+        // PANIC: in bounds, checked by `parse`.
+        self.blob[layer.bias_at..end]
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, init and final xor 0xffffffff): zlib's `crc32`.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        // PANIC: the index is a u8.
+        crc = CRC_TABLE[usize::from((crc as u8) ^ b)] ^ (crc >> 8);
+    }
+    !crc
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};

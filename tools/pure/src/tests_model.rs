@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host tests of the model format (`rust/model.rs`) and the forward pass
+//! (`rust/forward.rs`).
+
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
+use crate::activation::Activation;
+use crate::fixed::Requant;
+use crate::forward::{argmax, DenseLayer, ShapeError};
+use crate::model::{crc32, Model, ParseError, HEADER_LEN};
+use crate::writer::{write_model, LayerSpec};
+
+fn layer(inputs: usize, outputs: usize, activation: Activation, seed: i32) -> LayerSpec {
+    LayerSpec {
+        inputs,
+        outputs,
+        activation,
+        out_frac: if activation.output_frac().is_some() {
+            15
+        } else {
+            8
+        },
+        requant: Requant::new(40000, 20).unwrap(),
+        weights: (0..inputs * outputs)
+            .map(|i| ((i as i32 * 7919 + seed) % 65535 - 32767) as i16)
+            .collect(),
+        bias: (0..outputs).map(|i| (i as i32 - 2) * 1000 + seed).collect(),
+    }
+}
+
+fn sample() -> Vec<u8> {
+    write_model(
+        3,
+        8,
+        &[
+            layer(3, 4, Activation::Relu, 1),
+            layer(4, 2, Activation::Sigmoid, 2),
+        ],
+    )
+}
+
+/// Rewrites the checksum after a deliberate edit, so that the edit itself is what the
+/// parser must catch.
+fn refresh_crc(b: &mut [u8]) {
+    let n = b.len() - 4;
+    let crc = crc32(&b[..n]);
+    b[n..].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn crc32_matches_zlib() {
+    assert_eq!(crc32(b""), 0);
+    assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    assert_eq!(
+        crc32(b"The quick brown fox jumps over the lazy dog"),
+        0x414f_a339
+    );
+}
+
+#[test]
+fn round_trip() {
+    let blob = sample();
+    let m = Model::parse(&blob).unwrap();
+    assert_eq!((m.input_dim(), m.input_frac(), m.n_layers()), (3, 8, 2));
+    let layers: Vec<_> = m.layers().collect();
+    assert_eq!((layers[0].inputs, layers[0].outputs), (3, 4));
+    assert_eq!(layers[1].activation, Activation::Sigmoid);
+    assert_eq!(layers[1].out_frac, 15);
+    let spec = layer(3, 4, Activation::Relu, 1);
+    assert_eq!(m.weights(&layers[0]).collect::<Vec<_>>(), spec.weights);
+    assert_eq!(m.biases(&layers[0]).collect::<Vec<_>>(), spec.bias);
+}
+
+#[test]
+fn every_truncation_is_rejected() {
+    let blob = sample();
+    for n in 0..blob.len() {
+        assert!(
+            Model::parse(&blob[..n]).is_err(),
+            "prefix of {n} bytes accepted"
+        );
+    }
+}
+
+#[test]
+fn every_single_byte_corruption_is_rejected() {
+    let blob = sample();
+    for i in 0..blob.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut b = blob.clone();
+            b[i] ^= flip;
+            assert!(Model::parse(&b).is_err(), "byte {i} ^ {flip:#x} accepted");
+        }
+    }
+}
+
+#[test]
+fn an_appended_byte_is_rejected() {
+    let mut b = sample();
+    b.push(0);
+    assert_eq!(Model::parse(&b).unwrap_err(), ParseError::LengthMismatch);
+}
+
+#[test]
+fn each_field_check_names_its_reason() {
+    let cases: Vec<(usize, Vec<u8>, ParseError)> = vec![
+        (0, b"NNMX".to_vec(), ParseError::BadMagic),
+        (4, 2u16.to_le_bytes().to_vec(), ParseError::BadVersion(2)),
+        (
+            6,
+            40u16.to_le_bytes().to_vec(),
+            ParseError::BadHeaderLen(40),
+        ),
+        (8, 0u16.to_le_bytes().to_vec(), ParseError::BadLayerCount(0)),
+        (
+            8,
+            17u16.to_le_bytes().to_vec(),
+            ParseError::BadLayerCount(17),
+        ),
+        (10, vec![16], ParseError::BadFrac),
+        (11, vec![1], ParseError::Reserved),
+        (25, vec![1], ParseError::Reserved),
+        (12, 0u32.to_le_bytes().to_vec(), ParseError::BadDim),
+        (12, 4097u32.to_le_bytes().to_vec(), ParseError::BadDim),
+        // layer 0 entry at 32: inputs, outputs, activation, out_frac, shift, reserved, mult
+        (HEADER_LEN + 8, vec![9], ParseError::BadActivation(9)),
+        (HEADER_LEN + 9, vec![16], ParseError::BadFrac),
+        (HEADER_LEN + 10, vec![48], ParseError::BadRequant(0)),
+        (HEADER_LEN + 11, vec![1], ParseError::Reserved),
+        (
+            HEADER_LEN + 12,
+            0u32.to_le_bytes().to_vec(),
+            ParseError::BadRequant(0),
+        ),
+        (
+            HEADER_LEN + 12,
+            65536u32.to_le_bytes().to_vec(),
+            ParseError::BadRequant(0),
+        ),
+        // layer 1 is sigmoid: its output must be Q0.15
+        (HEADER_LEN + 16 + 9, vec![14], ParseError::BadFrac),
+        // layer 1 takes 4 inputs; claim 5
+        (
+            HEADER_LEN + 16,
+            5u32.to_le_bytes().to_vec(),
+            ParseError::ShapeMismatch(1),
+        ),
+    ];
+    for (at, bytes, want) in cases {
+        let mut b = sample();
+        b[at..at + bytes.len()].copy_from_slice(&bytes);
+        refresh_crc(&mut b);
+        assert_eq!(Model::parse(&b).unwrap_err(), want, "edit at {at}");
+        assert!(!want.reason().is_empty());
+    }
+}
+
+#[test]
+fn weight_minus_32768_is_rejected() {
+    let mut l = layer(3, 4, Activation::Relu, 1);
+    l.weights[5] = i16::MIN;
+    let b = write_model(3, 8, &[l]);
+    assert_eq!(Model::parse(&b).unwrap_err(), ParseError::BadWeight(0));
+}
+
+#[test]
+fn payload_size_must_match_the_table() {
+    let mut l = layer(3, 4, Activation::Relu, 1);
+    l.bias.pop();
+    let b = write_model(3, 8, &[l]);
+    assert_eq!(Model::parse(&b).unwrap_err(), ParseError::PayloadSize);
+    let mut l = layer(3, 4, Activation::Relu, 1);
+    l.weights.push(1);
+    let b = write_model(3, 8, &[l]);
+    assert_eq!(Model::parse(&b).unwrap_err(), ParseError::PayloadSize);
+}
+
+#[test]
+fn limits_sixteen_layers_and_4096_wide() {
+    let mut layers = vec![layer(4096, 2, Activation::Linear, 1)];
+    layers.extend((0..15).map(|i| layer(2, 2, Activation::Relu, i)));
+    let b = write_model(4096, 8, &layers);
+    let m = Model::parse(&b).unwrap();
+    assert_eq!(m.n_layers(), 16);
+    layers.push(layer(2, 2, Activation::Relu, 3));
+    let b = write_model(4096, 8, &layers);
+    assert_eq!(Model::parse(&b).unwrap_err(), ParseError::BadLayerCount(17));
+}
+
+#[test]
+fn forward_by_hand() {
+    // x = [1.0, -0.5] in Q8.8 (frac 8): [256, -128]
+    // w (frac 8 too) = [[1.0, 2.0], [-1.0, 0.5]] = [[256, 512], [-256, 128]]
+    // b = [0.25, 0] in Q16 (frac 8 + 8) = [16384, 0]
+    // acc0 = 256*256 - 128*512 + 16384 = 16384 -> 0.25 ; acc1 = -65536 - 16384 = -81920 -> -1.25
+    // requant to frac 8: * 1 >> 8
+    let l = DenseLayer {
+        inputs: 2,
+        outputs: 2,
+        activation: Activation::Linear,
+        requant: Requant::new(1, 8).unwrap(),
+        weights: &[256, 512, -256, 128],
+        bias: &[16384, 0],
+    };
+    let mut y = [0i16; 2];
+    l.forward(&[256, -128], &mut y).unwrap();
+    assert_eq!(y, [64, -320]);
+    let relu = DenseLayer {
+        activation: Activation::Relu,
+        ..l
+    };
+    relu.forward(&[256, -128], &mut y).unwrap();
+    assert_eq!(y, [64, 0]);
+    assert_eq!(argmax(&y), Some(0));
+}
+
+#[test]
+fn forward_refuses_wrong_shapes() {
+    let l = DenseLayer {
+        inputs: 2,
+        outputs: 1,
+        activation: Activation::Linear,
+        requant: Requant::IDENTITY,
+        weights: &[1, 2],
+        bias: &[0],
+    };
+    let mut y = [7i16; 1];
+    assert_eq!(l.forward(&[1], &mut y), Err(ShapeError));
+    assert_eq!(l.forward(&[1, 2, 3], &mut y), Err(ShapeError));
+    assert_eq!(l.forward(&[1, 2], &mut []), Err(ShapeError));
+    assert_eq!(y, [7]);
+}
+
+#[test]
+fn argmax_takes_the_first_of_ties() {
+    assert_eq!(argmax(&[]), None);
+    assert_eq!(argmax(&[3, 9, 9, -1]), Some(1));
+    assert_eq!(argmax(&[-5]), Some(0));
+}
