@@ -6,6 +6,9 @@
 //! and under `/sys/kernel/debug/kunit/<suite>/results`. Suites are named
 //! `neural_network_<area>`, one file per area.
 
+mod activation;
 mod cpulist;
+mod fixed;
+mod model;
 mod params;
 mod topology;

@@ -12,14 +12,26 @@
 //! - [`topology`]: NUMA topology queries (nodes, CPUs, memory, distances).
 //! - [`numa_info`]: the `numa_info` debugfs report.
 //! - [`cpulist`]: cpulist formatting (pure code, also tested on the host).
+//! - [`fixed`], [`activation`], [`forward`], [`model`]: the number format, integer
+//!   activations, the dense-layer forward pass and the model format parser (pure code).
 //! - [`debugfs`]: the debugfs tree.
 //! - `kunit`: the KUnit suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 
 use kernel::prelude::*;
 
-// Pure code shared with tools/pure, where its items are public API.
+// Pure code shared with tools/pure, where its items are public API. The engine that uses
+// the fixed-point, activation, forward and model files is being built (issue 3): until it
+// lands, only their KUnit suites use them.
+#[allow(dead_code, unreachable_pub)]
+mod activation;
 #[allow(unreachable_pub)]
 mod cpulist;
+#[allow(dead_code, unreachable_pub)]
+mod fixed;
+#[allow(dead_code, unreachable_pub)]
+mod forward;
+#[allow(dead_code, unreachable_pub)]
+mod model;
 mod debugfs;
 #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
 mod kunit;
