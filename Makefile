@@ -59,11 +59,11 @@ host-test:
 	cargo test --manifest-path $(REPO)/Cargo.toml --workspace
 
 rustfmt:
-	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' 2>/dev/null)
+	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
 
 rustfmtcheck:
-	rustfmt --check --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' 2>/dev/null)
+	rustfmt --check --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all -- --check
 
 clippy:

@@ -31,7 +31,7 @@ impl DebugFs {
         Ok(Self {
             #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
             _numa_info: KBox::pin_init(
-                root.read_callback_file(c"numa_info", (), &|_: &(), f| crate::numa_info::write(f)),
+                root.read_callback_file(c"numa_info", (), &|(): &(), f| crate::numa_info::write(f)),
                 GFP_KERNEL,
             )?,
             _root: root,

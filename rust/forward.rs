@@ -46,14 +46,15 @@ impl DenseLayer<'_> {
         {
             return Err(ShapeError);
         }
-        for ((y, row), b) in output
-            .iter_mut()
-            .zip(self.weights.chunks_exact(self.inputs))
-            .zip(self.bias)
-        {
+        let mut start = 0;
+        for (y, b) in output.iter_mut().zip(self.bias) {
+            let end = start + self.inputs;
+            // PANIC: `end <= inputs * outputs == weights.len()`, checked above.
+            let row = &self.weights[start..end];
             *y = self
                 .activation
                 .apply(self.requant.apply(dot(row, input, *b)));
+            start = end;
         }
         Ok(())
     }

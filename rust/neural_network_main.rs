@@ -26,15 +26,15 @@ use kernel::prelude::*;
 mod activation;
 #[allow(unreachable_pub)]
 mod cpulist;
+mod debugfs;
 #[allow(dead_code, unreachable_pub)]
 mod fixed;
 #[allow(dead_code, unreachable_pub)]
 mod forward;
-#[allow(dead_code, unreachable_pub)]
-mod model;
-mod debugfs;
 #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
 mod kunit;
+#[allow(dead_code, unreachable_pub)]
+mod model;
 mod numa_info;
 mod params;
 mod topology;

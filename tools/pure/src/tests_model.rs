@@ -242,8 +242,14 @@ fn argmax_takes_the_first_of_ties() {
     assert_eq!(argmax(&[-5]), Some(0));
 }
 
-const KUNIT_SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rust/kunit/testdata/sample.nnm");
-const KUNIT_OUTPUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rust/kunit/testdata/sample_output.rs");
+const KUNIT_SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../rust/kunit/testdata/sample.nnm"
+);
+const KUNIT_OUTPUT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../rust/kunit/testdata/sample_output.rs"
+);
 
 /// The sample's outputs for the input the KUnit suite uses, as Rust source.
 fn sample_output_source() -> std::string::String {
@@ -282,6 +288,13 @@ fn kunit_sample_blob_is_current() {
         std::fs::write(KUNIT_SAMPLE, sample()).unwrap();
         std::fs::write(KUNIT_OUTPUT, sample_output_source()).unwrap();
     }
-    assert_eq!(std::fs::read(KUNIT_SAMPLE).unwrap(), sample(), "run NN_REGENERATE=1 cargo test");
-    assert_eq!(std::fs::read_to_string(KUNIT_OUTPUT).unwrap(), sample_output_source());
+    assert_eq!(
+        std::fs::read(KUNIT_SAMPLE).unwrap(),
+        sample(),
+        "run NN_REGENERATE=1 cargo test"
+    );
+    assert_eq!(
+        std::fs::read_to_string(KUNIT_OUTPUT).unwrap(),
+        sample_output_source()
+    );
 }
