@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/numa.h>
+#include <linux/string.h>
 
 #include "params.h"
 
@@ -26,14 +27,20 @@ static int nn_default_numa_node = NUMA_NO_NODE;
 static bool nn_enable_simd = true;
 static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
 
+/* The length of @val without the newline that `echo` leaves on sysfs writes. */
+static int nn_param_len(const char *val)
+{
+	return val ? (int)strcspn(val, "\n") : 0;
+}
+
 static int nn_param_set_int_range(const char *val, const struct kernel_param *kp,
 				  int min, int max, const char *what)
 {
 	int v;
 
 	if (kstrtoint(val, 0, &v) || v < min || v > max) {
-		pr_err("invalid value '%s' for parameter '%s': expected %s\n",
-		       val, kp->name, what);
+		pr_err("invalid value '%.*s' for parameter '%s': expected %s\n",
+		       nn_param_len(val), val, kp->name, what);
 		return -EINVAL;
 	}
 	WRITE_ONCE(*(int *)kp->arg, v);
@@ -57,8 +64,8 @@ static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
 	unsigned int v;
 
 	if (kstrtouint(val, 0, &v) || v > NN_CACHE_TIMEOUT_MAX_MS) {
-		pr_err("invalid value '%s' for parameter '%s': expected 0 to %u (milliseconds)\n",
-		       val, kp->name, NN_CACHE_TIMEOUT_MAX_MS);
+		pr_err("invalid value '%.*s' for parameter '%s': expected 0 to %u (milliseconds)\n",
+		       nn_param_len(val), val, kp->name, NN_CACHE_TIMEOUT_MAX_MS);
 		return -EINVAL;
 	}
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
@@ -70,8 +77,8 @@ static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
 	int ret = param_set_bool(val, kp);
 
 	if (ret)
-		pr_err("invalid value '%s' for parameter '%s': expected 0/1, y/n or on/off\n",
-		       val ?: "", kp->name);
+		pr_err("invalid value '%.*s' for parameter '%s': expected 0/1, y/n or on/off\n",
+		       nn_param_len(val), val ?: "", kp->name);
 	return ret;
 }
 
