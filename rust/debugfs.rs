@@ -2,39 +2,99 @@
 
 //! The module's debugfs tree, `/sys/kernel/debug/neural_network/`.
 //!
-//! Files are owned by [`DebugFs`]; dropping it removes the tree, so module unload needs
-//! no cleanup code. With `CONFIG_NEURAL_NETWORK_NUMA=n` the NUMA files are not created.
+//! ```text
+//! numa_info            the NUMA topology (CONFIG_NEURAL_NETWORK_NUMA)
+//! load                 write a model blob: creates network_<id>; read: the last id
+//! remove               write an id: removes network_<id>
+//! network_<id>/config  layers, formats, placement (requested and actual node)
+//! network_<id>/stats   counters
+//! network_<id>/predict write input lines, read output lines
+//! ```
+//!
+//! Every file is an entry that removes itself when dropped, so unload needs no cleanup
+//! code. A debugfs that is disabled or fails is not an error, as everywhere in the kernel.
 
-use kernel::debugfs::{
-    Dir,
-    File, //
-};
+pub(crate) mod file;
+mod load;
+mod predict;
+mod remove;
+mod report;
+
 use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::Arc;
 
-/// The files under `/sys/kernel/debug/neural_network/`.
+use crate::network::Network;
+use crate::registry::Registry;
+use file::{
+    Dentry,
+    FileEntry, //
+};
+
+/// The files at the top of the tree.
 pub(crate) struct DebugFs {
     #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
-    _numa_info: Pin<KBox<File<()>>>,
-    // The directory goes last: fields drop in order, files before their directory.
-    _root: Dir,
+    _numa_info: FileEntry<report::ReportFile<report::NumaInfo>>,
+    _load: FileEntry<load::LoadFile>,
+    _remove: FileEntry<remove::RemoveFile>,
 }
 
 impl DebugFs {
-    /// Creates the tree.
-    ///
-    /// # Errors
-    ///
-    /// `ENOMEM` if the file handles cannot be allocated. A debugfs that is disabled or
-    /// fails is not an error, as everywhere in the kernel: the module works without it.
-    pub(crate) fn new() -> Result<Self> {
-        let root = Dir::new(c"neural_network");
+    /// The root directory, which the registry also keeps for the network directories.
+    pub(crate) fn root() -> Result<Arc<Dentry>> {
+        Ok(Arc::new(Dentry::dir(c"neural_network", None), GFP_KERNEL)?)
+    }
+
+    /// Creates the top-level files.
+    pub(crate) fn new(root: &Dentry, registry: &Arc<Registry>) -> Result<Self> {
         Ok(Self {
             #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
-            _numa_info: KBox::pin_init(
-                root.read_callback_file(c"numa_info", (), &|(): &(), f| crate::numa_info::write(f)),
-                GFP_KERNEL,
-            )?,
-            _root: root,
+            _numa_info: root.file(
+                c"numa_info",
+                0o444,
+                Arc::new(report::ReportFile(report::NumaInfo), GFP_KERNEL)?,
+            ),
+            _load: root.file(
+                c"load",
+                0o600,
+                Arc::new(load::LoadFile(registry.clone()), GFP_KERNEL)?,
+            ),
+            _remove: root.file(
+                c"remove",
+                0o200,
+                Arc::new(remove::RemoveFile(registry.clone()), GFP_KERNEL)?,
+            ),
+        })
+    }
+}
+
+/// The directory `network_<id>/` and its files.
+pub(crate) struct NetworkFiles {
+    _config: FileEntry<report::ReportFile<report::Config>>,
+    _stats: FileEntry<report::ReportFile<report::Stats>>,
+    _predict: FileEntry<predict::PredictFile>,
+    // Last: the files go first.
+    _dir: Dentry,
+}
+
+impl NetworkFiles {
+    /// Creates `network_<id>/` under `root`.
+    pub(crate) fn new(root: &Dentry, net: &Arc<Network>) -> Result<Self> {
+        let name = CString::try_from_fmt(fmt!("network_{}", net.id()))?;
+        let dir = Dentry::dir(&name, Some(root));
+        Ok(Self {
+            _config: dir.file(
+                c"config",
+                0o444,
+                Arc::new(report::ReportFile(report::Config(net.clone())), GFP_KERNEL)?,
+            ),
+            _stats: dir.file(
+                c"stats",
+                0o444,
+                Arc::new(report::ReportFile(report::Stats(net.clone())), GFP_KERNEL)?,
+            ),
+            _predict: dir.file(c"predict", 0o600, predict::PredictFile::new(net.clone())?),
+            _dir: dir,
         })
     }
 }

@@ -167,6 +167,40 @@ fn dim(v: u32) -> Result<usize, ParseError> {
     Ok(v)
 }
 
+/// The blob length a header declares, once its fixed fields check out: for readers that
+/// receive a blob in pieces and must know when it is complete. `Model::parse` checks the
+/// same fields again, and everything else.
+///
+/// # Errors
+///
+/// `Truncated` if `header` is shorter than [`HEADER_LEN`] or declares less than a header
+/// and a checksum, `BadMagic`, `BadVersion`, `BadHeaderLen`, or `TooLarge` if the declared
+/// length is above [`MAX_BLOB_LEN`].
+pub fn declared_len(header: &[u8]) -> Result<usize, ParseError> {
+    if header.len() < HEADER_LEN {
+        return Err(ParseError::Truncated);
+    }
+    if header[0..4] != MAGIC {
+        return Err(ParseError::BadMagic);
+    }
+    let version = u16_at(header, 4)?;
+    if version != VERSION {
+        return Err(ParseError::BadVersion(version));
+    }
+    let header_len = u16_at(header, 6)?;
+    if usize::from(header_len) != HEADER_LEN {
+        return Err(ParseError::BadHeaderLen(header_len));
+    }
+    let total = usize::try_from(u32_at(header, 16)?).map_err(|_| ParseError::TooLarge)?;
+    if total > MAX_BLOB_LEN {
+        return Err(ParseError::TooLarge);
+    }
+    if total < HEADER_LEN + LAYER_ENTRY_LEN + 4 {
+        return Err(ParseError::Truncated);
+    }
+    Ok(total)
+}
+
 impl<'a> Model<'a> {
     /// Parses and checks `blob`.
     ///

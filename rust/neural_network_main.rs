@@ -14,10 +14,13 @@
 //! - [`cpulist`]: cpulist formatting (pure code, also tested on the host).
 //! - [`fixed`], [`activation`], [`forward`], [`model`]: the number format, integer
 //!   activations, the dense-layer forward pass and the model format parser (pure code).
-//! - [`debugfs`]: the debugfs tree.
+//! - [`network`]: a network in node-placed memory ([`node_mem`], by [`placement`]) and
+//!   its inference; [`registry`]: the networks by id; [`rwsem`]: the lock of their weights.
+//! - [`debugfs`]: the debugfs tree (`load`, `network_<id>/predict`, ...).
 //! - `kunit`: the KUnit suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 // Pure code shared with tools/pure, where its items are public API. The engine that uses
 // the fixed-point, activation, forward and model files is being built (issue 3): until it
@@ -28,6 +31,8 @@ mod activation;
 mod cpulist;
 mod debugfs;
 #[allow(dead_code, unreachable_pub)]
+mod decimal;
+#[allow(dead_code, unreachable_pub)]
 mod fixed;
 #[allow(dead_code, unreachable_pub)]
 mod forward;
@@ -35,9 +40,18 @@ mod forward;
 mod kunit;
 #[allow(dead_code, unreachable_pub)]
 mod model;
+mod network;
+mod node_mem;
 mod numa_info;
 mod params;
+mod placement;
+mod registry;
+mod rwsem;
 mod topology;
+#[allow(dead_code, unreachable_pub)]
+mod train;
+#[allow(dead_code, unreachable_pub)]
+mod xavier;
 
 module! {
     type: NeuralNetworkModule,
@@ -50,24 +64,31 @@ module! {
 /// The loaded module: what it owns is torn down, in field order, when it unloads.
 struct NeuralNetworkModule {
     _debugfs: debugfs::DebugFs,
-    placement: params::Placement,
+    registry: Arc<registry::Registry>,
 }
 
 impl kernel::Module for NeuralNetworkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let placement = params::Placement::from_params()?;
-        let debugfs = debugfs::DebugFs::new()?;
+        let root = debugfs::DebugFs::root()?;
+        let registry = registry::Registry::new(placement, root.clone())?;
+        let debugfs = debugfs::DebugFs::new(&root, &registry)?;
         log_placement(&placement);
         Ok(Self {
             _debugfs: debugfs,
-            placement,
+            registry,
         })
     }
 }
 
 impl Drop for NeuralNetworkModule {
     fn drop(&mut self) {
-        pr_info!("unloaded (policy {})\n", self.placement.policy.name());
+        // The top-level files go first (field order), then every network.
+        self.registry.clear();
+        pr_info!(
+            "unloaded (policy {})\n",
+            self.registry.placement().policy.name()
+        );
     }
 }
 

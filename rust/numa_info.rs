@@ -104,11 +104,9 @@ pub(crate) fn log_topology() {
     }
 }
 
-/// The report as a value: `{}` formats it (used by the KUnit suite).
-#[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
+/// The report as a value: `{}` formats it.
 pub(crate) struct NumaInfo;
 
-#[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
 impl fmt::Display for NumaInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write(f)

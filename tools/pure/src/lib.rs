@@ -10,17 +10,29 @@
 pub mod activation;
 #[path = "../../../rust/cpulist.rs"]
 pub mod cpulist;
+#[path = "../../../rust/decimal.rs"]
+pub mod decimal;
 #[path = "../../../rust/fixed.rs"]
 pub mod fixed;
 #[path = "../../../rust/forward.rs"]
 pub mod forward;
 #[path = "../../../rust/model.rs"]
 pub mod model;
+#[path = "../../../rust/train.rs"]
+pub mod train;
+#[path = "../../../rust/xavier.rs"]
+pub mod xavier;
 pub mod writer;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_decimal;
+#[cfg(test)]
 mod tests_fixed;
 #[cfg(test)]
+mod tests_malformed;
+#[cfg(test)]
 mod tests_model;
+#[cfg(test)]
+mod tests_train;

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `load`: write a model blob to create a network; read the id of the last one loaded.
+//!
+//! One open file carries one blob, in any number of `write()`s (`cat model.nnm > load`).
+//! Once the 32-byte header is in, its fixed fields are checked and its declared length
+//! tells when the blob is complete; the write that completes it parses the whole blob and
+//! creates `network_<id>/`. Every error fails the `write()` that finds it with `-EINVAL`
+//! (`-EFBIG` past 64 MiB, `-ENOMEM`), names the reason in the kernel log and leaves the
+//! networks as they were; the rest of that open file's writes then fail too. A blob cut
+//! short is discarded at `close()` with a log line (`close` cannot report an error).
+//!
+//! Reading gives the id of the network loaded last (by any writer), or `none`.
+
+use kernel::fs::file::Offset;
+use kernel::prelude::*;
+use kernel::sync::{
+    Arc,
+    ArcBorrow, //
+};
+use kernel::uaccess::{
+    UserSliceReader,
+    UserSliceWriter, //
+};
+
+use super::file::{
+    read_input,
+    DebugFile,
+    Text, //
+};
+use crate::model::{
+    declared_len,
+    HEADER_LEN,
+    MAX_BLOB_LEN, //
+};
+use crate::registry::Registry;
+
+/// The file's data.
+pub(crate) struct LoadFile(pub(crate) Arc<Registry>);
+
+/// Where an open file is.
+pub(crate) enum Phase {
+    /// Taking bytes; the declared length once the header is in.
+    Receiving(Option<usize>),
+    /// A network was created, or the blob was rejected: no more writes.
+    Done,
+}
+
+/// An open `load` file.
+pub(crate) struct LoadState {
+    registry: Arc<Registry>,
+    blob: KVVec<u8>,
+    phase: Phase,
+    text: Option<Text>,
+}
+
+impl LoadState {
+    fn take(&mut self, input: UserSliceReader, len: usize) -> Result {
+        let Phase::Receiving(declared) = self.phase else {
+            pr_err!("load: one model per open file; this one is done\n");
+            return Err(EINVAL);
+        };
+        let room = declared.unwrap_or(MAX_BLOB_LEN) - self.blob.len();
+        if len > room {
+            match declared {
+                Some(d) => pr_err!(
+                    "load: model rejected: longer than its declared {} bytes\n",
+                    d
+                ),
+                None => pr_err!("load: model rejected: larger than 64 MiB\n"),
+            }
+            return Err(if declared.is_some() { EINVAL } else { EFBIG });
+        }
+        let bytes = read_input(input, len, room)?;
+        self.blob.extend_from_slice(&bytes, GFP_KERNEL)?;
+        let declared = match declared {
+            Some(d) => d,
+            None if self.blob.len() < HEADER_LEN => return Ok(()),
+            None => {
+                let d = declared_len(&self.blob).map_err(|e| {
+                    pr_err!("load: model rejected: {}\n", e.reason());
+                    EINVAL
+                })?;
+                if self.blob.len() > d {
+                    pr_err!(
+                        "load: model rejected: longer than its declared {} bytes\n",
+                        d
+                    );
+                    return Err(EINVAL);
+                }
+                self.phase = Phase::Receiving(Some(d));
+                d
+            }
+        };
+        if self.blob.len() == declared {
+            let blob = core::mem::take(&mut self.blob);
+            self.phase = Phase::Done;
+            self.registry.load(&blob, "load")?;
+        }
+        Ok(())
+    }
+}
+
+impl DebugFile for LoadFile {
+    type State = LoadState;
+    const READ: bool = true;
+    const WRITE: bool = true;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<LoadState> {
+        Ok(LoadState {
+            registry: this.0.clone(),
+            blob: KVVec::new(),
+            phase: Phase::Receiving(None),
+            text: None,
+        })
+    }
+
+    fn write(state: &mut LoadState, input: UserSliceReader, len: usize) -> Result<usize> {
+        state.take(input, len).inspect_err(|_| {
+            state.phase = Phase::Done;
+            state.blob = KVVec::new();
+        })?;
+        Ok(len)
+    }
+
+    fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
+        if state.text.is_none() {
+            let mut t = Text::new();
+            match state.registry.last_loaded() {
+                Some(id) => t.push_fmt(fmt!("{id}\n"))?,
+                None => t.push_bytes(b"none\n")?,
+            }
+            state.text = Some(t);
+        }
+        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+    }
+
+    fn release(state: LoadState) {
+        if let Phase::Receiving(declared) = state.phase {
+            if !state.blob.is_empty() {
+                pr_err!(
+                    "load: model rejected: truncated ({} of {} bytes); nothing loaded\n",
+                    state.blob.len(),
+                    declared.unwrap_or(HEADER_LEN)
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `network_<id>/predict`: write input vectors as text, read the outputs as text.
+//!
+//! Writing: one input vector per line, decimal numbers separated by spaces or tabs
+//! (`0.5 -1.25 3 0`), converted exactly to the network's input Q-format by
+//! `decimal::parse_line` (integer arithmetic, round half up). Blank lines are skipped. A
+//! line may be split across `write()`s: the part after the last newline waits for the
+//! next write, or for `close()` (as ftrace's filter files do). All complete lines of a
+//! write are checked before any is run: a wrong count of numbers, a number that does not
+//! parse or does not fit the format fails the whole `write()` with `-EINVAL`, names the
+//! line and the reason in the kernel log, and changes nothing.
+//!
+//! Reading: one line per input of the last open file that wrote, in order, the outputs
+//! as exact decimals then ` class <k>`, the arg-max (`decimal::write_outputs`), e.g.
+//! `0.25 -0.5 0.75 class 2`. The first successful write of an open file replaces what
+//! the previous writer left.
+
+use kernel::fs::file::Offset;
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{
+    Arc,
+    ArcBorrow,
+    Mutex, //
+};
+use kernel::uaccess::{
+    UserSliceReader,
+    UserSliceWriter, //
+};
+
+use super::file::{
+    read_input,
+    DebugFile,
+    Text, //
+};
+use crate::decimal;
+use crate::network::Network;
+
+/// The most bytes one `write()` or one unfinished line may have.
+const MAX_INPUT: usize = 16 << 20;
+/// The most bytes of results kept.
+const MAX_RESULTS: usize = 64 << 20;
+
+/// The file's data: the network and the results of the last writer.
+#[pin_data]
+pub(crate) struct PredictFile {
+    net: Arc<Network>,
+    #[pin]
+    results: Mutex<Text>,
+}
+
+impl PredictFile {
+    /// The file of `net`.
+    pub(crate) fn new(net: Arc<Network>) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                net,
+                results <- new_mutex!(Text::new()),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Runs complete `lines` (ending in a newline or at close); appends their results.
+    fn run(&self, lines: &[u8], first_line: usize, replace: bool) -> Result<usize> {
+        let net = &self.net;
+        let dim = net.input_dim();
+        let rows = lines
+            .split(|&c| c == b'\n')
+            .filter(|l| !is_blank(l))
+            .count();
+        if rows == 0 {
+            return Ok(0);
+        }
+        let mut inputs = KVVec::from_elem(0i16, rows * dim, GFP_KERNEL)?;
+        let mut row = 0;
+        for (n, line) in lines.split(|&c| c == b'\n').enumerate() {
+            if is_blank(line) {
+                continue;
+            }
+            let lineno = first_line + n;
+            let x = inputs.get_mut(row * dim..(row + 1) * dim).ok_or(EINVAL)?;
+            match decimal::parse_line(line, net.input_frac(), x) {
+                Ok(c) if c == dim => {}
+                Ok(c) => {
+                    pr_err!(
+                        "network_{}: predict: line {}: {} numbers, the network takes {}\n",
+                        net.id(),
+                        lineno,
+                        c,
+                        dim
+                    );
+                    return Err(EINVAL);
+                }
+                Err(e) => {
+                    pr_err!(
+                        "network_{}: predict: line {}: {} (expected {} numbers)\n",
+                        net.id(),
+                        lineno,
+                        e.reason(),
+                        dim
+                    );
+                    return Err(EINVAL);
+                }
+            }
+            row += 1;
+        }
+        let out_dim = net.output_dim();
+        let mut outputs = KVVec::from_elem(0i16, rows * out_dim, GFP_KERNEL)?;
+        net.predict_batch(&inputs, &mut outputs)?;
+        let mut text = Text::new();
+        let mut start = 0;
+        while start < outputs.len() {
+            let y = outputs.get(start..start + out_dim).ok_or(EINVAL)?;
+            decimal::write_outputs(&mut text, y, net.output_frac()).map_err(|_| ENOMEM)?;
+            start += out_dim;
+        }
+        let mut results = self.results.lock();
+        let kept = if replace { 0 } else { results.as_bytes().len() };
+        if kept + text.as_bytes().len() > MAX_RESULTS {
+            pr_err!(
+                "network_{}: predict: results above {} MiB: read them and write again\n",
+                net.id(),
+                MAX_RESULTS >> 20
+            );
+            return Err(EFBIG);
+        }
+        if replace {
+            results.clear();
+        }
+        results.push_bytes(text.as_bytes())?;
+        Ok(rows)
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'))
+}
+
+/// An open `predict` file.
+pub(crate) struct PredictState {
+    file: Arc<PredictFile>,
+    /// The bytes after the last newline so far.
+    pending: KVVec<u8>,
+    /// Lines consumed so far (for messages).
+    lines: usize,
+    /// Whether this open file has produced results (then it appends to them).
+    wrote: bool,
+    text: Option<Text>,
+}
+
+impl DebugFile for PredictFile {
+    type State = PredictState;
+    const READ: bool = true;
+    const WRITE: bool = true;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<PredictState> {
+        Ok(PredictState {
+            file: this.into(),
+            pending: KVVec::new(),
+            lines: 0,
+            wrote: false,
+            text: None,
+        })
+    }
+
+    fn write(state: &mut PredictState, input: UserSliceReader, len: usize) -> Result<usize> {
+        if state.pending.len() + len > MAX_INPUT {
+            pr_err!(
+                "network_{}: predict: more than {} MiB without a newline\n",
+                state.file.net.id(),
+                MAX_INPUT >> 20
+            );
+            return Err(EFBIG);
+        }
+        let bytes = read_input(input, len, MAX_INPUT)?;
+        let Some(last_nl) = bytes.iter().rposition(|&c| c == b'\n') else {
+            state.pending.extend_from_slice(&bytes, GFP_KERNEL)?;
+            return Ok(len);
+        };
+        // The complete lines: what was pending, then this write up to its last newline.
+        let mut lines = KVVec::with_capacity(state.pending.len() + last_nl, GFP_KERNEL)?;
+        lines.extend_from_slice(&state.pending, GFP_KERNEL)?;
+        lines.extend_from_slice(&bytes[..last_nl], GFP_KERNEL)?;
+        let mut rest = KVVec::new();
+        rest.extend_from_slice(&bytes[last_nl + 1..], GFP_KERNEL)?;
+        let rows = state.file.run(&lines, state.lines + 1, !state.wrote)?;
+        state.wrote |= rows > 0;
+        state.lines += lines.iter().filter(|&&c| c == b'\n').count() + 1;
+        state.pending = rest;
+        Ok(len)
+    }
+
+    fn read(
+        state: &mut PredictState,
+        out: &mut UserSliceWriter,
+        pos: &mut Offset,
+    ) -> Result<usize> {
+        if state.text.is_none() {
+            let mut t = Text::new();
+            t.push_bytes(state.file.results.lock().as_bytes())?;
+            state.text = Some(t);
+        }
+        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+    }
+
+    fn release(state: PredictState) {
+        if !is_blank(&state.pending) {
+            // The last line had no newline: run it now; errors can only be logged.
+            let _ = state
+                .file
+                .run(&state.pending, state.lines + 1, !state.wrote);
+        }
+    }
+}

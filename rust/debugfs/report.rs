@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Read-only text files: `numa_info`, `network_<id>/config` and `network_<id>/stats`.
+//!
+//! The text is made when the file is opened and served from that snapshot, as
+//! `seq_file`'s `single_open` does, so one `read()` loop sees one consistent report.
+//!
+//! `config`, one `key: value` per line, then one line per layer:
+//!
+//! ```text
+//! id: 0
+//! origin: loaded crc32 0x1a2b3c4d        (or: created seed 42)
+//! policy: interleave
+//! input: 64 frac 8
+//! output: 10 frac 15
+//! layers: 2
+//! layer 0: 64 -> 32 relu out_frac 10 mult 40000 shift 20 bytes 4224 node 0 wanted 0
+//! layer 1: 32 -> 10 sigmoid out_frac 15 mult 51234 shift 22 bytes 680 node 1 wanted 1
+//! ```
+//!
+//! `node` is where the weights are (read from their first page), `wanted` what the policy
+//! asked for (`any`, a node, or `only N` under bind).
+//!
+//! `stats`: `predictions: N` (input vectors) and `batches: N` (calls).
+
+use core::fmt::Write;
+
+use kernel::fs::file::Offset;
+use kernel::prelude::*;
+use kernel::sync::{
+    atomic::Relaxed,
+    Arc,
+    ArcBorrow, //
+};
+use kernel::uaccess::UserSliceWriter;
+
+use super::file::{
+    DebugFile,
+    Text, //
+};
+use crate::network::{
+    Network,
+    Origin, //
+};
+use crate::node_mem::Where;
+
+/// Something that writes a report.
+pub(crate) trait Report: Send + Sync + 'static {
+    /// Writes the report.
+    fn write(&self, t: &mut Text) -> Result;
+}
+
+/// A read-only file serving a [`Report`].
+pub(crate) struct ReportFile<R: Report>(pub(crate) R);
+
+impl<R: Report> DebugFile for ReportFile<R> {
+    type State = Text;
+    const READ: bool = true;
+    const WRITE: bool = false;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<Text> {
+        let mut t = Text::new();
+        this.0.write(&mut t)?;
+        Ok(t)
+    }
+
+    fn read(state: &mut Text, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
+        state.read(out, pos)
+    }
+}
+
+/// `numa_info`.
+pub(crate) struct NumaInfo;
+
+impl Report for NumaInfo {
+    fn write(&self, t: &mut Text) -> Result {
+        t.write_fmt(fmt!("{}", crate::numa_info::NumaInfo))
+            .map_err(|_| ENOMEM)
+    }
+}
+
+/// `network_<id>/config`.
+pub(crate) struct Config(pub(crate) Arc<Network>);
+
+fn write_where(t: &mut Text, w: Where) -> core::fmt::Result {
+    match w {
+        Where::Anywhere => write!(t, "any"),
+        Where::Prefer(n) => write!(t, "{}", n.id()),
+        Where::Only(n) => write!(t, "only {}", n.id()),
+    }
+}
+
+impl Report for Config {
+    fn write(&self, t: &mut Text) -> Result {
+        let net = &self.0;
+        let mut w = || -> core::fmt::Result {
+            writeln!(t, "id: {}", net.id())?;
+            match net.origin() {
+                Origin::Loaded { crc } => writeln!(t, "origin: loaded crc32 {crc:#010x}")?,
+                Origin::Created { seed } => writeln!(t, "origin: created seed {seed}")?,
+            }
+            writeln!(t, "policy: {}", net.placement().policy.name())?;
+            writeln!(t, "input: {} frac {}", net.input_dim(), net.input_frac())?;
+            writeln!(t, "output: {} frac {}", net.output_dim(), net.output_frac())?;
+            Ok(())
+        };
+        w().map_err(|_| ENOMEM)?;
+        let mut n = 0;
+        net.for_each_layer(|_, _| {
+            n += 1;
+            Ok(())
+        })?;
+        writeln!(t, "layers: {n}").map_err(|_| ENOMEM)?;
+        net.for_each_layer(|i, l| {
+            write!(
+                t,
+                "layer {}: {} -> {} {} out_frac {} mult {} shift {} bytes {} node ",
+                i,
+                l.inputs,
+                l.outputs,
+                l.activation.name(),
+                l.out_frac,
+                l.requant.mult(),
+                l.requant.shift(),
+                l.bytes()
+            )
+            .and_then(|()| match l.node() {
+                Some(n) => write!(t, "{}", n.id()),
+                None => write!(t, "none"),
+            })
+            .and_then(|()| write!(t, " wanted "))
+            .and_then(|()| write_where(t, l.wanted))
+            .and_then(|()| writeln!(t))
+            .map_err(|_| ENOMEM)
+        })
+    }
+}
+
+/// `network_<id>/stats`.
+pub(crate) struct Stats(pub(crate) Arc<Network>);
+
+impl Report for Stats {
+    fn write(&self, t: &mut Text) -> Result {
+        let s = &self.0.stats;
+        writeln!(t, "predictions: {}", s.predictions.load(Relaxed))
+            .and_then(|()| writeln!(t, "batches: {}", s.batches.load(Relaxed)))
+            .map_err(|_| ENOMEM)
+    }
+}

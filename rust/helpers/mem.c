@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Node-placed memory for neural_network. The Rust allocators of this kernel cannot ask
+ * for __GFP_THISNODE (the bind policy needs it) and cannot say where a page landed, so
+ * rust/node_mem.rs wraps these four functions instead.
+ */
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
+#include <linux/vmalloc.h>
+
+#include "mem.h"
+
+/*
+ * Zeroed memory on @node (NUMA_NO_NODE: anywhere): kmalloc_node for small sizes,
+ * vmalloc on the node's pages beyond. With @this_node_only the allocation fails rather
+ * than fall back to another node.
+ */
+void *nn_alloc_node(size_t size, int node, bool this_node_only)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+
+	if (this_node_only && node != NUMA_NO_NODE)
+		gfp |= __GFP_THISNODE;
+	return kvmalloc_node(size, gfp, node);
+}
+
+void nn_free(const void *p)
+{
+	kvfree(p);
+}
+
+/* The node of the page that holds @p (kmalloc or vmalloc memory). */
+int nn_mem_node(const void *p)
+{
+	struct page *page;
+
+	if (!p)
+		return NUMA_NO_NODE;
+	page = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
+	return page ? page_to_nid(page) : NUMA_NO_NODE;
+}
+
+int nn_numa_node_id(void)
+{
+	return numa_node_id();
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A network in the kernel: its layers in node-placed memory, and inference.
+//!
+//! Each layer's weights and biases are [`NodeVec`]s on the node [`placement`] picks. The
+//! layers sit behind a reader-writer semaphore: any number of CPUs predict at once
+//! (readers); a training step (the writer) has them to itself.
+//!
+//! Prediction allocates nothing: it runs in scratch space set up when the network is
+//! created, one buffer per possible CPU on that CPU's node, each behind its own mutex
+//! (the zswap pattern: a task that migrates mid-prediction keeps using, and holding, the
+//! buffer of the CPU it started on, so correctness never depends on staying put).
+//! Callers that bring their own scratch use [`Network::predict_with`].
+
+use kernel::cpu::CpuId;
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::{
+    Arc,
+    Mutex, //
+};
+
+use crate::activation::Activation;
+use crate::fixed::Requant;
+use crate::forward::DenseLayer;
+use crate::model::Model;
+use crate::node_mem::{
+    NodeVec,
+    Where, //
+};
+use crate::params::Placement;
+use crate::placement;
+use crate::rwsem::RwSem;
+use crate::topology::{
+    self,
+    NodeId, //
+};
+
+/// One dense layer in node-placed memory.
+pub(crate) struct Layer {
+    /// Inputs.
+    pub(crate) inputs: usize,
+    /// Outputs.
+    pub(crate) outputs: usize,
+    /// Activation.
+    pub(crate) activation: Activation,
+    /// Fractional bits of the output.
+    pub(crate) out_frac: u8,
+    /// Requantization of the accumulator.
+    pub(crate) requant: Requant,
+    /// Where the policy asked for the layer's memory.
+    pub(crate) wanted: Where,
+    /// `outputs * inputs` weights, row-major.
+    pub(crate) weights: NodeVec<i16>,
+    /// `outputs` biases.
+    pub(crate) bias: NodeVec<i32>,
+}
+
+impl Layer {
+    fn dense(&self) -> DenseLayer<'_> {
+        DenseLayer {
+            inputs: self.inputs,
+            outputs: self.outputs,
+            activation: self.activation,
+            requant: self.requant,
+            weights: &self.weights,
+            bias: &self.bias,
+        }
+    }
+
+    /// The node the weights landed on.
+    pub(crate) fn node(&self) -> Option<NodeId> {
+        self.weights.node()
+    }
+
+    /// Bytes of weights and biases.
+    pub(crate) fn bytes(&self) -> usize {
+        self.weights.bytes() + self.bias.bytes()
+    }
+}
+
+/// Where a network came from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin {
+    /// A model blob, by its CRC-32.
+    Loaded {
+        /// The blob's checksum.
+        crc: u32,
+    },
+    /// A topology, initialised from a seed.
+    Created {
+        /// The seed of the initialisation.
+        seed: u64,
+    },
+}
+
+/// Counters shown in `network_<id>/stats`.
+pub(crate) struct Stats {
+    /// Input vectors predicted.
+    pub(crate) predictions: Atomic<u64>,
+    /// Calls to predict (one per batch).
+    pub(crate) batches: Atomic<u64>,
+}
+
+/// Scratch space of one CPU: two buffers of the widest layer.
+type Scratch = Pin<KBox<Mutex<NodeVec<i16>>>>;
+
+/// A network.
+#[pin_data]
+pub(crate) struct Network {
+    id: u32,
+    input_dim: usize,
+    input_frac: u8,
+    output_dim: usize,
+    output_frac: u8,
+    max_width: usize,
+    origin: Origin,
+    placement: Placement,
+    #[pin]
+    layers: RwSem<KVec<Layer>>,
+    scratch: KVec<Scratch>,
+    /// Counters.
+    pub(crate) stats: Stats,
+}
+
+impl Network {
+    /// Builds network `id` from a parsed model, its memory placed by `placement`.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when memory cannot be had where the policy allows.
+    pub(crate) fn from_model(
+        id: u32,
+        model: &Model<'_>,
+        crc: u32,
+        placement: &Placement,
+    ) -> Result<Arc<Self>> {
+        let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
+        for (i, l) in model.layers().enumerate() {
+            let wanted = placement::layer_where(placement, id, i);
+            let weights = NodeVec::from_iter(l.inputs * l.outputs, wanted, model.weights(&l))?;
+            let bias = NodeVec::from_iter(l.outputs, wanted, model.biases(&l))?;
+            layers.push(
+                Layer {
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    activation: l.activation,
+                    out_frac: l.out_frac,
+                    requant: l.requant,
+                    wanted,
+                    weights,
+                    bias,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Self::new(
+            id,
+            model.input_frac(),
+            layers,
+            Origin::Loaded { crc },
+            placement,
+        )
+    }
+
+    /// Wraps checked layers (each one's inputs are the previous one's outputs).
+    fn new(
+        id: u32,
+        input_frac: u8,
+        layers: KVec<Layer>,
+        origin: Origin,
+        placement: &Placement,
+    ) -> Result<Arc<Self>> {
+        let first = layers.first().ok_or(EINVAL)?;
+        let last = layers.last().ok_or(EINVAL)?;
+        let (input_dim, output_dim, output_frac) = (first.inputs, last.outputs, last.out_frac);
+        let max_width = layers.iter().map(|l| l.outputs).max().unwrap_or(0);
+        let scratch = Self::alloc_scratch(max_width)?;
+        Arc::pin_init(
+            pin_init!(Self {
+                id,
+                input_dim,
+                input_frac,
+                output_dim,
+                output_frac,
+                max_width,
+                origin,
+                placement: *placement,
+                layers <- RwSem::new(layers, c"neural_network:layers", kernel::static_lock_class!()),
+                scratch,
+                stats: Stats {
+                    predictions: Atomic::new(0),
+                    batches: Atomic::new(0),
+                },
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// One scratch buffer (`2 * max_width` values) per possible CPU, on its node.
+    fn alloc_scratch(max_width: usize) -> Result<KVec<Scratch>> {
+        let n = topology::nr_cpu_ids();
+        let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+        for cpu in 0..n {
+            let buf = NodeVec::zeroed(2 * max_width, placement::cpu_where(cpu))?;
+            v.push(KBox::pin_init(new_mutex!(buf), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+
+    /// The id (`network_<id>` in debugfs).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Length of an input vector.
+    pub(crate) fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    /// Fractional bits of the input.
+    pub(crate) fn input_frac(&self) -> u8 {
+        self.input_frac
+    }
+
+    /// Length of an output vector.
+    pub(crate) fn output_dim(&self) -> usize {
+        self.output_dim
+    }
+
+    /// Fractional bits of the output.
+    pub(crate) fn output_frac(&self) -> u8 {
+        self.output_frac
+    }
+
+    /// Where it came from.
+    pub(crate) fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The placement it was created under.
+    pub(crate) fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
+    /// The scratch length [`Network::predict_with`] needs.
+    pub(crate) fn scratch_len(&self) -> usize {
+        2 * self.max_width
+    }
+
+    /// Calls `f` on each layer, under the read lock.
+    pub(crate) fn for_each_layer(&self, mut f: impl FnMut(usize, &Layer) -> Result) -> Result {
+        let layers = self.layers.read();
+        for (i, l) in layers.iter().enumerate() {
+            f(i, l)?;
+        }
+        Ok(())
+    }
+
+    /// Predicts a batch: `inputs` holds `n` vectors of `input_dim` values, `outputs`
+    /// receives `n` vectors of `output_dim`. Uses this CPU's scratch; allocates nothing.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
+    pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
+        let n = self.batch_len(inputs, outputs)?;
+        let layers = self.layers.read();
+        let cpu = CpuId::current().as_u32() as usize;
+        let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
+        let mut scratch = slot.lock();
+        self.run(&layers, inputs, outputs, &mut scratch)?;
+        self.count(n);
+        Ok(n)
+    }
+
+    /// As [`Network::predict_batch`], in scratch space supplied by the caller (at least
+    /// [`Network::scratch_len`] values).
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` if a slice's length does not fit the network (nothing is written).
+    pub(crate) fn predict_with(
+        &self,
+        inputs: &[i16],
+        outputs: &mut [i16],
+        scratch: &mut [i16],
+    ) -> Result<usize> {
+        let n = self.batch_len(inputs, outputs)?;
+        if scratch.len() < self.scratch_len() {
+            return Err(EINVAL);
+        }
+        let layers = self.layers.read();
+        self.run(&layers, inputs, outputs, scratch)?;
+        self.count(n);
+        Ok(n)
+    }
+
+    fn batch_len(&self, inputs: &[i16], outputs: &[i16]) -> Result<usize> {
+        let n = inputs.len() / self.input_dim;
+        if n == 0 || inputs.len() % self.input_dim != 0 || outputs.len() != n * self.output_dim {
+            return Err(EINVAL);
+        }
+        Ok(n)
+    }
+
+    fn count(&self, n: usize) {
+        self.stats.predictions.fetch_add(n as u64, Relaxed);
+        self.stats.batches.fetch_add(1, Relaxed);
+    }
+
+    fn run(
+        &self,
+        layers: &[Layer],
+        inputs: &[i16],
+        outputs: &mut [i16],
+        scratch: &mut [i16],
+    ) -> Result {
+        let (a, b) = scratch.split_at_mut(self.max_width);
+        let mut start_in = 0;
+        let mut start_out = 0;
+        while start_in < inputs.len() {
+            let x = inputs
+                .get(start_in..start_in + self.input_dim)
+                .ok_or(EINVAL)?;
+            let y = outputs
+                .get_mut(start_out..start_out + self.output_dim)
+                .ok_or(EINVAL)?;
+            forward_one(layers, x, y, &mut *a, &mut *b)?;
+            start_in += self.input_dim;
+            start_out += self.output_dim;
+        }
+        Ok(())
+    }
+}
+
+/// Runs one vector through every layer, ping-ponging between `a` and `b`.
+fn forward_one<'s>(
+    layers: &[Layer],
+    x: &[i16],
+    y: &mut [i16],
+    mut a: &'s mut [i16],
+    mut b: &'s mut [i16],
+) -> Result {
+    let n = layers.len();
+    for (i, l) in layers.iter().enumerate() {
+        let d = l.dense();
+        let r = match (i == 0, i + 1 == n) {
+            (true, true) => d.forward(x, y),
+            (true, false) => d.forward(x, a.get_mut(..l.outputs).ok_or(EINVAL)?),
+            (false, true) => d.forward(a.get(..l.inputs).ok_or(EINVAL)?, y),
+            (false, false) => {
+                let r = d.forward(
+                    a.get(..l.inputs).ok_or(EINVAL)?,
+                    b.get_mut(..l.outputs).ok_or(EINVAL)?,
+                );
+                core::mem::swap(&mut a, &mut b);
+                r
+            }
+        };
+        r.map_err(|_| EINVAL)?;
+    }
+    Ok(())
+}
