@@ -17,13 +17,14 @@ export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
 
-.PHONY: all modules guest check-kdir clean setup kernel check demo help rustfmt rustfmtcheck clippy host-test
+.PHONY: all modules guest check-kdir clean setup kernel check demo help rustfmt rustfmtcheck clippy host-test nnctl
 
 all: modules
 
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given); samples and tools join as they land.
 guest: check-kdir build/guest/nn-insmod
+	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
 
 # Helpers the guest runs: static, since the guest borrows only the host's /usr.
@@ -58,6 +59,16 @@ demo: setup
 host-test:
 	cargo test --manifest-path $(REPO)/Cargo.toml --workspace
 
+# Fuzz the model parser and the decimal reader (tools/fuzz: cargo fuzz on stable Rust),
+# each target FUZZ_SECONDS (default 600) from the committed corpus; testing.rst, "Fuzzing".
+.PHONY: fuzz
+fuzz:
+	$(REPO)/tools/fuzz/run --seconds $(or $(FUZZ_SECONDS),600)
+
+# The host tool (Documentation/neural_network/nnctl.rst): target/release/nnctl.
+nnctl:
+	cargo build --release --manifest-path $(REPO)/Cargo.toml -p nnctl
+
 rustfmt:
 	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
@@ -75,6 +86,7 @@ help:
 	@echo "make check         all tests: host, KUnit, guest scripts on several topologies"
 	@echo "make demo          boot a 2-node guest, load the module, show what it reports"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
+	@echo "make nnctl         build the host tool target/release/nnctl"
 	@echo "KFLAVOR=debug|perf the test kernel flavour (debug has KASAN, kmemleak, lockdep)"
 	@echo "CONFIG_NEURAL_NETWORK_NUMA=y|n CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y|n"
 	@echo "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y|n   the Kconfig options, for out-of-tree builds"

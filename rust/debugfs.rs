@@ -5,20 +5,24 @@
 //! ```text
 //! numa_info            the NUMA topology (CONFIG_NEURAL_NETWORK_NUMA)
 //! load                 write a model blob: creates network_<id>; read: the last id
+//! create               write a topology: creates a trainable network_<id>
 //! remove               write an id: removes network_<id>
 //! network_<id>/config  layers, formats, placement (requested and actual node)
 //! network_<id>/stats   counters
 //! network_<id>/predict write input lines, read output lines
+//! network_<id>/train   write samples (created networks): SGD steps; read: the losses
 //! ```
 //!
 //! Every file is an entry that removes itself when dropped, so unload needs no cleanup
 //! code. A debugfs that is disabled or fails is not an error, as everywhere in the kernel.
 
+mod create;
 pub(crate) mod file;
 mod load;
 mod predict;
 mod remove;
 mod report;
+mod train;
 
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -36,6 +40,7 @@ pub(crate) struct DebugFs {
     #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
     _numa_info: FileEntry<report::ReportFile<report::NumaInfo>>,
     _load: FileEntry<load::LoadFile>,
+    _create: FileEntry<create::CreateFile>,
     _remove: FileEntry<remove::RemoveFile>,
 }
 
@@ -59,6 +64,11 @@ impl DebugFs {
                 0o600,
                 Arc::new(load::LoadFile(registry.clone()), GFP_KERNEL)?,
             ),
+            _create: root.file(
+                c"create",
+                0o600,
+                Arc::new(create::CreateFile(registry.clone()), GFP_KERNEL)?,
+            ),
             _remove: root.file(
                 c"remove",
                 0o200,
@@ -73,6 +83,7 @@ pub(crate) struct NetworkFiles {
     _config: FileEntry<report::ReportFile<report::Config>>,
     _stats: FileEntry<report::ReportFile<report::Stats>>,
     _predict: FileEntry<predict::PredictFile>,
+    _train: Option<FileEntry<train::TrainFile>>,
     // Last: the files go first.
     _dir: Dentry,
 }
@@ -94,6 +105,11 @@ impl NetworkFiles {
                 Arc::new(report::ReportFile(report::Stats(net.clone())), GFP_KERNEL)?,
             ),
             _predict: dir.file(c"predict", 0o600, predict::PredictFile::new(net.clone())?),
+            _train: if net.trainable() {
+                Some(dir.file(c"train", 0o600, train::TrainFile::new(net.clone())?))
+            } else {
+                None
+            },
             _dir: dir,
         })
     }

@@ -130,7 +130,8 @@ pub fn parse_q(s: &[u8], frac: u8) -> Result<i16, DecimalError> {
     let mut inexact = false;
     for &c in frac_digits.iter().rev() {
         let t = u64::from(c - b'0') * m + carry;
-        inexact |= t % 10 != 0;
+        let digit = t % 10;
+        inexact |= digit != 0;
         carry = t / 10;
     }
     // A = I * M + P <= 2^20 * 2^16 + 2^16: no overflow, and it fits i64.

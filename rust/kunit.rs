@@ -10,5 +10,7 @@ mod activation;
 mod cpulist;
 mod fixed;
 mod model;
+mod network;
 mod params;
 mod topology;
+mod train;

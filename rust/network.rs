@@ -39,6 +39,16 @@ use crate::topology::{
     self,
     NodeId, //
 };
+use crate::train::{
+    self,
+    TrainLayer, //
+};
+use crate::xavier::{
+    self,
+    LayerPlan,
+    Plan,
+    Rng, //
+};
 
 /// One dense layer in node-placed memory.
 pub(crate) struct Layer {
@@ -58,6 +68,38 @@ pub(crate) struct Layer {
     pub(crate) weights: NodeVec<i16>,
     /// `outputs` biases.
     pub(crate) bias: NodeVec<i32>,
+    /// Gradients and saved activations, for networks created from a topology.
+    train: Option<(LayerPlan, TrainMem)>,
+}
+
+/// A layer's training memory, on the layer's node (`train::TrainLayer` says what each
+/// array holds).
+struct TrainMem {
+    grad_w: NodeVec<i64>,
+    grad_b: NodeVec<i64>,
+    pre: NodeVec<i16>,
+    out: NodeVec<i16>,
+    delta: NodeVec<i64>,
+}
+
+impl TrainMem {
+    fn new(inputs: usize, outputs: usize, place: Where) -> Result<Self> {
+        Ok(Self {
+            grad_w: NodeVec::zeroed(inputs * outputs, place)?,
+            grad_b: NodeVec::zeroed(outputs, place)?,
+            pre: NodeVec::zeroed(outputs, place)?,
+            out: NodeVec::zeroed(outputs, place)?,
+            delta: NodeVec::zeroed(outputs, place)?,
+        })
+    }
+
+    fn bytes(&self) -> usize {
+        self.grad_w.bytes()
+            + self.grad_b.bytes()
+            + self.pre.bytes()
+            + self.out.bytes()
+            + self.delta.bytes()
+    }
 }
 
 impl Layer {
@@ -80,6 +122,11 @@ impl Layer {
     /// Bytes of weights and biases.
     pub(crate) fn bytes(&self) -> usize {
         self.weights.bytes() + self.bias.bytes()
+    }
+
+    /// Bytes of training memory (gradients and saved activations).
+    pub(crate) fn train_bytes(&self) -> usize {
+        self.train.as_ref().map_or(0, |(_, m)| m.bytes())
     }
 }
 
@@ -104,6 +151,30 @@ pub(crate) struct Stats {
     pub(crate) predictions: Atomic<u64>,
     /// Calls to predict (one per batch).
     pub(crate) batches: Atomic<u64>,
+    /// Training steps (one per sample and epoch).
+    pub(crate) train_steps: Atomic<u64>,
+    /// Mean loss of the last epoch trained, in units of 2^-30 (`train::LOSS_FRAC`).
+    pub(crate) last_loss: Atomic<u64>,
+}
+
+/// What a call to [`Network::train`] did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TrainReport {
+    /// Samples per epoch.
+    pub(crate) samples: usize,
+    /// Epochs run.
+    pub(crate) epochs: u32,
+    /// Mean loss over the first epoch (2^-30 units).
+    pub(crate) first_loss: u64,
+    /// Mean loss over the last epoch (2^-30 units).
+    pub(crate) last_loss: u64,
+}
+
+/// The parameters under the network's lock.
+struct Params {
+    layers: KVec<Layer>,
+    /// Stochastic rounding of training updates.
+    rng: Rng,
 }
 
 /// Scratch space of one CPU: two buffers of the widest layer.
@@ -121,7 +192,7 @@ pub(crate) struct Network {
     origin: Origin,
     placement: Placement,
     #[pin]
-    layers: RwSem<KVec<Layer>>,
+    params: RwSem<Params>,
     scratch: KVec<Scratch>,
     /// Counters.
     pub(crate) stats: Stats,
@@ -154,6 +225,7 @@ impl Network {
                     wanted,
                     weights,
                     bias,
+                    train: None,
                 },
                 GFP_KERNEL,
             )?;
@@ -167,11 +239,72 @@ impl Network {
         )
     }
 
+    /// Builds network `id` from a topology, Xavier-initialised from `seed` (or from the
+    /// kernel's RNG), with its training memory.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when memory cannot be had where the policy allows.
+    pub(crate) fn create(
+        id: u32,
+        plan: &Plan,
+        seed: Option<u64>,
+        placement: &Placement,
+    ) -> Result<Arc<Self>> {
+        // SAFETY: `get_random_u64` may be called from any context.
+        let seed = seed.unwrap_or_else(|| unsafe { kernel::bindings::get_random_u64() });
+        let mut rng = Rng::from_seed(seed);
+        let mut layers = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
+        for (i, lp) in plan.layers().iter().enumerate() {
+            let wanted = placement::layer_where(placement, id, i);
+            let mut weights = NodeVec::zeroed(lp.inputs * lp.outputs, wanted)?;
+            let mut bias = NodeVec::zeroed(lp.outputs, wanted)?;
+            xavier::init_layer(lp, &mut weights, &mut bias, &mut rng).map_err(|e| {
+                pr_err!("create: {}\n", e.reason());
+                EINVAL
+            })?;
+            let mem = TrainMem::new(lp.inputs, lp.outputs, wanted)?;
+            layers.push(
+                Layer {
+                    inputs: lp.inputs,
+                    outputs: lp.outputs,
+                    activation: lp.activation,
+                    out_frac: lp.out_frac,
+                    requant: lp.requant,
+                    wanted,
+                    weights,
+                    bias,
+                    train: Some((*lp, mem)),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Self::new_with(
+            id,
+            plan.input_frac(),
+            layers,
+            rng,
+            Origin::Created { seed },
+            placement,
+        )
+    }
+
     /// Wraps checked layers (each one's inputs are the previous one's outputs).
     fn new(
         id: u32,
         input_frac: u8,
         layers: KVec<Layer>,
+        origin: Origin,
+        placement: &Placement,
+    ) -> Result<Arc<Self>> {
+        Self::new_with(id, input_frac, layers, Rng::from_seed(0), origin, placement)
+    }
+
+    fn new_with(
+        id: u32,
+        input_frac: u8,
+        layers: KVec<Layer>,
+        rng: Rng,
         origin: Origin,
         placement: &Placement,
     ) -> Result<Arc<Self>> {
@@ -190,11 +323,17 @@ impl Network {
                 max_width,
                 origin,
                 placement: *placement,
-                layers <- RwSem::new(layers, c"neural_network:layers", kernel::static_lock_class!()),
+                params <- RwSem::new(
+                    Params { layers, rng },
+                    c"neural_network:params",
+                    kernel::static_lock_class!()
+                ),
                 scratch,
                 stats: Stats {
                     predictions: Atomic::new(0),
                     batches: Atomic::new(0),
+                    train_steps: Atomic::new(0),
+                    last_loss: Atomic::new(0),
                 },
             }),
             GFP_KERNEL,
@@ -254,8 +393,8 @@ impl Network {
 
     /// Calls `f` on each layer, under the read lock.
     pub(crate) fn for_each_layer(&self, mut f: impl FnMut(usize, &Layer) -> Result) -> Result {
-        let layers = self.layers.read();
-        for (i, l) in layers.iter().enumerate() {
+        let params = self.params.read();
+        for (i, l) in params.layers.iter().enumerate() {
             f(i, l)?;
         }
         Ok(())
@@ -269,11 +408,11 @@ impl Network {
     /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
     pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
         let n = self.batch_len(inputs, outputs)?;
-        let layers = self.layers.read();
+        let params = self.params.read();
         let cpu = CpuId::current().as_u32() as usize;
         let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
-        self.run(&layers, inputs, outputs, &mut scratch)?;
+        self.run(&params.layers, inputs, outputs, &mut scratch)?;
         self.count(n);
         Ok(n)
     }
@@ -294,10 +433,98 @@ impl Network {
         if scratch.len() < self.scratch_len() {
             return Err(EINVAL);
         }
-        let layers = self.layers.read();
-        self.run(&layers, inputs, outputs, scratch)?;
+        let params = self.params.read();
+        self.run(&params.layers, inputs, outputs, scratch)?;
         self.count(n);
         Ok(n)
+    }
+
+    /// Whether [`Network::train`] works on this network (created from a topology).
+    pub(crate) fn trainable(&self) -> bool {
+        matches!(self.origin, Origin::Created { .. })
+    }
+
+    /// Trains for `epochs` passes over `n` samples (`inputs`: `n` vectors in the input
+    /// format, `targets`: `n` vectors in the output format) with SGD and backpropagation:
+    /// gradients are applied every `batch` samples (and at the end of each pass) at rate
+    /// `lr` (Q8.24, `train::LR_ONE` is 1.0). Predictions wait while it runs.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for a network loaded from a model (not trainable), mismatched lengths or
+    /// a zero batch or epoch count; nothing is changed then.
+    pub(crate) fn train(
+        &self,
+        inputs: &[i16],
+        targets: &[i16],
+        epochs: u32,
+        lr: u32,
+        batch: usize,
+    ) -> Result<TrainReport> {
+        let n = inputs.len() / self.input_dim;
+        if n == 0
+            || epochs == 0
+            || batch == 0
+            || inputs.len() != n * self.input_dim
+            || targets.len() != n * self.output_dim
+        {
+            return Err(EINVAL);
+        }
+        let mut params = self.params.write();
+        let Params { layers, rng } = &mut *params;
+        let mut tl = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
+        for l in layers.iter_mut() {
+            let Some((plan, mem)) = l.train.as_mut() else {
+                return Err(EINVAL);
+            };
+            tl.push(
+                TrainLayer {
+                    plan: *plan,
+                    weights: &mut l.weights,
+                    bias: &mut l.bias,
+                    grad_w: &mut mem.grad_w,
+                    grad_b: &mut mem.grad_b,
+                    pre: &mut mem.pre,
+                    out: &mut mem.out,
+                    delta: &mut mem.delta,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        train::zero_grad(&mut tl);
+        let (mut first_loss, mut last_loss) = (0, 0);
+        for epoch in 0..epochs {
+            let mut sum: u64 = 0;
+            let mut pending: u32 = 0;
+            for i in 0..n {
+                let x = inputs.get(i * self.input_dim..(i + 1) * self.input_dim);
+                let t = targets.get(i * self.output_dim..(i + 1) * self.output_dim);
+                let (Some(x), Some(t)) = (x, t) else {
+                    return Err(EINVAL);
+                };
+                let loss = train::step(&mut tl, x, t).map_err(|_| EINVAL)?;
+                sum = sum.saturating_add(loss);
+                pending += 1;
+                if pending as usize == batch || i + 1 == n {
+                    train::apply(&mut tl, lr, pending, Some(&mut *rng)).map_err(|_| EINVAL)?;
+                    pending = 0;
+                }
+            }
+            let mean = sum / n as u64;
+            if epoch == 0 {
+                first_loss = mean;
+            }
+            last_loss = mean;
+            self.stats.train_steps.fetch_add(n as u64, Relaxed);
+            crate::node_mem::cond_resched();
+        }
+        self.stats.last_loss.store(last_loss, Relaxed);
+        Ok(TrainReport {
+            samples: n,
+            epochs,
+            first_loss,
+            last_loss,
+        })
     }
 
     fn batch_len(&self, inputs: &[i16], outputs: &[i16]) -> Result<usize> {

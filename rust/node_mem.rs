@@ -25,6 +25,13 @@ extern "C" {
     fn nn_free(p: *const c_void);
     fn nn_mem_node(p: *const c_void) -> c_int;
     fn nn_numa_node_id() -> c_int;
+    fn nn_cond_resched();
+}
+
+/// Lets the scheduler run something else if needed (long loops in process context).
+pub(crate) fn cond_resched() {
+    // SAFETY: called only from process context, with no spinlock held.
+    unsafe { nn_cond_resched() }
 }
 
 /// The node of the CPU this runs on (it may change right after: a hint, as in C).

@@ -21,6 +21,7 @@ use crate::model::{
 };
 use crate::network::Network;
 use crate::params::Placement;
+use crate::xavier::Plan;
 
 /// The most networks alive at once.
 pub(crate) const MAX_NETWORKS: usize = 256;
@@ -33,7 +34,7 @@ struct Entry {
 
 struct Inner {
     next_id: u32,
-    last_loaded: Option<u32>,
+    last_created: Option<u32>,
     entries: KVec<Entry>,
 }
 
@@ -56,7 +57,7 @@ impl Registry {
                 placement,
                 inner <- new_mutex!(Inner {
                     next_id: 0,
-                    last_loaded: None,
+                    last_created: None,
                     entries: KVec::new(),
                 }),
                 root,
@@ -112,7 +113,7 @@ impl Registry {
                     e.to_errno()
                 );
             })?;
-        self.inner.lock().last_loaded = Some(id);
+        self.inner.lock().last_created = Some(id);
         pr_info!(
             "{}: loaded network_{} ({} layers, {} inputs, {} outputs, policy {})\n",
             source,
@@ -125,19 +126,36 @@ impl Registry {
         Ok(id)
     }
 
-    /// The id of the network loaded last, if any.
-    pub(crate) fn last_loaded(&self) -> Option<u32> {
-        self.inner.lock().last_loaded
+    /// Creates a network from a topology plan, Xavier-initialised from `seed` (or the
+    /// kernel's RNG); returns its id.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`, `ENOSPC`.
+    pub(crate) fn create(&self, plan: &Plan, seed: Option<u64>) -> Result<u32> {
+        let id = self
+            .add(|id| Network::create(id, plan, seed, &self.placement))
+            .inspect_err(|e| {
+                pr_err!(
+                    "create: cannot create the network: error {}\n",
+                    e.to_errno()
+                );
+            })?;
+        self.inner.lock().last_created = Some(id);
+        pr_info!(
+            "create: created network_{} ({} layers, {} inputs, {} outputs, policy {})\n",
+            id,
+            plan.n_layers(),
+            plan.input_dim(),
+            plan.output_dim(),
+            self.placement.policy.name()
+        );
+        Ok(id)
     }
 
-    /// The network with id `id`.
-    pub(crate) fn get(&self, id: u32) -> Option<Arc<Network>> {
-        let inner = self.inner.lock();
-        inner
-            .entries
-            .iter()
-            .find(|e| e.net.id() == id)
-            .map(|e| e.net.clone())
+    /// The id of the network created last (by `load` or `create`), if any.
+    pub(crate) fn last_created(&self) -> Option<u32> {
+        self.inner.lock().last_created
     }
 
     /// Removes network `id` and its directory; open files keep it alive until closed.
@@ -158,15 +176,6 @@ impl Registry {
         // Dropped outside the lock: removing the files waits for their readers.
         drop(entry);
         pr_info!("removed network_{}\n", id);
-        Ok(())
-    }
-
-    /// Calls `f` on every network, in id order.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Network) -> Result) -> Result {
-        let inner = self.inner.lock();
-        for e in inner.entries.iter() {
-            f(&e.net)?;
-        }
         Ok(())
     }
 

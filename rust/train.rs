@@ -8,15 +8,15 @@
 //! The caller allocates everything (on the NUMA node it chooses) and lends it as one
 //! [`TrainLayer`] per layer; with `n = outputs` and `m = inputs`:
 //!
-//! | buffer    | type  | length  | holds                                              |
-//! |-----------|-------|---------|----------------------------------------------------|
-//! | `weights` | `i16` | `n * m` | row-major weights, Q-format `weight_frac`          |
-//! | `bias`    | `i32` | `n`     | biases, `weight_frac + input_frac` bits            |
-//! | `grad_w`  | `i64` | `n * m` | sum of dE/dw over the batch, `24 + input_frac` bits|
-//! | `grad_b`  | `i64` | `n`     | sum of dE/db over the batch, 24 bits               |
-//! | `pre`     | `i16` | `n`     | the requantized value before the activation        |
-//! | `out`     | `i16` | `n`     | the layer's output                                 |
-//! | `delta`   | `i64` | `n`     | dE/dz of the last backward pass, 24 bits           |
+//! | buffer    | type  | length  | holds                                                |
+//! |-----------|-------|---------|------------------------------------------------------|
+//! | `weights` | `i16` | `n * m` | row-major weights, Q-format `weight_frac`            |
+//! | `bias`    | `i32` | `n`     | biases, `weight_frac + input_frac` bits              |
+//! | `grad_w`  | `i64` | `n * m` | sum of dE/dw over the batch, `24 + input_frac` bits  |
+//! | `grad_b`  | `i64` | `n`     | sum of dE/db over the batch, 24 bits                 |
+//! | `pre`     | `i16` | `n`     | the requantized value before the activation          |
+//! | `out`     | `i16` | `n`     | the layer's output                                   |
+//! | `delta`   | `i64` | `n`     | dE/dz of the last backward pass, 24 bits             |
 //!
 //! # Math
 //!
@@ -232,10 +232,14 @@ fn forward_checked(layers: &mut [TrainLayer<'_>], input: &[i16]) {
     let mut rest = layers;
     while let Some((layer, tail)) = rest.split_first_mut() {
         let p = layer.plan;
-        // PANIC: none; `inputs >= 1` (checked), so `chunks_exact` gets a non-zero size.
-        let rows = layer.weights.chunks_exact(p.inputs);
+        let mut weights: &[i16] = layer.weights;
         let outs = layer.pre.iter_mut().zip(layer.out.iter_mut());
-        for ((row, b), (z, y)) in rows.zip(layer.bias.iter()).zip(outs) {
+        for (b, (z, y)) in layer.bias.iter().zip(outs) {
+            // Row by row (`chunks_exact` would leave a division in objtool's way).
+            let Some((row, tail)) = weights.split_at_checked(p.inputs) else {
+                break;
+            };
+            weights = tail;
             // The expression of `DenseLayer::forward`.
             let q = p.requant.apply(dot(row, x, *b));
             *z = q;
@@ -346,9 +350,13 @@ fn through_activation(act: Activation, d: i64, z: i16, y: i16) -> i64 {
 
 /// `grad_w[o][i] += delta[o] * x[i]`, `grad_b[o] += delta[o]`.
 fn accumulate(layer: &mut TrainLayer<'_>, x: &[i16]) {
-    // PANIC: none; `inputs >= 1` (checked), so `chunks_exact_mut` gets a non-zero size.
-    let rows = layer.grad_w.chunks_exact_mut(layer.plan.inputs);
-    for ((row, gb), &d) in rows.zip(layer.grad_b.iter_mut()).zip(layer.delta.iter()) {
+    let mut grads: &mut [i64] = layer.grad_w;
+    for (gb, &d) in layer.grad_b.iter_mut().zip(layer.delta.iter()) {
+        let Some((row, tail)) = core::mem::take(&mut grads).split_at_mut_checked(layer.plan.inputs)
+        else {
+            break;
+        };
+        grads = tail;
         *gb = gb.saturating_add(d);
         if d == 0 {
             continue;
@@ -364,9 +372,12 @@ fn accumulate(layer: &mut TrainLayer<'_>, x: &[i16]) {
 /// `dE/dy` in Q7.24.
 fn backpropagate(layer: &TrainLayer<'_>, prev_delta: &mut [i64]) {
     prev_delta.fill(0);
-    // PANIC: none; `inputs >= 1` (checked).
-    let rows = layer.weights.chunks_exact(layer.plan.inputs);
-    for (row, &d) in rows.zip(layer.delta.iter()) {
+    let mut weights: &[i16] = layer.weights;
+    for &d in layer.delta.iter() {
+        let Some((row, tail)) = weights.split_at_checked(layer.plan.inputs) else {
+            break;
+        };
+        weights = tail;
         if d == 0 {
             continue;
         }

@@ -303,11 +303,6 @@ impl Text {
         core::fmt::Write::write_fmt(self, args).map_err(|_| ENOMEM)
     }
 
-    /// Forgets the contents.
-    pub(crate) fn clear(&mut self) {
-        self.0.clear();
-    }
-
     /// Serves `read` at `*pos`.
     pub(crate) fn read(&self, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
         out.write_slice_file(&self.0, pos)
@@ -334,4 +329,86 @@ pub(crate) fn read_input(input: UserSliceReader, len: usize, max: usize) -> Resu
     let mut buf = KVVec::with_capacity(len, GFP_KERNEL)?;
     input.read_all(&mut buf, GFP_KERNEL)?;
     Ok(buf)
+}
+
+/// Text that arrives in `write()`s and is used a line at a time: a line may be split
+/// across writes; the part after the last newline waits for the next write (or `close`).
+pub(crate) struct Lines {
+    pending: KVVec<u8>,
+    done: usize,
+}
+
+/// Complete lines taken from a [`Lines`], not yet committed.
+pub(crate) struct Taken {
+    /// The complete lines, newline-separated, without the last newline.
+    pub(crate) lines: KVVec<u8>,
+    /// The number of the first line (from 1).
+    pub(crate) first_line: usize,
+    complete: bool,
+    rest: KVVec<u8>,
+}
+
+impl Lines {
+    /// No text yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            pending: KVVec::new(),
+            done: 0,
+        }
+    }
+
+    /// The complete lines that `bytes` finishes (none if it has no newline). Nothing
+    /// changes until [`Lines::commit`]: a caller that fails leaves the state as it was.
+    ///
+    /// # Errors
+    ///
+    /// `EFBIG` if more than `max` bytes come without a newline; `ENOMEM`.
+    pub(crate) fn take(&self, bytes: &[u8], max: usize) -> Result<Taken> {
+        let mut lines = KVVec::new();
+        let mut rest = KVVec::new();
+        let complete = match bytes.iter().rposition(|&c| c == b'\n') {
+            Some(nl) => {
+                lines.extend_from_slice(&self.pending, GFP_KERNEL)?;
+                lines.extend_from_slice(&bytes[..nl], GFP_KERNEL)?;
+                rest.extend_from_slice(&bytes[nl + 1..], GFP_KERNEL)?;
+                true
+            }
+            None => {
+                if self.pending.len() + bytes.len() > max {
+                    return Err(EFBIG);
+                }
+                rest.extend_from_slice(&self.pending, GFP_KERNEL)?;
+                rest.extend_from_slice(bytes, GFP_KERNEL)?;
+                false
+            }
+        };
+        if rest.len() > max {
+            return Err(EFBIG);
+        }
+        Ok(Taken {
+            lines,
+            first_line: self.done + 1,
+            complete,
+            rest,
+        })
+    }
+
+    /// Accepts what [`Lines::take`] returned as used.
+    pub(crate) fn commit(&mut self, t: Taken) {
+        if t.complete {
+            self.done += t.lines.iter().filter(|&&c| c == b'\n').count() + 1;
+        }
+        self.pending = t.rest;
+    }
+
+    /// At `close`: the last line if it had no newline, and its number.
+    pub(crate) fn last(&self) -> Option<(&[u8], usize)> {
+        let blank = self.pending.iter().all(|c| c.is_ascii_whitespace());
+        (!blank).then_some((&self.pending[..], self.done + 1))
+    }
+}
+
+/// Whether a line holds only whitespace.
+pub(crate) fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'))
 }

@@ -126,7 +126,7 @@ impl DebugFile for LoadFile {
     fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
         if state.text.is_none() {
             let mut t = Text::new();
-            match state.registry.last_loaded() {
+            match state.registry.last_created() {
                 Some(id) => t.push_fmt(fmt!("{id}\n"))?,
                 None => t.push_bytes(b"none\n")?,
             }

@@ -11,10 +11,11 @@
 //! parse or does not fit the format fails the whole `write()` with `-EINVAL`, names the
 //! line and the reason in the kernel log, and changes nothing.
 //!
-//! Reading: one line per input of the last open file that wrote, in order, the outputs
-//! as exact decimals then ` class <k>`, the arg-max (`decimal::write_outputs`), e.g.
-//! `0.25 -0.5 0.75 class 2`. The first successful write of an open file replaces what
-//! the previous writer left.
+//! Reading: one line per input, in order, the outputs as exact decimals then
+//! ` class <k>`, the arg-max (`decimal::write_outputs`), e.g. `0.25 -0.5 0.75 class 2`.
+//! An open file that has written reads its own results (`exec 3<>predict`, write to and
+//! read from fd 3: concurrent users do not see each other's); any other open file reads
+//! the results of the last writer to close.
 
 use kernel::fs::file::Offset;
 use kernel::new_mutex;
@@ -30,8 +31,10 @@ use kernel::uaccess::{
 };
 
 use super::file::{
+    is_blank,
     read_input,
     DebugFile,
+    Lines,
     Text, //
 };
 use crate::decimal;
@@ -62,8 +65,9 @@ impl PredictFile {
         )
     }
 
-    /// Runs complete `lines` (ending in a newline or at close); appends their results.
-    fn run(&self, lines: &[u8], first_line: usize, replace: bool) -> Result<usize> {
+    /// Runs complete `lines` (ending in a newline or at close); appends their results to
+    /// `own`, or changes nothing on error.
+    fn run(&self, lines: &[u8], first_line: usize, own: &mut Text) -> Result<usize> {
         let net = &self.net;
         let dim = net.input_dim();
         let rows = lines
@@ -116,9 +120,7 @@ impl PredictFile {
             decimal::write_outputs(&mut text, y, net.output_frac()).map_err(|_| ENOMEM)?;
             start += out_dim;
         }
-        let mut results = self.results.lock();
-        let kept = if replace { 0 } else { results.as_bytes().len() };
-        if kept + text.as_bytes().len() > MAX_RESULTS {
+        if own.as_bytes().len() + text.as_bytes().len() > MAX_RESULTS {
             pr_err!(
                 "network_{}: predict: results above {} MiB: read them and write again\n",
                 net.id(),
@@ -126,27 +128,21 @@ impl PredictFile {
             );
             return Err(EFBIG);
         }
-        if replace {
-            results.clear();
-        }
-        results.push_bytes(text.as_bytes())?;
+        own.push_bytes(text.as_bytes())?;
         Ok(rows)
     }
-}
-
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'))
 }
 
 /// An open `predict` file.
 pub(crate) struct PredictState {
     file: Arc<PredictFile>,
-    /// The bytes after the last newline so far.
-    pending: KVVec<u8>,
-    /// Lines consumed so far (for messages).
-    lines: usize,
-    /// Whether this open file has produced results (then it appends to them).
+    /// The text written so far, by lines.
+    lines: Lines,
+    /// The results of this open file's writes.
+    own: Text,
+    /// Whether this open file has produced results.
     wrote: bool,
+    /// The last writer's results, as of this file's first read.
     text: Option<Text>,
 }
 
@@ -158,37 +154,27 @@ impl DebugFile for PredictFile {
     fn open(this: ArcBorrow<'_, Self>) -> Result<PredictState> {
         Ok(PredictState {
             file: this.into(),
-            pending: KVVec::new(),
-            lines: 0,
+            lines: Lines::new(),
+            own: Text::new(),
             wrote: false,
             text: None,
         })
     }
 
     fn write(state: &mut PredictState, input: UserSliceReader, len: usize) -> Result<usize> {
-        if state.pending.len() + len > MAX_INPUT {
+        let bytes = read_input(input, len, MAX_INPUT)?;
+        let taken = state.lines.take(&bytes, MAX_INPUT).inspect_err(|_| {
             pr_err!(
                 "network_{}: predict: more than {} MiB without a newline\n",
                 state.file.net.id(),
                 MAX_INPUT >> 20
             );
-            return Err(EFBIG);
-        }
-        let bytes = read_input(input, len, MAX_INPUT)?;
-        let Some(last_nl) = bytes.iter().rposition(|&c| c == b'\n') else {
-            state.pending.extend_from_slice(&bytes, GFP_KERNEL)?;
-            return Ok(len);
-        };
-        // The complete lines: what was pending, then this write up to its last newline.
-        let mut lines = KVVec::with_capacity(state.pending.len() + last_nl, GFP_KERNEL)?;
-        lines.extend_from_slice(&state.pending, GFP_KERNEL)?;
-        lines.extend_from_slice(&bytes[..last_nl], GFP_KERNEL)?;
-        let mut rest = KVVec::new();
-        rest.extend_from_slice(&bytes[last_nl + 1..], GFP_KERNEL)?;
-        let rows = state.file.run(&lines, state.lines + 1, !state.wrote)?;
+        })?;
+        let rows = state
+            .file
+            .run(&taken.lines, taken.first_line, &mut state.own)?;
         state.wrote |= rows > 0;
-        state.lines += lines.iter().filter(|&&c| c == b'\n').count() + 1;
-        state.pending = rest;
+        state.lines.commit(taken);
         Ok(len)
     }
 
@@ -197,6 +183,9 @@ impl DebugFile for PredictFile {
         out: &mut UserSliceWriter,
         pos: &mut Offset,
     ) -> Result<usize> {
+        if state.wrote {
+            return state.own.read(out, pos);
+        }
         if state.text.is_none() {
             let mut t = Text::new();
             t.push_bytes(state.file.results.lock().as_bytes())?;
@@ -205,12 +194,16 @@ impl DebugFile for PredictFile {
         state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
     }
 
-    fn release(state: PredictState) {
-        if !is_blank(&state.pending) {
+    fn release(mut state: PredictState) {
+        if let Some((line, n)) = state.lines.last() {
             // The last line had no newline: run it now; errors can only be logged.
-            let _ = state
-                .file
-                .run(&state.pending, state.lines + 1, !state.wrote);
+            if let Ok(rows) = state.file.run(line, n, &mut state.own) {
+                state.wrote |= rows > 0;
+            }
+        }
+        if state.wrote {
+            // This writer is now the last: its results are what others read.
+            core::mem::swap(&mut *state.file.results.lock(), &mut state.own);
         }
     }
 }

@@ -21,7 +21,9 @@
 //! `node` is where the weights are (read from their first page), `wanted` what the policy
 //! asked for (`any`, a node, or `only N` under bind).
 //!
-//! `stats`: `predictions: N` (input vectors) and `batches: N` (calls).
+//! `stats`: `predictions: N` (input vectors), `batches: N` (calls), `train_steps: N`
+//! (samples times epochs) and `last_loss_q30: N` (mean loss of the last epoch, 2^-30
+//! units). A layer of a created network also shows `train_bytes N` (gradients etc.).
 
 use core::fmt::Write;
 
@@ -130,6 +132,10 @@ impl Report for Config {
             })
             .and_then(|()| write!(t, " wanted "))
             .and_then(|()| write_where(t, l.wanted))
+            .and_then(|()| match l.train_bytes() {
+                0 => Ok(()),
+                b => write!(t, " train_bytes {b}"),
+            })
             .and_then(|()| writeln!(t))
             .map_err(|_| ENOMEM)
         })
@@ -144,6 +150,8 @@ impl Report for Stats {
         let s = &self.0.stats;
         writeln!(t, "predictions: {}", s.predictions.load(Relaxed))
             .and_then(|()| writeln!(t, "batches: {}", s.batches.load(Relaxed)))
+            .and_then(|()| writeln!(t, "train_steps: {}", s.train_steps.load(Relaxed)))
+            .and_then(|()| writeln!(t, "last_loss_q30: {}", s.last_loss.load(Relaxed)))
             .map_err(|_| ENOMEM)
     }
 }

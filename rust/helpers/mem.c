@@ -7,6 +7,7 @@
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
@@ -41,6 +42,12 @@ int nn_mem_node(const void *p)
 		return NUMA_NO_NODE;
 	page = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
 	return page ? page_to_nid(page) : NUMA_NO_NODE;
+}
+
+/* cond_resched() is a macro; training loops call this between epochs. */
+void nn_cond_resched(void)
+{
+	cond_resched();
 }
 
 int nn_numa_node_id(void)

@@ -9,5 +9,6 @@ void *nn_alloc_node(size_t size, int node, bool this_node_only);
 void nn_free(const void *p);
 int nn_mem_node(const void *p);
 int nn_numa_node_id(void);
+void nn_cond_resched(void);
 
 #endif /* NN_MEM_H */

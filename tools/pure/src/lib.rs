@@ -20,9 +20,9 @@ pub mod forward;
 pub mod model;
 #[path = "../../../rust/train.rs"]
 pub mod train;
+pub mod writer;
 #[path = "../../../rust/xavier.rs"]
 pub mod xavier;
-pub mod writer;
 
 #[cfg(test)]
 mod tests;

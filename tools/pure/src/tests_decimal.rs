@@ -82,7 +82,10 @@ fn write_then_parse_is_the_identity_for_every_i16_and_frac() {
             }
             assert!(!s.starts_with("-0") || s.starts_with("-0."), "{s}");
             // The written value is exactly q / 2^frac.
-            let (i, f) = s.trim_start_matches('-').split_once('.').unwrap_or((&s, ""));
+            let (i, f) = s
+                .trim_start_matches('-')
+                .split_once('.')
+                .unwrap_or((&s, ""));
             let i = i.trim_start_matches('-');
             let n: i128 = format!("{i}{f}").parse().unwrap();
             let n = if q < 0 { -n } else { n };
@@ -181,7 +184,10 @@ fn long_digit_strings_are_exact() {
     assert_eq!(p(&format!("-{zeros}.{zeros}"), 15), Ok(0));
     // Just below and above the range limits.
     assert_eq!(p(&format!("32767.4{nines}"), 0), Ok(32767));
-    assert_eq!(p(&format!("32767.5{zeros}"), 0), Err(DecimalError::OutOfRange));
+    assert_eq!(
+        p(&format!("32767.5{zeros}"), 0),
+        Err(DecimalError::OutOfRange)
+    );
     assert_eq!(p(&format!("-32768.5{zeros}"), 0), Ok(-32768));
     assert_eq!(
         p(&format!("-32768.5{zeros}1"), 0),
@@ -305,12 +311,21 @@ fn lines_split_on_spaces_and_tabs() {
         parse_line(b"1 2 3 4 5", 0, &mut out),
         Err(DecimalError::TooMany)
     );
-    assert_eq!(parse_line(b"1 2 3", 0, &mut out[..0]), Err(DecimalError::TooMany));
+    assert_eq!(
+        parse_line(b"1 2 3", 0, &mut out[..0]),
+        Err(DecimalError::TooMany)
+    );
     assert_eq!(parse_line(b"1 x", 0, &mut out), Err(DecimalError::BadChar));
     assert_eq!(parse_line(b"1,2", 0, &mut out), Err(DecimalError::BadChar));
     assert_eq!(parse_line(b"1\n2", 0, &mut out), Err(DecimalError::BadChar));
-    assert_eq!(parse_line(b"1\r\r", 0, &mut out), Err(DecimalError::BadChar));
-    assert_eq!(parse_line(b"1 40000", 0, &mut out), Err(DecimalError::OutOfRange));
+    assert_eq!(
+        parse_line(b"1\r\r", 0, &mut out),
+        Err(DecimalError::BadChar)
+    );
+    assert_eq!(
+        parse_line(b"1 40000", 0, &mut out),
+        Err(DecimalError::OutOfRange)
+    );
     assert_eq!(parse_line(b"1 2", 16, &mut out), Err(DecimalError::BadFrac));
     // Exactly what write_outputs writes reads back (without the class).
     let mut s = String::new();

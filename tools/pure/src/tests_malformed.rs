@@ -85,6 +85,8 @@ fn edit(at: usize, bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Every malformed blob: (file stem, blob, the error it must be rejected with).
+// One push per case, each built in its own lines, reads better than one `vec![]`.
+#[allow(clippy::vec_init_then_push)]
 fn cases() -> Vec<(&'static str, Vec<u8>, ParseError)> {
     use ParseError::*;
     let good = base();

@@ -184,10 +184,16 @@ fn plan_for_4_8_2() {
     let l = p.layers();
     assert_eq!((l[0].inputs, l[0].outputs), (4, 8));
     assert_eq!((l[0].input_frac, l[0].weight_frac), (12, 12));
-    assert_eq!((l[0].pre_frac, l[0].out_frac, l[0].bias_frac()), (12, 12, 24));
+    assert_eq!(
+        (l[0].pre_frac, l[0].out_frac, l[0].bias_frac()),
+        (12, 12, 24)
+    );
     assert_eq!(l[0].requant, Requant::new(1, 12).unwrap());
     assert_eq!((l[1].inputs, l[1].outputs), (8, 2));
-    assert_eq!((l[1].input_frac, l[1].pre_frac, l[1].out_frac), (12, 12, 15));
+    assert_eq!(
+        (l[1].input_frac, l[1].pre_frac, l[1].out_frac),
+        (12, 12, 15)
+    );
     assert_eq!(l[1].requant, Requant::new(1, 12).unwrap());
 }
 
@@ -199,7 +205,10 @@ fn plan_after_a_squashing_layer_shifts_by_15() {
         .iter()
         .map(|l| (l.input_frac, l.out_frac, l.requant.shift()))
         .collect();
-    assert_eq!(fracs, [(12, 15, 12), (15, 15, 15), (15, 12, 15), (12, 15, 12)]);
+    assert_eq!(
+        fracs,
+        [(12, 15, 12), (15, 15, 15), (15, 12, 15), (12, 15, 12)]
+    );
     assert!(l.iter().all(|l| l.requant.mult() == 1));
     // Every layer's formats chain and each is what the model format allows.
     for w in l.windows(2) {
@@ -214,7 +223,10 @@ fn plan_errors() {
     assert_eq!(Plan::new(&[], &[]), Err(PlanError::DimCount));
     assert_eq!(Plan::new(&[1; 18], &[Relu; 17]), Err(PlanError::DimCount));
     assert!(Plan::new(&[1; 17], &[Relu; 16]).is_ok());
-    assert_eq!(Plan::new(&[4, 0, 2], &[Relu, Relu]), Err(PlanError::BadDim(1)));
+    assert_eq!(
+        Plan::new(&[4, 0, 2], &[Relu, Relu]),
+        Err(PlanError::BadDim(1))
+    );
     assert_eq!(
         Plan::new(&[4, 8, 4097], &[Relu, Relu]),
         Err(PlanError::BadDim(2))
@@ -265,10 +277,20 @@ fn xavier_values_in_range_and_uniform() {
     // Uniform on [-L, L]: mean 0, variance L(L+1)/3.
     let l = f64::from(limit);
     assert!(mean.abs() < 3.0, "mean {mean}");
-    assert!((var / (l * (l + 1.0) / 3.0) - 1.0).abs() < 0.02, "var {var}");
+    assert!(
+        (var / (l * (l + 1.0) / 3.0) - 1.0).abs() < 0.02,
+        "var {var}"
+    );
     // The same seed gives the same weights; wrong lengths write nothing.
     let mut w2 = vec![0i16; inputs * outputs];
-    fill_xavier(&mut w2, inputs, outputs, WEIGHT_FRAC, &mut Rng::from_seed(11)).unwrap();
+    fill_xavier(
+        &mut w2,
+        inputs,
+        outputs,
+        WEIGHT_FRAC,
+        &mut Rng::from_seed(11),
+    )
+    .unwrap();
     assert_eq!(w, w2);
     let mut short = vec![7i16; 10];
     assert_eq!(
@@ -368,7 +390,9 @@ fn xor_converges_for_20_seeds() {
     let mut worst = 0;
     for seed in 0..20 {
         let r = train_xor(seed, Tanh, 1.0, false, 1000);
-        let steps = r.steps_to_solve.unwrap_or_else(|| panic!("seed {seed} failed"));
+        let steps = r
+            .steps_to_solve
+            .unwrap_or_else(|| panic!("seed {seed} failed"));
         std::eprintln!(
             "xor seed {seed:2}: solved after {steps:4} steps; loss {:.4} -> {:.6}",
             real_loss(r.first_loss),
@@ -388,7 +412,10 @@ fn xor_converges_for_20_seeds() {
 fn xor_converges_with_sigmoid_hidden_and_full_batches() {
     for seed in 0..10 {
         let r = train_xor(seed, Sigmoid, 2.0, false, 1500);
-        assert!(r.steps_to_solve.is_some_and(|s| s <= 6000), "sigmoid seed {seed}");
+        assert!(
+            r.steps_to_solve.is_some_and(|s| s <= 6000),
+            "sigmoid seed {seed}"
+        );
         assert!(r.last_loss < r.first_loss / 4);
         // Full batches of 4, mean gradient, one update per epoch.
         let r = train_xor(seed, Tanh, 2.0, true, 1500);
@@ -527,7 +554,9 @@ fn gradient_check(dims: &[usize], acts: &[Activation], seed: u64) -> f64 {
         }
     }
     let plan = net.plan;
-    let input: Vec<i16> = (0..dims[0]).map(|_| rng.below(8193) as i16 - 4096).collect();
+    let input: Vec<i16> = (0..dims[0])
+        .map(|_| rng.below(8193) as i16 - 4096)
+        .collect();
     let last = plan.layers().last().copied().unwrap();
     let target: Vec<i16> = (0..last.outputs)
         .map(|_| rng.below(1 << last.out_frac) as i16)
@@ -540,13 +569,21 @@ fn gradient_check(dims: &[usize], acts: &[Activation], seed: u64) -> f64 {
         .bufs
         .iter()
         .zip(plan.layers())
-        .map(|(b, p)| b.w.iter().map(|&v| f64::from(v) / f64::from(1u32 << p.weight_frac)).collect())
+        .map(|(b, p)| {
+            b.w.iter()
+                .map(|&v| f64::from(v) / f64::from(1u32 << p.weight_frac))
+                .collect()
+        })
         .collect();
     let b: Vec<Vec<f64>> = net
         .bufs
         .iter()
         .zip(plan.layers())
-        .map(|(b, p)| b.b.iter().map(|&v| f64::from(v) / f64::from(1u32 << p.bias_frac())).collect())
+        .map(|(b, p)| {
+            b.b.iter()
+                .map(|&v| f64::from(v) / f64::from(1u32 << p.bias_frac()))
+                .collect()
+        })
         .collect();
     let x: Vec<f64> = input.iter().map(|&v| f64::from(v) / 4096.0).collect();
     let t: Vec<f64> = target
@@ -562,7 +599,8 @@ fn gradient_check(dims: &[usize], acts: &[Activation], seed: u64) -> f64 {
             wp[k][j] += h;
             let mut wm = w.clone();
             wm[k][j] -= h;
-            let fd = (loss_f64(&plan, &wp, &b, &x, &t) - loss_f64(&plan, &wm, &b, &x, &t)) / (2.0 * h);
+            let fd =
+                (loss_f64(&plan, &wp, &b, &x, &t) - loss_f64(&plan, &wm, &b, &x, &t)) / (2.0 * h);
             let fixed = net.bufs[k].gw[j] as f64 / 2f64.powi(i32::from(DELTA_FRAC + p.input_frac));
             max_err = max_err.max((fixed - fd).abs());
             max_grad = max_grad.max(fd.abs());
@@ -572,7 +610,8 @@ fn gradient_check(dims: &[usize], acts: &[Activation], seed: u64) -> f64 {
             bp[k][j] += h;
             let mut bm = b.clone();
             bm[k][j] -= h;
-            let fd = (loss_f64(&plan, &w, &bp, &x, &t) - loss_f64(&plan, &w, &bm, &x, &t)) / (2.0 * h);
+            let fd =
+                (loss_f64(&plan, &w, &bp, &x, &t) - loss_f64(&plan, &w, &bm, &x, &t)) / (2.0 * h);
             let fixed = net.bufs[k].gb[j] as f64 / 2f64.powi(i32::from(DELTA_FRAC));
             max_err = max_err.max((fixed - fd).abs());
             max_grad = max_grad.max(fd.abs());
@@ -583,27 +622,31 @@ fn gradient_check(dims: &[usize], acts: &[Activation], seed: u64) -> f64 {
 
 #[test]
 fn gradients_match_finite_differences() {
-    let cases: [(&[usize], &[Activation]); 4] = [
+    // The fixed-point gradients against central differences (h = 1e-6) of the loss of
+    // the real-valued network with the same weights. They differ by the forward pass's
+    // rounding (Q3.12 pre-activations, the activation tables): measured worst 1.2e-3 of
+    // the largest gradient. ReLU's kink would spoil a finite difference if some z were
+    // within a step of 0; these seeds avoid it.
+    let cases: [(&[usize], &[Activation]); 6] = [
         (&[3, 4, 2], &[Tanh, Sigmoid]),
         (&[3, 4, 2], &[Sigmoid, Linear]),
         (&[2, 5, 3, 2], &[Tanh, Tanh, Sigmoid]),
         (&[4, 3, 2], &[Linear, Tanh]),
+        (&[3, 4, 2], &[Relu, Linear]),
+        (&[2, 6, 3], &[Relu, Sigmoid]),
     ];
     let mut worst: f64 = 0.0;
     for (dims, acts) in cases {
         for seed in 0..10 {
             let e = gradient_check(dims, acts, seed);
-            assert!(e < 0.01, "{dims:?} {acts:?} seed {seed}: relative error {e}");
+            assert!(
+                e < 0.003,
+                "{dims:?} {acts:?} seed {seed}: relative error {e}"
+            );
             worst = worst.max(e);
         }
     }
     std::eprintln!("gradient check: worst error relative to the largest gradient {worst:.2e}");
-    // ReLU: its kink at 0 makes finite differences meaningless only when some z is within
-    // a rounding step of 0, which these seeds avoid.
-    for seed in 0..10 {
-        let e = gradient_check(&[3, 4, 2], &[Relu, Linear], seed);
-        std::eprintln!("gradient check relu seed {seed}: {e:.2e}");
-    }
 }
 
 #[test]
@@ -705,7 +748,12 @@ fn saved_forward_equals_the_inference_path() {
 #[test]
 fn extreme_weights_and_rates_saturate_without_panic() {
     let mut rng = Rng::from_seed(8);
-    for acts in [[Linear, Linear], [Relu, Tanh], [Sigmoid, Sigmoid], [Tanh, Linear]] {
+    for acts in [
+        [Linear, Linear],
+        [Relu, Tanh],
+        [Sigmoid, Sigmoid],
+        [Tanh, Linear],
+    ] {
         let mut net = Net::new(&[3, 4, 2], &acts, &mut rng);
         for bufs in net.bufs.iter_mut() {
             bufs.w.fill(WEIGHT_MAX);
@@ -755,7 +803,10 @@ fn shape_errors_are_reported_not_panics() {
     {
         let mut l = net.layers();
         assert_eq!(step(&mut l, &[0; 3], &[0]), Err(TrainError::InputLength));
-        assert_eq!(step(&mut l, &[0; 2], &[0; 2]), Err(TrainError::TargetLength));
+        assert_eq!(
+            step(&mut l, &[0; 2], &[0; 2]),
+            Err(TrainError::TargetLength)
+        );
         assert_eq!(forward(&mut l, &[0; 1]), Err(TrainError::InputLength));
         assert_eq!(apply(&mut l, LR_ONE, 0, None), Err(TrainError::BadBatch));
         assert_eq!(step(&mut l[..0], &[0; 2], &[0]), Err(TrainError::NoLayers));
@@ -844,4 +895,20 @@ fn mse_scale() {
     // Eight of them: the sum saturates at u64::MAX before the mean.
     assert_eq!(mse(&[i16::MAX; 8], &[i16::MIN; 8], 0), u64::MAX / 8);
     assert_eq!(INPUT_FRAC, 12);
+}
+
+#[test]
+fn kunit_xor_reference() {
+    // rust/kunit/train.rs runs this very training in the kernel and expects these values.
+    let r = train_xor(1, Tanh, 1.0, false, 500);
+    std::eprintln!(
+        "kunit reference: {:?} {} {}",
+        r.steps_to_solve,
+        r.first_loss,
+        r.last_loss
+    );
+    assert_eq!(r.steps_to_solve, Some(104));
+    assert_eq!(r.first_loss, 290_533_110);
+    assert_eq!(r.last_loss, 869_062);
+    assert_eq!(r.final_correct, 4);
 }

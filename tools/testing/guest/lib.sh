@@ -52,3 +52,33 @@ expand_list() {
 		seq "$lo" "$hi"
 	done
 }
+
+NN_DATA=/nn/build/guest/data
+
+# write_status FILE: copies stdin to FILE in one open; prints "ok" or the error text
+# (e.g. "Invalid argument").
+write_status() {
+	local err
+	if err=$(cat >"$1" 2>&1); then
+		echo ok
+	else
+		echo "${err##*: }"
+	fi
+}
+
+# nn_load_model BLOB: loads a model through debugfs, prints its id.
+nn_load_model() {
+	cat "$1" >$NN_DEBUGFS/load && cat $NN_DEBUGFS/load
+}
+
+# nn_predict ID < INPUTS: one open file writes the inputs and reads back its own results.
+nn_predict() {
+	local f=$NN_DEBUGFS/network_$1/predict
+	exec {fd}<>"$f" || return 1
+	cat >&$fd || { exec {fd}>&-; return 1; }
+	cat <&$fd
+	exec {fd}>&-
+}
+
+# network_count: how many network_<id> directories exist.
+network_count() { ls -d $NN_DEBUGFS/network_* 2>/dev/null | wc -l; }

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `create`: write a topology to create a trainable network, Xavier-initialised.
+//!
+//! One line: the layer sizes, then one activation per layer, then optionally the seed
+//! of the initialisation (without it, the kernel's RNG picks one; `config` shows it):
+//!
+//! ```text
+//! echo "2 4 1 tanh sigmoid seed=1" > create
+//! ```
+//!
+//! That is `[in, hidden..., out]` as the C API's `neural_network_init(2, 4, 1)`, with 2
+//! to 17 sizes in `1..=4096` and activations among `linear relu sigmoid tanh`. Reading
+//! gives the id of the network created last (by `create` or `load`), as `load` does.
+//! A bad line: `-EINVAL` with the reason in the log; nothing is created.
+
+use kernel::fs::file::Offset;
+use kernel::prelude::*;
+use kernel::sync::{
+    Arc,
+    ArcBorrow, //
+};
+use kernel::uaccess::{
+    UserSliceReader,
+    UserSliceWriter, //
+};
+
+use super::file::{
+    read_input,
+    DebugFile,
+    Text, //
+};
+use crate::activation::Activation;
+use crate::registry::Registry;
+use crate::xavier::{
+    Plan,
+    MAX_LAYERS, //
+};
+
+/// The file's data.
+pub(crate) struct CreateFile(pub(crate) Arc<Registry>);
+
+/// An open `create` file.
+pub(crate) struct CreateState {
+    registry: Arc<Registry>,
+    text: Option<Text>,
+}
+
+fn activation(name: &str) -> Option<Activation> {
+    (0..4)
+        .filter_map(Activation::from_code)
+        .find(|a| a.name() == name)
+}
+
+/// Parses a topology line into a plan and an optional seed; logs what is wrong.
+fn parse(line: &[u8]) -> Result<(Plan, Option<u64>)> {
+    let bad = |why: &str| {
+        pr_err!("create: {}\n", why);
+        EINVAL
+    };
+    let line = core::str::from_utf8(line).map_err(|_| bad("not text"))?;
+    let mut dims = [0usize; MAX_LAYERS + 1];
+    let mut acts = [Activation::Linear; MAX_LAYERS];
+    let (mut nd, mut na, mut seed) = (0, 0, None);
+    for tok in line.split_ascii_whitespace() {
+        if let Some(v) = tok.strip_prefix("seed=") {
+            seed = Some(v.parse::<u64>().map_err(|_| bad("seed is not a number"))?);
+        } else if tok.bytes().all(|c| c.is_ascii_digit()) {
+            if na > 0 {
+                return Err(bad("sizes come before activations"));
+            }
+            let slot = dims.get_mut(nd).ok_or_else(|| bad("more than 17 sizes"))?;
+            *slot = tok.parse().map_err(|_| bad("size out of range"))?;
+            nd += 1;
+        } else {
+            let a = activation(tok)
+                .ok_or_else(|| bad("unknown activation (linear, relu, sigmoid, tanh)"))?;
+            let slot = acts
+                .get_mut(na)
+                .ok_or_else(|| bad("more than 16 activations"))?;
+            *slot = a;
+            na += 1;
+        }
+    }
+    if nd < 2 || na + 1 != nd {
+        return Err(bad(
+            "expected sizes [in, hidden..., out] then one activation per layer",
+        ));
+    }
+    let plan = Plan::new(&dims[..nd], &acts[..na]).map_err(|e| bad(e.reason()))?;
+    Ok((plan, seed))
+}
+
+impl DebugFile for CreateFile {
+    type State = CreateState;
+    const READ: bool = true;
+    const WRITE: bool = true;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<CreateState> {
+        Ok(CreateState {
+            registry: this.0.clone(),
+            text: None,
+        })
+    }
+
+    fn write(state: &mut CreateState, input: UserSliceReader, len: usize) -> Result<usize> {
+        let bytes = read_input(input, len, 4096).inspect_err(|_| {
+            pr_err!("create: one line of at most 4096 bytes\n");
+        })?;
+        let (plan, seed) = parse(&bytes)?;
+        state.registry.create(&plan, seed)?;
+        Ok(len)
+    }
+
+    fn read(state: &mut CreateState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
+        if state.text.is_none() {
+            let mut t = Text::new();
+            match state.registry.last_created() {
+                Some(id) => t.push_fmt(fmt!("{id}\n"))?,
+                None => t.push_bytes(b"none\n")?,
+            }
+            state.text = Some(t);
+        }
+        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+    }
+}

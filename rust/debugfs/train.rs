@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `network_<id>/train` (networks made by `create`): train online from text.
+//!
+//! Each line is a sample, the input numbers, a `:`, then the target outputs, as decimals
+//! (`0 1 : 1`), or a setting that holds for the rest of the open file:
+//!
+//! ```text
+//! epochs N    passes over the samples of each write (default 1, at most 100000)
+//! rate R      learning rate, a decimal in (0, 8) (default 1)
+//! batch B     samples per gradient update (default 1: plain SGD)
+//! ```
+//!
+//! The samples of one `write()` (its complete lines; a line split across writes waits
+//! for the rest) are trained on at once, `epochs` times, with `train::step` and
+//! `train::apply` (SGD, backpropagation, gradients in the network's memory). A bad line
+//! fails the write with `-EINVAL` and a reason in the log, and trains nothing.
+//!
+//! Reading gives the last training of this open file, or of the last writer to close:
+//! `samples 4 epochs 2000 loss_first 0.271 loss_last 0.000303` (mean squared error per
+//! output over an epoch, in real units, to 6 decimals).
+
+use kernel::fs::file::Offset;
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{
+    Arc,
+    ArcBorrow,
+    Mutex, //
+};
+use kernel::uaccess::{
+    UserSliceReader,
+    UserSliceWriter, //
+};
+
+use super::file::{
+    is_blank,
+    read_input,
+    DebugFile,
+    Lines,
+    Text, //
+};
+use crate::decimal;
+use crate::network::{
+    Network,
+    TrainReport, //
+};
+use crate::train::{
+    LOSS_FRAC,
+    LR_FRAC,
+    LR_ONE, //
+};
+
+/// The most bytes one `write()` may have.
+const MAX_INPUT: usize = 4 << 20;
+/// The most epochs per write.
+const MAX_EPOCHS: u32 = 100_000;
+
+/// The file's data: the network and the report of the last writer.
+#[pin_data]
+pub(crate) struct TrainFile {
+    net: Arc<Network>,
+    #[pin]
+    report: Mutex<Option<TrainReport>>,
+}
+
+impl TrainFile {
+    /// The file of `net`.
+    pub(crate) fn new(net: Arc<Network>) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                net,
+                report <- new_mutex!(None),
+            }),
+            GFP_KERNEL,
+        )
+    }
+}
+
+/// Settings of an open file.
+#[derive(Clone, Copy)]
+struct Settings {
+    epochs: u32,
+    lr: u32,
+    batch: usize,
+}
+
+/// An open `train` file.
+pub(crate) struct TrainState {
+    file: Arc<TrainFile>,
+    lines: Lines,
+    settings: Settings,
+    report: Option<TrainReport>,
+    text: Option<Text>,
+}
+
+fn bad(net: &Network, line: usize, why: &str) -> Error {
+    pr_err!("network_{}: train: line {}: {}\n", net.id(), line, why);
+    EINVAL
+}
+
+/// Parses a setting line; `Ok(false)` if it is not one.
+fn setting(net: &Network, s: &mut Settings, line: &[u8], n: usize) -> Result<bool> {
+    let text = core::str::from_utf8(line).map_err(|_| bad(net, n, "not text"))?;
+    let mut words = text.split_ascii_whitespace();
+    let (Some(key), Some(value), None) = (words.next(), words.next(), words.next()) else {
+        return Ok(false);
+    };
+    match key {
+        "epochs" => {
+            s.epochs = value
+                .parse()
+                .ok()
+                .filter(|e| (1..=MAX_EPOCHS).contains(e))
+                .ok_or_else(|| bad(net, n, "epochs must be in 1..=100000"))?;
+        }
+        "batch" => {
+            s.batch = value
+                .parse()
+                .ok()
+                .filter(|&b| b >= 1)
+                .ok_or_else(|| bad(net, n, "batch must be at least 1"))?;
+        }
+        "rate" => {
+            // Q3.12 from the text, then to the Q8.24 of `train::apply`.
+            let q = decimal::parse_q(value.as_bytes(), 12)
+                .ok()
+                .filter(|&q| q > 0)
+                .ok_or_else(|| bad(net, n, "rate must be a decimal in (0, 8)"))?;
+            s.lr = (q as u32) << (LR_FRAC - 12);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+impl TrainState {
+    /// Parses and trains on complete `lines`; changes nothing on error.
+    fn run(&mut self, lines: &[u8], first_line: usize) -> Result {
+        let net = self.file.net.clone();
+        let (din, dout) = (net.input_dim(), net.output_dim());
+        let mut settings = self.settings;
+        let mut rows = 0;
+        // First pass: settings and the count of samples.
+        for (i, line) in lines.split(|&c| c == b'\n').enumerate() {
+            if is_blank(line) || setting(&net, &mut settings, line, first_line + i)? {
+                continue;
+            }
+            rows += 1;
+        }
+        if rows == 0 {
+            self.settings = settings;
+            return Ok(());
+        }
+        let mut inputs = KVVec::from_elem(0i16, rows * din, GFP_KERNEL)?;
+        let mut targets = KVVec::from_elem(0i16, rows * dout, GFP_KERNEL)?;
+        let mut row = 0;
+        let mut scratch = Settings { ..settings };
+        for (i, line) in lines.split(|&c| c == b'\n').enumerate() {
+            let n = first_line + i;
+            if is_blank(line) || setting(&net, &mut scratch, line, n)? {
+                continue;
+            }
+            let colon = line
+                .iter()
+                .position(|&c| c == b':')
+                .ok_or_else(|| bad(&net, n, "expected 'inputs : targets'"))?;
+            let x = inputs.get_mut(row * din..(row + 1) * din).ok_or(EINVAL)?;
+            let t = targets
+                .get_mut(row * dout..(row + 1) * dout)
+                .ok_or(EINVAL)?;
+            let parsed = decimal::parse_line(&line[..colon], net.input_frac(), x)
+                .map_err(|e| bad(&net, n, e.reason()))?;
+            if parsed != din {
+                return Err(bad(&net, n, "wrong number of inputs"));
+            }
+            let parsed = decimal::parse_line(&line[colon + 1..], net.output_frac(), t)
+                .map_err(|e| bad(&net, n, e.reason()))?;
+            if parsed != dout {
+                return Err(bad(&net, n, "wrong number of targets"));
+            }
+            row += 1;
+        }
+        let report = net.train(
+            &inputs,
+            &targets,
+            settings.epochs,
+            settings.lr,
+            settings.batch,
+        )?;
+        self.settings = settings;
+        self.report = Some(report);
+        Ok(())
+    }
+}
+
+/// Writes `v / 2^LOSS_FRAC` with 6 decimals (integer arithmetic).
+fn write_loss(t: &mut Text, v: u64) -> Result {
+    let int = v >> LOSS_FRAC;
+    let frac = ((v & ((1 << LOSS_FRAC) - 1)) * 1_000_000 + (1 << (LOSS_FRAC - 1))) >> LOSS_FRAC;
+    let (int, frac) = if frac >= 1_000_000 {
+        (int + 1, frac - 1_000_000)
+    } else {
+        (int, frac)
+    };
+    t.push_fmt(fmt!("{int}.{frac:06}"))
+}
+
+fn write_report(t: &mut Text, r: &TrainReport) -> Result {
+    t.push_fmt(fmt!(
+        "samples {} epochs {} loss_first ",
+        r.samples,
+        r.epochs
+    ))?;
+    write_loss(t, r.first_loss)?;
+    t.push_bytes(b" loss_last ")?;
+    write_loss(t, r.last_loss)?;
+    t.push_bytes(b"\n")
+}
+
+impl DebugFile for TrainFile {
+    type State = TrainState;
+    const READ: bool = true;
+    const WRITE: bool = true;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<TrainState> {
+        Ok(TrainState {
+            file: this.into(),
+            lines: Lines::new(),
+            settings: Settings {
+                epochs: 1,
+                lr: LR_ONE,
+                batch: 1,
+            },
+            report: None,
+            text: None,
+        })
+    }
+
+    fn write(state: &mut TrainState, input: UserSliceReader, len: usize) -> Result<usize> {
+        let bytes = read_input(input, len, MAX_INPUT)?;
+        let taken = state.lines.take(&bytes, MAX_INPUT)?;
+        state.run(&taken.lines, taken.first_line)?;
+        state.lines.commit(taken);
+        Ok(len)
+    }
+
+    fn read(state: &mut TrainState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
+        if state.text.is_none() {
+            let report = state.report.or(*state.file.report.lock());
+            let mut t = Text::new();
+            match report {
+                Some(r) => write_report(&mut t, &r)?,
+                None => t.push_bytes(b"none\n")?,
+            }
+            state.text = Some(t);
+        }
+        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+    }
+
+    fn release(mut state: TrainState) {
+        if let Some((line, n)) = state.lines.last() {
+            let mut line_copy = KVVec::new();
+            if line_copy.extend_from_slice(line, GFP_KERNEL).is_ok() {
+                // The last line had no newline: train on it now; errors are only logged.
+                let _ = state.run(&line_copy, n);
+            }
+        }
+        if state.report.is_some() {
+            *state.file.report.lock() = state.report;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `nnctl eval` and `nnctl info`: a parsed model run and shown with the module's code.
+
+use std::fmt::Write as _;
+
+use nn_pure::decimal::{parse_q, write_outputs};
+use nn_pure::forward::DenseLayer;
+use nn_pure::model::{crc32, LayerDesc, Model};
+
+use crate::text::{lines, tokens};
+use crate::{qformat, Result};
+
+/// A model's layers, copied out of the blob.
+pub struct Loaded {
+    /// The input vector's length.
+    pub input_dim: usize,
+    /// Its fractional bits.
+    pub input_frac: u8,
+    /// Layer descriptions, weights and biases.
+    pub layers: Vec<(LayerDesc, Vec<i16>, Vec<i32>)>,
+}
+
+/// Parses a model blob with the module's parser.
+pub fn load(name: &str, blob: &[u8]) -> Result<Loaded> {
+    let m = Model::parse(blob).map_err(|e| format!("{name}: invalid model: {}", e.reason()))?;
+    Ok(Loaded {
+        input_dim: m.input_dim(),
+        input_frac: m.input_frac(),
+        layers: m
+            .layers()
+            .map(|l| (l, m.weights(&l).collect(), m.biases(&l).collect()))
+            .collect(),
+    })
+}
+
+impl Loaded {
+    /// The last layer's output format.
+    pub fn output_frac(&self) -> u8 {
+        self.layers.last().map_or(0, |(l, _, _)| l.out_frac)
+    }
+
+    /// Runs the network on a quantized input vector.
+    pub fn forward(&self, input: &[i16]) -> Result<Vec<i16>> {
+        let mut x = input.to_vec();
+        for (l, w, b) in &self.layers {
+            let layer = DenseLayer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                activation: l.activation,
+                requant: l.requant,
+                weights: w,
+                bias: b,
+            };
+            let mut y = vec![0i16; l.outputs];
+            layer.forward(&x, &mut y).map_err(|_| {
+                format!("input of {} values, the model takes {}", x.len(), l.inputs)
+            })?;
+            x = y;
+        }
+        Ok(x)
+    }
+}
+
+/// Reads one input line at the model's input format, as the module's `predict` file does
+/// (`decimal::parse_q` per number), and checks its arity.
+pub fn parse_input(m: &Loaded, line: &[u8]) -> std::result::Result<Vec<i16>, String> {
+    let toks = tokens(line)?;
+    let mut v = Vec::with_capacity(toks.len());
+    for (i, t) in toks.iter().enumerate() {
+        let q = parse_q(t, m.input_frac).map_err(|e| {
+            format!(
+                "number {} ('{}'): {}",
+                i + 1,
+                String::from_utf8_lossy(t),
+                e.reason()
+            )
+        })?;
+        v.push(q);
+    }
+    if v.len() != m.input_dim {
+        return Err(format!(
+            "{} numbers, the model takes {}",
+            v.len(),
+            m.input_dim
+        ));
+    }
+    Ok(v)
+}
+
+/// `nnctl eval`: one `predict` line per input line.
+pub fn eval(m: &Loaded, inputs_name: &str, inputs: &[u8]) -> Result<String> {
+    let mut out = String::new();
+    let frac = m.output_frac();
+    for (no, line) in lines(inputs) {
+        let x = parse_input(m, line).map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
+        let y = m
+            .forward(&x)
+            .map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
+        write_outputs(&mut out, &y, frac).map_err(|_| "cannot format the outputs".to_string())?;
+    }
+    Ok(out)
+}
+
+/// `nnctl info`: the model's header and layers.
+pub fn info(name: &str, blob: &[u8]) -> Result<String> {
+    let m = load(name, blob)?;
+    let mut s = String::new();
+    let crc = u32::from_le_bytes(
+        blob[blob.len() - 4..]
+            .try_into()
+            .map_err(|_| "truncated".to_string())?,
+    );
+    debug_assert_eq!(crc, crc32(&blob[..blob.len() - 4]));
+    let _ = writeln!(
+        s,
+        "{name}: {} bytes, {} layers, checksum ok (crc32 {crc:#010x})",
+        blob.len(),
+        m.layers.len()
+    );
+    let _ = writeln!(
+        s,
+        "input: {} values, {}",
+        m.input_dim,
+        qformat(m.input_frac)
+    );
+    let mut in_frac = m.input_frac;
+    let (mut nw, mut nb) = (0usize, 0usize);
+    for (k, (l, w, b)) in m.layers.iter().enumerate() {
+        let r = l.requant;
+        let _ = writeln!(
+            s,
+            "layer {k}: {} -> {} {:<7} {} -> {}, requant {}/2^{} (= {:.6e}), weights {}..{}, \
+             biases {}..{}",
+            l.inputs,
+            l.outputs,
+            l.activation.name(),
+            qformat(in_frac),
+            qformat(l.out_frac),
+            r.mult(),
+            r.shift(),
+            f64::from(r.mult()) / 2f64.powi(i32::from(r.shift())),
+            w.iter().min().copied().unwrap_or(0),
+            w.iter().max().copied().unwrap_or(0),
+            b.iter().min().copied().unwrap_or(0),
+            b.iter().max().copied().unwrap_or(0),
+        );
+        nw += w.len();
+        nb += b.len();
+        in_frac = l.out_frac;
+    }
+    let _ = writeln!(
+        s,
+        "output: {} values, {}; {nw} weights, {nb} biases",
+        m.layers.last().map_or(0, |(l, _, _)| l.outputs),
+        qformat(m.output_frac())
+    );
+    Ok(s)
+}

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! End to end: an ONNX model built here with the protobuf types, compiled, shown and run
+//! by the `nnctl` binary; and every kind of error it reports.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use nn_pure::activation::Activation;
+use nnctl::float::{self, FloatNet};
+use nnctl::import::{import, import_graph};
+use nnctl::random::Rng;
+use onnx_protobuf::attribute_proto::AttributeType;
+use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
+use onnx_protobuf::type_proto::{self, Tensor};
+use onnx_protobuf::{
+    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+use protobuf::{EnumOrUnknown, MessageField};
+
+fn tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
+    let mut t = TensorProto::new();
+    t.name = name.into();
+    t.dims = dims.to_vec();
+    t.data_type = 1;
+    t.float_data = data.to_vec();
+    t
+}
+
+/// The same, in `raw_data` (little-endian bytes), as most exporters write.
+fn raw_tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
+    let mut t = tensor(name, dims, &[]);
+    t.raw_data = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+    t
+}
+
+fn attr_i(name: &str, v: i64) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = EnumOrUnknown::new(AttributeType::INT);
+    a.i = v;
+    a
+}
+
+fn attr_f(name: &str, v: f32) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = EnumOrUnknown::new(AttributeType::FLOAT);
+    a.f = v;
+    a
+}
+
+fn node(op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<AttributeProto>) -> NodeProto {
+    let mut n = NodeProto::new();
+    n.op_type = op.into();
+    n.name = format!("{op}_{}", outputs[0]);
+    n.input = inputs.iter().map(|s| s.to_string()).collect();
+    n.output = outputs.iter().map(|s| s.to_string()).collect();
+    n.attribute = attrs;
+    n
+}
+
+fn value_info(name: &str, features: i64) -> ValueInfoProto {
+    let mut batch = Dimension::new();
+    batch.value = Some(dimension::Value::DimParam("N".into()));
+    let mut feat = Dimension::new();
+    feat.value = Some(dimension::Value::DimValue(features));
+    let mut shape = TensorShapeProto::new();
+    shape.dim = vec![batch, feat];
+    let mut tt = Tensor::new();
+    tt.elem_type = 1;
+    tt.shape = MessageField::some(shape);
+    let mut ty = TypeProto::new();
+    ty.value = Some(type_proto::Value::TensorType(tt));
+    let mut v = ValueInfoProto::new();
+    v.name = name.into();
+    v.type_ = MessageField::some(ty);
+    v
+}
+
+fn weights(rng: &mut Rng, n: usize, scale: f32) -> Vec<f32> {
+    (0..n)
+        .map(|_| (rng.below(2001) as f32 - 1000.0) / 1000.0 * scale)
+        .collect()
+}
+
+/// x[4] -> Cast -> Gemm(alpha 0.5, beta 2, transB) -> Relu -> MatMul + Add -> Tanh
+/// -> MatMul + Add(bias first) -> Softmax -> Identity "probabilities", with an ArgMax
+/// label branch, as skl2onnx and torch exporters produce them.
+fn sample_graph() -> (GraphProto, Vec<Vec<f32>>) {
+    let mut rng = Rng::new(42);
+    let w0 = weights(&mut rng, 6 * 4, 1.0); // [6, 4], transB
+    let b0 = weights(&mut rng, 6, 0.5);
+    let w1 = weights(&mut rng, 6 * 5, 1.0); // [6, 5]
+    let b1 = weights(&mut rng, 5, 0.2);
+    let w2 = weights(&mut rng, 5 * 3, 2.0); // [5, 3]
+    let b2 = weights(&mut rng, 3, 0.1);
+    let mut g = GraphProto::new();
+    g.name = "sample".into();
+    g.input = vec![value_info("x", 4)];
+    g.output = vec![value_info("probabilities", 3), value_info("label", 1)];
+    g.initializer = vec![
+        tensor("W0", &[6, 4], &w0),
+        tensor("B0", &[6], &b0),
+        raw_tensor("W1", &[6, 5], &w1),
+        raw_tensor("B1", &[1, 5], &b1),
+        tensor("W2", &[5, 3], &w2),
+        tensor("B2", &[3], &b2),
+    ];
+    g.node = vec![
+        node("Cast", &["x"], &["xc"], vec![attr_i("to", 1)]),
+        node(
+            "Gemm",
+            &["xc", "W0", "B0"],
+            &["h0"],
+            vec![
+                attr_f("alpha", 0.5),
+                attr_f("beta", 2.0),
+                attr_i("transB", 1),
+            ],
+        ),
+        node("Relu", &["h0"], &["r0"], vec![]),
+        node("MatMul", &["r0", "W1"], &["m1"], vec![]),
+        node("Add", &["m1", "B1"], &["a1"], vec![]),
+        node("Tanh", &["a1"], &["t1"], vec![]),
+        node("MatMul", &["t1", "W2"], &["m2"], vec![]),
+        node("Add", &["B2", "m2"], &["logits"], vec![]),
+        node("Softmax", &["logits"], &["sm"], vec![attr_i("axis", -1)]),
+        node("Identity", &["sm"], &["probabilities"], vec![]),
+        node(
+            "ArgMax",
+            &["probabilities"],
+            &["label"],
+            vec![attr_i("axis", 1)],
+        ),
+    ];
+    (g, vec![w0, b0, w1, b1, w2, b2])
+}
+
+fn model_bytes(g: GraphProto) -> Vec<u8> {
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    let mut op = OperatorSetIdProto::new();
+    op.version = 17;
+    m.opset_import = vec![op];
+    m.graph = MessageField::some(g);
+    m.write_to_bytes().unwrap()
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("nnctl-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn path(&self, f: &str) -> String {
+        self.0.join(f).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn nnctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nnctl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn random_rows(seed: u64, n: usize, dim: usize, range: f64) -> Vec<Vec<f64>> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| {
+            (0..dim)
+                .map(|_| (rng.below(1 << 20) as f64 / f64::from(1 << 19) - 1.0) * range)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn import_reads_the_chain() {
+    let (g, t) = sample_graph();
+    let imp = import(&model_bytes(g)).unwrap();
+    let net: &FloatNet = &imp.net;
+    assert_eq!(net.input_dim, 4);
+    let acts: Vec<_> = net.layers.iter().map(|l| l.activation).collect();
+    assert_eq!(
+        acts,
+        [Activation::Relu, Activation::Tanh, Activation::Linear]
+    );
+    let dims: Vec<_> = net.layers.iter().map(|l| (l.inputs, l.outputs)).collect();
+    assert_eq!(dims, [(4, 6), (6, 5), (5, 3)]);
+    // Gemm: transB keeps W0's [out][in] rows; alpha and beta applied.
+    for (a, b) in net.layers[0].weights.iter().zip(&t[0]) {
+        assert_eq!(*a, 0.5 * f64::from(*b));
+    }
+    for (a, b) in net.layers[0].bias.iter().zip(&t[1]) {
+        assert_eq!(*a, 2.0 * f64::from(*b));
+    }
+    // MatMul: W1 is [in][out]; transposed to rows.
+    assert_eq!(net.layers[1].weights[5], f64::from(t[2][5 * 5]));
+    assert_eq!(net.layers[1].weights[1], f64::from(t[2][5]));
+    assert_eq!(net.layers[2].bias[2], f64::from(t[5][2]));
+    let notes = imp.notes.join("\n");
+    assert!(notes.contains("Softmax"), "{notes}");
+    assert!(notes.contains("ArgMax"), "{notes}");
+}
+
+#[test]
+fn compile_info_eval_end_to_end() {
+    let dir = TempDir::new("e2e");
+    let (g, _) = sample_graph();
+    let bytes = model_bytes(g);
+    let net = import(&bytes).unwrap().net;
+    std::fs::write(dir.path("m.onnx"), &bytes).unwrap();
+    let calib = random_rows(1, 500, 4, 2.0);
+    let csv: String = calib
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(dir.path("calib.csv"), format!("a,b,c,d\n{csv}")).unwrap();
+
+    let o = nnctl(&[
+        "compile",
+        &dir.path("m.onnx"),
+        "-o",
+        &dir.path("m.nnm"),
+        "--calib",
+        &dir.path("calib.csv"),
+    ]);
+    let report = stderr(&o);
+    assert!(o.status.success(), "{report}");
+    assert!(report.contains("3 dense layers, 4 inputs"), "{report}");
+    assert!(report.contains("Q3.12 for tanh"), "{report}");
+    assert!(
+        report.contains("arg-max agreement with the float model"),
+        "{report}"
+    );
+    assert!(report.contains("over 500 calibration rows"), "{report}");
+
+    let o = nnctl(&["info", &dir.path("m.nnm")]);
+    let info = stdout(&o);
+    assert!(o.status.success());
+    assert!(info.contains("checksum ok"), "{info}");
+    assert!(info.contains("layer 1: 6 -> 5 tanh"), "{info}");
+    assert!(info.contains("-> Q0.15"), "{info}");
+    assert!(info.contains("output: 3 values"), "{info}");
+
+    // Test rows the calibration did not see; inputs as the predict file takes them.
+    let rows = random_rows(2, 300, 4, 2.0);
+    let text: String = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| format!("{v:.9}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(dir.path("in.txt"), &text).unwrap();
+    let o = nnctl(&["eval", &dir.path("m.nnm"), &dir.path("in.txt")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), rows.len());
+    let mut agree = 0;
+    let mut max_err = 0.0f64;
+    for (line, row) in lines.iter().zip(&rows) {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f.len(), 3 + 2, "{line}");
+        assert_eq!(f[3], "class");
+        let class: usize = f[4].parse().unwrap();
+        let y = net.forward_all(row).pop().unwrap();
+        if Some(class) == float::argmax(&y) {
+            agree += 1;
+        }
+        for (s, v) in f[..3].iter().zip(&y) {
+            max_err = max_err.max((s.parse::<f64>().unwrap() - v).abs());
+        }
+    }
+    assert!(agree >= 295, "arg-max agreement {agree}/300");
+    assert!(max_err < 0.01, "max error {max_err}");
+
+    // Commas work too and give the same lines.
+    std::fs::write(dir.path("in.csv"), text.replace(' ', ",")).unwrap();
+    let o = nnctl(&["eval", &dir.path("m.nnm"), &dir.path("in.csv")]);
+    assert_eq!(stdout(&o), out);
+
+    // Without calibration: the default range, and a working model.
+    let o = nnctl(&["compile", &dir.path("m.onnx"), "-o", &dir.path("n.nnm")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("inputs assumed in [-1, 1]"));
+    let o = nnctl(&[
+        "compile",
+        &dir.path("m.onnx"),
+        "-o",
+        &dir.path("n.nnm"),
+        "--input-frac",
+        "9",
+    ]);
+    assert!(o.status.success());
+    let o = nnctl(&["info", &dir.path("n.nnm")]);
+    assert!(stdout(&o).contains("input: 4 values, Q6.9"));
+}
+
+#[test]
+fn eval_errors_name_line_and_reason() {
+    let dir = TempDir::new("evalerr");
+    let o = nnctl(&[
+        "random",
+        "--seed",
+        "3",
+        "--dims",
+        "4,3",
+        "--input-frac",
+        "8",
+        "-o",
+        &dir.path("r.nnm"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = dir.path("r.nnm");
+    for (text, want) in [
+        (
+            "1 2 3 4\n1 2 x 4\n",
+            ":2: number 3 ('x'): bad character in number",
+        ),
+        ("1 2 3\n", ":1: 3 numbers, the model takes 4"),
+        ("# c\n\n1 2 3 4 5\n", ":3: 5 numbers, the model takes 4"),
+        ("1 2 3 128\n", ":1: number 4 ('128'): number out of range"),
+        ("1 2 3 1e3\n", "bad character in number"),
+        ("1 2 3 -\n", "no digits in number"),
+        ("1,2,,3\n", ":1: empty field between commas"),
+    ] {
+        std::fs::write(dir.path("in.txt"), text).unwrap();
+        let o = nnctl(&["eval", &m, &dir.path("in.txt")]);
+        assert_eq!(o.status.code(), Some(1), "{text}");
+        let e = stderr(&o);
+        assert!(e.contains(want), "{text:?}: {e}");
+    }
+    // 127.998 rounds to 32767 at frac 8, -128.001 to -32768: both fit.
+    std::fs::write(dir.path("in.txt"), "127.998 -128.001 0 0\n").unwrap();
+    assert!(nnctl(&["eval", &m, &dir.path("in.txt")]).status.success());
+
+    std::fs::write(
+        dir.path("bad.nnm"),
+        b"not a model at all, just some text that is long enough",
+    )
+    .unwrap();
+    let o = nnctl(&["info", &dir.path("bad.nnm")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("invalid model: bad magic"),
+        "{}",
+        stderr(&o)
+    );
+    let o = nnctl(&["eval", &dir.path("bad.nnm"), &dir.path("in.txt")]);
+    assert!(stderr(&o).contains("invalid model: bad magic"));
+
+    // Usage errors exit 2.
+    for args in [
+        &["frobnicate"][..],
+        &["eval", &m][..],
+        &["compile", "x.onnx"][..],
+        &["random", "--seed", "1", "--dims", "4", "-o", "x"][..],
+        &["inputs", "--seed", "1", "--count", "2"][..],
+        &[
+            "inputs", "--seed", "1", "--count", "2", "--dim", "3", "--frac", "16",
+        ][..],
+        &["info", &m, "--bogus", "1"][..],
+    ] {
+        let o = nnctl(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+}
+
+fn compile_error(g: GraphProto) -> String {
+    let dir = TempDir::new("err");
+    std::fs::write(dir.path("m.onnx"), model_bytes(g)).unwrap();
+    let o = nnctl(&["compile", &dir.path("m.onnx"), "-o", &dir.path("m.nnm")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!std::path::Path::new(&dir.path("m.nnm")).exists());
+    stderr(&o)
+}
+
+#[test]
+fn unsupported_graphs_name_the_operator() {
+    let (mut g, _) = sample_graph();
+    g.node[2] = node("LeakyRelu", &["h0"], &["r0"], vec![]);
+    let e = compile_error(g);
+    assert!(e.contains("operator 'LeakyRelu' is not supported"), "{e}");
+
+    let (mut g, _) = sample_graph();
+    g.node.push(node("Relu", &["xc"], &["other"], vec![]));
+    let e = compile_error(g);
+    assert!(e.contains("'xc' feeds 2 operators"), "{e}");
+
+    let (mut g, _) = sample_graph();
+    g.node[3] = node("MatMul", &["W1", "r0"], &["m1"], vec![]);
+    let e = compile_error(g);
+    assert!(e.contains("MatMul"), "{e}");
+
+    let (mut g, _) = sample_graph();
+    g.node[1].attribute.push(attr_i("transA", 1));
+    assert!(compile_error(g).contains("transA"));
+
+    let (mut g, _) = sample_graph();
+    g.node.insert(1, node("Relu", &["xc"], &["xr"], vec![]));
+    g.node[2].input[0] = "xr".into();
+    assert!(compile_error(g).contains("must follow a dense layer"));
+
+    let (mut g, _) = sample_graph();
+    g.node
+        .push(node("MatMul", &["probabilities", "W2"], &["late"], vec![]));
+    let e = import_graph(&g).unwrap_err();
+    assert!(e.contains("MatMul 'MatMul_late' after Softmax"), "{e}");
+
+    let (mut g, _) = sample_graph();
+    g.node[10] = node("MatMul", &["sm2"], &["late"], vec![]);
+    g.node[9].output[0] = "sm2".into();
+    let e = import_graph(&g).unwrap_err();
+    assert!(e.contains("only a final Softmax"), "{e}");
+
+    let (mut g, _) = sample_graph();
+    g.initializer[2].dims = vec![7, 5];
+    let e = compile_error(g);
+    assert!(
+        e.contains("take 7 inputs, the previous layer gives 6"),
+        "{e}"
+    );
+
+    let (mut g, _) = sample_graph();
+    g.initializer[0].float_data.pop();
+    assert!(compile_error(g).contains("holds 23 values"));
+
+    let (mut g, _) = sample_graph();
+    g.initializer[0].data_type = 10;
+    assert!(compile_error(g).contains("16-bit float"));
+
+    let (mut g, _) = sample_graph();
+    g.input.push(value_info("y", 3));
+    assert!(compile_error(g).contains("2 inputs"));
+
+    let dir = TempDir::new("notonnx");
+    std::fs::write(dir.path("m.onnx"), b"\xff\xff\xff garbage").unwrap();
+    let o = nnctl(&["compile", &dir.path("m.onnx"), "-o", &dir.path("m.nnm")]);
+    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
+}
+
+#[test]
+fn random_models_eval_random_inputs() {
+    let dir = TempDir::new("random");
+    for (seed, frac, acts) in [
+        (1u64, 0u8, "relu"),
+        (2, 8, "sigmoid,tanh,linear"),
+        (3, 15, "tanh"),
+        (4, 12, "relu,relu,sigmoid"),
+    ] {
+        let m = dir.path("r.nnm");
+        let o = nnctl(&[
+            "random",
+            "--seed",
+            &seed.to_string(),
+            "--dims",
+            "8,16,12,4",
+            "--activations",
+            acts,
+            "--input-frac",
+            &frac.to_string(),
+            "-o",
+            &m,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = nnctl(&[
+            "inputs",
+            "--seed",
+            &seed.to_string(),
+            "--count",
+            "200",
+            "--dim",
+            "8",
+            "--frac",
+            &frac.to_string(),
+        ]);
+        assert!(o.status.success());
+        std::fs::write(dir.path("in.txt"), &o.stdout).unwrap();
+        let o = nnctl(&["eval", &m, &dir.path("in.txt")]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).lines().count(), 200);
+        // Reproducible.
+        let again = nnctl(&["eval", &m, &dir.path("in.txt")]);
+        assert_eq!(again.stdout, o.stdout);
+    }
+    // Default activations are drawn at random; info reads the result.
+    let m = dir.path("d.nnm");
+    assert!(
+        nnctl(&["random", "--seed", "9", "--dims", "3,5,2", "-o", &m])
+            .status
+            .success()
+    );
+    assert!(stdout(&nnctl(&["info", &m])).contains("checksum ok"));
+}

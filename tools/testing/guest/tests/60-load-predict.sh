@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+# Loading models through debugfs `load`, predicting through `network_<id>/predict`,
+# removing through `remove`; every bad input fails with its errno, a reason in the log,
+# and leaves networks, results and counters as they were.
+
+nn_load || { fail loads "insmod failed"; return 0 2>/dev/null || exit 0; }
+D=$NN_DEBUGFS
+SAMPLE=/nn/rust/kunit/testdata/sample.nnm
+
+[ "$(cat $D/load)" = none ] && pass load_reads_none_at_first || fail load_reads_none_at_first "$(cat $D/load)"
+
+log_mark
+id=$(nn_load_model $SAMPLE)
+[ "$id" = 0 ] && [ -d $D/network_0 ] && pass load_creates_network_0 || fail load_creates_network_0 "id '$id'"
+log_since_mark | grep -q "load: loaded network_0 (2 layers, 3 inputs, 2 outputs" &&
+	pass load_logs_the_id || fail load_logs_the_id "$(log_since_mark)"
+config=$(cat $D/network_0/config)
+echo "$config" | sed 's/^/config: /'
+grep -qx "input: 3 frac 8" <<<"$config" && grep -qx "layers: 2" <<<"$config" &&
+	grep -q "^layer 1: 4 -> 2 sigmoid out_frac 15" <<<"$config" &&
+	pass config_shows_the_model || fail config_shows_the_model
+crc=$(sed -n 's/^origin: loaded crc32 //p' <<<"$config")
+[ "$crc" = "0x$(gzip -c $SAMPLE | tail -c 8 | od -An -tx4 -N4 | tr -d ' ')" ] &&
+	pass config_crc_is_the_blobs || fail config_crc_is_the_blobs "$crc"
+
+# Predictions equal the host's (nnctl eval) byte for byte.
+nn_predict 0 <$NN_DATA/sample.in >/tmp/sample.out
+cmp -s /tmp/sample.out $NN_DATA/sample.expected && pass predict_matches_host ||
+	fail predict_matches_host "$(diff /tmp/sample.out $NN_DATA/sample.expected | head -5)"
+# Another open file reads the last writer's results.
+cmp -s $D/network_0/predict $NN_DATA/sample.expected && pass predict_readers_see_last_writer ||
+	fail predict_readers_see_last_writer
+# A last line without a newline runs at close; lines split across writes join up.
+{ printf '1 -0.5 '; sleep 0.2; printf '0.25\n0 0'; sleep 0.2; printf ' 0'; } >$D/network_0/predict
+head -2 $NN_DATA/sample.expected | cmp -s - $D/network_0/predict && pass predict_joins_split_lines ||
+	fail predict_joins_split_lines "$(cat $D/network_0/predict)"
+stats=$(cat $D/network_0/stats)
+[ "$(sed -n 's/^predictions: //p' <<<"$stats")" = 6 ] && pass stats_count_predictions ||
+	fail stats_count_predictions "$stats"
+
+# Bad input: -EINVAL, a named reason, nothing changes.
+before=$(cat $D/network_0/predict)
+bad_predict() {
+	local name=$1 input=$2 reason=$3 st
+	log_mark
+	st=$(printf '%b' "$input" | write_status $D/network_0/predict)
+	if [ "$st" != "Invalid argument" ]; then
+		fail "$name" "write gave '$st'"
+	elif ! log_since_mark | grep -q "network_0: predict: $reason"; then
+		fail "$name" "log: $(log_since_mark | tail -2)"
+	elif [ "$(cat $D/network_0/predict)" != "$before" ] || [ "$(cat $D/network_0/stats)" != "$stats" ]; then
+		fail "$name" "results or stats changed"
+	else
+		pass "$name"
+	fi
+}
+bad_predict predict_too_few_numbers '1 2\n' 'line 1: 2 numbers, the network takes 3'
+bad_predict predict_too_many_numbers '1 2 3 4\n' 'line 1: 4 numbers'
+bad_predict predict_bad_line_after_good '1 2 3\n0 0 0\n1 x 2\n' 'line 3: '
+bad_predict predict_not_a_number '1 2 abc\n' 'line 1: '
+bad_predict predict_exponent '1e3 2 3\n' 'line 1: '
+bad_predict predict_out_of_range '200 0 0\n' 'line 1: '
+bad_predict predict_empty_token '1 - 3\n' 'line 1: '
+
+# Bad blobs: nothing is created, the id count does not move.
+n_before=$(network_count)
+st=$(echo "not a model at all, just some text" | write_status $D/load)
+[ "$st" = "Invalid argument" ] && pass load_bad_magic_einval || fail load_bad_magic_einval "$st"
+log_mark
+head -c 100 $SAMPLE | write_status $D/load >/dev/null
+log_since_mark | grep -q "load: model rejected: truncated (100 of 132 bytes)" &&
+	pass load_truncated_logged_at_close || fail load_truncated_logged_at_close "$(log_since_mark)"
+st=$( { cat $SAMPLE; printf x; } | write_status $D/load)
+[ "$st" = "Invalid argument" ] && pass load_trailing_byte_einval || fail load_trailing_byte_einval "$st"
+[ "$(network_count)" = "$n_before" ] && [ "$(cat $D/load)" = 0 ] && pass load_rejects_change_nothing ||
+	fail load_rejects_change_nothing "$(ls $D)"
+id=$(nn_load_model $SAMPLE)
+[ "$id" = 1 ] && pass load_ids_count_up || fail load_ids_count_up "id '$id'"
+
+# Remove: by id; unknown or malformed ids fail.
+check remove_network_0 sh -c "echo 0 >$D/remove && [ ! -e $D/network_0 ]"
+st=$(echo 0 | write_status $D/remove)
+[ "$st" = "No such file or directory" ] && pass remove_unknown_enoent || fail remove_unknown_enoent "$st"
+st=$(echo 1x | write_status $D/remove)
+[ "$st" = "Invalid argument" ] && [ -d $D/network_1 ] && pass remove_garbage_einval ||
+	fail remove_garbage_einval "$st"
+# A network removed while its predict file is open stays usable until closed.
+exec 7<>$D/network_1/predict
+echo 1 >$D/remove
+[ ! -e $D/network_1 ] && pass remove_while_open || fail remove_while_open
+exec 7>&-
+
+# Unload with networks still loaded frees them (kmemleak checks after the run).
+nn_load_model $SAMPLE >/dev/null && nn_load_model $SAMPLE >/dev/null
+check unload_with_networks nn_unload

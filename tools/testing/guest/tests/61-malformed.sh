@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# Every malformed blob of tools/testing/models/malformed/ is rejected through `load` with
+# a reason in the log; none creates a network; the module stays healthy (a good model
+# still loads and predicts afterwards, and kmemleak/KASAN watch the whole run).
+
+nn_load || { fail loads "insmod failed"; return 0 2>/dev/null || exit 0; }
+D=$NN_DEBUGFS
+M=/nn/tools/testing/models/malformed
+total=0 bad=
+while read -r file reason; do
+	[ -f "$M/$file" ] || { bad+=" $file(missing)"; continue; }
+	total=$((total + 1))
+	log_mark
+	st=$(write_status $D/load <"$M/$file")
+	got=$(log_since_mark | sed -n 's/.*load: model rejected: //p' | head -1)
+	# The streaming loader judges the length from the header before the whole blob is
+	# in, so length errors may be named by it ("truncated", "longer than its declared",
+	# "larger than 64 MiB") rather than by the parser's reason.
+	case $got in
+	"$reason"* | truncated* | "longer than its declared"* | "larger than 64 MiB"*) ;;
+	*) bad+=" $file(reason '$got', expected '$reason')"; continue ;;
+	esac
+	case $got in
+	truncated*) [ "$st" = ok ] || bad+=" $file(truncated: write said '$st')" ;;
+	"larger than 64 MiB"*) [ "$st" = "Invalid argument" ] || [ "$st" = "File too large" ] ||
+		bad+=" $file(write said '$st')" ;;
+	*) [ "$st" = "Invalid argument" ] || bad+=" $file(write said '$st')" ;;
+	esac
+	echo "$file: $st: $got"
+done <$M/EXPECTED
+[ "$total" -ge 20 ] && [ -z "$bad" ] && pass "all_${total}_malformed_rejected" ||
+	fail malformed_rejected "of $total:$bad"
+[ "$(network_count)" = 0 ] && [ "$(cat $D/load)" = none ] && pass no_network_created ||
+	fail no_network_created "$(ls $D)"
+id=$(nn_load_model /nn/rust/kunit/testdata/sample.nnm)
+nn_predict "$id" <$NN_DATA/sample.in | cmp -s - $NN_DATA/sample.expected &&
+	pass healthy_after_malformed || fail healthy_after_malformed "id '$id'"
+check unload nn_unload

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Host and kernel compute the same bits: random networks (nnctl random: 1 to 16 layers,
+# every activation, saturating requantization) on random inputs (nnctl inputs: exact and
+# inexact decimals) give exactly the lines `nnctl eval` printed on the host.
+
+nn_load neural_numa_policy=1 || { fail loads "insmod failed"; return 0 2>/dev/null || exit 0; }
+inputs=0 nets=0
+for blob in $NN_DATA/random-*.nnm; do
+	name=$(basename "$blob" .nnm)
+	id=$(nn_load_model "$blob") || { fail "$name" "load failed"; continue; }
+	nn_predict "$id" <"${blob%.nnm}.in" >/tmp/$name.out
+	if cmp -s /tmp/$name.out "${blob%.nnm}.expected"; then
+		n=$(wc -l <"${blob%.nnm}.expected")
+		inputs=$((inputs + n)) nets=$((nets + 1))
+		pass "${name}_${n}_inputs_identical"
+	else
+		fail "$name" "$(diff /tmp/$name.out "${blob%.nnm}.expected" | head -4 | tr '\n' '|')"
+	fi
+done
+echo "bit-identical: $inputs inputs over $nets networks"
+[ "$inputs" -ge 1000 ] && [ "$nets" -ge 4 ] && pass at_least_1000_inputs_over_4_networks ||
+	fail at_least_1000_inputs_over_4_networks "$inputs inputs, $nets networks"
+check unload nn_unload
