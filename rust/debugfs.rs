@@ -5,6 +5,7 @@
 //! ```text
 //! numa_info            the NUMA topology (CONFIG_NEURAL_NETWORK_NUMA)
 //! load                 write a model blob: creates network_<id>; read: the last id
+//! load_firmware        write a name: loads neural_network/<name> by request_firmware
 //! create               write a topology: creates a trainable network_<id>
 //! remove               write an id: removes network_<id>
 //! network_<id>/config  layers, formats, placement (requested and actual node)
@@ -19,6 +20,7 @@
 mod create;
 pub(crate) mod file;
 mod load;
+mod load_firmware;
 mod predict;
 mod remove;
 mod report;
@@ -41,6 +43,7 @@ pub(crate) struct DebugFs {
     _numa_info: FileEntry<report::ReportFile<report::NumaInfo>>,
     _load: FileEntry<load::LoadFile>,
     _create: FileEntry<create::CreateFile>,
+    _load_firmware: FileEntry<load_firmware::LoadFirmwareFile>,
     _remove: FileEntry<remove::RemoveFile>,
 }
 
@@ -68,6 +71,17 @@ impl DebugFs {
                 c"create",
                 0o600,
                 Arc::new(create::CreateFile(registry.clone()), GFP_KERNEL)?,
+            ),
+            _load_firmware: root.file(
+                c"load_firmware",
+                0o200,
+                Arc::new(
+                    load_firmware::LoadFirmwareFile {
+                        registry: registry.clone(),
+                        device: crate::firmware::FirmwareDevice::new()?,
+                    },
+                    GFP_KERNEL,
+                )?,
             ),
             _remove: root.file(
                 c"remove",

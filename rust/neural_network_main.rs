@@ -32,6 +32,7 @@ mod cpulist;
 mod debugfs;
 #[allow(dead_code, unreachable_pub)]
 mod decimal;
+mod firmware;
 #[allow(dead_code, unreachable_pub)]
 mod fixed;
 #[allow(dead_code, unreachable_pub)]

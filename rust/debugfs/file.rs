@@ -154,12 +154,7 @@ impl<T: DebugFile> Drop for FileEntry<T> {
         // Remove first: `debugfs_remove` waits for callbacks that still use `i_private`.
         // SAFETY: as in `Dentry::drop`; replaced by null so that the field's own drop is a
         // no-op.
-        unsafe {
-            bindings::debugfs_remove(core::mem::replace(
-                &mut self.dentry.0,
-                core::ptr::null_mut(),
-            ))
-        };
+        unsafe { bindings::debugfs_remove(core::mem::take(&mut self.dentry.0)) };
         // SAFETY: the reference from `Arc::into_raw`, owned by this value (type invariant),
         // given back once.
         drop(unsafe { Arc::from_raw(self.data) });

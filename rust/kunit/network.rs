@@ -105,16 +105,6 @@ mod tests {
     }
 
     #[test]
-    fn a_node_without_memory_refuses_bind() -> Result {
-        for node in topology::online_nodes() {
-            if !topology::node_state(node, NodeState::Memory) {
-                assert!(NodeVec::<i16>::zeroed(4096, Where::Only(node)).is_err());
-            }
-        }
-        Ok(())
-    }
-
-    #[test]
     fn predict_paths_agree_with_the_host() -> Result {
         let net = build(0, NumaPolicy::Local, None)?;
         let mut y = [0i16; 2];

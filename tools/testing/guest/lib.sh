@@ -59,7 +59,7 @@ NN_DATA=/nn/build/guest/data
 # (e.g. "Invalid argument").
 write_status() {
 	local err
-	if err=$(cat >"$1" 2>&1); then
+	if err=$(cat 2>&1 >"$1"); then
 		echo ok
 	else
 		echo "${err##*: }"
