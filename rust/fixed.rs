@@ -91,7 +91,7 @@ impl Requant {
     /// Host side only (the kernel never touches floating point).
     #[cfg(not(CONFIG_RUST))]
     pub fn from_real(m: f64) -> Option<Self> {
-        if !(m > 0.0) || !m.is_finite() {
+        if m.is_nan() || m <= 0.0 || m.is_infinite() {
             return None;
         }
         let mut shift: i32 = 0;
