@@ -55,7 +55,7 @@ bad_predict() {
 	fi
 }
 bad_predict predict_too_few_numbers '1 2\n' 'line 1: 2 numbers, the network takes 3'
-bad_predict predict_too_many_numbers '1 2 3 4\n' 'line 1: 4 numbers'
+bad_predict predict_too_many_numbers '1 2 3 4\n' 'line 1: too many numbers'
 bad_predict predict_bad_line_after_good '1 2 3\n0 0 0\n1 x 2\n' 'line 3: '
 bad_predict predict_not_a_number '1 2 abc\n' 'line 1: '
 bad_predict predict_exponent '1e3 2 3\n' 'line 1: '
