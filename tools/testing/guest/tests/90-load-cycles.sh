@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# NN_LOAD_CYCLES (default 100) load/unload cycles with every policy in turn. Leaks are
+# NN_LOAD_CYCLES (default 100) load/unload cycles with every policy in turn, each with a
+# network loaded when the module goes. Leaks are
 # caught by kmemleak, which run-vm scans after the command (a leak fails the whole run).
 # Under TCG with the debug kernel a cycle costs ~2 s: tools/testing/check runs the full
 # 100 on one topology and fewer on the others.
@@ -11,6 +12,8 @@ for i in $(seq 1 "$cycles"); do
 	policy=$((i % 4))
 	nn_load neural_numa_policy=$policy neural_default_numa_node=$node || break
 	cat $NN_DEBUGFS/numa_info >/dev/null || break
+	# A network alive at unload: its memory (on the policy's nodes) must be freed too.
+	cat /nn/rust/kunit/testdata/sample.nnm >$NN_DEBUGFS/load || break
 	nn_unload || break
 	ok=$i
 done
