@@ -157,6 +157,43 @@ pub fn parse_q(s: &[u8], frac: u8) -> Result<i16, DecimalError> {
 /// The first number's [`DecimalError`], or [`DecimalError::TooMany`] if there are more
 /// numbers than `out.len()`. `out` may be partly written on error.
 pub fn parse_line(line: &[u8], frac: u8, out: &mut [i16]) -> Result<usize, DecimalError> {
+    parse_line_with(line, frac, out, parse_q)
+}
+
+/// As [`parse_q`], but a number beyond the format's range gives the nearest end of it
+/// (`-32768` or `32767`): for training targets, where 1.0 for a sigmoid output in Q0.15
+/// means its largest value.
+///
+/// # Errors
+///
+/// As [`parse_q`], except [`DecimalError::OutOfRange`].
+pub fn parse_q_saturating(s: &[u8], frac: u8) -> Result<i16, DecimalError> {
+    match parse_q(s, frac) {
+        Err(DecimalError::OutOfRange) if s.first() == Some(&b'-') => Ok(i16::MIN),
+        Err(DecimalError::OutOfRange) => Ok(i16::MAX),
+        r => r,
+    }
+}
+
+/// As [`parse_line`], with [`parse_q_saturating`] for each number.
+///
+/// # Errors
+///
+/// As [`parse_line`], except [`DecimalError::OutOfRange`].
+pub fn parse_line_saturating(
+    line: &[u8],
+    frac: u8,
+    out: &mut [i16],
+) -> Result<usize, DecimalError> {
+    parse_line_with(line, frac, out, parse_q_saturating)
+}
+
+fn parse_line_with(
+    line: &[u8],
+    frac: u8,
+    out: &mut [i16],
+    parse: fn(&[u8], u8) -> Result<i16, DecimalError>,
+) -> Result<usize, DecimalError> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut n = 0;
@@ -165,7 +202,7 @@ pub fn parse_line(line: &[u8], frac: u8, out: &mut [i16]) -> Result<usize, Decim
         .filter(|t| !t.is_empty())
     {
         let slot = out.get_mut(n).ok_or(DecimalError::TooMany)?;
-        *slot = parse_q(token, frac)?;
+        *slot = parse(token, frac)?;
         n += 1;
     }
     Ok(n)

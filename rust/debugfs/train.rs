@@ -3,7 +3,8 @@
 //! `network_<id>/train` (networks made by `create`): train online from text.
 //!
 //! Each line is a sample, the input numbers, a `:`, then the target outputs, as decimals
-//! (`0 1 : 1`), or a setting that holds for the rest of the open file:
+//! (`0 1 : 1`; a target beyond the output format is clamped to it, so 1 means a sigmoid's
+//! largest output), or a setting that holds for the rest of the open file:
 //!
 //! ```text
 //! epochs N    passes over the samples of each write (default 1, at most 100000)
@@ -174,7 +175,7 @@ impl TrainState {
             if parsed != din {
                 return Err(bad(&net, n, "wrong number of inputs"));
             }
-            let parsed = decimal::parse_line(&line[colon + 1..], net.output_frac(), t)
+            let parsed = decimal::parse_line_saturating(&line[colon + 1..], net.output_frac(), t)
                 .map_err(|e| bad(&net, n, e.reason()))?;
             if parsed != dout {
                 return Err(bad(&net, n, "wrong number of targets"));

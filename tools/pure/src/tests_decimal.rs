@@ -353,3 +353,16 @@ fn output_line_format() {
     assert!(write_outputs(&mut s, &[1], 16).is_err());
     assert!(s.is_empty());
 }
+
+#[test]
+fn saturating_parse_clamps_only_out_of_range() {
+    use crate::decimal::{parse_line_saturating, parse_q_saturating, DecimalError};
+    assert_eq!(parse_q_saturating(b"1", 15), Ok(i16::MAX));
+    assert_eq!(parse_q_saturating(b"-1", 15), Ok(i16::MIN));
+    assert_eq!(parse_q_saturating(b"-2", 15), Ok(i16::MIN));
+    assert_eq!(parse_q_saturating(b"0.5", 15), Ok(16384));
+    assert_eq!(parse_q_saturating(b"x", 15), Err(DecimalError::BadChar));
+    let mut out = [0i16; 2];
+    assert_eq!(parse_line_saturating(b"1 -0.25\n", 15, &mut out), Ok(2));
+    assert_eq!(out, [i16::MAX, -8192]);
+}

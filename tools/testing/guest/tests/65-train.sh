@@ -28,7 +28,8 @@ first=$(xor 1)
 echo "first epoch: $first"
 steps=1
 while ! classified && [ $steps -lt 4000 ]; do
-	r=$(xor 100) && steps=$((steps + 100))
+	r=$(xor 100) || break
+	steps=$((steps + 100))
 done
 echo "after $steps epochs: $r"
 classified && pass "xor_classified_after_${steps}_epochs" || fail xor_classified "$r"
