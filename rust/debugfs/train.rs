@@ -13,7 +13,9 @@
 //! ```
 //!
 //! The samples of one `write()` (its complete lines; a line split across writes waits
-//! for the rest) are trained on at once, `epochs` times, with `train::step` and
+//! for the rest) are one training set, trained on at once, `epochs` times (so write a
+//! set in one `write()`, `cat set.txt > train`: a shell's `printf` may write a line at a
+//! time, which trains each sample on its own), with `train::step` and
 //! `train::apply` (SGD, backpropagation, gradients in the network's memory). A bad line
 //! fails the write with `-EINVAL` and a reason in the log, and trains nothing.
 //!

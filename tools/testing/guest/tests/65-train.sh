@@ -15,8 +15,9 @@ grep -q "train_bytes" $D/network_$id/config && pass config_shows_train_memory ||
 
 xor() {
 	local epochs=$1
-	printf 'epochs %s\nrate 1\n0 0 : 0\n0 1 : 1\n1 0 : 1\n1 1 : 0\n' "$epochs" >$D/network_$id/train &&
-		cat $D/network_$id/train
+	# One write() carries the whole set (the shell's printf may write line by line).
+	printf 'epochs %s\nrate 1\n0 0 : 0\n0 1 : 1\n1 0 : 1\n1 1 : 0\n' "$epochs" >/tmp/xor.txt
+	cat /tmp/xor.txt >$D/network_$id/train && cat $D/network_$id/train
 }
 classified() {
 	printf '0 0\n0 1\n1 0\n1 1\n' | nn_predict "$id" |
@@ -32,6 +33,7 @@ while ! classified && [ $steps -lt 4000 ]; do
 	steps=$((steps + 100))
 done
 echo "after $steps epochs: $r"
+grep -q "^samples 4 " <<<"$r" && pass trains_on_all_4_samples_at_once || fail trains_on_all_4_samples_at_once "$r"
 classified && pass "xor_classified_after_${steps}_epochs" || fail xor_classified "$r"
 l0=$(sed -n 's/.*loss_first \([0-9.]*\).*/\1/p' <<<"$first")
 l1=$(sed -n 's/.*loss_last \([0-9.]*\).*/\1/p' <<<"$r")
