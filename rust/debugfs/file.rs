@@ -312,6 +312,22 @@ impl core::fmt::Write for Text {
     }
 }
 
+/// Serves `read` from `snapshot`, which `make` fills at the first read of an open file
+/// (so one `read()` loop sees one consistent text).
+pub(crate) fn read_snapshot(
+    snapshot: &mut Option<Text>,
+    out: &mut UserSliceWriter,
+    pos: &mut Offset,
+    make: impl FnOnce(&mut Text) -> Result,
+) -> Result<usize> {
+    if snapshot.is_none() {
+        let mut t = Text::new();
+        make(&mut t)?;
+        *snapshot = Some(t);
+    }
+    snapshot.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+}
+
 /// Reads all of a `write()`'s bytes (at most `max`) into a new buffer.
 ///
 /// # Errors

@@ -25,6 +25,7 @@ use kernel::uaccess::{
 
 use super::file::{
     read_input,
+    read_snapshot,
     DebugFile,
     Text, //
 };
@@ -124,15 +125,10 @@ impl DebugFile for LoadFile {
     }
 
     fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        if state.text.is_none() {
-            let mut t = Text::new();
-            match state.registry.last_created() {
-                Some(id) => t.push_fmt(fmt!("{id}\n"))?,
-                None => t.push_bytes(b"none\n")?,
-            }
-            state.text = Some(t);
-        }
-        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+        let registry = &state.registry;
+        read_snapshot(&mut state.text, out, pos, |t| {
+            registry.write_last_created(t)
+        })
     }
 
     fn release(state: LoadState) {

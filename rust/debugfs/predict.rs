@@ -33,6 +33,7 @@ use kernel::uaccess::{
 use super::file::{
     is_blank,
     read_input,
+    read_snapshot,
     DebugFile,
     Lines,
     Text, //
@@ -186,12 +187,10 @@ impl DebugFile for PredictFile {
         if state.wrote {
             return state.own.read(out, pos);
         }
-        if state.text.is_none() {
-            let mut t = Text::new();
-            t.push_bytes(state.file.results.lock().as_bytes())?;
-            state.text = Some(t);
-        }
-        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+        let file = &state.file;
+        read_snapshot(&mut state.text, out, pos, |t| {
+            t.push_bytes(file.results.lock().as_bytes())
+        })
     }
 
     fn release(mut state: PredictState) {

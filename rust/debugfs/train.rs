@@ -39,6 +39,7 @@ use kernel::uaccess::{
 use super::file::{
     is_blank,
     read_input,
+    read_snapshot,
     DebugFile,
     Lines,
     Text, //
@@ -249,16 +250,11 @@ impl DebugFile for TrainFile {
     }
 
     fn read(state: &mut TrainState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        if state.text.is_none() {
-            let report = state.report.or(*state.file.report.lock());
-            let mut t = Text::new();
-            match report {
-                Some(r) => write_report(&mut t, &r)?,
-                None => t.push_bytes(b"none\n")?,
-            }
-            state.text = Some(t);
-        }
-        state.text.as_ref().map_or(Ok(0), |t| t.read(out, pos))
+        let report = state.report.or(*state.file.report.lock());
+        read_snapshot(&mut state.text, out, pos, |t| match report {
+            Some(r) => write_report(t, &r),
+            None => t.push_bytes(b"none\n"),
+        })
     }
 
     fn release(mut state: TrainState) {
