@@ -21,6 +21,7 @@ mod create;
 pub(crate) mod file;
 mod load;
 mod load_firmware;
+mod network_file;
 mod predict;
 mod remove;
 mod report;
@@ -118,9 +119,13 @@ impl NetworkFiles {
                 0o444,
                 Arc::new(report::ReportFile(report::Stats(net.clone())), GFP_KERNEL)?,
             ),
-            _predict: dir.file(c"predict", 0o600, predict::PredictFile::new(net.clone())?),
+            _predict: dir.file(
+                c"predict",
+                0o600,
+                predict::PredictFile::new(net.clone(), file::Text::new())?,
+            ),
             _train: if net.trainable() {
-                Some(dir.file(c"train", 0o600, train::TrainFile::new(net.clone())?))
+                Some(dir.file(c"train", 0o600, train::TrainFile::new(net.clone(), None)?))
             } else {
                 None
             },

@@ -419,7 +419,19 @@ impl Lines {
     }
 }
 
+/// The lines of `text` (as [`Taken::lines`] holds them) that are not blank, each with its
+/// number, `first_line` being the number of the first.
+pub(crate) fn numbered_lines(
+    text: &[u8],
+    first_line: usize,
+) -> impl Iterator<Item = (usize, &[u8])> + Clone {
+    text.split(|&c| c == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !is_blank(line))
+        .map(move |(i, line)| (first_line + i, line))
+}
+
 /// Whether a line holds only whitespace.
-pub(crate) fn is_blank(line: &[u8]) -> bool {
+fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'))
 }

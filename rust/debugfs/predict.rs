@@ -18,12 +18,10 @@
 //! the results of the last writer to close.
 
 use kernel::fs::file::Offset;
-use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{
     Arc,
-    ArcBorrow,
-    Mutex, //
+    ArcBorrow, //
 };
 use kernel::uaccess::{
     UserSliceReader,
@@ -31,15 +29,15 @@ use kernel::uaccess::{
 };
 
 use super::file::{
-    is_blank,
+    numbered_lines,
     read_input,
     read_snapshot,
     DebugFile,
     Lines,
     Text, //
 };
+use super::network_file::NetworkFile;
 use crate::decimal;
-use crate::network::Network;
 
 /// The most bytes one `write()` or one unfinished line may have.
 const MAX_INPUT: usize = 16 << 20;
@@ -47,45 +45,21 @@ const MAX_INPUT: usize = 16 << 20;
 const MAX_RESULTS: usize = 64 << 20;
 
 /// The file's data: the network and the results of the last writer.
-#[pin_data]
-pub(crate) struct PredictFile {
-    net: Arc<Network>,
-    #[pin]
-    results: Mutex<Text>,
-}
+pub(crate) type PredictFile = NetworkFile<Text>;
 
 impl PredictFile {
-    /// The file of `net`.
-    pub(crate) fn new(net: Arc<Network>) -> Result<Arc<Self>> {
-        Arc::pin_init(
-            pin_init!(Self {
-                net,
-                results <- new_mutex!(Text::new()),
-            }),
-            GFP_KERNEL,
-        )
-    }
-
     /// Runs complete `lines` (ending in a newline or at close); appends their results to
     /// `own`, or changes nothing on error.
     fn run(&self, lines: &[u8], first_line: usize, own: &mut Text) -> Result<usize> {
         let net = &self.net;
         let dim = net.input_dim();
-        let rows = lines
-            .split(|&c| c == b'\n')
-            .filter(|l| !is_blank(l))
-            .count();
+        let lines = numbered_lines(lines, first_line);
+        let rows = lines.clone().count();
         if rows == 0 {
             return Ok(0);
         }
         let mut inputs = KVVec::from_elem(0i16, rows * dim, GFP_KERNEL)?;
-        let mut row = 0;
-        for (n, line) in lines.split(|&c| c == b'\n').enumerate() {
-            if is_blank(line) {
-                continue;
-            }
-            let lineno = first_line + n;
-            let x = inputs.get_mut(row * dim..(row + 1) * dim).ok_or(EINVAL)?;
+        for ((lineno, line), x) in lines.zip(inputs.chunks_mut(dim)) {
             match decimal::parse_line(line, net.input_frac(), x) {
                 Ok(c) if c == dim => {}
                 Ok(c) => {
@@ -109,17 +83,13 @@ impl PredictFile {
                     return Err(EINVAL);
                 }
             }
-            row += 1;
         }
         let out_dim = net.output_dim();
         let mut outputs = KVVec::from_elem(0i16, rows * out_dim, GFP_KERNEL)?;
         net.predict_batch(&inputs, &mut outputs)?;
         let mut text = Text::new();
-        let mut start = 0;
-        while start < outputs.len() {
-            let y = outputs.get(start..start + out_dim).ok_or(EINVAL)?;
+        for y in outputs.chunks(out_dim) {
             decimal::write_outputs(&mut text, y, net.output_frac()).map_err(|_| ENOMEM)?;
-            start += out_dim;
         }
         if own.as_bytes().len() + text.as_bytes().len() > MAX_RESULTS {
             pr_err!(
@@ -189,7 +159,7 @@ impl DebugFile for PredictFile {
         }
         let file = &state.file;
         read_snapshot(&mut state.text, out, pos, |t| {
-            t.push_bytes(file.results.lock().as_bytes())
+            t.push_bytes(file.last.lock().as_bytes())
         })
     }
 
@@ -202,7 +172,7 @@ impl DebugFile for PredictFile {
         }
         if state.wrote {
             // This writer is now the last: its results are what others read.
-            core::mem::swap(&mut *state.file.results.lock(), &mut state.own);
+            core::mem::swap(&mut *state.file.last.lock(), &mut state.own);
         }
     }
 }

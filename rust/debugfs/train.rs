@@ -24,12 +24,10 @@
 //! output over an epoch, in real units, to 6 decimals).
 
 use kernel::fs::file::Offset;
-use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{
     Arc,
-    ArcBorrow,
-    Mutex, //
+    ArcBorrow, //
 };
 use kernel::uaccess::{
     UserSliceReader,
@@ -37,13 +35,14 @@ use kernel::uaccess::{
 };
 
 use super::file::{
-    is_blank,
+    numbered_lines,
     read_input,
     read_snapshot,
     DebugFile,
     Lines,
     Text, //
 };
+use super::network_file::NetworkFile;
 use crate::decimal;
 use crate::network::{
     Network,
@@ -61,25 +60,7 @@ const MAX_INPUT: usize = 4 << 20;
 const MAX_EPOCHS: u32 = 100_000;
 
 /// The file's data: the network and the report of the last writer.
-#[pin_data]
-pub(crate) struct TrainFile {
-    net: Arc<Network>,
-    #[pin]
-    report: Mutex<Option<TrainReport>>,
-}
-
-impl TrainFile {
-    /// The file of `net`.
-    pub(crate) fn new(net: Arc<Network>) -> Result<Arc<Self>> {
-        Arc::pin_init(
-            pin_init!(Self {
-                net,
-                report <- new_mutex!(None),
-            }),
-            GFP_KERNEL,
-        )
-    }
-}
+pub(crate) type TrainFile = NetworkFile<Option<TrainReport>>;
 
 /// Settings of an open file.
 #[derive(Clone, Copy)]
@@ -144,35 +125,29 @@ impl TrainState {
         let net = self.file.net.clone();
         let (din, dout) = (net.input_dim(), net.output_dim());
         let mut settings = self.settings;
-        let mut rows = 0;
-        // First pass: settings and the count of samples.
-        for (i, line) in lines.split(|&c| c == b'\n').enumerate() {
-            if is_blank(line) || setting(&net, &mut settings, line, first_line + i)? {
-                continue;
+        // Settings hold for the whole write, wherever they are in it.
+        let mut samples = KVec::new();
+        for (n, line) in numbered_lines(lines, first_line) {
+            if !setting(&net, &mut settings, line, n)? {
+                samples.push((n, line), GFP_KERNEL)?;
             }
-            rows += 1;
         }
-        if rows == 0 {
+        if samples.is_empty() {
             self.settings = settings;
             return Ok(());
         }
+        let rows = samples.len();
         let mut inputs = KVVec::from_elem(0i16, rows * din, GFP_KERNEL)?;
         let mut targets = KVVec::from_elem(0i16, rows * dout, GFP_KERNEL)?;
-        let mut row = 0;
-        let mut scratch = Settings { ..settings };
-        for (i, line) in lines.split(|&c| c == b'\n').enumerate() {
-            let n = first_line + i;
-            if is_blank(line) || setting(&net, &mut scratch, line, n)? {
-                continue;
-            }
+        let rows = samples
+            .iter()
+            .zip(inputs.chunks_mut(din))
+            .zip(targets.chunks_mut(dout));
+        for ((&(n, line), x), t) in rows {
             let colon = line
                 .iter()
                 .position(|&c| c == b':')
                 .ok_or_else(|| bad(&net, n, "expected 'inputs : targets'"))?;
-            let x = inputs.get_mut(row * din..(row + 1) * din).ok_or(EINVAL)?;
-            let t = targets
-                .get_mut(row * dout..(row + 1) * dout)
-                .ok_or(EINVAL)?;
             let parsed = decimal::parse_line(&line[..colon], net.input_frac(), x)
                 .map_err(|e| bad(&net, n, e.reason()))?;
             if parsed != din {
@@ -183,7 +158,6 @@ impl TrainState {
             if parsed != dout {
                 return Err(bad(&net, n, "wrong number of targets"));
             }
-            row += 1;
         }
         let report = net.train(
             &inputs,
@@ -250,7 +224,7 @@ impl DebugFile for TrainFile {
     }
 
     fn read(state: &mut TrainState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        let report = state.report.or(*state.file.report.lock());
+        let report = state.report.or(*state.file.last.lock());
         read_snapshot(&mut state.text, out, pos, |t| match report {
             Some(r) => write_report(t, &r),
             None => t.push_bytes(b"none\n"),
@@ -266,7 +240,7 @@ impl DebugFile for TrainFile {
             }
         }
         if state.report.is_some() {
-            *state.file.report.lock() = state.report;
+            *state.file.last.lock() = state.report;
         }
     }
 }
