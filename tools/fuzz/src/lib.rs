@@ -4,7 +4,7 @@
 //! independent reading of the model format to compare the parser with, and the
 //! structure-aware blob builder and mutator of `model_mutate`.
 
-use libfuzzer_sys::arbitrary::{Result, Unstructured};
+use arbitrary::{Result, Unstructured};
 
 use nn_pure::activation::Activation;
 use nn_pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
