@@ -38,6 +38,7 @@
 
 use crate::activation::Activation;
 use crate::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
+use crate::forward::DenseLayer;
 
 /// "NNMF".
 pub const MAGIC: [u8; 4] = *b"NNMF";
@@ -129,6 +130,21 @@ pub struct LayerDesc {
     pub requant: Requant,
     weights_at: usize,
     bias_at: usize,
+}
+
+impl LayerDesc {
+    /// The layer with `weights` and `bias` read from the blob ([`Model::weights`],
+    /// [`Model::biases`]) into arrays the caller owns.
+    pub fn dense<'w>(&self, weights: &'w [i16], bias: &'w [i32]) -> DenseLayer<'w> {
+        DenseLayer {
+            inputs: self.inputs,
+            outputs: self.outputs,
+            activation: self.activation,
+            requant: self.requant,
+            weights,
+            bias,
+        }
+    }
 }
 
 /// A parsed, fully checked model borrowing its blob.

@@ -7,7 +7,7 @@
 #[kernel::macros::kunit_tests(neural_network_model)]
 mod tests {
     use crate::activation::Activation;
-    use crate::forward::{argmax, DenseLayer};
+    use crate::forward::argmax;
     use crate::model::{Model, ParseError};
     use kernel::prelude::*;
 
@@ -73,15 +73,7 @@ mod tests {
                 b.push(v, GFP_KERNEL)?;
             }
             let mut y = KVec::from_elem(0i16, l.outputs, GFP_KERNEL)?;
-            let layer = DenseLayer {
-                inputs: l.inputs,
-                outputs: l.outputs,
-                activation: l.activation,
-                requant: l.requant,
-                weights: &w,
-                bias: &b,
-            };
-            layer.forward(&x, &mut y).map_err(|_| EINVAL)?;
+            l.dense(&w, &b).forward(&x, &mut y).map_err(|_| EINVAL)?;
             x = y;
         }
         // The same input through the host's copy of this code (tests_model.rs,

@@ -8,7 +8,6 @@ use arbitrary::{Result, Unstructured};
 
 use nn_pure::activation::Activation;
 use nn_pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
-use nn_pure::forward::DenseLayer;
 use nn_pure::model::{
     crc32, declared_len, Model, HEADER_LEN, LAYER_ENTRY_LEN, MAX_BLOB_LEN, MAX_LAYERS,
 };
@@ -128,14 +127,7 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
         assert_eq!(bias.len(), l.outputs);
         assert!(w.iter().all(|&v| v != i16::MIN), "weight -32768 accepted");
         at += 2 * w.len() + 4 * bias.len();
-        let dense = DenseLayer {
-            inputs: l.inputs,
-            outputs: l.outputs,
-            activation: l.activation,
-            requant: l.requant,
-            weights: &w,
-            bias: &bias,
-        };
+        let dense = l.dense(&w, &bias);
         let mut y = vec![0i16; l.outputs];
         dense
             .forward(&x, &mut y)

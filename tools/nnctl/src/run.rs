@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use nn_pure::decimal::{parse_q, write_outputs};
-use nn_pure::forward::DenseLayer;
 use nn_pure::model::{crc32, LayerDesc, Model};
 
 use crate::text::{lines, tokens};
@@ -44,14 +43,7 @@ impl Loaded {
     pub fn forward(&self, input: &[i16]) -> Result<Vec<i16>> {
         let mut x = input.to_vec();
         for (l, w, b) in &self.layers {
-            let layer = DenseLayer {
-                inputs: l.inputs,
-                outputs: l.outputs,
-                activation: l.activation,
-                requant: l.requant,
-                weights: w,
-                bias: b,
-            };
+            let layer = l.dense(w, b);
             let mut y = vec![0i16; l.outputs];
             layer.forward(&x, &mut y).map_err(|_| {
                 format!("input of {} values, the model takes {}", x.len(), l.inputs)

@@ -260,16 +260,7 @@ fn sample_output_source() -> std::string::String {
         let w: Vec<i16> = m.weights(&l).collect();
         let b: Vec<i32> = m.biases(&l).collect();
         let mut y = vec![0i16; l.outputs];
-        DenseLayer {
-            inputs: l.inputs,
-            outputs: l.outputs,
-            activation: l.activation,
-            requant: l.requant,
-            weights: &w,
-            bias: &b,
-        }
-        .forward(&x, &mut y)
-        .unwrap();
+        l.dense(&w, &b).forward(&x, &mut y).unwrap();
         x = y;
     }
     std::format!(
