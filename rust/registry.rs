@@ -153,15 +153,6 @@ impl Registry {
         Ok(id)
     }
 
-    /// Writes the id of the network created last and a newline, or `none`: what reading
-    /// `load` or `create` gives.
-    pub(crate) fn write_last_created(&self, t: &mut crate::debugfs::file::Text) -> Result {
-        match self.last_created() {
-            Some(id) => t.push_fmt(fmt!("{id}\n")),
-            None => t.push_bytes(b"none\n"),
-        }
-    }
-
     /// The id of the network created last (by `load` or `create`), if any.
     pub(crate) fn last_created(&self) -> Option<u32> {
         self.inner.lock().last_created

@@ -31,6 +31,7 @@ use super::file::{
     DebugFile,
     Text, //
 };
+use super::load::write_last_created;
 use crate::activation::Activation;
 use crate::registry::Registry;
 use crate::xavier::{
@@ -116,7 +117,7 @@ impl DebugFile for CreateFile {
     fn read(state: &mut CreateState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
         let registry = &state.registry;
         read_snapshot(&mut state.text, out, pos, |t| {
-            registry.write_last_created(t)
+            write_last_created(registry, t)
         })
     }
 }

@@ -102,6 +102,15 @@ impl LoadState {
     }
 }
 
+/// Writes the id of the network created last and a newline, or `none`: what reading
+/// `load` or `create` gives.
+pub(super) fn write_last_created(registry: &Registry, t: &mut Text) -> Result {
+    match registry.last_created() {
+        Some(id) => t.push_fmt(fmt!("{id}\n")),
+        None => t.push_bytes(b"none\n"),
+    }
+}
+
 impl DebugFile for LoadFile {
     type State = LoadState;
     const READ: bool = true;
@@ -127,7 +136,7 @@ impl DebugFile for LoadFile {
     fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
         let registry = &state.registry;
         read_snapshot(&mut state.text, out, pos, |t| {
-            registry.write_last_created(t)
+            write_last_created(registry, t)
         })
     }
 

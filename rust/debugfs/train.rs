@@ -139,11 +139,11 @@ impl TrainState {
         let rows = samples.len();
         let mut inputs = KVVec::from_elem(0i16, rows * din, GFP_KERNEL)?;
         let mut targets = KVVec::from_elem(0i16, rows * dout, GFP_KERNEL)?;
-        let rows = samples
+        let slots = samples
             .iter()
             .zip(inputs.chunks_mut(din))
             .zip(targets.chunks_mut(dout));
-        for ((&(n, line), x), t) in rows {
+        for ((&(n, line), x), t) in slots {
             let colon = line
                 .iter()
                 .position(|&c| c == b':')

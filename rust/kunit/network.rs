@@ -32,6 +32,9 @@ mod tests {
 
     const SAMPLE: &[u8] = include_bytes!("testdata/sample.nnm");
     const INPUT: [i16; 3] = [256, -128, 64];
+    /// What a network of the sample model asks of a node, with margin: its arrays are about
+    /// the blob's size (`has_room` adds the allocator's spare on top).
+    const NET_BYTES: usize = SAMPLE.len() * 4;
 
     fn build(
         id: u32,
@@ -74,7 +77,7 @@ mod tests {
                 // Bind never falls back: a full node is an error, never another node.
                 Err(e) => {
                     assert_eq!(e, ENOMEM);
-                    assert!(!has_room(node, SAMPLE.len() * 4));
+                    assert!(!has_room(node, NET_BYTES));
                 }
             }
         }
@@ -95,7 +98,7 @@ mod tests {
             // Interleave prefers its node and falls back when it is full, as preferred
             // does: each layer is checked where its node has room.
             for (layer, want) in [(0, nth(id)), (1, nth(id + 1))] {
-                if let Some(want) = want.filter(|&n| has_room(n, SAMPLE.len() * 4)) {
+                if let Some(want) = want.filter(|&n| has_room(n, NET_BYTES)) {
                     assert_eq!(got[layer], Some(want.id()));
                     checked += 1;
                 }
@@ -111,7 +114,7 @@ mod tests {
         for node in topology::nodes(NodeState::Memory) {
             // Preferred falls back to another node when its own is full, so the node is
             // only checked where it has room; the network is made either way.
-            let room = has_room(node, SAMPLE.len() * 4);
+            let room = has_room(node, NET_BYTES);
             let net = build(0, NumaPolicy::Preferred, Some(node))?;
             for n in layer_nodes(&net)? {
                 assert!(n.is_some());

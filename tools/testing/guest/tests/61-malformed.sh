@@ -9,23 +9,20 @@ M=/nn/tools/testing/models/malformed
 total=0 bad=
 # Write every blob first, each after a mark in the kernel log, and read the log once at
 # the end (a dmesg of the debug kernel's log costs seconds under TCG).
-statuses=()
+declare -A status
 while read -r file reason; do
 	[ -f "$M/$file" ] || { bad+=" $file(missing)"; continue; }
 	echo "nn-malformed-mark $file" >/dev/kmsg
-	statuses+=("$(write_status $D/load <"$M/$file")")
+	status[$file]=$(write_status $D/load <"$M/$file")
 done <$M/EXPECTED
 log=$(dmesg)
-i=0
 while read -r file reason; do
-	[ -f "$M/$file" ] || continue
-	st=${statuses[$i]}
-	i=$((i + 1))
+	[ -n "${status[$file]+set}" ] || continue
+	st=${status[$file]}
 	total=$((total + 1))
 	# The first rejection after this blob's mark (and before the next blob's).
-	got=$(printf '%s\n' "$log" | awk -v m="nn-malformed-mark $file" '
-		index($0, m) && substr($0, index($0, m) + length(m)) == "" { on = 1; next }
-		on && /nn-malformed-mark / { exit }
+	got=$(printf '%s\n' "$log" | awk -v f="$file" '
+		NF >= 2 && $(NF - 1) == "nn-malformed-mark" { if (on) exit; on = ($NF == f); next }
 		on && sub(/.*load: model rejected: /, "") { print; exit }')
 	# The streaming loader judges the length from the header before the whole blob is
 	# in, so length errors may be named by it ("truncated", "longer than its declared",
