@@ -8,23 +8,35 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The fewest inputs a target's committed corpus may hold: a missing, emptied or
+/// truncated corpus fails the replay instead of passing on nothing.
+const MIN_CORPUS: usize = 50;
+
+/// The files of `dir`, sorted; a missing directory is a failure.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(dir)
-        .map(|d| d.map(|f| f.unwrap().path()).collect())
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|f| f.unwrap().path())
+        .collect();
     v.sort();
     v
 }
 
 fn replay(target: &str, f: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("corpus").join(target)];
+    let committed = files(&root.join("corpus").join(target));
+    assert!(
+        committed.len() >= MIN_CORPUS,
+        "the committed corpus of {target} has {} inputs, fewer than {MIN_CORPUS}",
+        committed.len()
+    );
+    let mut all = vec![committed];
     if let Some(extra) = std::env::var_os("NN_FUZZ_REPLAY") {
-        dirs.push(PathBuf::from(extra).join(target));
+        all.push(files(&PathBuf::from(extra).join(target)));
     }
     let mut n = 0;
-    for dir in dirs {
-        for p in files(&dir) {
+    for dir in all {
+        for p in dir {
             let data = fs::read(&p).unwrap();
             let t = Instant::now();
             f(&data);

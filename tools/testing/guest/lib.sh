@@ -1,17 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for the guest test scripts (sourced by run-tests; bash).
 #
-# A script reports each case with `pass NAME` or `fail NAME REASON`, or lets `check NAME
-# COMMAND...` do it from the command's status. Names are unique in a script; run-tests
-# prefixes them with the script's name.
+# A script first declares how many cases it will report with `plan N`, then reports each
+# case with `pass NAME` or `fail NAME REASON`, or lets `check NAME COMMAND...` do it from
+# the command's status. Names are unique in a script; run-tests prefixes them with the
+# script's name. A script that reports fewer or more cases than its plan, exits with a
+# status other than 0, or runs past its time limit (a `# timeout: S` line in its header,
+# default 300 s) fails in run-tests. `bail NAME REASON` reports a failed case and ends
+# the script (its missing cases then fail it too).
 
 NN_KO=${NN_KO:-/nn/neural_network.ko}
 NN_DEBUGFS=/sys/kernel/debug/neural_network
 NN_PARAMS=/sys/module/neural_network/parameters
 NN_INSMOD=/nn/build/guest/nn-insmod
 
+plan() { echo "@@plan $1"; }
 pass() { echo "@@case ok $1"; }
 fail() { echo "@@case fail $1 # ${2:-failed}"; }
+bail() { fail "$@"; exit 1; }
 
 # check NAME COMMAND...: passes if COMMAND succeeds.
 check() {

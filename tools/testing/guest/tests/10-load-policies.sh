@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Load and unload with each placement policy; the parameters read back as given and the
 # log names the policy.
+plan 5
 
 last_node=$(online_nodes | tail -n1)
 mem_node=$(expand_list "$(cat /sys/devices/system/node/has_memory)" | tail -n1)

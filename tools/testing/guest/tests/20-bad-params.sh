@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
-# Out-of-range or inconsistent parameters: insmod fails with EINVAL, the log names the
-# parameter, and nothing is left behind (no module, no debugfs directory).
+# Out-of-range or inconsistent parameters: insmod fails with EINVAL, the log gives the
+# module's own reason (the parameter, the value and what it accepts, from
+# rust/helpers/params.c or rust/params.rs), and nothing is left behind (no module, no
+# debugfs directory).
 
-n_online=$(online_nodes | wc -l)
 first_offline=$(( $(online_nodes | tail -n1) + 1 ))
+# bind to a node without memory cannot place anything there.
+memless=$(comm -23 <(online_nodes | sort) \
+	<(expand_list "$(cat /sys/devices/system/node/has_memory)" | sort) | head -n1)
+plan $((14 + ${memless:+1}))
 
+# reject NAME REASON PARAM=VALUE...: REASON is a fixed string the log must contain.
 reject() {
-	local name=$1 param=$2
+	local name=$1 reason=$2
 	shift 2
 	local out
 	log_mark
@@ -16,32 +22,55 @@ reject() {
 		nn_unload_all 2>/dev/null
 	elif nn_loaded || [ -e $NN_DEBUGFS ]; then
 		fail "$name" "something was left behind"
-	elif ! log_since_mark | grep -q "$param"; then
-		fail "$name" "the log does not name $param"
+	elif ! log_since_mark | grep -qF "neural_network: $reason"; then
+		fail "$name" "the log lacks 'neural_network: $reason': $(log_since_mark | tail -n2 | tr '\n' '|')"
 	else
 		pass "$name"
 	fi
 }
 
-reject policy_too_big neural_numa_policy neural_numa_policy=4
-reject policy_negative neural_numa_policy neural_numa_policy=-1
-reject policy_not_a_number neural_numa_policy neural_numa_policy=interleave
-reject policy_empty neural_numa_policy neural_numa_policy=
-reject node_below_minus_one neural_default_numa_node neural_default_numa_node=-2
-reject node_at_max_numnodes neural_default_numa_node neural_default_numa_node=64
-reject node_huge neural_default_numa_node neural_default_numa_node=99999999999
-reject node_offline neural_default_numa_node neural_default_numa_node=$first_offline
-reject preferred_without_node neural_default_numa_node neural_numa_policy=2
-reject bind_without_node neural_default_numa_node neural_numa_policy=3
-reject timeout_too_big neural_cache_timeout_ms neural_cache_timeout_ms=3600001
-reject timeout_negative neural_cache_timeout_ms neural_cache_timeout_ms=-1
-reject simd_not_bool neural_enable_simd neural_enable_simd=maybe
+policies="expected 0 (local), 1 (interleave), 2 (preferred) or 3 (bind)"
+nodes="expected -1 (none) or a node number below MAX_NUMNODES"
+timeout="expected 0 to 3600000 (milliseconds)"
+reject policy_too_big "invalid value '4' for parameter 'neural_numa_policy': $policies" \
+	neural_numa_policy=4
+reject policy_negative "invalid value '-1' for parameter 'neural_numa_policy': $policies" \
+	neural_numa_policy=-1
+reject policy_not_a_number \
+	"invalid value 'interleave' for parameter 'neural_numa_policy': $policies" \
+	neural_numa_policy=interleave
+reject policy_empty "invalid value '' for parameter 'neural_numa_policy': $policies" \
+	neural_numa_policy=
+reject node_below_minus_one \
+	"invalid value '-2' for parameter 'neural_default_numa_node': $nodes" \
+	neural_default_numa_node=-2
+reject node_at_max_numnodes \
+	"invalid value '64' for parameter 'neural_default_numa_node': $nodes" \
+	neural_default_numa_node=64
+reject node_huge \
+	"invalid value '99999999999' for parameter 'neural_default_numa_node': $nodes" \
+	neural_default_numa_node=99999999999
+reject node_offline \
+	"neural_default_numa_node=$first_offline: node $first_offline is not online" \
+	neural_default_numa_node=$first_offline
+reject preferred_without_node \
+	"neural_numa_policy=2 (preferred) needs neural_default_numa_node set to an online node" \
+	neural_numa_policy=2
+reject bind_without_node \
+	"neural_numa_policy=3 (bind) needs neural_default_numa_node set to an online node" \
+	neural_numa_policy=3
+reject timeout_too_big \
+	"invalid value '3600001' for parameter 'neural_cache_timeout_ms': $timeout" \
+	neural_cache_timeout_ms=3600001
+reject timeout_negative "invalid value '-1' for parameter 'neural_cache_timeout_ms': $timeout" \
+	neural_cache_timeout_ms=-1
+reject simd_not_bool \
+	"invalid value 'maybe' for parameter 'neural_enable_simd': expected 0/1, y/n or on/off" \
+	neural_enable_simd=maybe
 
-# bind to a node without memory cannot place anything there.
-memless=$(comm -23 <(online_nodes | sort) \
-	<(expand_list "$(cat /sys/devices/system/node/has_memory)" | sort) | head -n1)
 if [ -n "$memless" ]; then
-	reject bind_to_memoryless_node neural_default_numa_node \
+	reject bind_to_memoryless_node \
+		"neural_default_numa_node=$memless: node $memless has no memory, so neural_numa_policy=3 (bind) cannot place anything on it" \
 		neural_numa_policy=3 neural_default_numa_node=$memless
 fi
 

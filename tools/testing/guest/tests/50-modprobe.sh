@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The administrator's path: modprobe with parameters, modprobe -r.
+plan 3
 
 if modprobe neural_network neural_numa_policy=1 neural_cache_timeout_ms=5000; then
 	p="$(cat $NN_PARAMS/neural_numa_policy) $(cat $NN_PARAMS/neural_cache_timeout_ms)"

@@ -4,10 +4,11 @@
 # tools/testing/models/build-digits), loaded through debugfs and run on its test split.
 # Its accuracy must be within 1 percentage point of the float model's, and its output
 # must be the host's (nnctl eval) byte for byte.
+plan 4
 
-nn_load || { fail loads "insmod failed"; return 0 2>/dev/null || exit 0; }
+nn_load || bail loads "insmod failed"
 d=$NN_DATA/digits
-id=$(nn_load_model $d/digits.nnm) || { fail load "load failed"; return 0 2>/dev/null || exit 0; }
+id=$(nn_load_model $d/digits.nnm) || bail load "load failed"
 nn_predict "$id" <$d/digits-test.txt >/tmp/digits.out
 n=$(wc -l </tmp/digits.out)
 [ "$n" = "$(wc -l <$d/digits-labels.txt)" ] && pass "predicts_all_${n}_test_digits" ||

@@ -2,10 +2,11 @@
 # Many CPUs predict on one network at once: one job per online CPU, pinned there, each
 # with its own open predict file, all on the same network; every job must get exactly
 # the host's results, and the counters must add up.
+plan 3
 
-nn_load || { fail loads "insmod failed"; return 0 2>/dev/null || exit 0; }
+nn_load || bail loads "insmod failed"
 blob=$NN_DATA/random-r4.nnm
-id=$(nn_load_model $blob) || { fail load "load failed"; return 0 2>/dev/null || exit 0; }
+id=$(nn_load_model $blob) || bail load "load failed"
 cpus=$(expand_list "$(cat /sys/devices/system/cpu/online)")
 rounds=3 jobs=0
 for cpu in $cpus; do

@@ -4,6 +4,7 @@
 # caught by kmemleak, which run-vm scans after the command (a leak fails the whole run).
 # Under TCG with the debug kernel a cycle costs ~4 s: tools/testing/check runs 40 on 2node
 # and 4 on the other topologies (LOAD_CYCLES), to stay within CI's time.
+plan 2
 
 node=$(expand_list "$(cat /sys/devices/system/node/has_memory)" | tail -n1)
 ok=0
