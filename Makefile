@@ -17,7 +17,7 @@ export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
 
-.PHONY: all modules guest check-kdir clean setup kernel check demo help rustfmt rustfmtcheck clippy host-test nnctl
+.PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl
 
 all: modules
 
@@ -50,8 +50,14 @@ setup:
 
 kernel: setup
 
+# check: what CI runs, within 30 minutes on 2 cores (testing.rst, "The time budget").
+# check-full: every script on every topology and the long loops, before resolving an
+# issue that touches placement or module lifetime.
 check: setup
 	$(REPO)/tools/testing/check
+
+check-full: setup
+	$(REPO)/tools/testing/check --full
 
 demo: setup
 	$(REPO)/tools/testing/demo
@@ -83,7 +89,8 @@ clippy:
 help:
 	@echo "make [KDIR=...]    build neural_network.ko (default KDIR: the cached test kernel)"
 	@echo "make setup         install packages and toolchain, build the test kernel (cached)"
-	@echo "make check         all tests: host, KUnit, guest scripts on several topologies"
+	@echo "make check         the tests CI runs (30 min): host, KUnit, guest on 1/2/16 nodes + asymmetric"
+	@echo "make check-full    every guest script on every topology, 100 load cycles (~1.5 h)"
 	@echo "make demo          boot a 2-node guest, load the module, show what it reports"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
 	@echo "make nnctl         build the host tool target/release/nnctl"

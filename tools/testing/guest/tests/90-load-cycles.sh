@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # NN_LOAD_CYCLES (default 100) load/unload cycles with every policy in turn, each with a
-# network loaded when the module goes. Leaks are
-# caught by kmemleak, which run-vm scans after the command (a leak fails the whole run).
-# Under TCG with the debug kernel a cycle costs ~4 s: tools/testing/check runs 40 on 2node
-# and 4 on the other topologies (LOAD_CYCLES), to stay within CI's time.
+# network loaded when the module goes. Leaks are caught by kmemleak, which run-vm scans
+# after the command (a leak fails the whole run). Under TCG with the debug kernel a cycle
+# costs ~4 s: `make check` runs 8 on each of its topologies, `make check-full` 100 on
+# every topology (tools/testing/check, LOAD_CYCLES_*).
+# timeout: 900
 plan 2
 
 node=$(expand_list "$(cat /sys/devices/system/node/has_memory)" | tail -n1)
