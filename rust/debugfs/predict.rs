@@ -12,13 +12,13 @@
 //! across `write()`s: the part after the last newline waits for the next write, or for
 //! `close()` (as ftrace's filter files do).
 //!
-//! A write is all or nothing. First every complete line is checked: a wrong count of
-//! numbers or a number that does not parse (or, in strict mode, does not fit) fails the
-//! whole `write()` with `-EINVAL`, names the line and the reason in the kernel log, and
-//! changes nothing. Then the results' size is bounded before anything runs: each row's
-//! text takes at least `2 * outputs + 8` bytes, and an open file keeps at most
-//! [`MAX_RESULTS`] of them, so a write whose rows cannot fit fails with `-EFBIG` and a
-//! reason. Then the rows run in chunks of at most [`CHUNK_VALUES`] input and as many
+//! A write is all or nothing, and at most [`MAX_INPUT`] bytes (`-EFBIG` beyond). First
+//! the results' size is bounded: each row's text takes at least `2 * outputs + 8` bytes,
+//! and an open file keeps at most [`MAX_RESULTS`] of them, so a write whose rows cannot
+//! fit fails with `-EFBIG` and a reason before its lines are even read. Then every
+//! complete line is checked: a wrong count of numbers or a number that does not parse
+//! (or, in strict mode, does not fit) fails the whole `write()` with `-EINVAL`, names the
+//! line and the reason in the kernel log, and changes nothing. Then the rows run in chunks of at most [`CHUNK_VALUES`] input and as many
 //! output values, and of about [`sched::WORK_PER_CHECK`] multiply-accumulates: the only
 //! memory a write allocates besides its own text and its results is those two chunk
 //! buffers, whatever its row count. Between chunks the task yields the CPU and stops with
@@ -162,10 +162,22 @@ impl PredictFile {
         let lines = numbered_lines(lines, first_line);
         let mut budget = Budget::new();
 
+        // The shortest text of a row: one character per output, a space between outputs,
+        // " class K\n". A write whose rows cannot fit is refused before they are read.
+        let rows = lines.clone().count();
+        if rows == 0 {
+            return Ok(0);
+        }
+        let row_text = 2 * out_dim + 8;
+        let room = MAX_RESULTS.saturating_sub(own.len());
+        if rows.checked_mul(row_text).is_none_or(|b| b > room) {
+            return Err(too_big(net, rows));
+        }
+
         // Every line is checked before any runs; nothing is kept of this pass but counts
         // (its budget counts bytes of text as work).
         let mut row = KVVec::from_elem(0i16, dim, GFP_KERNEL)?;
-        let (mut rows, mut clipped, mut first_clip) = (0usize, 0u64, None);
+        let (mut clipped, mut first_clip) = (0u64, None);
         for (lineno, line) in lines.clone() {
             budget.tick(line.len() as u64).inspect_err(|_| {
                 pr_info!(
@@ -179,18 +191,6 @@ impl PredictFile {
                 clipped += c.clipped as u64;
                 first_clip.get_or_insert(lineno);
             }
-            rows += 1;
-        }
-        if rows == 0 {
-            return Ok(0);
-        }
-
-        // The shortest text of a row: one character per output, a space between outputs,
-        // " class K\n".
-        let row_text = 2 * out_dim + 8;
-        let room = MAX_RESULTS.saturating_sub(own.len());
-        if rows.checked_mul(row_text).is_none_or(|b| b > room) {
-            return Err(too_big(net, rows));
         }
 
         // In chunks of rows, into buffers whose size does not depend on the row count.
@@ -280,7 +280,16 @@ impl DebugFile for PredictFile {
     }
 
     fn write(state: &mut PredictState, input: UserSliceReader, len: usize) -> Result<usize> {
-        let bytes = read_input(input, len, MAX_INPUT)?;
+        let bytes = read_input(input, len, MAX_INPUT).inspect_err(|&e| {
+            if e == EFBIG {
+                pr_err!(
+                    "network_{}: predict: a write of {} bytes passes the {} MiB limit\n",
+                    state.file.net.id(),
+                    len,
+                    MAX_INPUT >> 20
+                );
+            }
+        })?;
         let taken = state.lines.take(&bytes, MAX_INPUT).inspect_err(|_| {
             pr_err!(
                 "network_{}: predict: more than {} MiB without a newline\n",

@@ -262,8 +262,24 @@ impl DebugFile for TrainFile {
     }
 
     fn write(state: &mut TrainState, input: UserSliceReader, len: usize) -> Result<usize> {
-        let bytes = read_input(input, len, MAX_INPUT)?;
-        let taken = state.lines.take(&bytes, MAX_INPUT)?;
+        let net = state.file.net.id();
+        let bytes = read_input(input, len, MAX_INPUT).inspect_err(|&e| {
+            if e == EFBIG {
+                pr_err!(
+                    "network_{}: train: a write of {} bytes passes the {} MiB limit\n",
+                    net,
+                    len,
+                    MAX_INPUT >> 20
+                );
+            }
+        })?;
+        let taken = state.lines.take(&bytes, MAX_INPUT).inspect_err(|_| {
+            pr_err!(
+                "network_{}: train: more than {} MiB without a newline\n",
+                net,
+                MAX_INPUT >> 20
+            );
+        })?;
         state.run(&taken.lines, taken.first_line)?;
         state.lines.commit(taken);
         Ok(len)
