@@ -2,6 +2,7 @@
 # Loading models through debugfs `load`, predicting through `network_<id>/predict`,
 # removing through `remove`; every bad input fails with its errno, a reason in the log,
 # and leaves networks, results and counters as they were.
+# timeout: 600
 plan 27
 
 nn_load || bail loads "insmod failed"
