@@ -16,8 +16,12 @@
 //! for the rest) are one training set, trained on at once, `epochs` times (so write a
 //! set in one `write()`, `cat set.txt > train`: a shell's `printf` may write a line at a
 //! time, which trains each sample on its own), with `train::step` and
-//! `train::apply` (SGD, backpropagation, gradients in the network's memory). A bad line
-//! fails the write with `-EINVAL` and a reason in the log, and trains nothing.
+//! `train::apply` (SGD, backpropagation, gradients in the network's memory). A write is
+//! at most [`MAX_INPUT`] bytes (`-EFBIG` beyond). Every line is checked, and the samples
+//! counted, before their arrays are allocated (so they take no more bytes than the
+//! write's text): a bad line fails the write with `-EINVAL` and a reason in the log, and
+//! trains nothing. A fatal signal stops training with `-EINTR` at the last whole
+//! gradient step (`Network::train`), and leaves no report.
 //!
 //! Reading gives the last training of this open file, or of the last writer to close:
 //! `samples 4 epochs 2000 loss_first 0.271 loss_last 0.000303` (mean squared error per
