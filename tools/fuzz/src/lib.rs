@@ -169,7 +169,8 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
 /// Checks `declared_len`, which the kernel's streaming loader calls on the first bytes
 /// to size its buffer: it reads the header only, allows no more than 64 MiB and no less
 /// than a one-layer table and a checksum, and gives a valid blob's own length (so the
-/// loader never refuses a blob the parser accepts).
+/// loader never refuses a blob the parser accepts); and `check_prefix`, which it calls
+/// on every prefix of the header as it arrives, likewise.
 fn check_declared_len(blob: &[u8], accepted: bool) {
     // The loader judges every prefix of the header as it arrives (`check_prefix`): what
     // it refuses there, the parser refuses too.
@@ -514,9 +515,10 @@ fn decimal_reference(s: &[u8], frac: u8) -> Option<i128> {
     Some(num.div_euclid(2 * pow10))
 }
 
-/// The `decimal_parse` target: `parse_q` and `parse_line` of `rust/decimal.rs` on
-/// arbitrary text at an arbitrary `frac` (0..=16): no panic, the grammar and the value
-/// of a reference, and `write_q` / `write_outputs` read back to the same numbers.
+/// The `decimal_parse` target: `parse_q`, `parse_line` and `parse_line_clipping` of
+/// `rust/decimal.rs` on arbitrary text at an arbitrary `frac` (0..=16): no panic, the
+/// grammar and the value of a reference, `write_q` / `write_outputs` read back to the
+/// same numbers, and the saturating reader equal to the strict one where that accepts.
 pub fn decimal_parse(data: &[u8]) {
     use nn_pure::decimal::{
         parse_line, parse_line_clipping, parse_q, write_outputs, write_q, DecimalError,
