@@ -11,7 +11,9 @@
 //! `+.5`, `3.` are numbers; `.`, `-`, `1e3`, `0x10`, `1.2.3` are not). Its value `x` is
 //! converted to the `i16` nearest `x * 2^frac`, ties rounded towards +infinity ("round
 //! half up", as requantization rounds): `q = floor(x * 2^frac + 1/2)`. A result outside
-//! `-32768..=32767` is an error, not a saturation.
+//! `-32768..=32767` is an error ([`parse_q`], [`parse_line`]: the `predict` file's strict
+//! mode), or saturates to the nearest end of that range ([`parse_q_saturating`],
+//! [`parse_line_clipping`], which also counts how many did: `predict`'s default).
 //!
 //! The conversion is exact for any number of digits. With the integer part `I` and the
 //! fraction digits `0.d1 d2 ... dn` = `F`, and `M = 2^(frac + 1)`, the fraction is
@@ -169,9 +171,18 @@ pub fn parse_line(line: &[u8], frac: u8, out: &mut [i16]) -> Result<usize, Decim
 /// As [`parse_q`], except [`DecimalError::OutOfRange`].
 pub fn parse_q_saturating(s: &[u8], frac: u8) -> Result<i16, DecimalError> {
     match parse_q(s, frac) {
-        Err(DecimalError::OutOfRange) if s.first() == Some(&b'-') => Ok(i16::MIN),
-        Err(DecimalError::OutOfRange) => Ok(i16::MAX),
+        Err(DecimalError::OutOfRange) => Ok(nearest_end(s)),
         r => r,
+    }
+}
+
+/// The end of the `i16` range nearest to a number that is beyond it: `-32768` for a
+/// negative one, `32767` for a positive one.
+fn nearest_end(s: &[u8]) -> i16 {
+    if s.first() == Some(&b'-') {
+        i16::MIN
+    } else {
+        i16::MAX
     }
 }
 
@@ -188,11 +199,43 @@ pub fn parse_line_saturating(
     parse_line_with(line, frac, out, parse_q_saturating)
 }
 
+/// How [`parse_line_clipping`] read a line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clipped {
+    /// Numbers read.
+    pub count: usize,
+    /// Of those, numbers beyond the format's range, saturated to its nearest end.
+    pub clipped: usize,
+}
+
+/// As [`parse_line_saturating`] (a number beyond the format's range saturates, as a
+/// quantized engine's input does), also counting the numbers that saturated: what the
+/// `predict` file and `nnctl eval` read by default.
+///
+/// # Errors
+///
+/// As [`parse_line`], except [`DecimalError::OutOfRange`].
+pub fn parse_line_clipping(
+    line: &[u8],
+    frac: u8,
+    out: &mut [i16],
+) -> Result<Clipped, DecimalError> {
+    let mut clipped = 0;
+    let count = parse_line_with(line, frac, out, |s, frac| match parse_q(s, frac) {
+        Err(DecimalError::OutOfRange) => {
+            clipped += 1;
+            Ok(nearest_end(s))
+        }
+        r => r,
+    })?;
+    Ok(Clipped { count, clipped })
+}
+
 fn parse_line_with(
     line: &[u8],
     frac: u8,
     out: &mut [i16],
-    parse: fn(&[u8], u8) -> Result<i16, DecimalError>,
+    mut parse: impl FnMut(&[u8], u8) -> Result<i16, DecimalError>,
 ) -> Result<usize, DecimalError> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);

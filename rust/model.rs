@@ -183,6 +183,34 @@ fn dim(v: u32) -> Result<usize, ParseError> {
     Ok(v)
 }
 
+/// Checks the first bytes of a blob that is still arriving: the magic, then the version,
+/// then `header_len`, each as soon as its bytes are in (`bytes` may be any prefix of a
+/// blob, even empty). A reader that receives a blob in pieces rejects a file that is not
+/// a model of this version at its first bytes rather than after taking all of it.
+///
+/// # Errors
+///
+/// `BadMagic` if the bytes in differ from the start of "NNMF", `BadVersion`,
+/// `BadHeaderLen`.
+pub fn check_prefix(bytes: &[u8]) -> Result<(), ParseError> {
+    let n = bytes.len().min(MAGIC.len());
+    // PANIC: `n` is at most the length of both.
+    if bytes[..n] != MAGIC[..n] {
+        return Err(ParseError::BadMagic);
+    }
+    if let Ok(version) = u16_at(bytes, 4) {
+        if version != VERSION {
+            return Err(ParseError::BadVersion(version));
+        }
+    }
+    if let Ok(header_len) = u16_at(bytes, 6) {
+        if usize::from(header_len) != HEADER_LEN {
+            return Err(ParseError::BadHeaderLen(header_len));
+        }
+    }
+    Ok(())
+}
+
 /// The blob length a header declares, once its fixed fields check out: for readers that
 /// receive a blob in pieces and must know when it is complete. `Model::parse` checks the
 /// same fields again, and everything else.

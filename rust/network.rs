@@ -35,6 +35,7 @@ use crate::node_mem::{
 use crate::params::Placement;
 use crate::placement;
 use crate::rwsem::RwSem;
+use crate::sched::Budget;
 use crate::topology::{
     self,
     NodeId, //
@@ -155,6 +156,10 @@ pub(crate) struct Stats {
     pub(crate) train_steps: Atomic<u64>,
     /// Mean loss of the last epoch trained, in units of 2^-30 (`train::LOSS_FRAC`).
     pub(crate) last_loss: Atomic<u64>,
+    /// Input numbers beyond the input format that `predict` saturated.
+    pub(crate) inputs_clipped: Atomic<u64>,
+    /// Whether a saturated input was logged (once per network).
+    pub(crate) clip_logged: Atomic<bool>,
 }
 
 /// What a call to [`Network::train`] did.
@@ -189,6 +194,8 @@ pub(crate) struct Network {
     output_dim: usize,
     output_frac: u8,
     max_width: usize,
+    /// Multiply-accumulates of one forward pass (the weights' count).
+    work: u64,
     origin: Origin,
     placement: Placement,
     #[pin]
@@ -312,6 +319,10 @@ impl Network {
         let last = layers.last().ok_or(EINVAL)?;
         let (input_dim, output_dim, output_frac) = (first.inputs, last.outputs, last.out_frac);
         let max_width = layers.iter().map(|l| l.outputs).max().unwrap_or(0);
+        let work = layers
+            .iter()
+            .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
+            .fold(0u64, u64::saturating_add);
         let scratch = Self::alloc_scratch(max_width)?;
         Arc::pin_init(
             pin_init!(Self {
@@ -321,6 +332,7 @@ impl Network {
                 output_dim,
                 output_frac,
                 max_width,
+                work,
                 origin,
                 placement: *placement,
                 params <- RwSem::new(
@@ -334,6 +346,8 @@ impl Network {
                     batches: Atomic::new(0),
                     train_steps: Atomic::new(0),
                     last_loss: Atomic::new(0),
+                    inputs_clipped: Atomic::new(0),
+                    clip_logged: Atomic::new(false),
                 },
             }),
             GFP_KERNEL,
@@ -386,6 +400,11 @@ impl Network {
         &self.placement
     }
 
+    /// Multiply-accumulates of one forward pass (of one input vector).
+    pub(crate) fn work_per_row(&self) -> u64 {
+        self.work
+    }
+
     /// The scratch length [`Network::predict_with`] needs.
     pub(crate) fn scratch_len(&self) -> usize {
         2 * self.max_width
@@ -407,13 +426,25 @@ impl Network {
     ///
     /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
     pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
+        let n = self.predict_uncounted(inputs, outputs)?;
+        self.count(n, 1);
+        Ok(n)
+    }
+
+    /// As [`Network::predict_batch`], without counting in [`Stats`]: for a caller that
+    /// runs one request in several pieces and counts it with [`Network::count`] only if
+    /// all of it succeeds.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
+    pub(crate) fn predict_uncounted(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
         let n = self.batch_len(inputs, outputs)?;
         let params = self.params.read();
         let cpu = CpuId::current().as_u32() as usize;
         let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
         self.run(&params.layers, inputs, outputs, &mut scratch)?;
-        self.count(n);
         Ok(n)
     }
 
@@ -435,7 +466,7 @@ impl Network {
         }
         let params = self.params.read();
         self.run(&params.layers, inputs, outputs, scratch)?;
-        self.count(n);
+        self.count(n, 1);
         Ok(n)
     }
 
@@ -447,12 +478,16 @@ impl Network {
     /// Trains for `epochs` passes over `n` samples (`inputs`: `n` vectors in the input
     /// format, `targets`: `n` vectors in the output format) with SGD and backpropagation:
     /// gradients are applied every `batch` samples (and at the end of each pass) at rate
-    /// `lr` (Q8.24, `train::LR_ONE` is 1.0). Predictions wait while it runs.
+    /// `lr` (Q8.24, `train::LR_ONE` is 1.0). Predictions wait while it runs. It yields the
+    /// CPU and checks for a fatal signal at bounded intervals ([`Budget`]).
     ///
     /// # Errors
     ///
     /// `EINVAL` for a network loaded from a model (not trainable), mismatched lengths or
-    /// a zero batch or epoch count; nothing is changed then.
+    /// a zero batch or epoch count; nothing is changed then. `EINTR` if a fatal signal
+    /// came: the weights are those of the last gradient step applied (the gradients of a
+    /// batch not yet applied are dropped), `train_steps` counts the samples of the steps
+    /// applied, and `last_loss` is that of the last whole epoch, if any.
     pub(crate) fn train(
         &self,
         inputs: &[i16],
@@ -493,10 +528,23 @@ impl Network {
         }
         train::zero_grad(&mut tl);
         let (mut first_loss, mut last_loss) = (0, 0);
+        // A step is a forward pass, a backward pass and the gradients: about 3 passes.
+        let work = self.work.saturating_mul(3);
+        let mut budget = Budget::new();
         for epoch in 0..epochs {
             let mut sum: u64 = 0;
             let mut pending: u32 = 0;
             for i in 0..n {
+                if let Err(e) = budget.tick(work) {
+                    // Stop at the last step applied: drop the batch under way.
+                    train::zero_grad(&mut tl);
+                    let applied = i - pending as usize;
+                    self.stats.train_steps.fetch_add(applied as u64, Relaxed);
+                    if epoch > 0 {
+                        self.stats.last_loss.store(last_loss, Relaxed);
+                    }
+                    return Err(e);
+                }
                 let x = inputs.get(i * self.input_dim..(i + 1) * self.input_dim);
                 let t = targets.get(i * self.output_dim..(i + 1) * self.output_dim);
                 let (Some(x), Some(t)) = (x, t) else {
@@ -516,7 +564,6 @@ impl Network {
             }
             last_loss = mean;
             self.stats.train_steps.fetch_add(n as u64, Relaxed);
-            crate::node_mem::cond_resched();
         }
         self.stats.last_loss.store(last_loss, Relaxed);
         Ok(TrainReport {
@@ -535,9 +582,10 @@ impl Network {
         Ok(n)
     }
 
-    fn count(&self, n: usize) {
+    /// Counts `n` input vectors predicted in `batches` calls.
+    pub(crate) fn count(&self, n: usize, batches: u64) {
         self.stats.predictions.fetch_add(n as u64, Relaxed);
-        self.stats.batches.fetch_add(1, Relaxed);
+        self.stats.batches.fetch_add(batches, Relaxed);
     }
 
     fn run(

@@ -15,7 +15,8 @@
 //! - [`fixed`], [`activation`], [`forward`], [`model`]: the number format, integer
 //!   activations, the dense-layer forward pass and the model format parser (pure code).
 //! - [`network`]: a network in node-placed memory ([`node_mem`], by [`placement`]) and
-//!   its inference; [`registry`]: the networks by id; [`rwsem`]: the lock of their weights.
+//!   its inference; [`registry`]: the networks by id; [`rwsem`]: the lock of their weights;
+//!   [`sched`]: long loops that yield and stop for a fatal signal.
 //! - [`debugfs`]: the debugfs tree (`load`, `network_<id>/predict`, ...).
 //! - `kunit`: the KUnit suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 
@@ -48,6 +49,7 @@ mod params;
 mod placement;
 mod registry;
 mod rwsem;
+mod sched;
 mod topology;
 #[allow(dead_code, unreachable_pub)]
 mod train;

@@ -27,6 +27,7 @@ mod ffi {
         pub(super) fn nn_param_default_numa_node() -> c_int;
         pub(super) fn nn_param_enable_simd() -> bool;
         pub(super) fn nn_param_cache_timeout_ms() -> c_uint;
+        pub(super) fn nn_param_strict_input() -> bool;
     }
 }
 
@@ -97,6 +98,13 @@ pub(crate) fn simd_enabled() -> bool {
 pub(crate) fn cache_timeout_ms() -> u32 {
     // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
     unsafe { ffi::nn_param_cache_timeout_ms() }
+}
+
+/// `neural_strict_input`: `predict` refuses an input beyond the network's input format
+/// instead of saturating it (writable at run time: read it where it is used).
+pub(crate) fn strict_input() -> bool {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_strict_input() }
 }
 
 /// The placement the parameters ask for, checked against the running system.

@@ -287,6 +287,16 @@ impl Text {
         &self.0
     }
 
+    /// The length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Drops the bytes from `len` on (nothing if it is shorter).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
     /// Appends raw bytes.
     pub(crate) fn push_bytes(&mut self, b: &[u8]) -> Result {
         self.0.extend_from_slice(b, GFP_KERNEL)?;

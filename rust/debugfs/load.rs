@@ -3,12 +3,16 @@
 //! `load`: write a model blob to create a network; read the id of the last one loaded.
 //!
 //! One open file carries one blob, in any number of `write()`s (`cat model.nnm > load`).
-//! Once the 32-byte header is in, its fixed fields are checked and its declared length
-//! tells when the blob is complete; the write that completes it parses the whole blob and
-//! creates `network_<id>/`. Every error fails the `write()` that finds it with `-EINVAL`
-//! (`-EFBIG` past 64 MiB, `-ENOMEM`), names the reason in the kernel log and leaves the
-//! networks as they were; the rest of that open file's writes then fail too. A blob cut
-//! short is discarded at `close()` with a log line (`close` cannot report an error).
+//! The header is judged as its bytes arrive: a wrong magic, version or header length
+//! fails the write that brings it, before the rest of that write is even read from user
+//! space. Once the 32-byte header is in, its fixed fields are checked and its declared
+//! length (at most 64 MiB) tells when the blob is complete; the blob's memory is then
+//! allocated once, at that length, and each write is copied straight into it. The write
+//! that completes it parses the whole blob and creates `network_<id>/`. Every error fails
+//! the `write()` that finds it with `-EINVAL` (`-EFBIG` for a declared length above
+//! 64 MiB, `-ENOMEM`), names the reason in the kernel log and leaves the networks as they
+//! were; the rest of that open file's writes then fail too. A blob cut short is discarded
+//! at `close()` with a log line (`close` cannot report an error).
 //!
 //! Reading gives the id of the network loaded last (by any writer), or `none`.
 
@@ -24,15 +28,15 @@ use kernel::uaccess::{
 };
 
 use super::file::{
-    read_input,
     read_snapshot,
     DebugFile,
     Text, //
 };
 use crate::model::{
+    check_prefix,
     declared_len,
-    HEADER_LEN,
-    MAX_BLOB_LEN, //
+    ParseError,
+    HEADER_LEN, //
 };
 use crate::registry::Registry;
 
@@ -55,44 +59,57 @@ pub(crate) struct LoadState {
     text: Option<Text>,
 }
 
+/// Logs why a blob was rejected; `EFBIG` for a declared length above 64 MiB, else
+/// `EINVAL`.
+fn rejected(e: ParseError) -> Error {
+    pr_err!("load: model rejected: {}\n", e.reason());
+    if e == ParseError::TooLarge {
+        EFBIG
+    } else {
+        EINVAL
+    }
+}
+
 impl LoadState {
-    fn take(&mut self, input: UserSliceReader, len: usize) -> Result {
+    fn take(&mut self, mut input: UserSliceReader, len: usize) -> Result {
         let Phase::Receiving(declared) = self.phase else {
             pr_err!("load: one model per open file; this one is done\n");
             return Err(EINVAL);
         };
-        let room = declared.unwrap_or(MAX_BLOB_LEN) - self.blob.len();
-        if len > room {
-            match declared {
-                Some(d) => pr_err!(
-                    "load: model rejected: longer than its declared {} bytes\n",
-                    d
-                ),
-                None => pr_err!("load: model rejected: larger than 64 MiB\n"),
-            }
-            return Err(if declared.is_some() { EINVAL } else { EFBIG });
-        }
-        let bytes = read_input(input, len, room)?;
-        self.blob.extend_from_slice(&bytes, GFP_KERNEL)?;
         let declared = match declared {
             Some(d) => d,
-            None if self.blob.len() < HEADER_LEN => return Ok(()),
             None => {
-                let d = declared_len(&self.blob).map_err(|e| {
-                    pr_err!("load: model rejected: {}\n", e.reason());
-                    EINVAL
-                })?;
-                if self.blob.len() > d {
-                    pr_err!(
-                        "load: model rejected: longer than its declared {} bytes\n",
-                        d
-                    );
-                    return Err(EINVAL);
+                // The header's bytes first, judged as they arrive: a file that is not a
+                // model of this version fails at its first bytes, whatever its length.
+                let mut head = [0u8; HEADER_LEN];
+                let want = HEADER_LEN.saturating_sub(self.blob.len()).min(len);
+                // PANIC: `want <= HEADER_LEN`.
+                let head = &mut head[..want];
+                input.read_slice(head)?;
+                self.blob.extend_from_slice(head, GFP_KERNEL)?;
+                check_prefix(&self.blob).map_err(rejected)?;
+                if self.blob.len() < HEADER_LEN {
+                    return Ok(());
                 }
+                let d = declared_len(&self.blob).map_err(rejected)?;
                 self.phase = Phase::Receiving(Some(d));
                 d
             }
         };
+        let room = declared - self.blob.len();
+        if input.len() > room {
+            pr_err!(
+                "load: model rejected: longer than its declared {} bytes\n",
+                declared
+            );
+            return Err(EINVAL);
+        }
+        if !input.is_empty() {
+            // One allocation of the declared length (at most 64 MiB, checked with the
+            // header), then each write is copied from user space straight into it.
+            self.blob.reserve(room, GFP_KERNEL)?;
+            input.read_all(&mut self.blob, GFP_KERNEL)?;
+        }
         if self.blob.len() == declared {
             let blob = core::mem::take(&mut self.blob);
             self.phase = Phase::Done;

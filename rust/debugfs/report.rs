@@ -22,8 +22,9 @@
 //! asked for (`any`, a node, or `only N` under bind).
 //!
 //! `stats`: `predictions: N` (input vectors), `batches: N` (calls), `train_steps: N`
-//! (samples times epochs) and `last_loss_q30: N` (mean loss of the last epoch, 2^-30
-//! units). A layer of a created network also shows `train_bytes N` (gradients etc.).
+//! (samples times epochs), `last_loss_q30: N` (mean loss of the last epoch, 2^-30
+//! units) and `inputs_clipped: N` (input numbers beyond the input format that `predict`
+//! saturated). A layer of a created network also shows `train_bytes N` (gradients etc.).
 
 use core::fmt::Write;
 
@@ -152,6 +153,7 @@ impl Report for Stats {
             .and_then(|()| writeln!(t, "batches: {}", s.batches.load(Relaxed)))
             .and_then(|()| writeln!(t, "train_steps: {}", s.train_steps.load(Relaxed)))
             .and_then(|()| writeln!(t, "last_loss_q30: {}", s.last_loss.load(Relaxed)))
+            .and_then(|()| writeln!(t, "inputs_clipped: {}", s.inputs_clipped.load(Relaxed)))
             .map_err(|_| ENOMEM)
     }
 }

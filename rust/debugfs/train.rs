@@ -16,8 +16,12 @@
 //! for the rest) are one training set, trained on at once, `epochs` times (so write a
 //! set in one `write()`, `cat set.txt > train`: a shell's `printf` may write a line at a
 //! time, which trains each sample on its own), with `train::step` and
-//! `train::apply` (SGD, backpropagation, gradients in the network's memory). A bad line
-//! fails the write with `-EINVAL` and a reason in the log, and trains nothing.
+//! `train::apply` (SGD, backpropagation, gradients in the network's memory). A write is
+//! at most [`MAX_INPUT`] bytes (`-EFBIG` beyond). Every line is checked, and the samples
+//! counted, before their arrays are allocated (so they take no more bytes than the
+//! write's text): a bad line fails the write with `-EINVAL` and a reason in the log, and
+//! trains nothing. A fatal signal stops training with `-EINTR` at the last whole
+//! gradient step (`Network::train`), and leaves no report.
 //!
 //! Reading gives the last training of this open file, or of the last writer to close:
 //! `samples 4 epochs 2000 loss_first 0.271 loss_last 0.000303` (mean squared error per
@@ -48,6 +52,7 @@ use crate::network::{
     Network,
     TrainReport, //
 };
+use crate::sched::Budget;
 use crate::train::{
     LOSS_FRAC,
     LR_FRAC,
@@ -119,53 +124,98 @@ fn setting(net: &Network, s: &mut Settings, line: &[u8], n: usize) -> Result<boo
     Ok(true)
 }
 
+/// Checks a sample line and reads it into `x` (inputs) and `t` (targets).
+fn sample(net: &Network, n: usize, line: &[u8], x: &mut [i16], t: &mut [i16]) -> Result {
+    let colon = line
+        .iter()
+        .position(|&c| c == b':')
+        .ok_or_else(|| bad(net, n, "expected 'inputs : targets'"))?;
+    // PANIC: `colon < line.len()`.
+    let (inputs, targets) = (&line[..colon], &line[colon + 1..]);
+    let parsed =
+        decimal::parse_line(inputs, net.input_frac(), x).map_err(|e| bad(net, n, e.reason()))?;
+    if parsed != x.len() {
+        return Err(bad(net, n, "wrong number of inputs"));
+    }
+    let parsed = decimal::parse_line_saturating(targets, net.output_frac(), t)
+        .map_err(|e| bad(net, n, e.reason()))?;
+    if parsed != t.len() {
+        return Err(bad(net, n, "wrong number of targets"));
+    }
+    Ok(())
+}
+
 impl TrainState {
-    /// Parses and trains on complete `lines`; changes nothing on error.
+    /// Parses and trains on complete `lines`; changes nothing on error (but a fatal
+    /// signal, `EINTR`, stops training at the last whole step: `Network::train`).
     fn run(&mut self, lines: &[u8], first_line: usize) -> Result {
         let net = self.file.net.clone();
         let (din, dout) = (net.input_dim(), net.output_dim());
         let mut settings = self.settings;
-        // Settings hold for the whole write, wherever they are in it.
-        let mut samples = KVec::new();
+        let mut budget = Budget::new();
+        // Every line is checked, and the samples counted, before anything is allocated
+        // for them; settings hold for the whole write, wherever they are in it.
+        let mut x = KVVec::from_elem(0i16, din, GFP_KERNEL)?;
+        let mut t = KVVec::from_elem(0i16, dout, GFP_KERNEL)?;
+        let mut rows = 0usize;
         for (n, line) in numbered_lines(lines, first_line) {
+            budget.tick(line.len() as u64).inspect_err(|_| {
+                pr_info!(
+                    "network_{}: train: interrupted by a fatal signal at line {}; nothing trained\n",
+                    net.id(),
+                    n
+                );
+            })?;
             if !setting(&net, &mut settings, line, n)? {
-                samples.push((n, line), GFP_KERNEL)?;
+                sample(&net, n, line, &mut x, &mut t)?;
+                rows += 1;
             }
         }
-        if samples.is_empty() {
+        if rows == 0 {
             self.settings = settings;
             return Ok(());
         }
-        let rows = samples.len();
+        // Each sample's line holds its din + dout numbers, each a character and a
+        // separator at least, so the values (2 bytes each) take no more bytes than the
+        // text (at most 2 * MAX_INPUT with a pending line): the allocation is bounded by
+        // the write. The check below writes the limit down.
+        if rows.checked_mul(din + dout).is_none_or(|v| v > MAX_INPUT) {
+            pr_err!(
+                "network_{}: train: {} samples of {} values pass the limit of {} values a write may hold\n",
+                net.id(),
+                rows,
+                din + dout,
+                MAX_INPUT
+            );
+            return Err(EFBIG);
+        }
         let mut inputs = KVVec::from_elem(0i16, rows * din, GFP_KERNEL)?;
         let mut targets = KVVec::from_elem(0i16, rows * dout, GFP_KERNEL)?;
-        let slots = samples
-            .iter()
-            .zip(inputs.chunks_mut(din))
-            .zip(targets.chunks_mut(dout));
-        for ((&(n, line), x), t) in slots {
-            let colon = line
-                .iter()
-                .position(|&c| c == b':')
-                .ok_or_else(|| bad(&net, n, "expected 'inputs : targets'"))?;
-            let parsed = decimal::parse_line(&line[..colon], net.input_frac(), x)
-                .map_err(|e| bad(&net, n, e.reason()))?;
-            if parsed != din {
-                return Err(bad(&net, n, "wrong number of inputs"));
+        let mut slots = inputs.chunks_mut(din).zip(targets.chunks_mut(dout));
+        let mut again = self.settings;
+        for (n, line) in numbered_lines(lines, first_line) {
+            if setting(&net, &mut again, line, n)? {
+                continue;
             }
-            let parsed = decimal::parse_line_saturating(&line[colon + 1..], net.output_frac(), t)
-                .map_err(|e| bad(&net, n, e.reason()))?;
-            if parsed != dout {
-                return Err(bad(&net, n, "wrong number of targets"));
-            }
+            let (x, t) = slots.next().ok_or(EINVAL)?;
+            sample(&net, n, line, x, t)?;
         }
-        let report = net.train(
-            &inputs,
-            &targets,
-            settings.epochs,
-            settings.lr,
-            settings.batch,
-        )?;
+        let report = net
+            .train(
+                &inputs,
+                &targets,
+                settings.epochs,
+                settings.lr,
+                settings.batch,
+            )
+            .inspect_err(|&e| {
+                if e == EINTR {
+                    pr_info!(
+                        "network_{}: train: interrupted by a fatal signal; the weights are those of the last whole step\n",
+                        net.id()
+                    );
+                }
+            })?;
         self.settings = settings;
         self.report = Some(report);
         Ok(())
@@ -216,8 +266,24 @@ impl DebugFile for TrainFile {
     }
 
     fn write(state: &mut TrainState, input: UserSliceReader, len: usize) -> Result<usize> {
-        let bytes = read_input(input, len, MAX_INPUT)?;
-        let taken = state.lines.take(&bytes, MAX_INPUT)?;
+        let net = state.file.net.id();
+        let bytes = read_input(input, len, MAX_INPUT).inspect_err(|&e| {
+            if e == EFBIG {
+                pr_err!(
+                    "network_{}: train: a write of {} bytes passes the {} MiB limit\n",
+                    net,
+                    len,
+                    MAX_INPUT >> 20
+                );
+            }
+        })?;
+        let taken = state.lines.take(&bytes, MAX_INPUT).inspect_err(|_| {
+            pr_err!(
+                "network_{}: train: more than {} MiB without a newline\n",
+                net,
+                MAX_INPUT >> 20
+            );
+        })?;
         state.run(&taken.lines, taken.first_line)?;
         state.lines.commit(taken);
         Ok(len)

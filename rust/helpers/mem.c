@@ -8,6 +8,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
@@ -48,6 +49,15 @@ int nn_mem_node(const void *p)
 void nn_cond_resched(void)
 {
 	cond_resched();
+}
+
+/*
+ * fatal_signal_pending() is an inline over current; long predict and train writes call
+ * this between rows (rust/sched.rs).
+ */
+bool nn_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
 }
 
 int nn_numa_node_id(void)

@@ -10,5 +10,6 @@ void nn_free(const void *p);
 int nn_mem_node(const void *p);
 int nn_numa_node_id(void);
 void nn_cond_resched(void);
+bool nn_fatal_signal_pending(void);
 
 #endif /* NN_MEM_H */

@@ -4,8 +4,8 @@
  *
  * Rust's module! macro in Linux 7.3 registers parameters with permission 0, so they never
  * appear under /sys/module/neural_network/parameters/. These are registered here with
- * module_param_cb() instead: readable by everyone, and the two run-time tunables
- * writable by root. Every value goes through a checking setter, at insmod/modprobe time
+ * module_param_cb() instead: readable by everyone, and the run-time tunables writable
+ * by root. Every value goes through a checking setter, at insmod/modprobe time
  * and on a sysfs write alike: a value out of range is refused with -EINVAL and a log line
  * that names the parameter and the accepted range, and the old value stays.
  *
@@ -26,6 +26,7 @@ static int nn_numa_policy = NN_POLICY_LOCAL;
 static int nn_default_numa_node = NUMA_NO_NODE;
 static bool nn_enable_simd = true;
 static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
+static bool nn_strict_input;
 
 /* The length of @val without the newline that `echo` leaves on sysfs writes. */
 static int nn_param_len(const char *val)
@@ -121,6 +122,11 @@ MODULE_PARM_DESC(neural_cache_timeout_ms,
 		 __stringify(NN_CACHE_TIMEOUT_DEFAULT_MS) ", max "
 		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time)");
 
+module_param_cb(neural_strict_input, &nn_bool_ops, &nn_strict_input, 0644);
+MODULE_PARM_DESC(neural_strict_input,
+		 "predict refuses an input beyond the network's input format with EINVAL instead "
+		 "of saturating it (default 0; writable at run time)");
+
 int nn_param_numa_policy(void)
 {
 	return READ_ONCE(nn_numa_policy);
@@ -139,4 +145,9 @@ bool nn_param_enable_simd(void)
 unsigned int nn_param_cache_timeout_ms(void)
 {
 	return READ_ONCE(nn_cache_timeout_ms);
+}
+
+bool nn_param_strict_input(void)
+{
+	return READ_ONCE(nn_strict_input);
 }

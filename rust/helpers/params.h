@@ -20,5 +20,6 @@ int nn_param_numa_policy(void);
 int nn_param_default_numa_node(void);
 bool nn_param_enable_simd(void);
 unsigned int nn_param_cache_timeout_ms(void);
+bool nn_param_strict_input(void);
 
 #endif /* NN_PARAMS_H */

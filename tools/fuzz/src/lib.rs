@@ -9,7 +9,7 @@ use arbitrary::{Result, Unstructured};
 use nn_pure::activation::Activation;
 use nn_pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
 use nn_pure::model::{
-    crc32, declared_len, Model, HEADER_LEN, LAYER_ENTRY_LEN, MAX_BLOB_LEN, MAX_LAYERS,
+    check_prefix, crc32, declared_len, Model, HEADER_LEN, LAYER_ENTRY_LEN, MAX_BLOB_LEN, MAX_LAYERS,
 };
 use nn_pure::writer::{write_model, LayerSpec};
 
@@ -169,8 +169,20 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
 /// Checks `declared_len`, which the kernel's streaming loader calls on the first bytes
 /// to size its buffer: it reads the header only, allows no more than 64 MiB and no less
 /// than a one-layer table and a checksum, and gives a valid blob's own length (so the
-/// loader never refuses a blob the parser accepts).
+/// loader never refuses a blob the parser accepts); and `check_prefix`, which it calls
+/// on every prefix of the header as it arrives, likewise.
 fn check_declared_len(blob: &[u8], accepted: bool) {
+    // The loader judges every prefix of the header as it arrives (`check_prefix`): what
+    // it refuses there, the parser refuses too.
+    for n in 0..=blob.len().min(HEADER_LEN) {
+        if let Err(e) = check_prefix(&blob[..n]) {
+            assert!(
+                !accepted,
+                "check_prefix refuses a valid blob at {n} bytes: {e:?}"
+            );
+            assert!(declared_len(blob).is_err());
+        }
+    }
     let d = declared_len(blob);
     if blob.len() >= HEADER_LEN {
         assert_eq!(
@@ -503,11 +515,14 @@ fn decimal_reference(s: &[u8], frac: u8) -> Option<i128> {
     Some(num.div_euclid(2 * pow10))
 }
 
-/// The `decimal_parse` target: `parse_q` and `parse_line` of `rust/decimal.rs` on
-/// arbitrary text at an arbitrary `frac` (0..=16): no panic, the grammar and the value
-/// of a reference, and `write_q` / `write_outputs` read back to the same numbers.
+/// The `decimal_parse` target: `parse_q`, `parse_line` and `parse_line_clipping` of
+/// `rust/decimal.rs` on arbitrary text at an arbitrary `frac` (0..=16): no panic, the
+/// grammar and the value of a reference, `write_q` / `write_outputs` read back to the
+/// same numbers, and the saturating reader equal to the strict one where that accepts.
 pub fn decimal_parse(data: &[u8]) {
-    use nn_pure::decimal::{parse_line, parse_q, write_outputs, write_q, DecimalError};
+    use nn_pure::decimal::{
+        parse_line, parse_line_clipping, parse_q, write_outputs, write_q, DecimalError,
+    };
 
     let [frac, room, text @ ..] = data else {
         return;
@@ -567,5 +582,24 @@ pub fn decimal_parse(data: &[u8]) {
             }
         }
         Err(e) => assert!(!e.reason().is_empty()),
+    }
+
+    // The saturating reader (predict's default) agrees with the strict one wherever that
+    // accepts, and differs only by giving the nearest end for numbers out of range.
+    let strict = parse_line(text, frac, &mut out);
+    let mut sat = vec![0i16; room];
+    let clipping = parse_line_clipping(text, frac, &mut sat);
+    match (strict, clipping) {
+        (Ok(n), Ok(c)) => {
+            assert_eq!((c.count, c.clipped), (n, 0));
+            assert_eq!(sat[..n], out[..n]);
+        }
+        (Err(DecimalError::OutOfRange), Ok(c)) => assert!(c.clipped > 0),
+        (Err(DecimalError::OutOfRange), Err(e)) => assert_ne!(e, DecimalError::OutOfRange),
+        (Err(e), Err(f)) => assert_eq!(e, f),
+        (s, c) => panic!("strict {s:?}, saturating {c:?}"),
+    }
+    if let Ok(c) = clipping {
+        assert!(c.clipped <= c.count && c.count <= room);
     }
 }

@@ -11,9 +11,9 @@ use nn_pure::writer::write_model;
 use crate::import::import;
 use crate::quantize::{quantize, report, Options};
 use crate::random::{random_inputs, random_model};
-use crate::run::{eval, info, load};
+use crate::run::{eval, info, load, Inputs};
 use crate::text::read_rows;
-use crate::Result;
+use crate::{qformat, Result};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -21,9 +21,10 @@ usage:
   nnctl compile MODEL.onnx -o MODEL.nnm [--calib CALIB.csv] [--input-frac N]
                 [--input-range R] [--headroom H]
       import an MLP from ONNX and quantize it; the report goes to stderr
-  nnctl eval MODEL.nnm INPUTS
+  nnctl eval MODEL.nnm INPUTS [--strict]
       run the model on each line of INPUTS ('-': stdin); print the lines the
-      module's predict file prints
+      module's predict file prints (inputs beyond the input format saturate and
+      are counted on stderr; --strict: they are errors, as neural_strict_input=1)
   nnctl info MODEL.nnm
       check a model and show its layers and formats
   nnctl random --seed S --dims D0,D1,... [--activations A,...] [--input-frac N]
@@ -60,6 +61,16 @@ fn usage(msg: impl Into<String>) -> Failure {
 }
 
 fn parse_args(args: &[String], valued: &[&str]) -> std::result::Result<Args, Failure> {
+    parse_args_flags(args, valued, &[])
+}
+
+/// As [`parse_args`], also taking the options in `flags`, which have no value (stored as
+/// an empty one).
+fn parse_args_flags(
+    args: &[String],
+    valued: &[&str],
+    flags: &[&str],
+) -> std::result::Result<Args, Failure> {
     let mut positional = Vec::new();
     let mut options = HashMap::new();
     let mut it = args.iter();
@@ -69,6 +80,15 @@ fn parse_args(args: &[String], valued: &[&str]) -> std::result::Result<Args, Fai
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (a.as_str(), None),
             };
+            if flags.contains(&name) {
+                if inline.is_some() {
+                    return Err(usage(format!("option '{name}' takes no value")));
+                }
+                if options.insert(name.to_string(), String::new()).is_some() {
+                    return Err(usage(format!("option '{name}' given twice")));
+                }
+                continue;
+            }
             if !valued.contains(&name) {
                 return Err(usage(format!("unknown option '{name}'")));
             }
@@ -230,11 +250,25 @@ pub fn run(
             .map_err(io)?;
         }
         "eval" => {
-            let a = parse_args(rest, &[])?;
+            let a = parse_args_flags(rest, &[], &["--strict"])?;
             let p = a.positionals(2, "a model and an inputs file")?;
             let m = load(&p[0], &read(&p[0])?)?;
-            let text = eval(&m, &p[1], &read(&p[1])?)?;
-            out.write_all(text.as_bytes()).map_err(io)?;
+            let mode = if a.get("--strict").is_some() {
+                Inputs::Strict
+            } else {
+                Inputs::Saturate
+            };
+            let e = eval(&m, &p[1], &read(&p[1])?, mode)?;
+            out.write_all(e.text.as_bytes()).map_err(io)?;
+            if e.clipped > 0 {
+                writeln!(
+                    err,
+                    "nnctl: eval: {} input numbers beyond {} saturated",
+                    e.clipped,
+                    qformat(m.input_frac)
+                )
+                .map_err(io)?;
+            }
         }
         "info" => {
             let a = parse_args(rest, &[])?;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use nn_pure::decimal::{parse_q, write_outputs};
+use nn_pure::decimal::{parse_q, parse_q_saturating, write_outputs, DecimalError};
 use nn_pure::model::{crc32, LayerDesc, Model};
 
 use crate::text::{lines, tokens};
@@ -54,13 +54,36 @@ impl Loaded {
     }
 }
 
+/// How out-of-range input numbers are read: as the module's `predict` file does by
+/// default (`Saturate`) or in its strict mode (`neural_strict_input=1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inputs {
+    /// A number beyond the input format saturates to its nearest end, and is counted.
+    Saturate,
+    /// A number beyond the input format is an error.
+    Strict,
+}
+
 /// Reads one input line at the model's input format, as the module's `predict` file does
-/// (`decimal::parse_q` per number), and checks its arity.
-pub fn parse_input(m: &Loaded, line: &[u8]) -> std::result::Result<Vec<i16>, String> {
+/// (`decimal::parse_q` per number, saturating unless `mode` is `Strict`), and checks its
+/// arity; returns the vector and how many of its numbers saturated.
+pub fn parse_input(
+    m: &Loaded,
+    line: &[u8],
+    mode: Inputs,
+) -> std::result::Result<(Vec<i16>, usize), String> {
     let toks = tokens(line)?;
     let mut v = Vec::with_capacity(toks.len());
+    let mut clipped = 0;
     for (i, t) in toks.iter().enumerate() {
-        let q = parse_q(t, m.input_frac).map_err(|e| {
+        let q = match (parse_q(t, m.input_frac), mode) {
+            (Err(DecimalError::OutOfRange), Inputs::Saturate) => {
+                clipped += 1;
+                parse_q_saturating(t, m.input_frac)
+            }
+            (r, _) => r,
+        }
+        .map_err(|e| {
             format!(
                 "number {} ('{}'): {}",
                 i + 1,
@@ -77,21 +100,31 @@ pub fn parse_input(m: &Loaded, line: &[u8]) -> std::result::Result<Vec<i16>, Str
             m.input_dim
         ));
     }
-    Ok(v)
+    Ok((v, clipped))
+}
+
+/// What `nnctl eval` printed, and how many input numbers saturated.
+pub struct Evaluated {
+    /// One `predict` line per input line.
+    pub text: String,
+    /// Input numbers beyond the input format, saturated (0 in strict mode).
+    pub clipped: usize,
 }
 
 /// `nnctl eval`: one `predict` line per input line.
-pub fn eval(m: &Loaded, inputs_name: &str, inputs: &[u8]) -> Result<String> {
+pub fn eval(m: &Loaded, inputs_name: &str, inputs: &[u8], mode: Inputs) -> Result<Evaluated> {
     let mut out = String::new();
+    let mut clipped = 0;
     let frac = m.output_frac();
     for (no, line) in lines(inputs) {
-        let x = parse_input(m, line).map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
+        let (x, c) = parse_input(m, line, mode).map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
+        clipped += c;
         let y = m
             .forward(&x)
             .map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
         write_outputs(&mut out, &y, frac).map_err(|_| "cannot format the outputs".to_string())?;
     }
-    Ok(out)
+    Ok(Evaluated { text: out, clipped })
 }
 
 /// `nnctl info`: the model's header and layers.

@@ -350,7 +350,6 @@ fn eval_errors_name_line_and_reason() {
         ),
         ("1 2 3\n", ":1: 3 numbers, the model takes 4"),
         ("# c\n\n1 2 3 4 5\n", ":3: 5 numbers, the model takes 4"),
-        ("1 2 3 128\n", ":1: number 4 ('128'): number out of range"),
         ("1 2 3 1e3\n", "bad character in number"),
         ("1 2 3 -\n", "no digits in number"),
         ("1,2,,3\n", ":1: empty field between commas"),
@@ -363,7 +362,42 @@ fn eval_errors_name_line_and_reason() {
     }
     // 127.998 rounds to 32767 at frac 8, -128.001 to -32768: both fit.
     std::fs::write(dir.path("in.txt"), "127.998 -128.001 0 0\n").unwrap();
-    assert!(nnctl(&["eval", &m, &dir.path("in.txt")]).status.success());
+    let fits = nnctl(&["eval", &m, &dir.path("in.txt")]);
+    assert!(fits.status.success());
+    assert_eq!(stderr(&fits), "");
+
+    // Beyond the input format: saturated to the nearest end (as the module's predict
+    // does by default), counted on stderr; the same outputs as the ends themselves.
+    std::fs::write(
+        dir.path("clip.txt"),
+        "1 2 3 128\n-1000 0 0 0\n99999999999999999999 -0.5 0 1\n",
+    )
+    .unwrap();
+    let o = nnctl(&["eval", &m, &dir.path("clip.txt")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "nnctl: eval: 3 input numbers beyond Q7.8 saturated\n"
+    );
+    std::fs::write(
+        dir.path("ends.txt"),
+        "1 2 3 127.99609375\n-128 0 0 0\n127.99609375 -0.5 0 1\n",
+    )
+    .unwrap();
+    let ends = nnctl(&["eval", &m, &dir.path("ends.txt")]);
+    assert!(ends.status.success());
+    assert_eq!(stdout(&o), stdout(&ends));
+    assert_eq!(stderr(&ends), "");
+    // --strict: an error, as the module's strict mode (neural_strict_input=1).
+    let o = nnctl(&["eval", &m, &dir.path("clip.txt"), "--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(":1: number 4 ('128'): number out of range"),
+        "{}",
+        stderr(&o)
+    );
+    let o = nnctl(&["eval", "--strict=1", &m, &dir.path("clip.txt")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
     std::fs::write(
         dir.path("bad.nnm"),

@@ -366,3 +366,96 @@ fn saturating_parse_clamps_only_out_of_range() {
     assert_eq!(parse_line_saturating(b"1 -0.25\n", 15, &mut out), Ok(2));
     assert_eq!(out, [i16::MAX, -8192]);
 }
+
+#[test]
+fn clipping_parse_saturates_and_counts() {
+    use crate::decimal::{parse_line_clipping, Clipped};
+    let mut out = [0i16; 4];
+    // Q7.8: -128..=127.99609375; 200 and -200 saturate, 127.99609375 and -128 fit.
+    let r = parse_line_clipping(b"200 -200 127.99609375 -128\n", 8, &mut out);
+    assert_eq!(
+        r,
+        Ok(Clipped {
+            count: 4,
+            clipped: 2
+        })
+    );
+    assert_eq!(out, [i16::MAX, i16::MIN, i16::MAX, i16::MIN]);
+    // Rounding decides: 127.998046875 * 256 = 32767.5 rounds up, out of range;
+    // -128.001953125 * 256 = -32768.5 rounds up, to -32768, in range; -128.00390625 is
+    // -32769, out of range.
+    let r = parse_line_clipping(b"127.998046875 -128.001953125 -128.00390625", 8, &mut out);
+    assert_eq!(
+        r,
+        Ok(Clipped {
+            count: 3,
+            clipped: 2
+        })
+    );
+    assert_eq!(out[..3], [i16::MAX, i16::MIN, i16::MIN]);
+    // Integer parts far beyond the limit, with signs, saturate too.
+    let r = parse_line_clipping(b"+99999999999999999999 -99999999999999999999", 0, &mut out);
+    assert_eq!(
+        r,
+        Ok(Clipped {
+            count: 2,
+            clipped: 2
+        })
+    );
+    assert_eq!(out[..2], [i16::MAX, i16::MIN]);
+    // In range: nothing clipped, the same values as the strict reader.
+    let r = parse_line_clipping(b"1 -0.5 0.25", 8, &mut out);
+    assert_eq!(
+        r,
+        Ok(Clipped {
+            count: 3,
+            clipped: 0
+        })
+    );
+    let mut strict = [0i16; 4];
+    assert_eq!(parse_line(b"1 -0.5 0.25", 8, &mut strict), Ok(3));
+    assert_eq!(out[..3], strict[..3]);
+    // Malformed text stays an error; syntax is judged before range.
+    assert_eq!(
+        parse_line_clipping(b"1 99999x", 8, &mut out),
+        Err(DecimalError::BadChar)
+    );
+    assert_eq!(
+        parse_line_clipping(b"1e3", 8, &mut out),
+        Err(DecimalError::BadChar)
+    );
+    assert_eq!(
+        parse_line_clipping(b"1 2 3 4 500", 8, &mut out),
+        Err(DecimalError::TooMany)
+    );
+    assert_eq!(
+        parse_line_clipping(b"-", 8, &mut out),
+        Err(DecimalError::NoDigits)
+    );
+}
+
+#[test]
+fn clipping_agrees_with_strict_on_every_q_at_every_frac() {
+    use crate::decimal::parse_line_clipping;
+    let mut one = [0i16; 1];
+    for frac in 0..=MAX_FRAC {
+        for q in (i16::MIN..=i16::MAX).step_by(97) {
+            let t = text(q, frac);
+            let r = parse_line_clipping(t.as_bytes(), frac, &mut one).unwrap();
+            assert_eq!((r.count, r.clipped, one[0]), (1, 0, q), "{t} at {frac}");
+        }
+        // One unit of 2^-frac beyond each end saturates and counts.
+        let above = format!(
+            "{}",
+            (i32::from(i16::MAX) + 1) as f64 / f64::from(1u32 << frac)
+        );
+        let r = parse_line_clipping(above.as_bytes(), frac, &mut one).unwrap();
+        assert_eq!((r.clipped, one[0]), (1, i16::MAX), "{above} at {frac}");
+        let below = format!(
+            "{}",
+            (i32::from(i16::MIN) - 1) as f64 / f64::from(1u32 << frac)
+        );
+        let r = parse_line_clipping(below.as_bytes(), frac, &mut one).unwrap();
+        assert_eq!((r.clipped, one[0]), (1, i16::MIN), "{below} at {frac}");
+    }
+}

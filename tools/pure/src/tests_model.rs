@@ -289,3 +289,36 @@ fn kunit_sample_blob_is_current() {
         sample_output_source()
     );
 }
+
+#[test]
+fn check_prefix_judges_each_field_as_it_arrives() {
+    use crate::model::{check_prefix, declared_len};
+    let b = sample();
+    // Every prefix of a good blob passes.
+    for n in 0..=b.len() {
+        assert_eq!(check_prefix(&b[..n]), Ok(()), "prefix of {n}");
+    }
+    assert_eq!(declared_len(&b[..HEADER_LEN]), Ok(b.len()));
+    // A wrong magic is seen at its first wrong byte.
+    assert_eq!(check_prefix(b"X"), Err(ParseError::BadMagic));
+    assert_eq!(check_prefix(b"NNMX"), Err(ParseError::BadMagic));
+    assert_eq!(check_prefix(b"NN"), Ok(()));
+    assert_eq!(check_prefix(&[0u8; 32]), Err(ParseError::BadMagic));
+    // The version once its two bytes are in, not before.
+    let mut v2 = b.clone();
+    v2[4] = 2;
+    assert_eq!(check_prefix(&v2[..5]), Ok(()));
+    assert_eq!(check_prefix(&v2[..6]), Err(ParseError::BadVersion(2)));
+    v2[4] = 0;
+    assert_eq!(check_prefix(&v2[..6]), Err(ParseError::BadVersion(0)));
+    // Then the header length.
+    let mut hl = b.clone();
+    hl[6] = 48;
+    assert_eq!(check_prefix(&hl[..7]), Ok(()));
+    assert_eq!(check_prefix(&hl[..8]), Err(ParseError::BadHeaderLen(48)));
+    // Whatever `check_prefix` refuses, `declared_len` and the parser refuse too.
+    for bad in [&v2[..], &hl[..]] {
+        assert_eq!(check_prefix(bad).err(), declared_len(bad).err());
+        assert_eq!(check_prefix(bad).err(), Model::parse(bad).err());
+    }
+}

@@ -2,7 +2,8 @@
 # Loading models through debugfs `load`, predicting through `network_<id>/predict`,
 # removing through `remove`; every bad input fails with its errno, a reason in the log,
 # and leaves networks, results and counters as they were.
-plan 26
+# timeout: 600
+plan 27
 
 nn_load || bail loads "insmod failed"
 D=$NN_DEBUGFS
@@ -57,8 +58,17 @@ bad_predict predict_too_many_numbers '1 2 3 4\n' 'line 1: too many numbers'
 bad_predict predict_bad_line_after_good '1 2 3\n0 0 0\n1 x 2\n' 'line 3: '
 bad_predict predict_not_a_number '1 2 abc\n' 'line 1: '
 bad_predict predict_exponent '1e3 2 3\n' 'line 1: '
-bad_predict predict_out_of_range '200 0 0\n' 'line 1: '
+# Out of the input format (Q7.8 here): refused only in strict mode.
+echo 1 >$NN_PARAMS/neural_strict_input
+bad_predict predict_out_of_range_strict '200 0 0\n' 'line 1: number out of range for the input format Q7.8'
+echo 0 >$NN_PARAMS/neural_strict_input
 bad_predict predict_empty_token '1 - 3\n' 'line 1: '
+# By default it saturates to the nearest end of the format, and is counted.
+sat=$(echo '200 0 0' | nn_predict 0)
+end=$(echo '127.99609375 0 0' | nn_predict 0)
+clipped=$(sed -n 's/^inputs_clipped: //p' $D/network_0/stats)
+[ -n "$sat" ] && [ "$sat" = "$end" ] && [ "$clipped" = 1 ] && pass predict_out_of_range_saturates ||
+	fail predict_out_of_range_saturates "'$sat' vs '$end', inputs_clipped '$clipped'"
 
 # Bad blobs: nothing is created, the id count does not move.
 n_before=$(network_count)
