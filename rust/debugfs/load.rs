@@ -10,7 +10,10 @@
 //! networks as they were; the rest of that open file's writes then fail too. A blob cut
 //! short is discarded at `close()` with a log line (`close` cannot report an error).
 //!
-//! Reading gives the id of the network loaded last (by any writer), or `none`.
+//! Reading gives the id of the network that this open file created, if it created one
+//! (`exec 3<>load; cat model.nnm >&3; cat <&3`: concurrent loaders each read their own);
+//! otherwise that of the network created last by any writer (`load`, `load_firmware` or
+//! `create`), or `none`.
 
 use kernel::fs::file::Offset;
 use kernel::prelude::*;
@@ -52,6 +55,8 @@ pub(crate) struct LoadState {
     registry: Arc<Registry>,
     blob: KVVec<u8>,
     phase: Phase,
+    /// The network this open file created.
+    created: Option<u32>,
     text: Option<Text>,
 }
 
@@ -96,16 +101,21 @@ impl LoadState {
         if self.blob.len() == declared {
             let blob = core::mem::take(&mut self.blob);
             self.phase = Phase::Done;
-            self.registry.load(&blob, "load")?;
+            self.created = Some(self.registry.load(&blob, "load")?);
+            self.text = None;
         }
         Ok(())
     }
 }
 
-/// Writes the id of the network created last and a newline, or `none`: what reading
-/// `load` or `create` gives.
-pub(super) fn write_last_created(registry: &Registry, t: &mut Text) -> Result {
-    match registry.last_created() {
+/// Writes the id of the network `created` by this open file, else that of the network
+/// created last, and a newline, or `none`: what reading `load` or `create` gives.
+pub(super) fn write_last_created(
+    registry: &Registry,
+    created: Option<u32>,
+    t: &mut Text,
+) -> Result {
+    match created.or_else(|| registry.last_created()) {
         Some(id) => t.push_fmt(fmt!("{id}\n")),
         None => t.push_bytes(b"none\n"),
     }
@@ -121,6 +131,7 @@ impl DebugFile for LoadFile {
             registry: this.0.clone(),
             blob: KVVec::new(),
             phase: Phase::Receiving(None),
+            created: None,
             text: None,
         })
     }
@@ -134,9 +145,9 @@ impl DebugFile for LoadFile {
     }
 
     fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        let registry = &state.registry;
+        let (registry, created) = (&state.registry, state.created);
         read_snapshot(&mut state.text, out, pos, |t| {
-            write_last_created(registry, t)
+            write_last_created(registry, created, t)
         })
     }
 

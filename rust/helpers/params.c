@@ -4,7 +4,7 @@
  *
  * Rust's module! macro in Linux 7.3 registers parameters with permission 0, so they never
  * appear under /sys/module/neural_network/parameters/. These are registered here with
- * module_param_cb() instead: readable by everyone, and the two run-time tunables
+ * module_param_cb() instead: readable by everyone, and the run-time tunables
  * writable by root. Every value goes through a checking setter, at insmod/modprobe time
  * and on a sysfs write alike: a value out of range is refused with -EINVAL and a log line
  * that names the parameter and the accepted range, and the old value stays.
@@ -26,6 +26,8 @@ static int nn_numa_policy = NN_POLICY_LOCAL;
 static int nn_default_numa_node = NUMA_NO_NODE;
 static bool nn_enable_simd = true;
 static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
+static unsigned int nn_max_network_mb;	/* 0: a quarter of RAM (rust/params.rs) */
+static unsigned int nn_max_total_mb;	/* 0: half of RAM */
 
 /* The length of @val without the newline that `echo` leaves on sysfs writes. */
 static int nn_param_len(const char *val)
@@ -72,6 +74,19 @@ static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v > NN_MEM_LIMIT_MAX_MB) {
+		pr_err("invalid value '%.*s' for parameter '%s': expected 0 (automatic) to %u (MiB)\n",
+		       nn_param_len(val), val, kp->name, NN_MEM_LIMIT_MAX_MB);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
 static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
 {
 	int ret = param_set_bool(val, kp);
@@ -94,6 +109,11 @@ static const struct kernel_param_ops nn_node_ops = {
 
 static const struct kernel_param_ops nn_timeout_ops = {
 	.set = nn_param_set_timeout,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops nn_mb_ops = {
+	.set = nn_param_set_mb,
 	.get = param_get_uint,
 };
 
@@ -121,6 +141,16 @@ MODULE_PARM_DESC(neural_cache_timeout_ms,
 		 __stringify(NN_CACHE_TIMEOUT_DEFAULT_MS) ", max "
 		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time)");
 
+module_param_cb(neural_max_network_mb, &nn_mb_ops, &nn_max_network_mb, 0644);
+MODULE_PARM_DESC(neural_max_network_mb,
+		 "Most memory one network may take, in MiB (default 0: a quarter of RAM; max "
+		 __stringify(NN_MEM_LIMIT_MAX_MB) "; writable at run time)");
+
+module_param_cb(neural_max_total_mb, &nn_mb_ops, &nn_max_total_mb, 0644);
+MODULE_PARM_DESC(neural_max_total_mb,
+		 "Most memory all networks together may take, in MiB (default 0: half of RAM; max "
+		 __stringify(NN_MEM_LIMIT_MAX_MB) "; writable at run time)");
+
 int nn_param_numa_policy(void)
 {
 	return READ_ONCE(nn_numa_policy);
@@ -139,4 +169,14 @@ bool nn_param_enable_simd(void)
 unsigned int nn_param_cache_timeout_ms(void)
 {
 	return READ_ONCE(nn_cache_timeout_ms);
+}
+
+unsigned int nn_param_max_network_mb(void)
+{
+	return READ_ONCE(nn_max_network_mb);
+}
+
+unsigned int nn_param_max_total_mb(void)
+{
+	return READ_ONCE(nn_max_total_mb);
 }
