@@ -306,15 +306,12 @@ impl Network {
         // SAFETY: `get_random_u64` may be called from any context.
         let seed = seed.unwrap_or_else(|| unsafe { kernel::bindings::get_random_u64() });
         let mut rng = Rng::from_seed(seed);
-        let mut layers = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
+        let mut layers: KVec<Layer> = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
+        // All the memory first, so that running out of it costs no initialisation work.
         for (i, lp) in plan.layers().iter().enumerate() {
             let wanted = placement::layer_where(placement, id, i);
-            let mut weights = NodeVec::zeroed(lp.inputs * lp.outputs, wanted)?;
-            let mut bias = NodeVec::zeroed(lp.outputs, wanted)?;
-            xavier::init_layer(lp, &mut weights, &mut bias, &mut rng).map_err(|e| {
-                pr_err!("create: {}\n", e.reason());
-                EINVAL
-            })?;
+            let weights = NodeVec::zeroed(lp.inputs * lp.outputs, wanted)?;
+            let bias = NodeVec::zeroed(lp.outputs, wanted)?;
             let mem = TrainMem::new(lp.inputs, lp.outputs, wanted)?;
             layers.push(
                 Layer {
@@ -330,6 +327,12 @@ impl Network {
                 },
                 GFP_KERNEL,
             )?;
+        }
+        for (l, lp) in layers.iter_mut().zip(plan.layers()) {
+            xavier::init_layer(lp, &mut l.weights, &mut l.bias, &mut rng).map_err(|e| {
+                pr_err!("create: {}\n", e.reason());
+                EINVAL
+            })?;
         }
         Self::new_with(
             id,

@@ -245,7 +245,7 @@ mod tests {
         // 17 sizes of 4096 with training memory: about 2.5 GiB, the case limits exist for.
         let dims = core::iter::repeat_n((4096usize, 4096usize), 16);
         let bytes = Network::footprint(dims, true);
-        let per_layer = 4096u64 * 4096 * 10 + 4096 * 30;
+        let per_layer = 4096u64 * 4096 * 10 + 4096 * 24;
         let scratch = u64::from(topology::nr_cpu_ids()) * 4 * 4096;
         assert_eq!(bytes, Some(16 * per_layer + scratch));
         // A sum that overflows is None, never a small number.
