@@ -133,13 +133,15 @@ MODULE_PARM_DESC(neural_default_numa_node,
 
 module_param_cb(neural_enable_simd, &nn_bool_ops, &nn_enable_simd, 0644);
 MODULE_PARM_DESC(neural_enable_simd,
-		 "Use the SIMD inference path where it pays (default 1; writable at run time)");
+		 "Use the SIMD inference path where it pays (default 1; writable at run time; "
+		 "no effect yet: there is no SIMD path)");
 
 module_param_cb(neural_cache_timeout_ms, &nn_timeout_ops, &nn_cache_timeout_ms, 0644);
 MODULE_PARM_DESC(neural_cache_timeout_ms,
 		 "Prediction cache entry lifetime in ms, 0 disables the cache (default "
 		 __stringify(NN_CACHE_TIMEOUT_DEFAULT_MS) ", max "
-		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time)");
+		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time; "
+		 "no effect yet: there is no cache)");
 
 module_param_cb(neural_max_network_mb, &nn_mb_ops, &nn_max_network_mb, 0644);
 MODULE_PARM_DESC(neural_max_network_mb,
