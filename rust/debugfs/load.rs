@@ -10,6 +10,11 @@
 //! networks as they were; the rest of that open file's writes then fail too. A blob cut
 //! short is discarded at `close()` with a log line (`close` cannot report an error).
 //!
+//! The header is kept apart; once it is in, the whole blob's buffer (its declared length,
+//! at most 64 MiB) is allocated at once with `NodeVec`, so with `__GFP_RETRY_MAYFAIL`: a
+//! machine short of memory fails the write with `-ENOMEM` rather than invoke the OOM
+//! killer. Each write's bytes are copied from user space straight into it.
+//!
 //! Reading gives the id of the network that this open file created, if it created one
 //! (`exec 3<>load; cat model.nnm >&3; cat <&3`: concurrent loaders each read their own);
 //! otherwise that of the network created last by any writer (`load`, `load_firmware` or
@@ -27,7 +32,6 @@ use kernel::uaccess::{
 };
 
 use super::file::{
-    read_input,
     read_snapshot,
     DebugFile,
     Text, //
@@ -36,6 +40,10 @@ use crate::model::{
     declared_len,
     HEADER_LEN,
     MAX_BLOB_LEN, //
+};
+use crate::node_mem::{
+    NodeVec,
+    Where, //
 };
 use crate::registry::Registry;
 
@@ -53,7 +61,12 @@ pub(crate) enum Phase {
 /// An open `load` file.
 pub(crate) struct LoadState {
     registry: Arc<Registry>,
-    blob: KVVec<u8>,
+    /// The first bytes, until the header is in.
+    head: [u8; HEADER_LEN],
+    head_len: usize,
+    /// Once the header is in: the blob, of its declared length, and the bytes in it.
+    blob: Option<NodeVec<u8>>,
+    filled: usize,
     phase: Phase,
     /// The network this open file created.
     created: Option<u32>,
@@ -61,12 +74,21 @@ pub(crate) struct LoadState {
 }
 
 impl LoadState {
-    fn take(&mut self, input: UserSliceReader, len: usize) -> Result {
+    /// The bytes taken so far.
+    fn received(&self) -> usize {
+        if self.blob.is_some() {
+            self.filled
+        } else {
+            self.head_len
+        }
+    }
+
+    fn take(&mut self, mut input: UserSliceReader, len: usize) -> Result {
         let Phase::Receiving(declared) = self.phase else {
             pr_err!("load: one model per open file; this one is done\n");
             return Err(EINVAL);
         };
-        let room = declared.unwrap_or(MAX_BLOB_LEN) - self.blob.len();
+        let room = declared.unwrap_or(MAX_BLOB_LEN) - self.received();
         if len > room {
             match declared {
                 Some(d) => pr_err!(
@@ -77,32 +99,49 @@ impl LoadState {
             }
             return Err(if declared.is_some() { EINVAL } else { EFBIG });
         }
-        let bytes = read_input(input, len, room)?;
-        self.blob.extend_from_slice(&bytes, GFP_KERNEL)?;
-        let declared = match declared {
-            Some(d) => d,
-            None if self.blob.len() < HEADER_LEN => return Ok(()),
-            None => {
-                let d = declared_len(&self.blob).map_err(|e| {
-                    pr_err!("load: model rejected: {}\n", e.reason());
-                    EINVAL
-                })?;
-                if self.blob.len() > d {
-                    pr_err!(
-                        "load: model rejected: longer than its declared {} bytes\n",
-                        d
-                    );
-                    return Err(EINVAL);
-                }
-                self.phase = Phase::Receiving(Some(d));
-                d
+        let mut left = len;
+        if self.blob.is_none() {
+            let start = self.head_len;
+            let n = left.min(HEADER_LEN - start);
+            input.read_slice(&mut self.head[start..start + n])?;
+            self.head_len += n;
+            left -= n;
+            if self.head_len < HEADER_LEN {
+                return Ok(());
             }
+            let d = declared_len(&self.head).map_err(|e| {
+                pr_err!("load: model rejected: {}\n", e.reason());
+                EINVAL
+            })?;
+            if HEADER_LEN + left > d {
+                pr_err!(
+                    "load: model rejected: longer than its declared {} bytes\n",
+                    d
+                );
+                return Err(EINVAL);
+            }
+            let mut blob = NodeVec::<u8>::zeroed(d, Where::Anywhere).inspect_err(|_| {
+                pr_err!("load: no memory for a blob of {} bytes\n", d);
+            })?;
+            blob[..HEADER_LEN].copy_from_slice(&self.head);
+            self.blob = Some(blob);
+            self.filled = HEADER_LEN;
+            self.phase = Phase::Receiving(Some(d));
+        }
+        let Some(blob) = self.blob.as_mut() else {
+            return Err(EINVAL);
         };
-        if self.blob.len() == declared {
-            let blob = core::mem::take(&mut self.blob);
+        // In bounds: `left` fits the room the declared length leaves (checked above).
+        let to = self.filled + left;
+        input.read_slice(blob.get_mut(self.filled..to).ok_or(EINVAL)?)?;
+        self.filled = to;
+        if self.filled == blob.len() {
+            let blob = self.blob.take();
             self.phase = Phase::Done;
-            self.created = Some(self.registry.load(&blob, "load")?);
-            self.text = None;
+            if let Some(blob) = blob {
+                self.created = Some(self.registry.load(&blob, "load")?);
+                self.text = None;
+            }
         }
         Ok(())
     }
@@ -129,7 +168,10 @@ impl DebugFile for LoadFile {
     fn open(this: ArcBorrow<'_, Self>) -> Result<LoadState> {
         Ok(LoadState {
             registry: this.0.clone(),
-            blob: KVVec::new(),
+            head: [0; HEADER_LEN],
+            head_len: 0,
+            blob: None,
+            filled: 0,
             phase: Phase::Receiving(None),
             created: None,
             text: None,
@@ -139,7 +181,7 @@ impl DebugFile for LoadFile {
     fn write(state: &mut LoadState, input: UserSliceReader, len: usize) -> Result<usize> {
         state.take(input, len).inspect_err(|_| {
             state.phase = Phase::Done;
-            state.blob = KVVec::new();
+            state.blob = None;
         })?;
         Ok(len)
     }
@@ -153,10 +195,10 @@ impl DebugFile for LoadFile {
 
     fn release(state: LoadState) {
         if let Phase::Receiving(declared) = state.phase {
-            if !state.blob.is_empty() {
+            if state.received() != 0 {
                 pr_err!(
                     "load: model rejected: truncated ({} of {} bytes); nothing loaded\n",
-                    state.blob.len(),
+                    state.received(),
                     declared.unwrap_or(HEADER_LEN)
                 );
             }
