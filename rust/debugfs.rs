@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! numa_info            the NUMA topology (CONFIG_NEURAL_NETWORK_NUMA)
+//! memory               the memory limits in force and the bytes the networks hold
 //! load                 write a model blob: creates network_<id>; read: the last id
 //! load_firmware        write a name: loads neural_network/<name> by request_firmware
 //! create               write a topology: creates a trainable network_<id>
@@ -42,6 +43,7 @@ use file::{
 pub(crate) struct DebugFs {
     #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
     _numa_info: FileEntry<report::ReportFile<report::NumaInfo>>,
+    _memory: FileEntry<report::ReportFile<report::Memory>>,
     _load: FileEntry<load::LoadFile>,
     _create: FileEntry<create::CreateFile>,
     _load_firmware: FileEntry<load_firmware::LoadFirmwareFile>,
@@ -62,6 +64,14 @@ impl DebugFs {
                 c"numa_info",
                 0o444,
                 Arc::new(report::ReportFile(report::NumaInfo), GFP_KERNEL)?,
+            ),
+            _memory: root.file(
+                c"memory",
+                0o444,
+                Arc::new(
+                    report::ReportFile(report::Memory(registry.clone())),
+                    GFP_KERNEL,
+                )?,
             ),
             _load: root.file(
                 c"load",

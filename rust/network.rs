@@ -11,6 +11,10 @@
 //! (the zswap pattern: a task that migrates mid-prediction keeps using, and holding, the
 //! buffer of the CPU it started on, so correctness never depends on staying put).
 //! Callers that bring their own scratch use [`Network::predict_with`].
+//!
+//! Before any of its memory is allocated, a network's [`Network::footprint`] (the bytes
+//! of all its arrays) is charged to the module's [`Budget`](crate::budget::Budget); the
+//! network keeps the [`Charge`] and gives the bytes back when its memory is freed.
 
 use kernel::cpu::CpuId;
 use kernel::new_mutex;
@@ -25,6 +29,7 @@ use kernel::sync::{
 };
 
 use crate::activation::Activation;
+use crate::budget::Charge;
 use crate::fixed::Requant;
 use crate::forward::DenseLayer;
 use crate::model::Model;
@@ -203,10 +208,52 @@ pub(crate) struct Network {
     scratch: KVec<Scratch>,
     /// Counters.
     pub(crate) stats: Stats,
+    // Last: the bytes go back to the budget once the arrays above are freed.
+    _charge: Charge,
 }
 
 impl Network {
-    /// Builds network `id` from a parsed model, its memory placed by `placement`.
+    /// The bytes of the arrays of a network whose layers have `dims` (inputs, outputs):
+    /// weights and biases, with `trainable` the training memory too, and the scratch
+    /// buffer of every possible CPU. `None` if the sum overflows.
+    pub(crate) fn footprint(
+        dims: impl Iterator<Item = (usize, usize)>,
+        trainable: bool,
+    ) -> Option<u64> {
+        const I16: usize = size_of::<i16>();
+        const I32: usize = size_of::<i32>();
+        const I64: usize = size_of::<i64>();
+        // Weights and biases; gradients of both, pre-activations, outputs and deltas.
+        let (per_weight, per_output) = if trainable {
+            (I16 + I64, I32 + I64 + I16 + I16 + I64)
+        } else {
+            (I16, I32)
+        };
+        let mut sum: usize = 0;
+        let mut max_width: usize = 0;
+        for (inputs, outputs) in dims {
+            let weights = inputs.checked_mul(outputs)?.checked_mul(per_weight)?;
+            let rest = outputs.checked_mul(per_output)?;
+            sum = sum.checked_add(weights)?.checked_add(rest)?;
+            max_width = max_width.max(outputs);
+        }
+        let cpus = usize::try_from(topology::nr_cpu_ids()).ok()?;
+        let scratch = cpus.checked_mul(2 * I16)?.checked_mul(max_width)?;
+        u64::try_from(sum.checked_add(scratch)?).ok()
+    }
+
+    /// [`Network::footprint`] of a network built from `model`.
+    pub(crate) fn model_footprint(model: &Model<'_>) -> Option<u64> {
+        Self::footprint(model.layers().map(|l| (l.inputs, l.outputs)), false)
+    }
+
+    /// [`Network::footprint`] of a network created from `plan`.
+    pub(crate) fn plan_footprint(plan: &Plan) -> Option<u64> {
+        Self::footprint(plan.layers().iter().map(|l| (l.inputs, l.outputs)), true)
+    }
+
+    /// Builds network `id` from a parsed model, its memory placed by `placement`, paid for
+    /// by `charge` ([`Network::model_footprint`]).
     ///
     /// # Errors
     ///
@@ -216,6 +263,7 @@ impl Network {
         model: &Model<'_>,
         crc: u32,
         placement: &Placement,
+        charge: Charge,
     ) -> Result<Arc<Self>> {
         let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
         for (i, l) in model.layers().enumerate() {
@@ -237,17 +285,20 @@ impl Network {
                 GFP_KERNEL,
             )?;
         }
-        Self::new(
+        Self::new_with(
             id,
             model.input_frac(),
             layers,
+            Rng::from_seed(0),
             Origin::Loaded { crc },
             placement,
+            charge,
         )
     }
 
     /// Builds network `id` from a topology, Xavier-initialised from `seed` (or from the
-    /// kernel's RNG), with its training memory.
+    /// kernel's RNG), with its training memory, paid for by `charge`
+    /// ([`Network::plan_footprint`]).
     ///
     /// # Errors
     ///
@@ -257,19 +308,17 @@ impl Network {
         plan: &Plan,
         seed: Option<u64>,
         placement: &Placement,
+        charge: Charge,
     ) -> Result<Arc<Self>> {
         // SAFETY: `get_random_u64` may be called from any context.
         let seed = seed.unwrap_or_else(|| unsafe { kernel::bindings::get_random_u64() });
         let mut rng = Rng::from_seed(seed);
-        let mut layers = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
+        let mut layers: KVec<Layer> = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
+        // All the memory first, so that running out of it costs no initialisation work.
         for (i, lp) in plan.layers().iter().enumerate() {
             let wanted = placement::layer_where(placement, id, i);
-            let mut weights = NodeVec::zeroed(lp.inputs * lp.outputs, wanted)?;
-            let mut bias = NodeVec::zeroed(lp.outputs, wanted)?;
-            xavier::init_layer(lp, &mut weights, &mut bias, &mut rng).map_err(|e| {
-                pr_err!("create: {}\n", e.reason());
-                EINVAL
-            })?;
+            let weights = NodeVec::zeroed(lp.inputs * lp.outputs, wanted)?;
+            let bias = NodeVec::zeroed(lp.outputs, wanted)?;
             let mem = TrainMem::new(lp.inputs, lp.outputs, wanted)?;
             layers.push(
                 Layer {
@@ -286,6 +335,12 @@ impl Network {
                 GFP_KERNEL,
             )?;
         }
+        for (l, lp) in layers.iter_mut().zip(plan.layers()) {
+            xavier::init_layer(lp, &mut l.weights, &mut l.bias, &mut rng).map_err(|e| {
+                pr_err!("create: {}\n", e.reason());
+                EINVAL
+            })?;
+        }
         Self::new_with(
             id,
             plan.input_frac(),
@@ -293,20 +348,11 @@ impl Network {
             rng,
             Origin::Created { seed },
             placement,
+            charge,
         )
     }
 
     /// Wraps checked layers (each one's inputs are the previous one's outputs).
-    fn new(
-        id: u32,
-        input_frac: u8,
-        layers: KVec<Layer>,
-        origin: Origin,
-        placement: &Placement,
-    ) -> Result<Arc<Self>> {
-        Self::new_with(id, input_frac, layers, Rng::from_seed(0), origin, placement)
-    }
-
     fn new_with(
         id: u32,
         input_frac: u8,
@@ -314,6 +360,7 @@ impl Network {
         rng: Rng,
         origin: Origin,
         placement: &Placement,
+        charge: Charge,
     ) -> Result<Arc<Self>> {
         let first = layers.first().ok_or(EINVAL)?;
         let last = layers.last().ok_or(EINVAL)?;
@@ -349,6 +396,7 @@ impl Network {
                     inputs_clipped: Atomic::new(0),
                     clip_logged: Atomic::new(false),
                 },
+                _charge: charge,
             }),
             GFP_KERNEL,
         )
@@ -405,6 +453,18 @@ impl Network {
         self.work
     }
 
+    /// The bytes of all its arrays as allocated: layers, training memory and scratch
+    /// (what [`Network::footprint`] predicts).
+    pub(crate) fn bytes(&self) -> usize {
+        let params = self.params.read();
+        let layers: usize = params
+            .layers
+            .iter()
+            .map(|l| l.bytes() + l.train_bytes())
+            .sum();
+        layers + self.scratch.len() * self.scratch_len() * size_of::<i16>()
+    }
+
     /// The scratch length [`Network::predict_with`] needs.
     pub(crate) fn scratch_len(&self) -> usize {
         2 * self.max_width
@@ -425,6 +485,8 @@ impl Network {
     /// # Errors
     ///
     /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
+    // Only the KUnit suites call it until the exported API (and its samples) does.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
         let n = self.predict_uncounted(inputs, outputs)?;
         self.count(n, 1);
@@ -454,6 +516,8 @@ impl Network {
     /// # Errors
     ///
     /// `EINVAL` if a slice's length does not fit the network (nothing is written).
+    // Only the KUnit suites call it until the exported API (and its samples) does.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn predict_with(
         &self,
         inputs: &[i16],

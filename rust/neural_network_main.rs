@@ -14,20 +14,25 @@
 //! - [`cpulist`]: cpulist formatting (pure code, also tested on the host).
 //! - [`fixed`], [`activation`], [`forward`], [`model`]: the number format, integer
 //!   activations, the dense-layer forward pass and the model format parser (pure code).
+//! - [`decimal`]: exact decimal text for `predict` and `train`; [`xavier`] and [`train`]:
+//!   initialisation and training of created networks (pure code).
 //! - [`network`]: a network in node-placed memory ([`node_mem`], by [`placement`]) and
-//!   its inference; [`registry`]: the networks by id; [`rwsem`]: the lock of their weights;
-//!   [`sched`]: long loops that yield and stop for a fatal signal.
+//!   its inference; [`registry`]: the networks by id; [`budget`]: the bytes they hold,
+//!   against the memory limits; [`rwsem`]: the lock of their weights; [`sched`]: long
+//!   loops that yield and stop for a fatal signal; [`firmware`]: models loaded by
+//!   `request_firmware()`.
 //! - [`debugfs`]: the debugfs tree (`load`, `network_<id>/predict`, ...).
 //! - `kunit`: the KUnit suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-// Pure code shared with tools/pure, where its items are public API. The engine that uses
-// the fixed-point, activation, forward and model files is being built (issue 3): until it
-// lands, only their KUnit suites use them.
+// The files marked `allow` are pure code shared with tools/pure, where their items are
+// public API: the module uses most of each, and the rest (host-only helpers) would be
+// dead code here.
 #[allow(dead_code, unreachable_pub)]
 mod activation;
+mod budget;
 #[allow(unreachable_pub)]
 mod cpulist;
 mod debugfs;
@@ -64,7 +69,9 @@ module! {
     license: "GPL",
 }
 
-/// The loaded module: what it owns is torn down, in field order, when it unloads.
+/// The loaded module. At unload, [`Drop::drop`] first removes every network (and its
+/// `network_<id>/` directory); then the fields go in order: the top-level debugfs files,
+/// then the registry, whose last reference takes the root directory with it.
 struct NeuralNetworkModule {
     _debugfs: debugfs::DebugFs,
     registry: Arc<registry::Registry>,
@@ -86,7 +93,8 @@ impl kernel::Module for NeuralNetworkModule {
 
 impl Drop for NeuralNetworkModule {
     fn drop(&mut self) {
-        // The top-level files go first (field order), then every network.
+        // Before the fields: every network and its directory. No file of the module is
+        // open (each open file pins the module), so nothing can create one meanwhile.
         self.registry.clear();
         pr_info!(
             "unloaded (policy {})\n",
@@ -116,6 +124,14 @@ fn log_placement(placement: &params::Placement) {
             timeout
         ),
     }
+    let limits = params::MemLimits::from_params();
+    pr_info!(
+        "memory limits: {} MiB per network (neural_max_network_mb={}), {} MiB in all (neural_max_total_mb={})\n",
+        limits.network >> 20,
+        params::max_network_mb(),
+        limits.total >> 20,
+        params::max_total_mb()
+    );
     if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
         pr_info!("NUMA placement compiled out (CONFIG_NEURAL_NETWORK_NUMA=n): all memory is node-agnostic\n");
     }

@@ -5,7 +5,8 @@
 //! They are registered from C (`helpers/params.c`), because Rust's `module!` in 7.3 gives
 //! parameters no sysfs entry. The C setters already refuse values out of range; this file
 //! turns the raw values into types and checks what needs the running system (is the node
-//! online, has it memory) when the module initialises.
+//! online, has it memory) when the module initialises, and resolves the memory limits
+//! (`0` is automatic: a fraction of the RAM) where they are used.
 
 use kernel::ffi::{
     c_int,
@@ -28,6 +29,8 @@ mod ffi {
         pub(super) fn nn_param_enable_simd() -> bool;
         pub(super) fn nn_param_cache_timeout_ms() -> c_uint;
         pub(super) fn nn_param_strict_input() -> bool;
+        pub(super) fn nn_param_max_network_mb() -> c_uint;
+        pub(super) fn nn_param_max_total_mb() -> c_uint;
     }
 }
 
@@ -117,15 +120,22 @@ pub(crate) struct Placement {
 }
 
 impl Placement {
-    /// Reads and checks the placement parameters.
+    /// Reads and checks the placement parameters ([`Placement::check`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Placement::check`].
+    pub(crate) fn from_params() -> Result<Self> {
+        Self::check(numa_policy(), default_numa_node())
+    }
+
+    /// Checks `policy` with `node` against the running system.
     ///
     /// # Errors
     ///
     /// `EINVAL`, with a log line naming the parameter, when `preferred` or `bind` has no
     /// node, when the node is not online, or when `bind` names a node without memory.
-    pub(crate) fn from_params() -> Result<Self> {
-        let policy = numa_policy();
-        let node = default_numa_node();
+    pub(crate) fn check(policy: NumaPolicy, node: Option<NodeId>) -> Result<Self> {
         match node {
             None if policy.needs_node() => {
                 pr_err!(
@@ -156,5 +166,57 @@ impl Placement {
             _ => {}
         }
         Ok(Self { policy, node })
+    }
+}
+
+/// `neural_max_network_mb` (writable at run time: read it where it is used).
+pub(crate) fn max_network_mb() -> u32 {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_max_network_mb() }
+}
+
+/// `neural_max_total_mb` (writable at run time: read it where it is used).
+pub(crate) fn max_total_mb() -> u32 {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_max_total_mb() }
+}
+
+/// The largest value `neural_max_network_mb` and `neural_max_total_mb` take (1 TiB;
+/// `NN_MEM_LIMIT_MAX_MB` in `helpers/params.h`).
+pub(crate) const MEM_LIMIT_MAX_MB: u32 = 1 << 20;
+
+/// The memory limits in force, in bytes of network arrays (`Network::footprint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MemLimits {
+    /// The most one network may take.
+    pub(crate) network: u64,
+    /// The most all networks together may take.
+    pub(crate) total: u64,
+}
+
+impl MemLimits {
+    /// The limits that `network_mb` and `total_mb` give on a machine of `ram` bytes: a
+    /// value in MiB, or for 0 a quarter of `ram` (per network) and half of it (in all).
+    pub(crate) fn resolve(network_mb: u32, total_mb: u32, ram: u64) -> Self {
+        // The C setters keep the values in range; `min` makes the shift safe regardless.
+        let pick = |mb: u32, auto: u64| match mb {
+            0 => auto,
+            mb => u64::from(mb.min(MEM_LIMIT_MAX_MB)) << 20,
+        };
+        Self {
+            network: pick(network_mb, ram / 4),
+            total: pick(total_mb, ram / 2),
+        }
+    }
+
+    /// The limits the parameters set now, on this machine's RAM (`MemTotal` of every
+    /// online node).
+    pub(crate) fn from_params() -> Self {
+        let ram = topology::online_nodes()
+            .filter_map(topology::node_memory)
+            .fold(0u64, |sum, m| {
+                sum.saturating_add(m.total_kib.saturating_mul(1024))
+            });
+        Self::resolve(max_network_mb(), max_total_mb(), ram)
     }
 }

@@ -44,7 +44,7 @@ pub(crate) fn layer_where(placement: &Placement, id: u32, layer: usize) -> Where
         }
         (NumaPolicy::Preferred, Some(node)) => Where::Prefer(node),
         (NumaPolicy::Bind, Some(node)) => Where::Only(node),
-        // `Placement::from_params` refuses these at load.
+        // `Placement::check` refuses these at load.
         (NumaPolicy::Preferred | NumaPolicy::Bind, None) => Where::Anywhere,
     }
 }

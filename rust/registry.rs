@@ -2,9 +2,23 @@
 
 //! The networks of the module, by id, each with its `network_<id>/` debugfs directory.
 //!
-//! Ids count up from 0 and are never reused while the module is loaded; a creation that
-//! fails takes no id. Creating and removing hold the registry's mutex, so a failed
-//! creation leaves the set of networks and the next id exactly as they were.
+//! Ids count up from 0 and are never reused while the module is loaded. A creation is
+//! checked against the memory limits (`neural_max_network_mb`, `neural_max_total_mb`)
+//! and charged to the module's [`Budget`] before any of its memory is allocated; a
+//! creation refused there, or for a bad model or topology, takes no id and changes
+//! nothing.
+//!
+//! # Locking
+//!
+//! One lock, the registry's mutex (`inner`), which guards the ids, the count of creations
+//! in flight and the list of networks. Nothing else is taken while it is held, and no
+//! network memory is allocated under it: a creation takes the mutex to reserve an id and
+//! a slot, drops it while the network's memory is allocated and its files are made, and
+//! takes it again to insert the network and record it as the last created, or, if the
+//! allocation failed, to give the slot back (and the id too, if no later id was handed
+//! out meanwhile). Networks and their files are dropped only after the mutex is released
+//! (removing a file waits for its readers). The budget is an atomic counter, outside the
+//! lock.
 
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -13,6 +27,10 @@ use kernel::sync::{
     Mutex, //
 };
 
+use crate::budget::{
+    Budget,
+    Charge, //
+};
 use crate::debugfs::file::Dentry;
 use crate::debugfs::NetworkFiles;
 use crate::model::{
@@ -20,7 +38,10 @@ use crate::model::{
     Model, //
 };
 use crate::network::Network;
-use crate::params::Placement;
+use crate::params::{
+    MemLimits,
+    Placement, //
+};
 use crate::xavier::Plan;
 
 /// The most networks alive at once.
@@ -34,6 +55,8 @@ struct Entry {
 
 struct Inner {
     next_id: u32,
+    /// Creations that hold an id and a slot but are not in `entries` yet.
+    in_flight: usize,
     last_created: Option<u32>,
     entries: KVec<Entry>,
 }
@@ -42,6 +65,7 @@ struct Inner {
 #[pin_data]
 pub(crate) struct Registry {
     placement: Placement,
+    budget: Arc<Budget>,
     #[pin]
     inner: Mutex<Inner>,
     // Last: the directories of the networks (in `inner`) live under it.
@@ -52,11 +76,14 @@ impl Registry {
     /// An empty registry placing memory by `placement`, with network directories under
     /// `root`.
     pub(crate) fn new(placement: Placement, root: Arc<Dentry>) -> Result<Arc<Self>> {
+        let budget = Budget::new()?;
         Arc::pin_init(
             pin_init!(Self {
                 placement,
+                budget,
                 inner <- new_mutex!(Inner {
                     next_id: 0,
+                    in_flight: 0,
                     last_created: None,
                     entries: KVec::new(),
                 }),
@@ -71,56 +98,132 @@ impl Registry {
         &self.placement
     }
 
-    /// Creates a network with `build(id)` and registers it; returns its id.
+    /// The bytes the networks hold now (charged to the budget; see [`Network::footprint`]).
+    pub(crate) fn used_bytes(&self) -> u64 {
+        self.budget.used()
+    }
+
+    /// How many networks exist.
+    pub(crate) fn count(&self) -> usize {
+        self.inner.lock().entries.len()
+    }
+
+    /// Creates a network of `bytes` ([`Network::footprint`], `None` if it overflowed) with
+    /// `build(id, charge)` and registers it as the last created; returns its id. `what`
+    /// names the file in the log.
     ///
     /// # Errors
     ///
-    /// `ENOSPC` with [`MAX_NETWORKS`] alive, or what `build` returns.
-    pub(crate) fn add(&self, build: impl FnOnce(u32) -> Result<Arc<Network>>) -> Result<u32> {
-        let mut inner = self.inner.lock();
-        if inner.entries.len() >= MAX_NETWORKS {
-            pr_err!("cannot create a network: {} exist already\n", MAX_NETWORKS);
-            return Err(ENOSPC);
+    /// `EFBIG` over `neural_max_network_mb`, `ENOSPC` over `neural_max_total_mb` or with
+    /// [`MAX_NETWORKS`] alive (each with a log line naming the limit), or what `build`
+    /// returns.
+    fn add(
+        &self,
+        what: &str,
+        bytes: Option<u64>,
+        build: impl FnOnce(u32, Charge) -> Result<Arc<Network>>,
+    ) -> Result<u32> {
+        let limits = MemLimits::from_params();
+        let bytes = bytes.unwrap_or(u64::MAX);
+        if bytes > limits.network {
+            pr_err!(
+                "{}: network needs {} bytes, over the limit of {} bytes per network (neural_max_network_mb={})\n",
+                what,
+                bytes,
+                limits.network,
+                crate::params::max_network_mb()
+            );
+            return Err(EFBIG);
         }
-        let id = inner.next_id;
-        let next = id.checked_add(1).ok_or(ENOSPC)?;
-        let net = build(id)?;
-        let files = NetworkFiles::new(&self.root, &net)?;
-        inner
-            .entries
-            .push(Entry { _files: files, net }, GFP_KERNEL)?;
-        inner.next_id = next;
-        Ok(id)
+        let charge = Budget::charge(&self.budget, bytes, limits.total).map_err(|used| {
+            pr_err!(
+                "{}: network needs {} bytes, but {} of the {} bytes all networks may take are in use (neural_max_total_mb={})\n",
+                what,
+                bytes,
+                used,
+                limits.total,
+                crate::params::max_total_mb()
+            );
+            ENOSPC
+        })?;
+        let id = {
+            let mut inner = self.inner.lock();
+            if inner.entries.len() + inner.in_flight >= MAX_NETWORKS {
+                drop(inner);
+                pr_err!(
+                    "{}: cannot create a network: {} exist already\n",
+                    what,
+                    MAX_NETWORKS
+                );
+                return Err(ENOSPC);
+            }
+            let id = inner.next_id;
+            inner.next_id = id.checked_add(1).ok_or(ENOSPC)?;
+            inner.in_flight += 1;
+            id
+        };
+        // Outside the lock: the network's memory and its files.
+        let made = build(id, charge).and_then(|net| {
+            let files = NetworkFiles::new(&self.root, &net)?;
+            Ok(Entry { _files: files, net })
+        });
+        let mut inner = self.inner.lock();
+        inner.in_flight -= 1;
+        let reserved = match made {
+            Ok(entry) => match inner.entries.reserve(1, GFP_KERNEL) {
+                Ok(()) => Ok(entry),
+                Err(_) => Err((ENOMEM, Some(entry))),
+            },
+            Err(e) => Err((e, None)),
+        };
+        match reserved {
+            Ok(entry) => {
+                // Cannot fail: room for one was reserved.
+                let _ = inner.entries.push_within_capacity(entry);
+                inner.last_created = Some(id);
+                Ok(id)
+            }
+            Err((e, entry)) => {
+                if inner.next_id == id + 1 {
+                    inner.next_id = id;
+                }
+                drop(inner);
+                // The half-made network and its files go outside the lock.
+                drop(entry);
+                pr_err!(
+                    "{}: cannot create the network: error {}\n",
+                    what,
+                    e.to_errno()
+                );
+                Err(e)
+            }
+        }
     }
 
     /// Parses `blob` and creates a network from it; returns its id.
     ///
     /// # Errors
     ///
-    /// `EINVAL` for a malformed blob (the reason goes to the log), `ENOMEM`, `ENOSPC`.
+    /// `EINVAL` for a malformed blob (the reason goes to the log), `EFBIG` and `ENOSPC`
+    /// over a limit (as [`Registry::create`]), `ENOMEM`.
     pub(crate) fn load(&self, blob: &[u8], source: &str) -> Result<u32> {
         let parsed = Model::parse(blob).map_err(|e| {
             pr_err!("{}: model rejected: {}\n", source, e.reason());
             EINVAL
         })?;
         let crc = model::crc32(blob);
-        let id = self
-            .add(|id| Network::from_model(id, &parsed, crc, &self.placement))
-            .inspect_err(|e| {
-                pr_err!(
-                    "{}: cannot create the network: error {}\n",
-                    source,
-                    e.to_errno()
-                );
-            })?;
-        self.inner.lock().last_created = Some(id);
+        let bytes = Network::model_footprint(&parsed);
+        let id = self.add(source, bytes, |id, charge| {
+            Network::from_model(id, &parsed, crc, &self.placement, charge)
+        })?;
         pr_info!(
-            "{}: loaded network_{} ({} layers, {} inputs, {} outputs, policy {})\n",
+            "{}: loaded network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
             source,
             id,
             parsed.n_layers(),
             parsed.input_dim(),
             parsed.layers().last().map_or(0, |l| l.outputs),
+            bytes.unwrap_or(0),
             self.placement.policy.name()
         );
         Ok(id)
@@ -131,23 +234,21 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// `ENOMEM`, `ENOSPC`.
+    /// `EFBIG` when the network would take more than `neural_max_network_mb`, `ENOSPC`
+    /// when all networks would take more than `neural_max_total_mb` or [`MAX_NETWORKS`]
+    /// exist, `ENOMEM`.
     pub(crate) fn create(&self, plan: &Plan, seed: Option<u64>) -> Result<u32> {
-        let id = self
-            .add(|id| Network::create(id, plan, seed, &self.placement))
-            .inspect_err(|e| {
-                pr_err!(
-                    "create: cannot create the network: error {}\n",
-                    e.to_errno()
-                );
-            })?;
-        self.inner.lock().last_created = Some(id);
+        let bytes = Network::plan_footprint(plan);
+        let id = self.add("create", bytes, |id, charge| {
+            Network::create(id, plan, seed, &self.placement, charge)
+        })?;
         pr_info!(
-            "create: created network_{} ({} layers, {} inputs, {} outputs, policy {})\n",
+            "create: created network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
             id,
             plan.n_layers(),
             plan.input_dim(),
             plan.output_dim(),
+            bytes.unwrap_or(0),
             self.placement.policy.name()
         );
         Ok(id)

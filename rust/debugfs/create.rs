@@ -11,8 +11,10 @@
 //!
 //! That is `[in, hidden..., out]` as the C API's `neural_network_init(2, 4, 1)`, with 2
 //! to 17 sizes in `1..=4096` and activations among `linear relu sigmoid tanh`. Reading
-//! gives the id of the network created last (by `create` or `load`), as `load` does.
-//! A bad line: `-EINVAL` with the reason in the log; nothing is created.
+//! gives the id of the network this open file created, else that of the network created
+//! last (by any writer), as `load` does. A bad line: `-EINVAL` with the reason in the
+//! log; a network over a memory limit: `-EFBIG` or `-ENOSPC` (`Registry::create`);
+//! nothing is created.
 
 use kernel::fs::file::Offset;
 use kernel::prelude::*;
@@ -45,6 +47,8 @@ pub(crate) struct CreateFile(pub(crate) Arc<Registry>);
 /// An open `create` file.
 pub(crate) struct CreateState {
     registry: Arc<Registry>,
+    /// The network this open file created last.
+    created: Option<u32>,
     text: Option<Text>,
 }
 
@@ -101,6 +105,7 @@ impl DebugFile for CreateFile {
     fn open(this: ArcBorrow<'_, Self>) -> Result<CreateState> {
         Ok(CreateState {
             registry: this.0.clone(),
+            created: None,
             text: None,
         })
     }
@@ -110,14 +115,15 @@ impl DebugFile for CreateFile {
             pr_err!("create: one line of at most 4096 bytes\n");
         })?;
         let (plan, seed) = parse(&bytes)?;
-        state.registry.create(&plan, seed)?;
+        state.created = Some(state.registry.create(&plan, seed)?);
+        state.text = None;
         Ok(len)
     }
 
     fn read(state: &mut CreateState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        let registry = &state.registry;
+        let (registry, created) = (&state.registry, state.created);
         read_snapshot(&mut state.text, out, pos, |t| {
-            write_last_created(registry, t)
+            write_last_created(registry, created, t)
         })
     }
 }

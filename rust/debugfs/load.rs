@@ -6,15 +6,22 @@
 //! The header is judged as its bytes arrive: a wrong magic, version or header length
 //! fails the write that brings it, before the rest of that write is even read from user
 //! space. Once the 32-byte header is in, its fixed fields are checked and its declared
-//! length (at most 64 MiB) tells when the blob is complete; the blob's memory is then
-//! allocated once, at that length, and each write is copied straight into it. The write
-//! that completes it parses the whole blob and creates `network_<id>/`. Every error fails
-//! the `write()` that finds it with `-EINVAL` (`-EFBIG` for a declared length above
-//! 64 MiB, `-ENOMEM`), names the reason in the kernel log and leaves the networks as they
-//! were; the rest of that open file's writes then fail too. A blob cut short is discarded
-//! at `close()` with a log line (`close` cannot report an error).
+//! length (at most 64 MiB) tells when the blob is complete; the write that completes it
+//! parses the whole blob and creates `network_<id>/`. Every error fails the `write()` that
+//! finds it with `-EINVAL` (`-EFBIG` for a declared length above 64 MiB, `-ENOMEM`), names
+//! the reason in the kernel log and leaves the networks as they were; the rest of that
+//! open file's writes then fail too. A blob cut short is discarded at `close()` with a log
+//! line (`close` cannot report an error).
 //!
-//! Reading gives the id of the network loaded last (by any writer), or `none`.
+//! The header is kept apart; once it is in, the whole blob's buffer (its declared length,
+//! at most 64 MiB) is allocated at once with `NodeVec`, so with `__GFP_RETRY_MAYFAIL`: a
+//! machine short of memory fails the write with `-ENOMEM` rather than invoke the OOM
+//! killer. Each write's bytes are copied from user space straight into it.
+//!
+//! Reading gives the id of the network that this open file created, if it created one
+//! (`exec 3<>load; cat model.nnm >&3; cat <&3`: concurrent loaders each read their own);
+//! otherwise that of the network created last by any writer (`load`, `load_firmware` or
+//! `create`), or `none`.
 
 use kernel::fs::file::Offset;
 use kernel::prelude::*;
@@ -38,6 +45,10 @@ use crate::model::{
     ParseError,
     HEADER_LEN, //
 };
+use crate::node_mem::{
+    NodeVec,
+    Where, //
+};
 use crate::registry::Registry;
 
 /// The file's data.
@@ -54,8 +65,15 @@ pub(crate) enum Phase {
 /// An open `load` file.
 pub(crate) struct LoadState {
     registry: Arc<Registry>,
-    blob: KVVec<u8>,
+    /// The first bytes, until the header is in.
+    head: [u8; HEADER_LEN],
+    head_len: usize,
+    /// Once the header is in: the blob, of its declared length, and the bytes in it.
+    blob: Option<NodeVec<u8>>,
+    filled: usize,
     phase: Phase,
+    /// The network this open file created.
+    created: Option<u32>,
     text: Option<Text>,
 }
 
@@ -71,58 +89,82 @@ fn rejected(e: ParseError) -> Error {
 }
 
 impl LoadState {
+    /// The bytes taken so far.
+    fn received(&self) -> usize {
+        if self.blob.is_some() {
+            self.filled
+        } else {
+            self.head_len
+        }
+    }
+
     fn take(&mut self, mut input: UserSliceReader, len: usize) -> Result {
-        let Phase::Receiving(declared) = self.phase else {
+        let Phase::Receiving(_) = self.phase else {
             pr_err!("load: one model per open file; this one is done\n");
             return Err(EINVAL);
         };
-        let declared = match declared {
-            Some(d) => d,
-            None => {
-                // The header's bytes first, judged as they arrive: a file that is not a
-                // model of this version fails at its first bytes, whatever its length.
-                let mut head = [0u8; HEADER_LEN];
-                let want = HEADER_LEN.saturating_sub(self.blob.len()).min(len);
-                // PANIC: `want <= HEADER_LEN`.
-                let head = &mut head[..want];
-                input.read_slice(head)?;
-                self.blob.extend_from_slice(head, GFP_KERNEL)?;
-                check_prefix(&self.blob).map_err(rejected)?;
-                if self.blob.len() < HEADER_LEN {
-                    return Ok(());
-                }
-                let d = declared_len(&self.blob).map_err(rejected)?;
-                self.phase = Phase::Receiving(Some(d));
-                d
+        let mut left = len;
+        if self.blob.is_none() {
+            // The header's bytes first, judged as they arrive: a file that is not a
+            // model of this version fails at its first bytes, whatever its length.
+            let start = self.head_len;
+            let n = left.min(HEADER_LEN - start);
+            input.read_slice(&mut self.head[start..start + n])?;
+            self.head_len += n;
+            left -= n;
+            check_prefix(&self.head[..self.head_len]).map_err(rejected)?;
+            if self.head_len < HEADER_LEN {
+                return Ok(());
             }
+            let d = declared_len(&self.head).map_err(rejected)?;
+            if HEADER_LEN + left > d {
+                pr_err!(
+                    "load: model rejected: longer than its declared {} bytes\n",
+                    d
+                );
+                return Err(EINVAL);
+            }
+            let mut blob = NodeVec::<u8>::zeroed(d, Where::Anywhere).inspect_err(|_| {
+                pr_err!("load: no memory for a blob of {} bytes\n", d);
+            })?;
+            blob[..HEADER_LEN].copy_from_slice(&self.head);
+            self.blob = Some(blob);
+            self.filled = HEADER_LEN;
+            self.phase = Phase::Receiving(Some(d));
+        }
+        let Some(blob) = self.blob.as_mut() else {
+            return Err(EINVAL);
         };
-        let room = declared - self.blob.len();
-        if input.len() > room {
+        let to = self.filled + left;
+        if to > blob.len() {
             pr_err!(
                 "load: model rejected: longer than its declared {} bytes\n",
-                declared
+                blob.len()
             );
             return Err(EINVAL);
         }
-        if !input.is_empty() {
-            // One allocation of the declared length (at most 64 MiB, checked with the
-            // header), then each write is copied from user space straight into it.
-            self.blob.reserve(room, GFP_KERNEL)?;
-            input.read_all(&mut self.blob, GFP_KERNEL)?;
-        }
-        if self.blob.len() == declared {
-            let blob = core::mem::take(&mut self.blob);
+        input.read_slice(blob.get_mut(self.filled..to).ok_or(EINVAL)?)?;
+        self.filled = to;
+        if self.filled == blob.len() {
+            let blob = self.blob.take();
             self.phase = Phase::Done;
-            self.registry.load(&blob, "load")?;
+            if let Some(blob) = blob {
+                self.created = Some(self.registry.load(&blob, "load")?);
+                self.text = None;
+            }
         }
         Ok(())
     }
 }
 
-/// Writes the id of the network created last and a newline, or `none`: what reading
-/// `load` or `create` gives.
-pub(super) fn write_last_created(registry: &Registry, t: &mut Text) -> Result {
-    match registry.last_created() {
+/// Writes the id of the network `created` by this open file, else that of the network
+/// created last, and a newline, or `none`: what reading `load` or `create` gives.
+pub(super) fn write_last_created(
+    registry: &Registry,
+    created: Option<u32>,
+    t: &mut Text,
+) -> Result {
+    match created.or_else(|| registry.last_created()) {
         Some(id) => t.push_fmt(fmt!("{id}\n")),
         None => t.push_bytes(b"none\n"),
     }
@@ -136,8 +178,12 @@ impl DebugFile for LoadFile {
     fn open(this: ArcBorrow<'_, Self>) -> Result<LoadState> {
         Ok(LoadState {
             registry: this.0.clone(),
-            blob: KVVec::new(),
+            head: [0; HEADER_LEN],
+            head_len: 0,
+            blob: None,
+            filled: 0,
             phase: Phase::Receiving(None),
+            created: None,
             text: None,
         })
     }
@@ -145,24 +191,24 @@ impl DebugFile for LoadFile {
     fn write(state: &mut LoadState, input: UserSliceReader, len: usize) -> Result<usize> {
         state.take(input, len).inspect_err(|_| {
             state.phase = Phase::Done;
-            state.blob = KVVec::new();
+            state.blob = None;
         })?;
         Ok(len)
     }
 
     fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        let registry = &state.registry;
+        let (registry, created) = (&state.registry, state.created);
         read_snapshot(&mut state.text, out, pos, |t| {
-            write_last_created(registry, t)
+            write_last_created(registry, created, t)
         })
     }
 
     fn release(state: LoadState) {
         if let Phase::Receiving(declared) = state.phase {
-            if !state.blob.is_empty() {
+            if state.received() != 0 {
                 pr_err!(
                     "load: model rejected: truncated ({} of {} bytes); nothing loaded\n",
-                    state.blob.len(),
+                    state.received(),
                     declared.unwrap_or(HEADER_LEN)
                 );
             }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Read-only text files: `numa_info`, `network_<id>/config` and `network_<id>/stats`.
+//! Read-only text files: `numa_info`, `memory`, `network_<id>/config` and
+//! `network_<id>/stats`.
 //!
 //! The text is made when the file is opened and served from that snapshot, as
 //! `seq_file`'s `single_open` does, so one `read()` loop sees one consistent report.
@@ -14,12 +15,24 @@
 //! input: 64 frac 8
 //! output: 10 frac 15
 //! layers: 2
+//! bytes: 5160
 //! layer 0: 64 -> 32 relu out_frac 10 mult 40000 shift 20 bytes 4224 node 0 wanted 0
 //! layer 1: 32 -> 10 sigmoid out_frac 15 mult 51234 shift 22 bytes 680 node 1 wanted 1
 //! ```
 //!
 //! `node` is where the weights are (read from their first page), `wanted` what the policy
-//! asked for (`any`, a node, or `only N` under bind).
+//! asked for (`any`, a node, or `only N` under bind). `bytes` is what the network holds
+//! and is charged for against the memory limits: all its arrays, the per-CPU scratch
+//! included (`Network::footprint`; here the layers' 4904 and 2 CPUs' 128 each).
+//!
+//! `memory`: the limits in force and what is in use, in bytes:
+//!
+//! ```text
+//! max_network_bytes: 268435456   (neural_max_network_mb, 0: a quarter of RAM)
+//! max_total_bytes: 536870912     (neural_max_total_mb, 0: half of RAM)
+//! used_bytes: 5160               (every network's bytes, removed ones still open included)
+//! networks: 1
+//! ```
 //!
 //! `stats`: `predictions: N` (input vectors), `batches: N` (calls), `train_steps: N`
 //! (samples times epochs), `last_loss_q30: N` (mean loss of the last epoch, 2^-30
@@ -46,6 +59,8 @@ use crate::network::{
     Origin, //
 };
 use crate::node_mem::Where;
+use crate::params::MemLimits;
+use crate::registry::Registry;
 
 /// Something that writes a report.
 pub(crate) trait Report: Send + Sync + 'static {
@@ -82,6 +97,20 @@ impl Report for NumaInfo {
     }
 }
 
+/// `memory`.
+pub(crate) struct Memory(pub(crate) Arc<Registry>);
+
+impl Report for Memory {
+    fn write(&self, t: &mut Text) -> Result {
+        let limits = MemLimits::from_params();
+        writeln!(t, "max_network_bytes: {}", limits.network)
+            .and_then(|()| writeln!(t, "max_total_bytes: {}", limits.total))
+            .and_then(|()| writeln!(t, "used_bytes: {}", self.0.used_bytes()))
+            .and_then(|()| writeln!(t, "networks: {}", self.0.count()))
+            .map_err(|_| ENOMEM)
+    }
+}
+
 /// `network_<id>/config`.
 pub(crate) struct Config(pub(crate) Arc<Network>);
 
@@ -113,7 +142,9 @@ impl Report for Config {
             n += 1;
             Ok(())
         })?;
-        writeln!(t, "layers: {n}").map_err(|_| ENOMEM)?;
+        writeln!(t, "layers: {n}")
+            .and_then(|()| writeln!(t, "bytes: {}", net.bytes()))
+            .map_err(|_| ENOMEM)?;
         net.for_each_layer(|i, l| {
             write!(
                 t,

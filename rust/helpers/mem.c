@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Node-placed memory for neural_network. The Rust allocators of this kernel cannot ask
- * for __GFP_THISNODE (the bind policy needs it) and cannot say where a page landed, so
- * rust/node_mem.rs wraps these four functions instead.
+ * for __GFP_THISNODE (the bind policy needs it) nor __GFP_RETRY_MAYFAIL, and cannot say
+ * where a page landed, so rust/node_mem.rs wraps these five functions instead.
  */
 
 #include <linux/gfp.h>
@@ -18,11 +18,13 @@
 /*
  * Zeroed memory on @node (NUMA_NO_NODE: anywhere): kmalloc_node for small sizes,
  * vmalloc on the node's pages beyond. With @this_node_only the allocation fails rather
- * than fall back to another node.
+ * than fall back to another node. __GFP_RETRY_MAYFAIL: when memory is short the
+ * allocation fails (every caller turns that into -ENOMEM) rather than invoke the OOM
+ * killer; __GFP_NOWARN: that failure is handled, so no allocation-failure report.
  */
 void *nn_alloc_node(size_t size, int node, bool this_node_only)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 
 	if (this_node_only && node != NUMA_NO_NODE)
 		gfp |= __GFP_THISNODE;

@@ -4,8 +4,8 @@
  *
  * Rust's module! macro in Linux 7.3 registers parameters with permission 0, so they never
  * appear under /sys/module/neural_network/parameters/. These are registered here with
- * module_param_cb() instead: readable by everyone, and the run-time tunables writable
- * by root. Every value goes through a checking setter, at insmod/modprobe time
+ * module_param_cb() instead: readable by everyone, and the run-time tunables
+ * writable by root. Every value goes through a checking setter, at insmod/modprobe time
  * and on a sysfs write alike: a value out of range is refused with -EINVAL and a log line
  * that names the parameter and the accepted range, and the old value stays.
  *
@@ -27,6 +27,8 @@ static int nn_default_numa_node = NUMA_NO_NODE;
 static bool nn_enable_simd = true;
 static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
 static bool nn_strict_input;
+static unsigned int nn_max_network_mb;	/* 0: a quarter of RAM (rust/params.rs) */
+static unsigned int nn_max_total_mb;	/* 0: half of RAM */
 
 /* The length of @val without the newline that `echo` leaves on sysfs writes. */
 static int nn_param_len(const char *val)
@@ -73,6 +75,19 @@ static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v > NN_MEM_LIMIT_MAX_MB) {
+		pr_err("invalid value '%.*s' for parameter '%s': expected 0 (automatic) to %u (MiB)\n",
+		       nn_param_len(val), val, kp->name, NN_MEM_LIMIT_MAX_MB);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
 static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
 {
 	int ret = param_set_bool(val, kp);
@@ -98,6 +113,11 @@ static const struct kernel_param_ops nn_timeout_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops nn_mb_ops = {
+	.set = nn_param_set_mb,
+	.get = param_get_uint,
+};
+
 static const struct kernel_param_ops nn_bool_ops = {
 	.flags = KERNEL_PARAM_OPS_FL_NOARG,
 	.set = nn_param_set_bool,
@@ -114,13 +134,25 @@ MODULE_PARM_DESC(neural_default_numa_node,
 
 module_param_cb(neural_enable_simd, &nn_bool_ops, &nn_enable_simd, 0644);
 MODULE_PARM_DESC(neural_enable_simd,
-		 "Use the SIMD inference path where it pays (default 1; writable at run time)");
+		 "Use the SIMD inference path where it pays (default 1; writable at run time; "
+		 "no effect yet: there is no SIMD path)");
 
 module_param_cb(neural_cache_timeout_ms, &nn_timeout_ops, &nn_cache_timeout_ms, 0644);
 MODULE_PARM_DESC(neural_cache_timeout_ms,
 		 "Prediction cache entry lifetime in ms, 0 disables the cache (default "
 		 __stringify(NN_CACHE_TIMEOUT_DEFAULT_MS) ", max "
-		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time)");
+		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time; "
+		 "no effect yet: there is no cache)");
+
+module_param_cb(neural_max_network_mb, &nn_mb_ops, &nn_max_network_mb, 0644);
+MODULE_PARM_DESC(neural_max_network_mb,
+		 "Most memory one network may take, in MiB (default 0: a quarter of RAM; max "
+		 __stringify(NN_MEM_LIMIT_MAX_MB) "; writable at run time)");
+
+module_param_cb(neural_max_total_mb, &nn_mb_ops, &nn_max_total_mb, 0644);
+MODULE_PARM_DESC(neural_max_total_mb,
+		 "Most memory all networks together may take, in MiB (default 0: half of RAM; max "
+		 __stringify(NN_MEM_LIMIT_MAX_MB) "; writable at run time)");
 
 module_param_cb(neural_strict_input, &nn_bool_ops, &nn_strict_input, 0644);
 MODULE_PARM_DESC(neural_strict_input,
@@ -150,4 +182,14 @@ unsigned int nn_param_cache_timeout_ms(void)
 bool nn_param_strict_input(void)
 {
 	return READ_ONCE(nn_strict_input);
+}
+
+unsigned int nn_param_max_network_mb(void)
+{
+	return READ_ONCE(nn_max_network_mb);
+}
+
+unsigned int nn_param_max_total_mb(void)
+{
+	return READ_ONCE(nn_max_total_mb);
 }

@@ -10,6 +10,8 @@
 
 #[kernel::macros::kunit_tests(neural_network_network)]
 mod tests {
+    use crate::activation::Activation;
+    use crate::budget::Budget;
     use crate::model::{
         crc32,
         Model, //
@@ -27,6 +29,7 @@ mod tests {
         self,
         NodeState, //
     };
+    use crate::xavier::Plan;
     use kernel::prelude::*;
     use kernel::sync::Arc;
 
@@ -42,7 +45,10 @@ mod tests {
         node: Option<crate::topology::NodeId>,
     ) -> Result<Arc<Network>> {
         let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
-        Network::from_model(id, &m, crc32(SAMPLE), &Placement { policy, node })
+        let budget = Budget::new()?;
+        let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
+        let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
+        Network::from_model(id, &m, crc32(SAMPLE), &Placement { policy, node }, charge)
     }
 
     fn layer_nodes(net: &Network) -> Result<KVec<Option<u32>>> {
@@ -194,6 +200,57 @@ mod tests {
         assert_eq!(y, [7, 7]);
         assert_eq!(net.stats.predictions.load(kernel::sync::atomic::Relaxed), 0);
         Ok(())
+    }
+
+    #[test]
+    fn footprint_is_what_a_loaded_network_allocates() -> Result {
+        let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
+        let predicted = Network::model_footprint(&m).ok_or(EINVAL)?;
+        let budget = Budget::new()?;
+        let charge = Budget::charge(&budget, predicted, u64::MAX).map_err(|_| EINVAL)?;
+        let place = Placement {
+            policy: NumaPolicy::Local,
+            node: None,
+        };
+        let net = Network::from_model(0, &m, crc32(SAMPLE), &place, charge)?;
+        assert_eq!(net.bytes() as u64, predicted);
+        assert_eq!(budget.used(), predicted);
+        // The bytes go back when the network is freed.
+        drop(net);
+        assert_eq!(budget.used(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn footprint_is_what_a_created_network_allocates() -> Result {
+        let acts = [Activation::Tanh, Activation::Relu, Activation::Sigmoid];
+        let plan = Plan::new(&[3, 17, 5, 2], &acts).map_err(|_| EINVAL)?;
+        let predicted = Network::plan_footprint(&plan).ok_or(EINVAL)?;
+        let budget = Budget::new()?;
+        let charge = Budget::charge(&budget, predicted, u64::MAX).map_err(|_| EINVAL)?;
+        let place = Placement {
+            policy: NumaPolicy::Local,
+            node: None,
+        };
+        let net = Network::create(0, &plan, Some(1), &place, charge)?;
+        assert_eq!(net.bytes() as u64, predicted);
+        assert_eq!(budget.used(), predicted);
+        drop(net);
+        assert_eq!(budget.used(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn footprint_of_the_largest_topology_is_counted_not_wrapped() {
+        // 17 sizes of 4096 with training memory: about 2.5 GiB, the case limits exist for.
+        let dims = core::iter::repeat_n((4096usize, 4096usize), 16);
+        let bytes = Network::footprint(dims, true);
+        let per_layer = 4096u64 * 4096 * 10 + 4096 * 24;
+        let scratch = u64::from(topology::nr_cpu_ids()) * 4 * 4096;
+        assert_eq!(bytes, Some(16 * per_layer + scratch));
+        // A sum that overflows is None, never a small number.
+        let huge = core::iter::repeat_n((usize::MAX / 2, 3usize), 2);
+        assert_eq!(Network::footprint(huge, false), None);
     }
 
     include!("testdata/sample_output.rs");

@@ -8,7 +8,9 @@ first_offline=$(( $(online_nodes | tail -n1) + 1 ))
 # bind to a node without memory cannot place anything there.
 memless=$(comm -23 <(online_nodes | sort) \
 	<(expand_list "$(cat /sys/devices/system/node/has_memory)" | sort) | head -n1)
-plan $((14 + (${#memless} > 0)))
+memless_cases=0
+[ -n "$memless" ] && memless_cases=1
+plan $((16 + memless_cases))
 
 # reject NAME REASON PARAM=VALUE...: insmod must fail with EINVAL and leave nothing;
 # REASON is a fixed string the log must contain (checked at the end, in one log read).
@@ -64,6 +66,12 @@ reject timeout_negative "invalid value '-1' for parameter 'neural_cache_timeout_
 reject simd_not_bool \
 	"invalid value 'maybe' for parameter 'neural_enable_simd': expected 0/1, y/n or on/off" \
 	neural_enable_simd=maybe
+mb="expected 0 (automatic) to 1048576 (MiB)"
+reject network_limit_too_big \
+	"invalid value '1048577' for parameter 'neural_max_network_mb': $mb" \
+	neural_max_network_mb=1048577
+reject total_limit_not_a_number "invalid value '1G' for parameter 'neural_max_total_mb': $mb" \
+	neural_max_total_mb=1G
 
 if [ -n "$memless" ]; then
 	reject bind_to_memoryless_node \

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module's memory budget: the bytes that its networks hold, charged before any of a
+//! network's memory is allocated and given back when the network is freed.
+//!
+//! A [`Charge`] is taken with [`Budget::charge`] (an atomic compare-and-exchange, so no
+//! lock is needed and two creations cannot both take the last bytes) and lives in the
+//! network it pays for: the bytes return to the budget when the network's memory is
+//! freed, which may be after its removal, when the last open file of it is closed.
+
+use kernel::prelude::*;
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+use kernel::sync::Arc;
+
+/// The bytes charged by the networks alive and those being created.
+pub(crate) struct Budget {
+    used: Atomic<u64>,
+}
+
+impl Budget {
+    /// An empty budget.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            Self {
+                used: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The bytes charged now.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(Relaxed)
+    }
+
+    /// Charges `bytes` if the total stays within `limit`.
+    ///
+    /// # Errors
+    ///
+    /// Returns the bytes in use when `bytes` more would exceed `limit`; nothing is charged.
+    pub(crate) fn charge(this: &Arc<Self>, bytes: u64, limit: u64) -> Result<Charge, u64> {
+        let mut used = this.used.load(Relaxed);
+        loop {
+            let new = match used.checked_add(bytes) {
+                Some(n) if n <= limit => n,
+                _ => return Err(used),
+            };
+            match this.used.cmpxchg(used, new, Relaxed) {
+                Ok(_) => {
+                    return Ok(Charge {
+                        budget: this.clone(),
+                        bytes,
+                    })
+                }
+                Err(now) => used = now,
+            }
+        }
+    }
+}
+
+/// Bytes charged to a [`Budget`], given back on drop.
+pub(crate) struct Charge {
+    budget: Arc<Budget>,
+    bytes: u64,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Relaxed);
+    }
+}
