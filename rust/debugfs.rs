@@ -33,11 +33,14 @@ use kernel::str::CString;
 use kernel::sync::Arc;
 
 use crate::network::Network;
-use crate::registry::Registry;
+use crate::registry::Attach;
 use file::{
     Dentry,
     FileEntry, //
 };
+
+/// The networks, each with its `network_<id>/` directory.
+pub(crate) type Registry = crate::registry::Registry<NetworkFiles>;
 
 /// The files at the top of the tree.
 pub(crate) struct DebugFs {
@@ -51,7 +54,8 @@ pub(crate) struct DebugFs {
 }
 
 impl DebugFs {
-    /// The root directory, which the registry also keeps for the network directories.
+    /// The root directory, which the registry also keeps for the network directories
+    /// ([`NetworkFiles`]).
     pub(crate) fn root() -> Result<Arc<Dentry>> {
         Ok(Arc::new(Dentry::dir(c"neural_network", None), GFP_KERNEL)?)
     }
@@ -113,9 +117,11 @@ pub(crate) struct NetworkFiles {
     _dir: Dentry,
 }
 
-impl NetworkFiles {
+impl Attach for NetworkFiles {
+    type Ctx = Arc<Dentry>;
+
     /// Creates `network_<id>/` under `root`.
-    pub(crate) fn new(root: &Dentry, net: &Arc<Network>) -> Result<Self> {
+    fn attach(root: &Arc<Dentry>, net: &Arc<Network>) -> Result<Self> {
         let name = CString::try_from_fmt(fmt!("network_{}", net.id()))?;
         let dir = Dentry::dir(&name, Some(root));
         Ok(Self {

@@ -6,60 +6,41 @@
 //! fixed-point inference, and shows what it does under `/sys/kernel/debug/neural_network/`.
 //! See `Documentation/neural_network/` for the administrator's and the developer's view.
 //!
-//! Where things live:
+//! The crate is three layers, each a folder (`x.rs` names the parts of `x/`):
 //!
-//! - [`params`]: the module parameters (registered from `helpers/params.c`).
-//! - [`topology`]: NUMA topology queries (nodes, CPUs, memory, distances).
-//! - [`numa_info`]: the `numa_info` debugfs report.
-//! - [`cpulist`]: cpulist formatting (pure code, also tested on the host).
-//! - [`fixed`], [`activation`], [`forward`], [`model`]: the number format, integer
-//!   activations, the dense-layer forward pass and the model format parser (pure code).
-//! - [`decimal`]: exact decimal text for `predict` and `train`; [`xavier`] and [`train`]:
-//!   initialisation and training of created networks (pure code).
-//! - [`network`]: a network in node-placed memory ([`node_mem`], by [`placement`]) and
-//!   its inference; [`registry`]: the networks by id; [`budget`]: the bytes they hold,
-//!   against the memory limits; [`rwsem`]: the lock of their weights; [`sched`]: long
-//!   loops that yield and stop for a fatal signal; [`firmware`]: models loaded by
-//!   `request_firmware()`.
-//! - [`debugfs`]: the debugfs tree (`load`, `network_<id>/predict`, ...).
-//! - `kunit`: the KUnit suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
+//! - [`pure`]: the engine, only `core`, shared with the host tools (`tools/pure`):
+//!   number format, activations, forward pass, model format, decimal text, Xavier
+//!   initialisation, training.
+//! - [`numa`]: NUMA topology and node-placed memory, with their C helpers: every
+//!   allocation of network memory and every topology query goes through it.
+//! - the faces: [`debugfs`] (the files under `/sys/kernel/debug/neural_network/`),
+//!   [`params`] (the module parameters, registered from `params_helper.c`) and
+//!   [`firmware`] (models loaded by `request_firmware()`).
+//!
+//! Between them: [`network`], a network in node-placed memory and its inference and
+//! training; [`registry`], the networks by id (it knows nothing of debugfs: the faces
+//! attach their files to each network); [`budget`], the bytes the networks hold against
+//! the memory limits; [`rwsem`], the lock of a network's weights; [`sched`], long loops
+//! that yield and stop for a fatal signal. `kunit` holds the KUnit suites
+//! (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
+//!
+//! Lock order: [`registry`] documents the module's locks and the order they nest in.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-// The files marked `allow` are pure code shared with tools/pure, where their items are
-// public API: the module uses most of each, and the rest (host-only helpers) would be
-// dead code here.
-#[allow(dead_code, unreachable_pub)]
-mod activation;
 mod budget;
-#[allow(unreachable_pub)]
-mod cpulist;
 mod debugfs;
-#[allow(dead_code, unreachable_pub)]
-mod decimal;
 mod firmware;
-#[allow(dead_code, unreachable_pub)]
-mod fixed;
-#[allow(dead_code, unreachable_pub)]
-mod forward;
 #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
 mod kunit;
-#[allow(dead_code, unreachable_pub)]
-mod model;
 mod network;
-mod node_mem;
-mod numa_info;
+mod numa;
 mod params;
-mod placement;
+mod pure;
 mod registry;
 mod rwsem;
 mod sched;
-mod topology;
-#[allow(dead_code, unreachable_pub)]
-mod train;
-#[allow(dead_code, unreachable_pub)]
-mod xavier;
 
 module! {
     type: NeuralNetworkModule,
@@ -74,14 +55,14 @@ module! {
 /// then the registry, whose last reference takes the root directory with it.
 struct NeuralNetworkModule {
     _debugfs: debugfs::DebugFs,
-    registry: Arc<registry::Registry>,
+    registry: Arc<debugfs::Registry>,
 }
 
 impl kernel::Module for NeuralNetworkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let placement = params::Placement::from_params()?;
+        let placement = numa::placement::Placement::from_params()?;
         let root = debugfs::DebugFs::root()?;
-        let registry = registry::Registry::new(placement, root.clone())?;
+        let registry = debugfs::Registry::new(placement, root.clone())?;
         let debugfs = debugfs::DebugFs::new(&root, &registry)?;
         log_placement(&placement);
         Ok(Self {
@@ -103,8 +84,8 @@ impl Drop for NeuralNetworkModule {
     }
 }
 
-fn log_placement(placement: &params::Placement) {
-    let nodes = topology::online_nodes().count();
+fn log_placement(placement: &numa::placement::Placement) {
+    let nodes = numa::topology::online_nodes().count();
     let simd = if params::simd_enabled() { "on" } else { "off" };
     let timeout = params::cache_timeout_ms();
     match placement.node {
@@ -136,5 +117,5 @@ fn log_placement(placement: &params::Placement) {
         pr_info!("NUMA placement compiled out (CONFIG_NEURAL_NETWORK_NUMA=n): all memory is node-agnostic\n");
     }
     #[cfg(CONFIG_NEURAL_NETWORK_NUMA_DEBUG)]
-    numa_info::log_topology();
+    numa::info::log_topology();
 }

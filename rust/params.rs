@@ -2,11 +2,12 @@
 
 //! The module parameters, as the rest of the module sees them.
 //!
-//! They are registered from C (`helpers/params.c`), because Rust's `module!` in 7.3 gives
+//! They are registered from C (`params_helper.c`), because Rust's `module!` in 7.3 gives
 //! parameters no sysfs entry. The C setters already refuse values out of range; this file
-//! turns the raw values into types and checks what needs the running system (is the node
-//! online, has it memory) when the module initialises, and resolves the memory limits
-//! (`0` is automatic: a fraction of the RAM) where they are used.
+//! turns the raw values into types and resolves the memory limits (`0` is automatic: a
+//! fraction of the RAM) where they are used. The placement parameters are checked against
+//! the running system (is the node online, has it memory) by
+//! [`Placement`](crate::numa::placement::Placement).
 
 use kernel::ffi::{
     c_int,
@@ -14,10 +15,9 @@ use kernel::ffi::{
 };
 use kernel::prelude::*;
 
-use crate::topology::{
+use crate::numa::topology::{
     self,
-    NodeId,
-    NodeState, //
+    NodeId, //
 };
 
 mod ffi {
@@ -34,55 +34,10 @@ mod ffi {
     }
 }
 
-/// Where a network's memory is placed (`neural_numa_policy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NumaPolicy {
-    /// On the node of the CPU that creates the network.
-    Local,
-    /// Layers spread round-robin over the nodes that have memory.
-    Interleave,
-    /// On `neural_default_numa_node`, elsewhere when it runs out.
-    Preferred,
-    /// On `neural_default_numa_node` only; allocation fails rather than going elsewhere.
-    Bind,
-}
-
-impl NumaPolicy {
-    /// The name used in logs and debugfs.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            NumaPolicy::Local => "local",
-            NumaPolicy::Interleave => "interleave",
-            NumaPolicy::Preferred => "preferred",
-            NumaPolicy::Bind => "bind",
-        }
-    }
-
-    /// Whether the policy places memory on `neural_default_numa_node`.
-    pub(crate) fn needs_node(self) -> bool {
-        matches!(self, NumaPolicy::Preferred | NumaPolicy::Bind)
-    }
-}
-
-impl TryFrom<i32> for NumaPolicy {
-    type Error = Error;
-
-    fn try_from(value: i32) -> Result<Self> {
-        match value {
-            0 => Ok(NumaPolicy::Local),
-            1 => Ok(NumaPolicy::Interleave),
-            2 => Ok(NumaPolicy::Preferred),
-            3 => Ok(NumaPolicy::Bind),
-            _ => Err(EINVAL),
-        }
-    }
-}
-
-/// `neural_numa_policy`.
-pub(crate) fn numa_policy() -> NumaPolicy {
+/// `neural_numa_policy`, as a number (`NumaPolicy::try_from` names it).
+pub(crate) fn numa_policy() -> i32 {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
-    let raw = unsafe { ffi::nn_param_numa_policy() };
-    NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local)
+    unsafe { ffi::nn_param_numa_policy() }
 }
 
 /// `neural_default_numa_node`, `None` for -1.
@@ -110,65 +65,6 @@ pub(crate) fn strict_input() -> bool {
     unsafe { ffi::nn_param_strict_input() }
 }
 
-/// The placement the parameters ask for, checked against the running system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Placement {
-    /// The policy.
-    pub(crate) policy: NumaPolicy,
-    /// The node for `Preferred` and `Bind`; for the others, a node that was also given.
-    pub(crate) node: Option<NodeId>,
-}
-
-impl Placement {
-    /// Reads and checks the placement parameters ([`Placement::check`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`Placement::check`].
-    pub(crate) fn from_params() -> Result<Self> {
-        Self::check(numa_policy(), default_numa_node())
-    }
-
-    /// Checks `policy` with `node` against the running system.
-    ///
-    /// # Errors
-    ///
-    /// `EINVAL`, with a log line naming the parameter, when `preferred` or `bind` has no
-    /// node, when the node is not online, or when `bind` names a node without memory.
-    pub(crate) fn check(policy: NumaPolicy, node: Option<NodeId>) -> Result<Self> {
-        match node {
-            None if policy.needs_node() => {
-                pr_err!(
-                    "neural_numa_policy={} ({}) needs neural_default_numa_node set to an online node\n",
-                    policy as i32,
-                    policy.name()
-                );
-                return Err(EINVAL);
-            }
-            Some(n) if !topology::node_state(n, NodeState::Online) => {
-                pr_err!(
-                    "neural_default_numa_node={}: node {} is not online\n",
-                    n.id(),
-                    n.id()
-                );
-                return Err(EINVAL);
-            }
-            Some(n)
-                if policy == NumaPolicy::Bind && !topology::node_state(n, NodeState::Memory) =>
-            {
-                pr_err!(
-                    "neural_default_numa_node={}: node {} has no memory, so neural_numa_policy=3 (bind) cannot place anything on it\n",
-                    n.id(),
-                    n.id()
-                );
-                return Err(EINVAL);
-            }
-            _ => {}
-        }
-        Ok(Self { policy, node })
-    }
-}
-
 /// `neural_max_network_mb` (writable at run time: read it where it is used).
 pub(crate) fn max_network_mb() -> u32 {
     // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
@@ -182,7 +78,7 @@ pub(crate) fn max_total_mb() -> u32 {
 }
 
 /// The largest value `neural_max_network_mb` and `neural_max_total_mb` take (1 TiB;
-/// `NN_MEM_LIMIT_MAX_MB` in `helpers/params.h`).
+/// `NN_MEM_LIMIT_MAX_MB` in `params_helper.h`).
 pub(crate) const MEM_LIMIT_MAX_MB: u32 = 1 << 20;
 
 /// The memory limits in force, in bytes of network arrays (`Network::footprint`).

@@ -20,7 +20,7 @@
 #include <linux/numa.h>
 #include <linux/string.h>
 
-#include "params.h"
+#include "params_helper.h"
 
 static int nn_numa_policy = NN_POLICY_LOCAL;
 static int nn_default_numa_node = NUMA_NO_NODE;

@@ -3,8 +3,8 @@
  * Module parameters of neural_network: the values Rust reads (rust/params.rs mirrors
  * these constants and declares the getters).
  */
-#ifndef NN_PARAMS_H
-#define NN_PARAMS_H
+#ifndef NN_PARAMS_HELPER_H
+#define NN_PARAMS_HELPER_H
 
 #include <linux/types.h>
 
@@ -27,4 +27,4 @@ bool nn_param_strict_input(void);
 unsigned int nn_param_max_network_mb(void);
 unsigned int nn_param_max_total_mb(void);
 
-#endif /* NN_PARAMS_H */
+#endif /* NN_PARAMS_HELPER_H */

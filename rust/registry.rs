@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The networks of the module, by id, each with its `network_<id>/` debugfs directory.
+//! The networks of the module, by id, each with what a face attached to it (its
+//! `network_<id>/` debugfs directory: [`Attach`]). The registry knows nothing of debugfs.
 //!
 //! Ids count up from 0 and are never reused while the module is loaded. A creation is
 //! checked against the memory limits (`neural_max_network_mb`, `neural_max_total_mb`)
@@ -10,15 +11,29 @@
 //!
 //! # Locking
 //!
-//! One lock, the registry's mutex (`inner`), which guards the ids, the count of creations
-//! in flight and the list of networks. Nothing else is taken while it is held, and no
-//! network memory is allocated under it: a creation takes the mutex to reserve an id and
-//! a slot, drops it while the network's memory is allocated and its files are made, and
-//! takes it again to insert the network and record it as the last created, or, if the
-//! allocation failed, to give the slot back (and the id too, if no later id was handed
-//! out meanwhile). Networks and their files are dropped only after the mutex is released
-//! (removing a file waits for its readers). The budget is an atomic counter, outside the
+//! The registry's mutex (`inner`) guards the ids, the count of creations in flight and
+//! the list of networks. Nothing else is taken while it is held, and no network memory is
+//! allocated under it: a creation takes the mutex to reserve an id and a slot, drops it
+//! while the network's memory is allocated and its attachment made, and takes it again to
+//! insert the network and record it as the last created, or, if the allocation failed,
+//! to give the slot back (and the id too, if no later id was handed out meanwhile).
+//! Networks and their attachments are dropped only after the mutex is released (removing
+//! a debugfs file waits for its readers). The budget is an atomic counter, outside any
 //! lock.
+//!
+//! # Lock order (the whole module)
+//!
+//! Every lock of the module sleeps; none is taken in atomic context. Outermost first:
+//!
+//! 1. an open debugfs file's state mutex (`debugfs/file.rs`), held for the whole of one
+//!    `read`, `write` or `release` of that file;
+//! 2. then at most one of: this registry's mutex; a network file's `last` mutex
+//!    (`debugfs/network_file.rs`); a network's parameter lock, the rwsem of
+//!    `network.rs` (read to predict, write to train);
+//! 3. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`).
+//!
+//! The registry's mutex, `last` and the scratch mutexes are leaves: nothing is taken
+//! while one of them is held.
 
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -31,51 +46,59 @@ use crate::budget::{
     Budget,
     Charge, //
 };
-use crate::debugfs::file::Dentry;
-use crate::debugfs::NetworkFiles;
-use crate::model::{
+use crate::network::Network;
+use crate::numa::placement::Placement;
+use crate::params::MemLimits;
+use crate::pure::model::{
     self,
     Model, //
 };
-use crate::network::Network;
-use crate::params::{
-    MemLimits,
-    Placement, //
-};
-use crate::xavier::Plan;
+use crate::pure::xavier::Plan;
 
 /// The most networks alive at once.
 pub(crate) const MAX_NETWORKS: usize = 256;
 
-struct Entry {
-    // Files first: they go before the network they show is let go.
-    _files: NetworkFiles,
+/// What a face keeps for each registered network (debugfs: its `network_<id>/`
+/// directory). It is made by [`Attach::attach`] when the network is created, outside the
+/// registry's lock, and dropped before the network when the network is removed.
+pub(crate) trait Attach: Send + Sized {
+    /// What every attachment is made from (debugfs: the root directory), kept by the
+    /// registry and dropped after every attachment.
+    type Ctx: Send + Sync;
+
+    /// Attaches to `net`, just created.
+    fn attach(ctx: &Self::Ctx, net: &Arc<Network>) -> Result<Self>;
+}
+
+struct Entry<A> {
+    // The attachment first: it goes before the network it shows is let go.
+    _attached: A,
     net: Arc<Network>,
 }
 
-struct Inner {
+struct Inner<A> {
     next_id: u32,
     /// Creations that hold an id and a slot but are not in `entries` yet.
     in_flight: usize,
     last_created: Option<u32>,
-    entries: KVec<Entry>,
+    entries: KVec<Entry<A>>,
 }
 
-/// The module's networks.
+/// The module's networks, each with an attachment `A`.
 #[pin_data]
-pub(crate) struct Registry {
+pub(crate) struct Registry<A: Attach> {
     placement: Placement,
     budget: Arc<Budget>,
     #[pin]
-    inner: Mutex<Inner>,
-    // Last: the directories of the networks (in `inner`) live under it.
-    root: Arc<Dentry>,
+    inner: Mutex<Inner<A>>,
+    // Last: the attachments (in `inner`) may live under it.
+    ctx: A::Ctx,
 }
 
-impl Registry {
-    /// An empty registry placing memory by `placement`, with network directories under
-    /// `root`.
-    pub(crate) fn new(placement: Placement, root: Arc<Dentry>) -> Result<Arc<Self>> {
+impl<A: Attach> Registry<A> {
+    /// An empty registry placing memory by `placement`, attaching to each network from
+    /// `ctx`.
+    pub(crate) fn new(placement: Placement, ctx: A::Ctx) -> Result<Arc<Self>> {
         let budget = Budget::new()?;
         Arc::pin_init(
             pin_init!(Self {
@@ -87,7 +110,7 @@ impl Registry {
                     last_created: None,
                     entries: KVec::new(),
                 }),
-                root,
+                ctx,
             }),
             GFP_KERNEL,
         )
@@ -162,10 +185,13 @@ impl Registry {
             inner.in_flight += 1;
             id
         };
-        // Outside the lock: the network's memory and its files.
+        // Outside the lock: the network's memory and its attachment.
         let made = build(id, charge).and_then(|net| {
-            let files = NetworkFiles::new(&self.root, &net)?;
-            Ok(Entry { _files: files, net })
+            let attached = A::attach(&self.ctx, &net)?;
+            Ok(Entry {
+                _attached: attached,
+                net,
+            })
         });
         let mut inner = self.inner.lock();
         inner.in_flight -= 1;
@@ -188,7 +214,7 @@ impl Registry {
                     inner.next_id = id;
                 }
                 drop(inner);
-                // The half-made network and its files go outside the lock.
+                // The half-made network and its attachment go outside the lock.
                 drop(entry);
                 pr_err!(
                     "{}: cannot create the network: error {}\n",

@@ -8,14 +8,19 @@
 //! fails with `EINTR` if the task has a fatal signal pending (`SIGKILL`, or a signal that
 //! kills it), so a killed writer goes away promptly and no soft lockup is reported. The
 //! kernel crate of 7.3 offers `Task::signal_pending` but neither `fatal_signal_pending`
-//! nor `cond_resched`, which are inlines and a macro in C: `helpers/mem.c` wraps them.
+//! nor `cond_resched`, which are an inline and a macro in C: `sched_helper.c` wraps them.
 
 use kernel::prelude::*;
 
-use crate::node_mem;
-
 extern "C" {
+    fn nn_cond_resched();
     fn nn_fatal_signal_pending() -> bool;
+}
+
+/// Lets the scheduler run something else if needed.
+pub(crate) fn cond_resched() {
+    // SAFETY: called only from process context, with no spinlock held.
+    unsafe { nn_cond_resched() }
 }
 
 /// The work (multiply-accumulates) between two checks: a few milliseconds of a CPU,
@@ -49,7 +54,7 @@ impl Budget {
             return Ok(());
         }
         self.0 = 0;
-        node_mem::cond_resched();
+        cond_resched();
         if fatal_signal_pending() {
             return Err(EINTR);
         }

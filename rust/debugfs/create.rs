@@ -34,9 +34,9 @@ use super::file::{
     Text, //
 };
 use super::load::write_last_created;
-use crate::activation::Activation;
-use crate::registry::Registry;
-use crate::xavier::{
+use super::Registry;
+use crate::pure::activation::Activation;
+use crate::pure::xavier::{
     Plan,
     MAX_LAYERS, //
 };

@@ -39,17 +39,17 @@ use super::file::{
     DebugFile,
     Text, //
 };
-use crate::model::{
+use super::Registry;
+use crate::numa::mem::{
+    NodeVec,
+    Where, //
+};
+use crate::pure::model::{
     check_prefix,
     declared_len,
     ParseError,
     HEADER_LEN, //
 };
-use crate::node_mem::{
-    NodeVec,
-    Where, //
-};
-use crate::registry::Registry;
 
 /// The file's data.
 pub(crate) struct LoadFile(pub(crate) Arc<Registry>);

@@ -18,8 +18,8 @@ use super::file::{
     read_input,
     DebugFile, //
 };
+use super::Registry;
 use crate::firmware::FirmwareDevice;
-use crate::registry::Registry;
 
 /// The file's data.
 pub(crate) struct LoadFirmwareFile {

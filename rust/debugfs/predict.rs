@@ -53,13 +53,13 @@ use super::file::{
     Text, //
 };
 use super::network_file::NetworkFile;
-use crate::decimal::{
+use crate::network::Network;
+use crate::params;
+use crate::pure::decimal::{
     self,
     Clipped,
     DecimalError, //
 };
-use crate::network::Network;
-use crate::params;
 use crate::sched::{
     self,
     Budget, //

@@ -15,7 +15,7 @@ use super::file::{
     read_input,
     DebugFile, //
 };
-use crate::registry::Registry;
+use super::Registry;
 
 /// The file's data.
 pub(crate) struct RemoveFile(pub(crate) Arc<Registry>);

@@ -54,13 +54,13 @@ use super::file::{
     DebugFile,
     Text, //
 };
+use super::Registry;
 use crate::network::{
     Network,
     Origin, //
 };
-use crate::node_mem::Where;
+use crate::numa::mem::Where;
 use crate::params::MemLimits;
-use crate::registry::Registry;
 
 /// Something that writes a report.
 pub(crate) trait Report: Send + Sync + 'static {
@@ -92,7 +92,7 @@ pub(crate) struct NumaInfo;
 
 impl Report for NumaInfo {
     fn write(&self, t: &mut Text) -> Result {
-        t.write_fmt(fmt!("{}", crate::numa_info::NumaInfo))
+        t.write_fmt(fmt!("{}", crate::numa::info::NumaInfo))
             .map_err(|_| ENOMEM)
     }
 }

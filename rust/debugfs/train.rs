@@ -47,17 +47,17 @@ use super::file::{
     Text, //
 };
 use super::network_file::NetworkFile;
-use crate::decimal;
 use crate::network::{
     Network,
     TrainReport, //
 };
-use crate::sched::Budget;
-use crate::train::{
+use crate::pure::decimal;
+use crate::pure::train::{
     LOSS_FRAC,
     LR_FRAC,
     LR_ONE, //
 };
+use crate::sched::Budget;
 
 /// The most bytes one `write()` may have.
 const MAX_INPUT: usize = 4 << 20;

@@ -5,7 +5,7 @@
 
 #[kernel::macros::kunit_tests(neural_network_activation)]
 mod tests {
-    use crate::activation::{sigmoid_q15, tanh_q15, Activation};
+    use crate::pure::activation::{sigmoid_q15, tanh_q15, Activation};
 
     #[test]
     fn known_points() {

@@ -4,7 +4,7 @@
 
 #[kernel::macros::kunit_tests(neural_network_cpulist)]
 mod tests {
-    use crate::cpulist::CpuList;
+    use crate::pure::cpulist::CpuList;
     use kernel::prelude::*;
     use kernel::str::CString;
 

@@ -4,7 +4,7 @@
 
 #[kernel::macros::kunit_tests(neural_network_fixed)]
 mod tests {
-    use crate::fixed::{dot, saturate_i16, Requant, MAX_DIM, WEIGHT_MAX};
+    use crate::pure::fixed::{dot, saturate_i16, Requant, MAX_DIM, WEIGHT_MAX};
     use kernel::prelude::*;
 
     #[test]

@@ -6,9 +6,9 @@
 
 #[kernel::macros::kunit_tests(neural_network_model)]
 mod tests {
-    use crate::activation::Activation;
-    use crate::forward::argmax;
-    use crate::model::{Model, ParseError};
+    use crate::pure::activation::Activation;
+    use crate::pure::forward::argmax;
+    use crate::pure::model::{Model, ParseError};
     use kernel::prelude::*;
 
     const SAMPLE: &[u8] = include_bytes!("testdata/sample.nnm");

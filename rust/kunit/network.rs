@@ -10,26 +10,26 @@
 
 #[kernel::macros::kunit_tests(neural_network_network)]
 mod tests {
-    use crate::activation::Activation;
     use crate::budget::Budget;
-    use crate::model::{
-        crc32,
-        Model, //
-    };
     use crate::network::Network;
-    use crate::node_mem::{
+    use crate::numa::mem::{
         NodeVec,
         Where, //
     };
-    use crate::params::{
+    use crate::numa::placement::{
         NumaPolicy,
         Placement, //
     };
-    use crate::topology::{
+    use crate::numa::topology::{
         self,
         NodeState, //
     };
-    use crate::xavier::Plan;
+    use crate::pure::activation::Activation;
+    use crate::pure::model::{
+        crc32,
+        Model, //
+    };
+    use crate::pure::xavier::Plan;
     use kernel::prelude::*;
     use kernel::sync::Arc;
 
@@ -42,7 +42,7 @@ mod tests {
     fn build(
         id: u32,
         policy: NumaPolicy,
-        node: Option<crate::topology::NodeId>,
+        node: Option<crate::numa::topology::NodeId>,
     ) -> Result<Arc<Network>> {
         let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
         let budget = Budget::new()?;
@@ -167,7 +167,7 @@ mod tests {
         let mut y = [0i16; 2];
         assert_eq!(net.predict_batch(&INPUT, &mut y)?, 1);
         assert_eq!(y, SAMPLE_OUTPUT);
-        assert_eq!(crate::forward::argmax(&y), Some(SAMPLE_ARGMAX));
+        assert_eq!(crate::pure::forward::argmax(&y), Some(SAMPLE_ARGMAX));
 
         let mut scratch = KVec::from_elem(0i16, net.scratch_len(), GFP_KERNEL)?;
         let mut y2 = [0i16; 2];

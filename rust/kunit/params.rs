@@ -7,17 +7,16 @@
 #[kernel::macros::kunit_tests(neural_network_params)]
 mod tests {
     use crate::budget::Budget;
-    use crate::params::{
-        self,
-        MemLimits,
+    use crate::numa::placement::{
         NumaPolicy,
         Placement, //
     };
-    use crate::topology::{
+    use crate::numa::topology::{
         self,
         NodeId,
         NodeState, //
     };
+    use crate::params::{self, MemLimits};
     use kernel::prelude::*;
 
     #[test]

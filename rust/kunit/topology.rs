@@ -5,8 +5,8 @@
 
 #[kernel::macros::kunit_tests(neural_network_topology)]
 mod tests {
-    use crate::numa_info::NumaInfo;
-    use crate::topology::{
+    use crate::numa::info::NumaInfo;
+    use crate::numa::topology::{
         self,
         NodeId,
         NodeState, //

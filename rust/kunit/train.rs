@@ -7,9 +7,9 @@
 
 #[kernel::macros::kunit_tests(neural_network_train)]
 mod tests {
-    use crate::activation::Activation;
-    use crate::fixed::Requant;
-    use crate::train::{
+    use crate::pure::activation::Activation;
+    use crate::pure::fixed::Requant;
+    use crate::pure::train::{
         apply,
         forward,
         mse,
@@ -19,7 +19,7 @@ mod tests {
         TrainLayer,
         LR_ONE, //
     };
-    use crate::xavier::{
+    use crate::pure::xavier::{
         fill_xavier,
         init_layer,
         xavier_limit,

@@ -25,11 +25,11 @@
 
 use kernel::fmt;
 
-use crate::cpulist::CpuList;
-use crate::topology::{
+use crate::numa::topology::{
     self,
     NodeState, //
 };
+use crate::pure::cpulist::CpuList;
 
 /// Writes the report for the topology as it is now.
 pub(crate) fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -3,7 +3,7 @@
 //! Memory placed on a NUMA node: the one place where a network's arrays are allocated.
 //!
 //! [`NodeVec`] is a fixed-length, zero-initialised array of plain integers allocated with
-//! `kvmalloc_node()` (`helpers/mem.c`): slab memory for small arrays, the node's pages
+//! `kvmalloc_node()` (`mem_helper.c`): slab memory for small arrays, the node's pages
 //! mapped by vmalloc for large ones. The kernel's `KVec` cannot do this (it always
 //! allocates with `NUMA_NO_NODE`) and cannot ask for `__GFP_THISNODE`, which the bind
 //! policy needs. [`NodeVec::node`] reports where the memory actually landed, read from
@@ -18,20 +18,13 @@ use kernel::ffi::{
 };
 use kernel::prelude::*;
 
-use crate::topology::NodeId;
+use super::topology::NodeId;
 
 extern "C" {
     fn nn_alloc_node(size: usize, node: c_int, this_node_only: bool) -> *mut c_void;
     fn nn_free(p: *const c_void);
     fn nn_mem_node(p: *const c_void) -> c_int;
     fn nn_numa_node_id() -> c_int;
-    fn nn_cond_resched();
-}
-
-/// Lets the scheduler run something else if needed (long loops in process context).
-pub(crate) fn cond_resched() {
-    // SAFETY: called only from process context, with no spinlock held.
-    unsafe { nn_cond_resched() }
 }
 
 /// The node of the CPU this runs on (it may change right after: a hint, as in C).

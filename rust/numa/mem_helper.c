@@ -2,18 +2,16 @@
 /*
  * Node-placed memory for neural_network. The Rust allocators of this kernel cannot ask
  * for __GFP_THISNODE (the bind policy needs it) nor __GFP_RETRY_MAYFAIL, and cannot say
- * where a page landed, so rust/node_mem.rs wraps these five functions instead.
+ * where a page landed, so rust/numa/mem.rs wraps these functions instead.
  */
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
 
-#include "mem.h"
+#include "mem_helper.h"
 
 /*
  * Zeroed memory on @node (NUMA_NO_NODE: anywhere): kmalloc_node for small sizes,
@@ -45,21 +43,6 @@ int nn_mem_node(const void *p)
 		return NUMA_NO_NODE;
 	page = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
 	return page ? page_to_nid(page) : NUMA_NO_NODE;
-}
-
-/* cond_resched() is a macro; training loops call this between epochs. */
-void nn_cond_resched(void)
-{
-	cond_resched();
-}
-
-/*
- * fatal_signal_pending() is an inline over current; long predict and train writes call
- * this between rows (rust/sched.rs).
- */
-bool nn_fatal_signal_pending(void)
-{
-	return fatal_signal_pending(current);
 }
 
 int nn_numa_node_id(void)

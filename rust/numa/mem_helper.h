@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Node-placed memory for neural_network (rust/node_mem.rs declares the same). */
-#ifndef NN_MEM_H
-#define NN_MEM_H
+/* Node-placed memory for neural_network (rust/numa/mem.rs declares the same). */
+#ifndef NN_MEM_HELPER_H
+#define NN_MEM_HELPER_H
 
 #include <linux/types.h>
 
@@ -9,7 +9,5 @@ void *nn_alloc_node(size_t size, int node, bool this_node_only);
 void nn_free(const void *p);
 int nn_mem_node(const void *p);
 int nn_numa_node_id(void);
-void nn_cond_resched(void);
-bool nn_fatal_signal_pending(void);
 
-#endif /* NN_MEM_H */
+#endif /* NN_MEM_HELPER_H */

@@ -2,7 +2,7 @@
 
 //! The machine's NUMA topology: online nodes, their CPUs, memory and distances.
 //!
-//! Safe wrappers over `helpers/topology.c`, which reaches the C macros and static inlines
+//! Safe wrappers over `topology_helper.c`, which reaches the C macros and static inlines
 //! (`next_node`, `cpumask_of_node`, `zone_page_state`, ...) that have no Rust binding.
 //! Every query reads the live state; nothing is cached, so CPU and memory hotplug show up
 //! at the next read.
@@ -74,9 +74,8 @@ mod ffi {
         pub(super) fn nn_max_numnodes() -> c_uint;
         pub(super) fn nn_nr_cpu_ids() -> c_uint;
         pub(super) fn nn_cpu_in_node(cpu: c_uint, node: c_int) -> bool;
-        #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
         pub(super) fn nn_cpu_to_node(cpu: c_uint) -> c_int;
-        #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
+        #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
         pub(super) fn nn_cpu_online(cpu: c_uint) -> bool;
         pub(super) fn nn_node_distance(from: c_int, to: c_int) -> c_int;
         pub(super) fn nn_node_meminfo(node: c_int, total: *mut c_ulong, free: *mut c_ulong);
@@ -126,8 +125,6 @@ pub(crate) fn node_cpus(node: NodeId) -> impl Iterator<Item = u32> + Clone {
 }
 
 /// The node of `cpu`, if `cpu` is a possible CPU that belongs to a node.
-// Only the KUnit suite asks this until placement lands.
-#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
 pub(crate) fn cpu_to_node(cpu: u32) -> Option<NodeId> {
     if cpu >= nr_cpu_ids() {
         return None;
@@ -137,7 +134,7 @@ pub(crate) fn cpu_to_node(cpu: u32) -> Option<NodeId> {
 }
 
 /// Whether `cpu` is online.
-#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), allow(dead_code))]
+#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) fn cpu_online(cpu: u32) -> bool {
     // SAFETY: cpu_online() tests a bit in a mask of nr_cpu_ids bits; we stay below it.
     cpu < nr_cpu_ids() && unsafe { ffi::nn_cpu_online(cpu) }

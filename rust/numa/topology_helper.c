@@ -2,7 +2,7 @@
 /*
  * NUMA topology queries for neural_network that are macros or static inlines in C and so
  * have no Rust binding: node iteration, a node's CPU mask and its memory counters.
- * rust/topology.rs wraps each of these in a safe function.
+ * rust/numa/topology.rs wraps each of these in a safe function.
  */
 
 #include <linux/mm.h>
@@ -11,7 +11,7 @@
 #include <linux/topology.h>
 #include <linux/vmstat.h>
 
-#include "topology.h"
+#include "topology_helper.h"
 
 /* The first node after @node (-1 for the first) in node_states[@state], or MAX_NUMNODES. */
 int nn_next_node(int state, int node)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* NUMA topology queries for neural_network (rust/topology.rs declares the same). */
-#ifndef NN_TOPOLOGY_H
-#define NN_TOPOLOGY_H
+/* NUMA topology queries for neural_network (rust/numa/topology.rs declares the same). */
+#ifndef NN_TOPOLOGY_HELPER_H
+#define NN_TOPOLOGY_HELPER_H
 
 #include <linux/nodemask.h>
 #include <linux/types.h>
@@ -17,4 +17,4 @@ int nn_node_distance(int from, int to);
 void nn_node_meminfo(int node, unsigned long *total_pages, unsigned long *free_pages);
 unsigned long nn_page_size(void);
 
-#endif /* NN_TOPOLOGY_H */
+#endif /* NN_TOPOLOGY_HELPER_H */

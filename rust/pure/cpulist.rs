@@ -2,7 +2,7 @@
 
 //! Id lists in the kernel's cpulist syntax (`0-3,8,10-11`), as sysfs prints them.
 //!
-//! Pure code: it needs only `core`, so `tools/host` builds the same file and tests it on
+//! Pure code: it needs only `core`, so `tools/pure` builds the same file and tests it on
 //! the host as well as in KUnit.
 
 use core::fmt;

@@ -40,7 +40,7 @@
 
 use core::fmt;
 
-use crate::forward::argmax;
+use super::forward::argmax;
 
 /// The largest number of fractional bits of an `i16` activation.
 pub const MAX_FRAC: u8 = 15;

@@ -8,8 +8,8 @@
 //!
 //! Pure code: only `core`.
 
-use crate::activation::Activation;
-use crate::fixed::{dot, Requant};
+use super::activation::Activation;
+use super::fixed::{dot, Requant};
 
 /// A dense layer's parameters, wherever they live.
 #[derive(Clone, Copy, Debug)]

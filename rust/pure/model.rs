@@ -36,9 +36,9 @@
 //!
 //! Pure code: only `core`, shared by the module and `nnctl`.
 
-use crate::activation::Activation;
-use crate::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
-use crate::forward::DenseLayer;
+use super::activation::Activation;
+use super::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
+use super::forward::DenseLayer;
 
 /// "NNMF".
 pub const MAGIC: [u8; 4] = *b"NNMF";

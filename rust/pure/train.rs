@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Online training: fixed-point stochastic gradient descent with backpropagation, for
-//! networks created by [`crate::xavier::Plan`] (their weight format is known).
+//! networks created by [`super::xavier::Plan`] (their weight format is known).
 //!
 //! # Memory
 //!
@@ -21,7 +21,7 @@
 //! # Math
 //!
 //! [`step`] runs one sample: the forward pass with exactly the arithmetic of
-//! [`crate::forward::DenseLayer::forward`] (`dot`, `Requant::apply`, `Activation::apply`),
+//! [`super::forward::DenseLayer::forward`] (`dot`, `Requant::apply`, `Activation::apply`),
 //! saving `pre` and `out`; the loss; the backward pass; and adds the sample's gradients
 //! to `grad_w` and `grad_b`. [`apply`] then moves the weights against the mean gradient
 //! of the samples accumulated since the last [`apply`] and clears the gradients.
@@ -49,10 +49,12 @@
 //! No allocation, no floating point, no panics: every length is checked before use
 //! ([`TrainError`]), every narrowing saturates. Pure code: only `core`.
 
-use crate::activation::Activation;
-use crate::fixed::{dot, MAX_DIM, WEIGHT_MAX};
-use crate::forward::DenseLayer;
-use crate::xavier::{div_u64, LayerPlan, Rng, MAX_LAYERS};
+use super::activation::Activation;
+use super::fixed::{dot, MAX_DIM, WEIGHT_MAX};
+use super::forward::DenseLayer;
+use super::int::div_u64;
+use super::rng::Rng;
+use super::xavier::{LayerPlan, MAX_LAYERS};
 
 /// Fractional bits of `delta` (`dE/dz`) and of `grad_b` (Q7.24 for one sample).
 pub const DELTA_FRAC: u8 = 24;
@@ -118,7 +120,7 @@ impl TrainError {
 /// module documentation for each buffer's length and format).
 #[derive(Debug)]
 pub struct TrainLayer<'a> {
-    /// Shape and formats (from [`crate::xavier::Plan`]).
+    /// Shape and formats (from [`super::xavier::Plan`]).
     pub plan: LayerPlan,
     /// `outputs * inputs` weights, row-major.
     pub weights: &'a mut [i16],

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Creating a network from a topology: its number formats ([`Plan`]), a deterministic
-//! random number generator ([`Rng`]) and Xavier (Glorot) uniform initialisation
-//! ([`fill_xavier`]).
+//! Creating a network from a topology: its number formats ([`Plan`]) and Xavier (Glorot)
+//! uniform initialisation ([`fill_xavier`]), drawn from the deterministic generator of
+//! [`super::rng`].
 //!
 //! A created network is described by its dimensions `[in, h1, ..., out]` (2 to 17
 //! entries, each 1..=4096) and one [`Activation`] per layer. Its formats are fixed
@@ -19,15 +19,16 @@
 //!
 //! Weights are drawn uniformly from the integers in `[-L, L]`,
 //! `L = floor(sqrt(6 / (in + out)) * 2^weight_frac)` (integer square root, exact), and
-//! biases are 0. The generator is xoshiro256** (Blackman and Vigna), its state seeded
-//! from a `u64` by SplitMix64: the kernel seeds it from `get_random_u64()`, tests from a
-//! fixed seed, which makes a created network reproducible bit for bit.
+//! biases are 0. The generator ([`Rng`]) is seeded by the kernel from `get_random_u64()`
+//! and by tests from a fixed seed, which makes a created network reproducible bit for bit.
 //!
 //! No allocation, no floating point, no panics: the caller allocates every buffer.
 //! Pure code: only `core`.
 
-use crate::activation::Activation;
-use crate::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
+use super::activation::Activation;
+use super::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
+use super::int::{div_u64, isqrt};
+use super::rng::Rng;
 
 /// The most layers a network has (as in the model format).
 pub const MAX_LAYERS: usize = 16;
@@ -205,128 +206,6 @@ impl Plan {
     pub fn output_frac(&self) -> u8 {
         self.layers().last().map_or(0, |l| l.out_frac)
     }
-}
-
-/// SplitMix64: the generator that expands a seed into xoshiro's state.
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// xoshiro256** 1.0 (David Blackman and Sebastiano Vigna, 2018): 256 bits of state,
-/// period 2^256 - 1, passes BigCrush; not cryptographic (it need not be).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rng {
-    s: [u64; 4],
-}
-
-impl Rng {
-    /// A generator whose state is four successive SplitMix64 outputs from `seed`
-    /// (the seeding its authors recommend). Every seed is valid.
-    pub fn from_seed(seed: u64) -> Self {
-        let mut sm = seed;
-        let s = [
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-        ];
-        // SplitMix64 is a bijection of its counter, so four successive outputs are
-        // never all zero; keep the guard anyway, the all-zero state is a fixed point.
-        Self::from_state(s).unwrap_or(Self {
-            s: [1, 0, 0, 0x9e37_79b9_7f4a_7c15],
-        })
-    }
-
-    /// A generator with this exact state; `None` for the all-zero state.
-    pub fn from_state(s: [u64; 4]) -> Option<Self> {
-        (s != [0; 4]).then_some(Self { s })
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        let [s0, s1, s2, s3] = self.s;
-        let result = s1.wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = s1 << 17;
-        let s2 = s2 ^ s0;
-        let s3 = s3 ^ s1;
-        let s1 = s1 ^ s2;
-        let s0 = s0 ^ s3;
-        let s2 = s2 ^ t;
-        let s3 = s3.rotate_left(45);
-        self.s = [s0, s1, s2, s3];
-        result
-    }
-
-    /// The next 32 random bits (the high half of [`Rng::next_u64`]).
-    pub fn next_u32(&mut self) -> u32 {
-        // PANIC: none; the shift leaves 32 bits.
-        (self.next_u64() >> 32) as u32
-    }
-
-    /// A uniform integer in `0..n`, exactly (Lemire's multiply-and-reject);
-    /// 0 when `n` is 0.
-    pub fn below(&mut self, n: u32) -> u32 {
-        if n == 0 {
-            return 0;
-        }
-        let mut m = u64::from(self.next_u32()) * u64::from(n);
-        // The low 32 bits.
-        let mut low = m as u32;
-        if low < n {
-            // 2^32 mod n: the values of `low` below it would bias the result.
-            let threshold = n.wrapping_neg() % n;
-            while low < threshold {
-                m = u64::from(self.next_u32()) * u64::from(n);
-                low = m as u32;
-            }
-        }
-        // PANIC: none; m < 2^32 * n, so m >> 32 < n fits u32.
-        (m >> 32) as u32
-    }
-}
-
-/// `n / d` for `d > 0` by shift-and-subtract, without a 64-bit division instruction
-/// (32-bit kernels have none); `u64::MAX` when `d` is 0. For rare calls only.
-pub fn div_u64(n: u64, d: u32) -> u64 {
-    if d == 0 {
-        return u64::MAX;
-    }
-    let d = u64::from(d);
-    let mut q = 0u64;
-    let mut r = 0u64;
-    for bit in (0..64).rev() {
-        // r < d < 2^32 before the shift: no overflow.
-        r = (r << 1) | ((n >> bit) & 1);
-        if r >= d {
-            r -= d;
-            q |= 1 << bit;
-        }
-    }
-    q
-}
-
-/// The integer square root, `floor(sqrt(n))`, exactly (digit by digit).
-pub fn isqrt(n: u64) -> u64 {
-    let mut rem = n;
-    let mut root = 0u64;
-    let mut bit = 1u64 << 62;
-    while bit > n {
-        bit >>= 2;
-    }
-    while bit != 0 {
-        if rem >= root + bit {
-            rem -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-        bit >>= 2;
-    }
-    root
 }
 
 /// The Xavier (Glorot) uniform limit in weight units:

@@ -22,7 +22,7 @@ fn le32(b: &[u8], at: usize) -> u64 {
 }
 
 /// Whether `blob` is a valid model, read straight from
-/// Documentation/neural_network/model-format.rst with none of `rust/model.rs`'s code: a
+/// Documentation/neural_network/model-format.rst with none of `rust/pure/model.rs`'s code: a
 /// reference the parser must agree with on every input (accept or reject; the reason is
 /// the parser's to choose).
 pub fn spec_accepts(b: &[u8]) -> bool {
@@ -83,7 +83,7 @@ pub fn spec_accepts(b: &[u8]) -> bool {
         .all(|&(at, count)| (0..count).all(|k| le16(b, (at + 2 * k) as usize) != 0x8000))
 }
 
-/// CRC-32 computed bit by bit (not with `rust/model.rs`'s table), branch-free so that
+/// CRC-32 computed bit by bit (not with `rust/pure/model.rs`'s table), branch-free so that
 /// the fuzzer's comparison tracing does not slow it down.
 fn crc32_bitwise(data: &[u8]) -> u32 {
     let mut crc = !0u32;
@@ -461,7 +461,7 @@ pub fn model_parse(data: &[u8]) {
     check(data);
 }
 
-/// Whether `s` is a number by the grammar of `rust/decimal.rs`:
+/// Whether `s` is a number by the grammar of `rust/pure/decimal.rs`:
 /// `[+-]? digits* ('.' digits*)?` with at least one digit.
 fn decimal_syntax_ok(s: &[u8]) -> bool {
     let body = match s.first() {
@@ -516,7 +516,7 @@ fn decimal_reference(s: &[u8], frac: u8) -> Option<i128> {
 }
 
 /// The `decimal_parse` target: `parse_q`, `parse_line` and `parse_line_clipping` of
-/// `rust/decimal.rs` on arbitrary text at an arbitrary `frac` (0..=16): no panic, the
+/// `rust/pure/decimal.rs` on arbitrary text at an arbitrary `frac` (0..=16): no panic, the
 /// grammar and the value of a reference, `write_q` / `write_outputs` read back to the
 /// same numbers, and the saturating reader equal to the strict one where that accepts.
 pub fn decimal_parse(data: &[u8]) {

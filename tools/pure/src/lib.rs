@@ -1,27 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The parts of the neural_network module that need only `core`, compiled from the very
-//! files the module uses (`rust/*.rs`), so that host tools share them and `cargo test`
+//! files the module uses (`rust/pure/*.rs`), so that host tools share them and `cargo test`
 //! checks them without a kernel.
 
 #![no_std]
 
-#[path = "../../../rust/activation.rs"]
+#[path = "../../../rust/pure/activation.rs"]
 pub mod activation;
-#[path = "../../../rust/cpulist.rs"]
+#[path = "../../../rust/pure/cpulist.rs"]
 pub mod cpulist;
-#[path = "../../../rust/decimal.rs"]
+#[path = "../../../rust/pure/decimal.rs"]
 pub mod decimal;
-#[path = "../../../rust/fixed.rs"]
+#[path = "../../../rust/pure/fixed.rs"]
 pub mod fixed;
-#[path = "../../../rust/forward.rs"]
+#[path = "../../../rust/pure/forward.rs"]
 pub mod forward;
-#[path = "../../../rust/model.rs"]
+#[path = "../../../rust/pure/int.rs"]
+pub mod int;
+#[path = "../../../rust/pure/model.rs"]
 pub mod model;
-#[path = "../../../rust/train.rs"]
+#[path = "../../../rust/pure/rng.rs"]
+pub mod rng;
+#[path = "../../../rust/pure/train.rs"]
 pub mod train;
 pub mod writer;
-#[path = "../../../rust/xavier.rs"]
+#[path = "../../../rust/pure/xavier.rs"]
 pub mod xavier;
 
 #[cfg(test)]

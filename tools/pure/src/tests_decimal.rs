@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host tests of the decimal text format (`rust/decimal.rs`).
+//! Host tests of the decimal text format (`rust/pure/decimal.rs`).
 
 extern crate std;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host tests of the number format (`rust/fixed.rs`) and the activations
-//! (`rust/activation.rs`).
+//! Host tests of the number format (`rust/pure/fixed.rs`) and the activations
+//! (`rust/pure/activation.rs`).
 
 extern crate std;
 

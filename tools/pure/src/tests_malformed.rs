@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The malformed models of `tools/testing/models/malformed/`: one or more small `.nnm`
-//! blobs per rejection reason of `rust/model.rs`, and the index `EXPECTED` that gives,
+//! blobs per rejection reason of `rust/pure/model.rs`, and the index `EXPECTED` that gives,
 //! per file, the reason `ParseError::reason()` returns for it. The guest loads each one
 //! and expects `EINVAL` with that reason in the kernel log; the fuzzers of `tools/fuzz`
 //! start from them.

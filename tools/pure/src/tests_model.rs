@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host tests of the model format (`rust/model.rs`) and the forward pass
-//! (`rust/forward.rs`).
+//! Host tests of the model format (`rust/pure/model.rs`) and the forward pass
+//! (`rust/pure/forward.rs`).
 
 extern crate std;
 

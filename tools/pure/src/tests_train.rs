@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host tests of network creation (`rust/xavier.rs`) and training (`rust/train.rs`).
+//! Host tests of network creation (`rust/pure/xavier.rs`) and training (`rust/pure/train.rs`).
 
 extern crate std;
 
@@ -10,13 +10,14 @@ use std::vec::Vec;
 use crate::activation::Activation;
 use crate::fixed::{Requant, WEIGHT_MAX};
 use crate::forward::argmax;
+use crate::int::{div_u64, isqrt};
+use crate::rng::Rng;
 use crate::train::{
     apply, check, forward, mse, output, step, zero_grad, TrainError, TrainLayer, DELTA_FRAC,
     LOSS_FRAC, LR_ONE,
 };
 use crate::xavier::{
-    div_u64, fill_xavier, init_layer, isqrt, xavier_limit, LayerPlan, Plan, PlanError, Rng,
-    INPUT_FRAC, WEIGHT_FRAC,
+    fill_xavier, init_layer, xavier_limit, LayerPlan, Plan, PlanError, INPUT_FRAC, WEIGHT_FRAC,
 };
 
 use Activation::{Linear, Relu, Sigmoid, Tanh};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Writes model blobs (`rust/model.rs` reads them): host side, for `nnctl` and tests.
+//! Writes model blobs (`rust/pure/model.rs` reads them): host side, for `nnctl` and tests.
 
 extern crate std;
 

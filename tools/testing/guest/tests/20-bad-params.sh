@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Out-of-range or inconsistent parameters: insmod fails with EINVAL, the log gives the
 # module's own reason (the parameter, the value and what it accepts, from
-# rust/helpers/params.c or rust/params.rs), and nothing is left behind (no module, no
+# rust/params_helper.c or rust/params.rs), and nothing is left behind (no module, no
 # debugfs directory).
 
 first_offline=$(( $(online_nodes | tail -n1) + 1 ))

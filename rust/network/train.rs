@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Training a created network: its training memory ([`TrainMem`], on each layer's node)
+//! and the SGD loop ([`Network::train`]) over the integer backpropagation of
+//! [`crate::pure::train`].
+
+use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
+
+use super::{
+    Network,
+    Params, //
+};
+use crate::numa::mem::{
+    NodeVec,
+    Where, //
+};
+use crate::pure::train::{
+    self,
+    TrainLayer, //
+};
+use crate::sched::Budget;
+
+/// A layer's training memory, on the layer's node (`train::TrainLayer` says what each
+/// array holds).
+pub(super) struct TrainMem {
+    grad_w: NodeVec<i64>,
+    grad_b: NodeVec<i64>,
+    pre: NodeVec<i16>,
+    out: NodeVec<i16>,
+    delta: NodeVec<i64>,
+}
+
+impl TrainMem {
+    pub(super) fn new(inputs: usize, outputs: usize, place: Where) -> Result<Self> {
+        Ok(Self {
+            grad_w: NodeVec::zeroed(inputs * outputs, place)?,
+            grad_b: NodeVec::zeroed(outputs, place)?,
+            pre: NodeVec::zeroed(outputs, place)?,
+            out: NodeVec::zeroed(outputs, place)?,
+            delta: NodeVec::zeroed(outputs, place)?,
+        })
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        self.grad_w.bytes()
+            + self.grad_b.bytes()
+            + self.pre.bytes()
+            + self.out.bytes()
+            + self.delta.bytes()
+    }
+}
+
+/// What a call to [`Network::train`] did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TrainReport {
+    /// Samples per epoch.
+    pub(crate) samples: usize,
+    /// Epochs run.
+    pub(crate) epochs: u32,
+    /// Mean loss over the first epoch (2^-30 units).
+    pub(crate) first_loss: u64,
+    /// Mean loss over the last epoch (2^-30 units).
+    pub(crate) last_loss: u64,
+}
+
+impl Network {
+    /// Trains for `epochs` passes over `n` samples (`inputs`: `n` vectors in the input
+    /// format, `targets`: `n` vectors in the output format) with SGD and backpropagation:
+    /// gradients are applied every `batch` samples (and at the end of each pass) at rate
+    /// `lr` (Q8.24, `train::LR_ONE` is 1.0). Predictions wait while it runs. It yields the
+    /// CPU and checks for a fatal signal at bounded intervals ([`Budget`]).
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for a network loaded from a model (not trainable), mismatched lengths or
+    /// a zero batch or epoch count; nothing is changed then. `EINTR` if a fatal signal
+    /// came: the weights are those of the last gradient step applied (the gradients of a
+    /// batch not yet applied are dropped), `train_steps` counts the samples of the steps
+    /// applied, and `last_loss` is that of the last whole epoch, if any.
+    pub(crate) fn train(
+        &self,
+        inputs: &[i16],
+        targets: &[i16],
+        epochs: u32,
+        lr: u32,
+        batch: usize,
+    ) -> Result<TrainReport> {
+        let n = inputs.len() / self.input_dim;
+        if n == 0
+            || epochs == 0
+            || batch == 0
+            || inputs.len() != n * self.input_dim
+            || targets.len() != n * self.output_dim
+        {
+            return Err(EINVAL);
+        }
+        let mut params = self.params.write();
+        let Params { layers, rng } = &mut *params;
+        let mut tl = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
+        for l in layers.iter_mut() {
+            let Some((plan, mem)) = l.train.as_mut() else {
+                return Err(EINVAL);
+            };
+            tl.push(
+                TrainLayer {
+                    plan: *plan,
+                    weights: &mut l.weights,
+                    bias: &mut l.bias,
+                    grad_w: &mut mem.grad_w,
+                    grad_b: &mut mem.grad_b,
+                    pre: &mut mem.pre,
+                    out: &mut mem.out,
+                    delta: &mut mem.delta,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        train::zero_grad(&mut tl);
+        let (mut first_loss, mut last_loss) = (0, 0);
+        // A step is a forward pass, a backward pass and the gradients: about 3 passes.
+        let work = self.work.saturating_mul(3);
+        let mut budget = Budget::new();
+        for epoch in 0..epochs {
+            let mut sum: u64 = 0;
+            let mut pending: u32 = 0;
+            for i in 0..n {
+                if let Err(e) = budget.tick(work) {
+                    // Stop at the last step applied: drop the batch under way.
+                    train::zero_grad(&mut tl);
+                    let applied = i - pending as usize;
+                    self.stats.train_steps.fetch_add(applied as u64, Relaxed);
+                    if epoch > 0 {
+                        self.stats.last_loss.store(last_loss, Relaxed);
+                    }
+                    return Err(e);
+                }
+                let x = inputs.get(i * self.input_dim..(i + 1) * self.input_dim);
+                let t = targets.get(i * self.output_dim..(i + 1) * self.output_dim);
+                let (Some(x), Some(t)) = (x, t) else {
+                    return Err(EINVAL);
+                };
+                let loss = train::step(&mut tl, x, t).map_err(|_| EINVAL)?;
+                sum = sum.saturating_add(loss);
+                pending += 1;
+                if pending as usize == batch || i + 1 == n {
+                    train::apply(&mut tl, lr, pending, Some(&mut *rng)).map_err(|_| EINVAL)?;
+                    pending = 0;
+                }
+            }
+            let mean = sum / n as u64;
+            if epoch == 0 {
+                first_loss = mean;
+            }
+            last_loss = mean;
+            self.stats.train_steps.fetch_add(n as u64, Relaxed);
+        }
+        self.stats.last_loss.store(last_loss, Relaxed);
+        Ok(TrainReport {
+            samples: n,
+            epochs,
+            first_loss,
+            last_loss,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! NUMA memory and topology: what the rest of the module knows of nodes.
+//!
+//! The one part of the module that talks to the kernel's memory and topology code. Each
+//! Rust file wraps the C helper beside it (`x_helper.c`), which reaches what has no Rust
+//! binding (macros, static inlines, `__GFP_THISNODE`); every `unsafe` call of this layer
+//! is in these wrappers.
+//!
+//! - [`topology`] + `topology_helper.c`: nodes, their states, CPUs, memory and distances.
+//! - [`mem`] + `mem_helper.c`: arrays on a chosen node ([`mem::NodeVec`]), and where their
+//!   pages landed.
+//! - [`placement`]: the policies ([`placement::NumaPolicy`]) and where each buffer of a
+//!   network goes under them ([`placement::Placement`]).
+//! - [`info`]: the `numa_info` report.
+
+pub(crate) mod info;
+pub(crate) mod mem;
+pub(crate) mod placement;
+pub(crate) mod topology;

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The engine's pure code: the number format, activations, the dense-layer forward pass,
+//! the model format, decimal text, Xavier initialisation and training.
+//!
+//! **The rule of this folder: only `core`.** No `kernel` crate, no allocation, no
+//! `unsafe`, no floating point, no panic on any input. The host crate `tools/pure` builds
+//! these very files (`#[path = "../../../rust/pure/..."]`), so `cargo test`, `nnctl` and
+//! the fuzzers run the code the module runs. A file here names its siblings as `super::x`,
+//! which resolves in both crates.
+//!
+//! Their items are `pub`, the host crate's API; in the module they sit in this
+//! crate-private folder, so `unreachable_pub` is expected of each, and `dead_code` of
+//! those with items only the host (or only KUnit) uses.
+//!
+//! - [`fixed`]: the fixed-point number format, saturation, requantization, `dot`.
+//! - [`activation`]: integer activations (relu, sigmoid and tanh by table).
+//! - [`forward`]: the dense-layer forward pass.
+//! - [`model`]: the model format (`.nnm`), its parser and checksum.
+//! - [`decimal`]: exact decimal text for `predict` and `train`.
+//! - [`cpulist`]: id lists in the kernel's cpulist syntax.
+//! - [`xavier`]: created networks' formats and Xavier initialisation.
+//! - [`rng`]: the deterministic generator (xoshiro256**) of initialisation and training.
+//! - [`int`]: integer division and square root without 64-bit division instructions.
+//! - [`train`]: backpropagation and SGD in integers.
+
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod activation;
+#[expect(unreachable_pub)]
+pub(crate) mod cpulist;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod decimal;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod fixed;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod forward;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod int;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod model;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod rng;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod train;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod xavier;
