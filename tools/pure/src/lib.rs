@@ -18,6 +18,8 @@ pub mod fixed;
 pub mod forward;
 #[path = "../../../rust/model.rs"]
 pub mod model;
+#[path = "../../../rust/pure/nodes.rs"]
+pub mod nodes;
 #[path = "../../../rust/train.rs"]
 pub mod train;
 pub mod writer;
@@ -34,5 +36,7 @@ mod tests_fixed;
 mod tests_malformed;
 #[cfg(test)]
 mod tests_model;
+#[cfg(test)]
+mod tests_nodes;
 #[cfg(test)]
 mod tests_train;
