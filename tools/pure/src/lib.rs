@@ -20,6 +20,8 @@ pub mod forward;
 pub mod int;
 #[path = "../../../rust/pure/model.rs"]
 pub mod model;
+#[path = "../../../rust/pure/nodes.rs"]
+pub mod nodes;
 #[path = "../../../rust/pure/rng.rs"]
 pub mod rng;
 #[path = "../../../rust/pure/train.rs"]
@@ -38,5 +40,7 @@ mod tests_fixed;
 mod tests_malformed;
 #[cfg(test)]
 mod tests_model;
+#[cfg(test)]
+mod tests_nodes;
 #[cfg(test)]
 mod tests_train;
