@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The engine's pure code: the number format, activations, the dense-layer forward pass,
-//! the model format, decimal text, Xavier initialisation and training.
+//! the model format, decimal text, node lists and topology decisions, Xavier
+//! initialisation and training.
 //!
 //! **The rule of this folder: only `core`.** No `kernel` crate, no allocation, no
 //! `unsafe`, no floating point, no panic on any input. The host crate `tools/pure` builds
@@ -19,6 +20,8 @@
 //! - [`model`]: the model format (`.nnm`), its parser and checksum.
 //! - [`decimal`]: exact decimal text for `predict` and `train`.
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
+//! - [`nodes`]: node masks and lists, and the topology decisions (nearest node with
+//!   memory, best node, fallback order) over a live or made-up machine.
 //! - [`xavier`]: created networks' formats and Xavier initialisation.
 //! - [`rng`]: the deterministic generator (xoshiro256**) of initialisation and training.
 //! - [`int`]: integer division and square root without 64-bit division instructions.
@@ -38,6 +41,8 @@ pub(crate) mod forward;
 pub(crate) mod int;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod model;
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod nodes;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]
