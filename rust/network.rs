@@ -51,11 +51,11 @@ use crate::pure::activation::Activation;
 use crate::pure::fixed::Requant;
 use crate::pure::forward::DenseLayer;
 use crate::pure::model::Model;
+use crate::pure::rng::Rng;
 use crate::pure::xavier::{
     self,
     LayerPlan,
-    Plan,
-    Rng, //
+    Plan, //
 };
 use crate::rwsem::RwSem;
 

@@ -9,15 +9,13 @@
 //! the running system (is the node online, has it memory) by
 //! [`Placement`](crate::numa::placement::Placement).
 
-use kernel::ffi::{
-    c_int,
-    c_uint, //
-};
-use kernel::prelude::*;
-
 use crate::numa::topology::{
     self,
     NodeId, //
+};
+use kernel::ffi::{
+    c_int,
+    c_uint, //
 };
 
 mod ffi {

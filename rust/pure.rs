@@ -27,25 +27,27 @@
 //! - [`int`]: integer division and square root without 64-bit division instructions.
 //! - [`train`]: backpropagation and SGD in integers.
 
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod activation;
 #[expect(unreachable_pub)]
 pub(crate) mod cpulist;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod decimal;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod fixed;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod forward;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod int;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
+#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod model;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod nodes;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod train;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
+#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod xavier;

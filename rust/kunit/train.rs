@@ -9,6 +9,7 @@
 mod tests {
     use crate::pure::activation::Activation;
     use crate::pure::fixed::Requant;
+    use crate::pure::rng::Rng;
     use crate::pure::train::{
         apply,
         forward,
@@ -25,8 +26,7 @@ mod tests {
         xavier_limit,
         LayerPlan,
         Plan,
-        PlanError,
-        Rng, //
+        PlanError, //
     };
     use kernel::prelude::*;
 

@@ -75,7 +75,6 @@ mod ffi {
         pub(super) fn nn_nr_cpu_ids() -> c_uint;
         pub(super) fn nn_cpu_in_node(cpu: c_uint, node: c_int) -> bool;
         pub(super) fn nn_cpu_to_node(cpu: c_uint) -> c_int;
-        #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
         pub(super) fn nn_cpu_online(cpu: c_uint) -> bool;
         pub(super) fn nn_node_distance(from: c_int, to: c_int) -> c_int;
         pub(super) fn nn_node_meminfo(node: c_int, total: *mut c_ulong, free: *mut c_ulong);
