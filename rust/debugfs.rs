@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! numa_info            the NUMA topology (CONFIG_NEURAL_NETWORK_NUMA)
+//! numa_stats           bytes held and allocations per node (CONFIG_NEURAL_NETWORK_NUMA)
+//! memory_map           every buffer of every network: size, intended and actual nodes
 //! memory               the memory limits in force and the bytes the networks hold
 //! load                 write a model blob: creates network_<id>; read: the last id
 //! load_firmware        write a name: loads neural_network/<name> by request_firmware
@@ -46,6 +48,9 @@ pub(crate) type Registry = crate::registry::Registry<NetworkFiles>;
 pub(crate) struct DebugFs {
     #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
     _numa_info: FileEntry<report::ReportFile<report::NumaInfo>>,
+    #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
+    _numa_stats: FileEntry<report::ReportFile<report::NumaStats>>,
+    _memory_map: FileEntry<report::ReportFile<report::MemoryMap>>,
     _memory: FileEntry<report::ReportFile<report::Memory>>,
     _load: FileEntry<load::LoadFile>,
     _create: FileEntry<create::CreateFile>,
@@ -68,6 +73,23 @@ impl DebugFs {
                 c"numa_info",
                 0o444,
                 Arc::new(report::ReportFile(report::NumaInfo), GFP_KERNEL)?,
+            ),
+            #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
+            _numa_stats: root.file(
+                c"numa_stats",
+                0o444,
+                Arc::new(
+                    report::ReportFile(report::NumaStats(registry.clone())),
+                    GFP_KERNEL,
+                )?,
+            ),
+            _memory_map: root.file(
+                c"memory_map",
+                0o444,
+                Arc::new(
+                    report::ReportFile(report::MemoryMap(registry.clone())),
+                    GFP_KERNEL,
+                )?,
             ),
             _memory: root.file(
                 c"memory",

@@ -36,12 +36,18 @@ use kernel::sync::{
 
 use crate::budget::Charge;
 use crate::numa::mem::{
+    Array,
     NodeVec,
     Where, //
 };
+use crate::numa::pagemap::PageMap;
 use crate::numa::placement::{
     self,
     Placement, //
+};
+use crate::numa::stats::{
+    Held,
+    NumaStats, //
 };
 use crate::numa::topology::{
     self,
@@ -150,6 +156,75 @@ struct Params {
 /// Scratch space of one CPU: two buffers of the widest layer.
 type Scratch = Pin<KBox<Mutex<NodeVec<i16>>>>;
 
+/// The owner of a buffer of a network, in `memory_map`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Part {
+    /// Layer `i`.
+    Layer(usize),
+    /// The scratch space of CPU `cpu`.
+    Cpu(u32),
+}
+
+impl core::fmt::Display for Part {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Part::Layer(i) => write!(f, "layer{i}"),
+            Part::Cpu(c) => write!(f, "cpu{c}"),
+        }
+    }
+}
+
+/// One buffer of a network: who owns it, what it holds, its size and where its pages
+/// are.
+pub(crate) struct Buffer<'a> {
+    /// The owner.
+    pub(crate) part: Part,
+    /// What it holds: `weights`, `bias`, `grad_w`, `grad_b`, `pre`, `out`, `delta`,
+    /// `scratch`.
+    pub(crate) kind: &'static str,
+    /// Bytes asked for.
+    pub(crate) bytes: usize,
+    /// Where its pages landed.
+    pub(crate) pages: &'a PageMap,
+    /// Its address, for checks of its alignment (never shown: kernel addresses stay
+    /// private).
+    pub(crate) addr: usize,
+}
+
+impl<'a> Buffer<'a> {
+    fn of(part: Part, kind: &'static str, v: &'a dyn Array) -> Self {
+        Self {
+            part,
+            kind,
+            bytes: v.bytes(),
+            pages: v.pages(),
+            addr: v.as_ptr() as usize,
+        }
+    }
+}
+
+/// Calls `f` on every buffer of `layers` and `scratch`.
+fn each_buffer(
+    layers: &[Layer],
+    scratch: &[Scratch],
+    mut f: impl FnMut(&Buffer<'_>) -> Result,
+) -> Result {
+    for (i, l) in layers.iter().enumerate() {
+        let part = Part::Layer(i);
+        f(&Buffer::of(part, "weights", &l.weights))?;
+        f(&Buffer::of(part, "bias", &l.bias))?;
+        if let Some((_, m)) = &l.train {
+            m.each_buffer(|kind, v| f(&Buffer::of(part, kind, v)))?;
+        }
+    }
+    for (cpu, s) in (0u32..).zip(scratch) {
+        // The scratch lock under the parameter lock: the module's lock order allows it.
+        let buf = s.lock();
+        f(&Buffer::of(Part::Cpu(cpu), "scratch", &*buf))?;
+    }
+    Ok(())
+}
+
 /// A network.
 #[pin_data]
 pub(crate) struct Network {
@@ -168,7 +243,9 @@ pub(crate) struct Network {
     scratch: KVec<Scratch>,
     /// Counters.
     pub(crate) stats: Stats,
-    // Last: the bytes go back to the budget once the arrays above are freed.
+    // Last: what the arrays above hold goes back to the NUMA counters and the budget
+    // once they are freed.
+    _held: Held,
     _charge: Charge,
 }
 
@@ -213,7 +290,7 @@ impl Network {
     }
 
     /// Builds network `id` from a parsed model, its memory placed by `placement`, paid for
-    /// by `charge` ([`Network::model_footprint`]).
+    /// by `charge` ([`Network::model_footprint`]) and held in `numa`'s counters.
     ///
     /// # Errors
     ///
@@ -224,6 +301,7 @@ impl Network {
         crc: u32,
         placement: &Placement,
         charge: Charge,
+        numa: &Arc<NumaStats>,
     ) -> Result<Arc<Self>> {
         let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
         for (i, l) in model.layers().enumerate() {
@@ -253,12 +331,13 @@ impl Network {
             Origin::Loaded { crc },
             placement,
             charge,
+            numa,
         )
     }
 
     /// Builds network `id` from a topology, Xavier-initialised from `seed` (or from the
     /// kernel's RNG), with its training memory, paid for by `charge`
-    /// ([`Network::plan_footprint`]).
+    /// ([`Network::plan_footprint`]) and held in `numa`'s counters.
     ///
     /// # Errors
     ///
@@ -269,6 +348,7 @@ impl Network {
         seed: Option<u64>,
         placement: &Placement,
         charge: Charge,
+        numa: &Arc<NumaStats>,
     ) -> Result<Arc<Self>> {
         // SAFETY: `get_random_u64` may be called from any context.
         let seed = seed.unwrap_or_else(|| unsafe { kernel::bindings::get_random_u64() });
@@ -309,6 +389,7 @@ impl Network {
             Origin::Created { seed },
             placement,
             charge,
+            numa,
         )
     }
 
@@ -321,6 +402,7 @@ impl Network {
         origin: Origin,
         placement: &Placement,
         charge: Charge,
+        numa: &Arc<NumaStats>,
     ) -> Result<Arc<Self>> {
         let first = layers.first().ok_or(EINVAL)?;
         let last = layers.last().ok_or(EINVAL)?;
@@ -331,6 +413,9 @@ impl Network {
             .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
             .fold(0u64, u64::saturating_add);
         let scratch = Self::alloc_scratch(max_width)?;
+        let mut held = Held::new(numa);
+        each_buffer(&layers, &scratch, |b| held.add(b.bytes, b.pages))?;
+        held.publish();
         Arc::pin_init(
             pin_init!(Self {
                 id,
@@ -356,6 +441,7 @@ impl Network {
                     inputs_clipped: Atomic::new(0),
                     clip_logged: Atomic::new(false),
                 },
+                _held: held,
                 _charge: charge,
             }),
             GFP_KERNEL,
@@ -428,6 +514,13 @@ impl Network {
     /// The scratch length [`Network::predict_with`] needs.
     pub(crate) fn scratch_len(&self) -> usize {
         2 * self.max_width
+    }
+
+    /// Calls `f` on every buffer of the network (layers in order, then the CPUs'
+    /// scratch), under the read lock.
+    pub(crate) fn for_each_buffer(&self, f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
+        let params = self.params.read();
+        each_buffer(&params.layers, &self.scratch, f)
     }
 
     /// Calls `f` on each layer, under the read lock.

@@ -10,11 +10,16 @@
 //! - [`topology`] + `topology_helper.c`: nodes, their states, CPUs, memory and distances.
 //! - [`mem`] + `mem_helper.c`: arrays on a chosen node ([`mem::NodeVec`]), and where their
 //!   pages landed.
+//! - [`pagemap`]: where the pages of a buffer really are, against where they were
+//!   intended ([`pagemap::PageMap`]).
+//! - [`stats`]: the `numa_stats` counters, from the measured pages.
 //! - [`placement`]: the policies ([`placement::NumaPolicy`]) and where each buffer of a
 //!   network goes under them ([`placement::Placement`]).
 //! - [`info`]: the `numa_info` report.
 
 pub(crate) mod info;
 pub(crate) mod mem;
+pub(crate) mod pagemap;
 pub(crate) mod placement;
+pub(crate) mod stats;
 pub(crate) mod topology;

@@ -48,6 +48,7 @@ use crate::budget::{
 };
 use crate::network::Network;
 use crate::numa::placement::Placement;
+use crate::numa::stats::NumaStats;
 use crate::params::MemLimits;
 use crate::pure::model::{
     self,
@@ -89,6 +90,7 @@ struct Inner<A> {
 pub(crate) struct Registry<A: Attach> {
     placement: Placement,
     budget: Arc<Budget>,
+    numa: Arc<NumaStats>,
     #[pin]
     inner: Mutex<Inner<A>>,
     // Last: the attachments (in `inner`) may live under it.
@@ -100,10 +102,12 @@ impl<A: Attach> Registry<A> {
     /// `ctx`.
     pub(crate) fn new(placement: Placement, ctx: A::Ctx) -> Result<Arc<Self>> {
         let budget = Budget::new()?;
+        let numa = NumaStats::new()?;
         Arc::pin_init(
             pin_init!(Self {
                 placement,
                 budget,
+                numa,
                 inner <- new_mutex!(Inner {
                     next_id: 0,
                     in_flight: 0,
@@ -124,6 +128,25 @@ impl<A: Attach> Registry<A> {
     /// The bytes the networks hold now (charged to the budget; see [`Network::footprint`]).
     pub(crate) fn used_bytes(&self) -> u64 {
         self.budget.used()
+    }
+
+    /// The NUMA counters of the networks' memory.
+    pub(crate) fn numa(&self) -> &NumaStats {
+        &self.numa
+    }
+
+    /// The networks now registered, in id order.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` if the list cannot be had.
+    pub(crate) fn networks(&self) -> Result<KVec<Arc<Network>>> {
+        let inner = self.inner.lock();
+        let mut v = KVec::with_capacity(inner.entries.len(), GFP_KERNEL)?;
+        for e in inner.entries.iter() {
+            v.push(e.net.clone(), GFP_KERNEL)?;
+        }
+        Ok(v)
     }
 
     /// How many networks exist.
@@ -204,9 +227,16 @@ impl<A: Attach> Registry<A> {
         };
         match reserved {
             Ok(entry) => {
+                let net = entry.net.clone();
                 // Cannot fail: room for one was reserved.
                 let _ = inner.entries.push_within_capacity(entry);
                 inner.last_created = Some(id);
+                drop(inner);
+                // Registered: its allocations count in `numa_stats`, once.
+                let _ = net.for_each_buffer(|b| {
+                    self.numa.count_buffer(b.pages);
+                    Ok(())
+                });
                 Ok(id)
             }
             Err((e, entry)) => {
@@ -240,7 +270,7 @@ impl<A: Attach> Registry<A> {
         let crc = model::crc32(blob);
         let bytes = Network::model_footprint(&parsed);
         let id = self.add(source, bytes, |id, charge| {
-            Network::from_model(id, &parsed, crc, &self.placement, charge)
+            Network::from_model(id, &parsed, crc, &self.placement, charge, &self.numa)
         })?;
         pr_info!(
             "{}: loaded network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
@@ -266,7 +296,7 @@ impl<A: Attach> Registry<A> {
     pub(crate) fn create(&self, plan: &Plan, seed: Option<u64>) -> Result<u32> {
         let bytes = Network::plan_footprint(plan);
         let id = self.add("create", bytes, |id, charge| {
-            Network::create(id, plan, seed, &self.placement, charge)
+            Network::create(id, plan, seed, &self.placement, charge, &self.numa)
         })?;
         pr_info!(
             "create: created network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Read-only text files: `numa_info`, `memory`, `network_<id>/config` and
-//! `network_<id>/stats`.
+//! Read-only text files: `numa_info`, `numa_stats`, `memory_map`, `memory`,
+//! `network_<id>/config` and `network_<id>/stats`.
 //!
 //! The text is made when the file is opened and served from that snapshot, as
 //! `seq_file`'s `single_open` does, so one `read()` loop sees one consistent report.
@@ -24,6 +24,23 @@
 //! asked for (`any`, a node, or `only N` under bind). `bytes` is what the network holds
 //! and is charged for against the memory limits: all its arrays, the per-CPU scratch
 //! included (`Network::footprint`; here the layers' 4904 and 2 CPUs' 128 each).
+//!
+//! `memory_map`: one line per buffer of every network, a header line first:
+//!
+//! ```text
+//! # network part kind bytes pages want got
+//! 0 layer0 weights 4096 1 0 0:1
+//! 0 layer1 weights 524288 128 0-1 0:64,1:64
+//! 0 cpu1 scratch 128 1 1 1:1
+//! ```
+//!
+//! `part` is `layer<i>` or `cpu<n>` (that CPU's scratch), `kind` what the buffer holds
+//! (`weights`, `bias`, training memory `grad_w grad_b pre out delta`, `scratch`), `bytes`
+//! its size as asked, `pages` the pages it spans, `want` the node(s) the policy intended
+//! (`-`: none), `got` the nodes its pages are on with their page counts, each looked up
+//! when it was allocated.
+//!
+//! `numa_stats` (`CONFIG_NEURAL_NETWORK_NUMA`): see `crate::numa::stats`.
 //!
 //! `memory`: the limits in force and what is in use, in bytes:
 //!
@@ -108,6 +125,45 @@ impl Report for Memory {
             .and_then(|()| writeln!(t, "used_bytes: {}", self.0.used_bytes()))
             .and_then(|()| writeln!(t, "networks: {}", self.0.count()))
             .map_err(|_| ENOMEM)
+    }
+}
+
+/// `memory_map`: one line per buffer of every network.
+pub(crate) struct MemoryMap(pub(crate) Arc<Registry>);
+
+impl Report for MemoryMap {
+    fn write(&self, t: &mut Text) -> Result {
+        writeln!(t, "# network part kind bytes pages want got").map_err(|_| ENOMEM)?;
+        for net in self.0.networks()? {
+            net.for_each_buffer(|b| {
+                writeln!(
+                    t,
+                    "{} {} {} {} {} {} {}",
+                    net.id(),
+                    b.part,
+                    b.kind,
+                    b.bytes,
+                    b.pages.pages(),
+                    b.pages.intended(),
+                    b.pages.landed()
+                )
+                .map_err(|_| ENOMEM)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// `numa_stats`.
+pub(crate) struct NumaStats(pub(crate) Arc<Registry>);
+
+impl Report for NumaStats {
+    fn write(&self, t: &mut Text) -> Result {
+        let report = crate::numa::stats::Report {
+            stats: self.0.numa(),
+            networks: self.0.count(),
+        };
+        write!(t, "{report}").map_err(|_| ENOMEM)
     }
 }
 

@@ -20,6 +20,7 @@ mod tests {
         NumaPolicy,
         Placement, //
     };
+    use crate::numa::stats::NumaStats;
     use crate::numa::topology::{
         self,
         NodeState, //
@@ -48,7 +49,15 @@ mod tests {
         let budget = Budget::new()?;
         let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
         let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
-        Network::from_model(id, &m, crc32(SAMPLE), &Placement { policy, node }, charge)
+        let numa = NumaStats::new()?;
+        Network::from_model(
+            id,
+            &m,
+            crc32(SAMPLE),
+            &Placement { policy, node },
+            charge,
+            &numa,
+        )
     }
 
     fn layer_nodes(net: &Network) -> Result<KVec<Option<u32>>> {
@@ -202,42 +211,63 @@ mod tests {
         Ok(())
     }
 
+    /// A network of `predicted` bytes ([`Network::footprint`]) made by `build` allocates
+    /// exactly that, charged to the budget and held in the NUMA counters (page by page,
+    /// as measured), every array on a cache line; all of it goes back when it is freed.
+    fn check_footprint(
+        predicted: u64,
+        build: impl FnOnce(crate::budget::Charge, &Arc<NumaStats>) -> Result<Arc<Network>>,
+    ) -> Result {
+        let budget = Budget::new()?;
+        let numa = NumaStats::new()?;
+        let charge = Budget::charge(&budget, predicted, u64::MAX).map_err(|_| EINVAL)?;
+        let net = build(charge, &numa)?;
+        assert_eq!(net.bytes() as u64, predicted);
+        assert_eq!(budget.used(), predicted);
+        let (mut bytes, mut pages) = (0u64, 0u64);
+        net.for_each_buffer(|b| {
+            assert_eq!(b.addr % crate::numa::mem::cache_line(), 0);
+            let page = topology::page_size();
+            let spans = (b.addr % page + b.bytes).div_ceil(page);
+            assert_eq!(b.pages.pages() as usize, spans);
+            bytes += b.bytes as u64;
+            pages += u64::from(b.pages.pages());
+            Ok(())
+        })?;
+        assert_eq!(bytes, predicted);
+        assert_eq!(numa.held(), (predicted, pages));
+        // The bytes go back when the network is freed.
+        drop(net);
+        assert_eq!(budget.used(), 0);
+        assert_eq!(numa.held(), (0, 0));
+        Ok(())
+    }
+
     #[test]
     fn footprint_is_what_a_loaded_network_allocates() -> Result {
         let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
-        let predicted = Network::model_footprint(&m).ok_or(EINVAL)?;
-        let budget = Budget::new()?;
-        let charge = Budget::charge(&budget, predicted, u64::MAX).map_err(|_| EINVAL)?;
         let place = Placement {
             policy: NumaPolicy::Local,
             node: None,
         };
-        let net = Network::from_model(0, &m, crc32(SAMPLE), &place, charge)?;
-        assert_eq!(net.bytes() as u64, predicted);
-        assert_eq!(budget.used(), predicted);
-        // The bytes go back when the network is freed.
-        drop(net);
-        assert_eq!(budget.used(), 0);
-        Ok(())
+        check_footprint(
+            Network::model_footprint(&m).ok_or(EINVAL)?,
+            |charge, numa| Network::from_model(0, &m, crc32(SAMPLE), &place, charge, numa),
+        )
     }
 
     #[test]
     fn footprint_is_what_a_created_network_allocates() -> Result {
         let acts = [Activation::Tanh, Activation::Relu, Activation::Sigmoid];
         let plan = Plan::new(&[3, 17, 5, 2], &acts).map_err(|_| EINVAL)?;
-        let predicted = Network::plan_footprint(&plan).ok_or(EINVAL)?;
-        let budget = Budget::new()?;
-        let charge = Budget::charge(&budget, predicted, u64::MAX).map_err(|_| EINVAL)?;
         let place = Placement {
             policy: NumaPolicy::Local,
             node: None,
         };
-        let net = Network::create(0, &plan, Some(1), &place, charge)?;
-        assert_eq!(net.bytes() as u64, predicted);
-        assert_eq!(budget.used(), predicted);
-        drop(net);
-        assert_eq!(budget.used(), 0);
-        Ok(())
+        check_footprint(
+            Network::plan_footprint(&plan).ok_or(EINVAL)?,
+            |charge, numa| Network::create(0, &plan, Some(1), &place, charge, numa),
+        )
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::{
     Network,
     Params, //
 };
+use crate::numa::mem::Array;
 use crate::numa::mem::{
     NodeVec,
     Where, //
@@ -40,6 +41,18 @@ impl TrainMem {
             out: NodeVec::zeroed(outputs, place)?,
             delta: NodeVec::zeroed(outputs, place)?,
         })
+    }
+
+    /// Calls `f` with the kind and the array of each array.
+    pub(super) fn each_buffer(
+        &self,
+        mut f: impl FnMut(&'static str, &dyn Array) -> Result,
+    ) -> Result {
+        f("grad_w", &self.grad_w)?;
+        f("grad_b", &self.grad_b)?;
+        f("pre", &self.pre)?;
+        f("out", &self.out)?;
+        f("delta", &self.delta)
     }
 
     pub(super) fn bytes(&self) -> usize {

@@ -6,8 +6,10 @@
 //! `kvmalloc_node()` (`mem_helper.c`): slab memory for small arrays, the node's pages
 //! mapped by vmalloc for large ones. The kernel's `KVec` cannot do this (it always
 //! allocates with `NUMA_NO_NODE`) and cannot ask for `__GFP_THISNODE`, which the bind
-//! policy needs. [`NodeVec::node`] reports where the memory actually landed, read from
-//! its first page, so debugfs and the tests can check placement rather than trust it.
+//! policy needs. Every array starts on a cache line (`mem_helper.c` says how). Right
+//! after allocating, [`NodeVec`] looks up the node of each of its pages
+//! ([`NodeVec::pages`], a [`PageMap`]), so debugfs and the tests check placement rather
+//! than trust it.
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -18,13 +20,24 @@ use kernel::ffi::{
 };
 use kernel::prelude::*;
 
-use super::topology::NodeId;
+use super::pagemap::PageMap;
+use super::topology::{
+    self,
+    NodeId, //
+};
 
 extern "C" {
     fn nn_alloc_node(size: usize, node: c_int, this_node_only: bool) -> *mut c_void;
     fn nn_free(p: *const c_void);
     fn nn_mem_node(p: *const c_void) -> c_int;
     fn nn_numa_node_id() -> c_int;
+    fn nn_cache_line_bytes() -> kernel::ffi::c_ulong;
+}
+
+/// `L1_CACHE_BYTES`: every array starts on a multiple of it.
+pub(crate) fn cache_line() -> usize {
+    // SAFETY: returns a compile-time constant.
+    usize::try_from(unsafe { nn_cache_line_bytes() }).unwrap_or(64)
 }
 
 /// The node of the CPU this runs on (it may change right after: a hint, as in C).
@@ -42,6 +55,16 @@ pub(crate) enum Where {
     Prefer(NodeId),
     /// On this node or not at all (`__GFP_THISNODE`).
     Only(NodeId),
+}
+
+impl Where {
+    /// The node asked for, if any.
+    pub(crate) fn node(self) -> Option<NodeId> {
+        match self {
+            Where::Anywhere => None,
+            Where::Prefer(n) | Where::Only(n) => Some(n),
+        }
+    }
 }
 
 /// Integers a [`NodeVec`] may hold: every bit pattern, including all-zero, is a value.
@@ -69,6 +92,8 @@ unsafe impl Plain for i64 {}
 pub(crate) struct NodeVec<T: Plain> {
     ptr: NonNull<T>,
     len: usize,
+    /// Where the pages landed, measured at allocation.
+    pages: PageMap,
     _owns: PhantomData<T>,
 }
 
@@ -89,6 +114,7 @@ impl<T: Plain> NodeVec<T> {
             return Ok(Self {
                 ptr: NonNull::dangling(),
                 len,
+                pages: PageMap::empty(),
                 _owns: PhantomData,
             });
         }
@@ -101,13 +127,40 @@ impl<T: Plain> NodeVec<T> {
         // SAFETY: `nn_alloc_node` takes any size and node (an unknown node falls back).
         let raw = unsafe { nn_alloc_node(size, node, exact) };
         let ptr = NonNull::new(raw.cast::<T>()).ok_or(ENOMEM)?;
-        // INVARIANT: `size` zeroed bytes from `nn_alloc_node`, owned from here on. kmalloc
-        // and vmalloc memory is aligned to at least 8 bytes, enough for any `Plain`.
-        Ok(Self {
+        // INVARIANT: `size` zeroed bytes from `nn_alloc_node`, owned from here on, aligned
+        // to a cache line, enough for any `Plain`.
+        let mut v = Self {
             ptr,
             len,
+            pages: PageMap::empty(),
             _owns: PhantomData,
-        })
+        };
+        // On error `v` is dropped, which frees the array.
+        v.pages = v.measure(place.node())?;
+        Ok(v)
+    }
+
+    /// Looks up the node of every page the array spans, each intended for `intended`.
+    fn measure(&self, intended: Option<NodeId>) -> Result<PageMap> {
+        let page = topology::page_size();
+        let start = self.ptr.as_ptr() as usize;
+        let first = start / page;
+        let last = (start + self.bytes() - 1) / page;
+        PageMap::measure(
+            last - first + 1,
+            |k| {
+                let addr = if k == 0 { start } else { (first + k) * page };
+                // SAFETY: `addr` is within the live allocation (type invariant): page `k`
+                // of those it spans, at the array's start for the first.
+                NodeId::new(unsafe { nn_mem_node(addr as *const c_void) })
+            },
+            |_| intended,
+        )
+    }
+
+    /// Where the array's pages landed (measured when it was allocated).
+    pub(crate) fn pages(&self) -> &PageMap {
+        &self.pages
     }
 
     /// Allocates and fills from an iterator, which must yield exactly `len` items.
@@ -143,6 +196,31 @@ impl<T: Plain> NodeVec<T> {
         }
         // SAFETY: `ptr` is a live kvmalloc allocation (type invariant).
         NodeId::new(unsafe { nn_mem_node(self.ptr.as_ptr().cast()) })
+    }
+}
+
+/// What `memory_map` and the NUMA counters see of any array: its size, where its pages
+/// are, and its address (for alignment checks).
+pub(crate) trait Array {
+    /// Bytes held.
+    fn bytes(&self) -> usize;
+    /// Where the pages landed.
+    fn pages(&self) -> &PageMap;
+    /// The first byte (dangling when empty).
+    fn as_ptr(&self) -> *const u8;
+}
+
+impl<T: Plain> Array for NodeVec<T> {
+    fn bytes(&self) -> usize {
+        NodeVec::bytes(self)
+    }
+
+    fn pages(&self) -> &PageMap {
+        NodeVec::pages(self)
+    }
+
+    fn as_ptr(&self) -> *const u8 {
+        self.ptr.as_ptr().cast()
     }
 }
 

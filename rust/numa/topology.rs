@@ -8,6 +8,11 @@
 //! at the next read.
 
 use kernel::bindings;
+
+use crate::pure::nodes::{
+    NodeMask,
+    Topology, //
+};
 use kernel::ffi::{
     c_int,
     c_uint,
@@ -165,15 +170,65 @@ pub(crate) fn node_memory(node: NodeId) -> Option<NodeMemory> {
     // SAFETY: the node is online, so NODE_DATA(node) is set up (the kernel never frees it);
     // the two pointers are valid for writes for the duration of the call.
     unsafe { ffi::nn_node_meminfo(node.as_raw(), &mut total, &mut free) };
-    // SAFETY: returns a compile-time constant.
-    let page_kib = ulong_to_u64(unsafe { ffi::nn_page_size() } / 1024);
+    let page_kib = page_size() as u64 / 1024;
     Some(NodeMemory {
         total_kib: ulong_to_u64(total).saturating_mul(page_kib),
         free_kib: ulong_to_u64(free).saturating_mul(page_kib),
     })
 }
 
+/// `PAGE_SIZE`.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: returns a compile-time constant.
+    usize::try_from(unsafe { ffi::nn_page_size() }).unwrap_or(4096)
+}
+
 /// Widens a C `unsigned long` (64 bits on every architecture this module builds for).
 fn ulong_to_u64(v: c_ulong) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+/// The running machine, for the topology decisions of [`crate::pure::nodes`]. Every
+/// query reads the live state.
+pub(crate) struct Live;
+
+impl Topology for Live {
+    fn node_limit(&self) -> u32 {
+        max_numnodes()
+    }
+
+    fn online(&self) -> NodeMask {
+        NodeMask::from_nodes(online_nodes().map(NodeId::id))
+    }
+
+    fn has_memory(&self, node: u32) -> bool {
+        node_of(node).is_some_and(|n| node_state(n, NodeState::Memory))
+    }
+
+    fn has_cpus(&self, node: u32) -> bool {
+        node_of(node).is_some_and(|n| node_state(n, NodeState::Cpu))
+    }
+
+    fn distance(&self, from: u32, to: u32) -> u32 {
+        match (node_of(from), node_of(to)) {
+            (Some(a), Some(b)) => node_distance(a, b),
+            _ => u32::MAX,
+        }
+    }
+
+    fn free_kib(&self, node: u32) -> u64 {
+        node_of(node)
+            .and_then(node_memory)
+            .map_or(0, |m| m.free_kib)
+    }
+}
+
+/// The node with id `id`, if below `MAX_NUMNODES`.
+pub(crate) fn node_of(id: u32) -> Option<NodeId> {
+    NodeId::new(i32::try_from(id).ok()?)
+}
+
+/// The nodes of `mask` (those below `MAX_NUMNODES`), in increasing order.
+pub(crate) fn mask_nodes(mask: NodeMask) -> impl Iterator<Item = NodeId> + Clone {
+    mask.iter().filter_map(node_of)
 }
