@@ -13,6 +13,10 @@
 //! - [`pagemap`]: where the pages of a buffer really are, against where they were
 //!   intended ([`pagemap::PageMap`]).
 //! - [`stats`]: the `numa_stats` counters, from the measured pages.
+//! - [`slab`] + `slab_helper.c`: slab caches of the module's objects (`neural_*` in
+//!   `/proc/slabinfo`), each object on a chosen node ([`slab::SlabBox`]).
+//! - [`pages`] + `pages_helper.c`: arrays whose pages are spread over a list of nodes,
+//!   page by page ([`pages::PageArray`]).
 //! - [`placement`]: the policies ([`placement::NumaPolicy`]) and where each buffer of a
 //!   network goes under them ([`placement::Placement`]).
 //! - [`info`]: the `numa_info` report.
@@ -21,5 +25,7 @@ pub(crate) mod info;
 pub(crate) mod mem;
 pub(crate) mod pagemap;
 pub(crate) mod placement;
+pub(crate) mod pages;
+pub(crate) mod slab;
 pub(crate) mod stats;
 pub(crate) mod topology;
