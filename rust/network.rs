@@ -36,6 +36,7 @@ use kernel::sync::{
 
 use crate::budget::Charge;
 use crate::numa::mem::{
+    self,
     Array,
     NodeVec,
     Where, //
@@ -44,6 +45,10 @@ use crate::numa::pagemap::PageMap;
 use crate::numa::placement::{
     self,
     Placement, //
+};
+use crate::numa::slab::{
+    SlabBox,
+    SlabCache, //
 };
 use crate::numa::stats::{
     Held,
@@ -57,6 +62,7 @@ use crate::pure::activation::Activation;
 use crate::pure::fixed::Requant;
 use crate::pure::forward::DenseLayer;
 use crate::pure::model::Model;
+use crate::pure::nodes::NodeMask;
 use crate::pure::rng::Rng;
 use crate::pure::xavier::{
     self,
@@ -85,17 +91,64 @@ pub(crate) struct Layer {
     pub(crate) bias: NodeVec<i32>,
     /// Gradients and saved activations, for networks created from a topology.
     train: Option<(LayerPlan, TrainMem)>,
+    /// `replicate`: the copies of `weights` and `bias` on the other nodes of the mask,
+    /// in the order of [`Network`]'s copy table.
+    copies: KVec<SlabBox<Replica>>,
+}
+
+/// A layer descriptor, an object of the `neural_layer` cache on the layer's node.
+type LayerBox = SlabBox<Layer>;
+
+/// A copy of a layer's weights and biases on one node (`replicate`), an object of the
+/// `neural_replica` cache on that node.
+pub(crate) struct Replica {
+    node: NodeId,
+    weights: NodeVec<i16>,
+    bias: NodeVec<i32>,
 }
 
 impl Layer {
-    fn dense(&self) -> DenseLayer<'_> {
+    /// The layer as the forward pass reads it, from copy `copy` (0: the first copy, `k`:
+    /// `copies[k - 1]`, which [`Network`]'s copy table picks).
+    fn dense(&self, copy: usize) -> DenseLayer<'_> {
+        let (weights, bias) = match copy.checked_sub(1).and_then(|k| self.copies.get(k)) {
+            Some(r) => (&r.weights, &r.bias),
+            None => (&self.weights, &self.bias),
+        };
         DenseLayer {
             inputs: self.inputs,
             outputs: self.outputs,
             activation: self.activation,
             requant: self.requant,
-            weights: &self.weights,
-            bias: &self.bias,
+            weights,
+            bias,
+        }
+    }
+
+    /// Makes a copy of the weights and biases on each node of `nodes`, exactly there.
+    fn replicate(&mut self, nodes: NodeMask, pools: &Pools) -> Result {
+        let mut copies = KVec::with_capacity(nodes.count(), GFP_KERNEL)?;
+        for node in topology::mask_nodes(nodes) {
+            let place = Where::Only(node);
+            let weights =
+                NodeVec::from_iter(self.weights.len(), place, self.weights.iter().copied())?;
+            let bias = NodeVec::from_iter(self.bias.len(), place, self.bias.iter().copied())?;
+            let replica = Replica {
+                node,
+                weights,
+                bias,
+            };
+            copies.push(SlabBox::new(&pools.replicas, replica, place)?, GFP_KERNEL)?;
+        }
+        self.copies = copies;
+        Ok(())
+    }
+
+    /// Brings every copy up to date with the first (after a training step).
+    fn sync_copies(&mut self) {
+        for r in self.copies.iter_mut() {
+            r.weights.copy_from_slice(&self.weights);
+            r.bias.copy_from_slice(&self.bias);
         }
     }
 
@@ -144,17 +197,58 @@ pub(crate) struct Stats {
     pub(crate) inputs_clipped: Atomic<u64>,
     /// Whether a saturated input was logged (once per network).
     pub(crate) clip_logged: Atomic<bool>,
+    /// `replicate`: rows predicted from each copy (in the order of the copy nodes).
+    copy_reads: KVec<Atomic<u64>>,
 }
 
 /// The parameters under the network's lock.
 struct Params {
-    layers: KVec<Layer>,
+    layers: KVec<LayerBox>,
     /// Stochastic rounding of training updates.
     rng: Rng,
 }
 
-/// Scratch space of one CPU: two buffers of the widest layer.
-type Scratch = Pin<KBox<Mutex<NodeVec<i16>>>>;
+/// Scratch space of one CPU: two buffers of the widest layer, behind a mutex that is an
+/// object of the `neural_scratch` cache on the CPU's node.
+type Scratch = Pin<SlabBox<Mutex<NodeVec<i16>>>>;
+
+/// The module's slab caches for what networks are made of, and the NUMA counters their
+/// memory is held in: one set for the module (`Pools::new`), whose caches are destroyed
+/// when the last object of each is freed.
+pub(crate) struct Pools {
+    /// The `numa_stats` counters.
+    pub(crate) numa: Arc<NumaStats>,
+    layers: Arc<SlabCache<Layer>>,
+    scratch: Arc<SlabCache<Mutex<NodeVec<i16>>>>,
+    replicas: Arc<SlabCache<Replica>>,
+}
+
+impl Pools {
+    /// The caches `neural_layer`, `neural_scratch` and `neural_replica`, and counters at
+    /// zero.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`, or an error of `kmem_cache_create()`.
+    pub(crate) fn new() -> Result<Self> {
+        Self::named(c"neural_layer", c"neural_scratch", c"neural_replica")
+    }
+
+    /// As [`Pools::new`], with caches of other names (the KUnit suites, which run while
+    /// the module's own caches exist).
+    pub(crate) fn named(
+        layer: &'static CStr,
+        scratch: &'static CStr,
+        replica: &'static CStr,
+    ) -> Result<Self> {
+        Ok(Self {
+            numa: NumaStats::new()?,
+            layers: SlabCache::new(layer)?,
+            scratch: SlabCache::new(scratch)?,
+            replicas: SlabCache::new(replica)?,
+        })
+    }
+}
 
 /// The owner of a buffer of a network, in `memory_map`.
 #[derive(Clone, Copy, Debug)]
@@ -186,8 +280,11 @@ pub(crate) struct Buffer<'a> {
     pub(crate) bytes: usize,
     /// Where its pages landed.
     pub(crate) pages: &'a PageMap,
+    /// Whether it went to another node than the one intended (`preferred`).
+    pub(crate) fell_back: bool,
     /// Its address, for checks of its alignment (never shown: kernel addresses stay
     /// private).
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) addr: usize,
 }
 
@@ -198,6 +295,7 @@ impl<'a> Buffer<'a> {
             kind,
             bytes: v.bytes(),
             pages: v.pages(),
+            fell_back: v.fell_back(),
             addr: v.as_ptr() as usize,
         }
     }
@@ -205,7 +303,7 @@ impl<'a> Buffer<'a> {
 
 /// Calls `f` on every buffer of `layers` and `scratch`.
 fn each_buffer(
-    layers: &[Layer],
+    layers: &[LayerBox],
     scratch: &[Scratch],
     mut f: impl FnMut(&Buffer<'_>) -> Result,
 ) -> Result {
@@ -213,6 +311,10 @@ fn each_buffer(
         let part = Part::Layer(i);
         f(&Buffer::of(part, "weights", &l.weights))?;
         f(&Buffer::of(part, "bias", &l.bias))?;
+        for r in l.copies.iter() {
+            f(&Buffer::of(part, "weights_replica", &r.weights))?;
+            f(&Buffer::of(part, "bias_replica", &r.bias))?;
+        }
         if let Some((_, m)) = &l.train {
             m.each_buffer(|kind, v| f(&Buffer::of(part, kind, v)))?;
         }
@@ -241,6 +343,11 @@ pub(crate) struct Network {
     #[pin]
     params: RwSem<Params>,
     scratch: KVec<Scratch>,
+    /// `replicate`: the node of each copy of the weights (the first copy's first), and
+    /// for each node id the copy its CPUs read (the nearest); both empty for a network
+    /// with one copy.
+    copy_nodes: KVec<NodeId>,
+    copy_of: KVec<u16>,
     /// Counters.
     pub(crate) stats: Stats,
     // Last: what the arrays above hold goes back to the NUMA counters and the budget
@@ -290,7 +397,7 @@ impl Network {
     }
 
     /// Builds network `id` from a parsed model, its memory placed by `placement`, paid for
-    /// by `charge` ([`Network::model_footprint`]) and held in `numa`'s counters.
+    /// by `charge` ([`Network::model_footprint`]), made of `pools`.
     ///
     /// # Errors
     ///
@@ -301,27 +408,29 @@ impl Network {
         crc: u32,
         placement: &Placement,
         charge: Charge,
-        numa: &Arc<NumaStats>,
+        pools: &Pools,
     ) -> Result<Arc<Self>> {
+        let placed = placement.for_network(id);
         let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
         for (i, l) in model.layers().enumerate() {
-            let wanted = placement::layer_where(placement, id, i);
-            let weights = NodeVec::from_iter(l.inputs * l.outputs, wanted, model.weights(&l))?;
-            let bias = NodeVec::from_iter(l.outputs, wanted, model.biases(&l))?;
-            layers.push(
-                Layer {
-                    inputs: l.inputs,
-                    outputs: l.outputs,
-                    activation: l.activation,
-                    out_frac: l.out_frac,
-                    requant: l.requant,
-                    wanted,
-                    weights,
-                    bias,
-                    train: None,
-                },
-                GFP_KERNEL,
-            )?;
+            let n = l.inputs * l.outputs;
+            let wanted = placed.layer(i, n * size_of::<i16>());
+            let weights = NodeVec::from_iter(n, wanted, model.weights(&l))?;
+            let bias = NodeVec::from_iter(l.outputs, placed.layer(i, 0), model.biases(&l))?;
+            let mut layer = Layer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                activation: l.activation,
+                out_frac: l.out_frac,
+                requant: l.requant,
+                wanted,
+                weights,
+                bias,
+                train: None,
+                copies: KVec::new(),
+            };
+            layer.replicate(placed.copies(wanted), pools)?;
+            layers.push(SlabBox::new(&pools.layers, layer, wanted)?, GFP_KERNEL)?;
         }
         Self::new_with(
             id,
@@ -331,13 +440,13 @@ impl Network {
             Origin::Loaded { crc },
             placement,
             charge,
-            numa,
+            pools,
         )
     }
 
     /// Builds network `id` from a topology, Xavier-initialised from `seed` (or from the
     /// kernel's RNG), with its training memory, paid for by `charge`
-    /// ([`Network::plan_footprint`]) and held in `numa`'s counters.
+    /// ([`Network::plan_footprint`]), made of `pools`.
     ///
     /// # Errors
     ///
@@ -348,38 +457,44 @@ impl Network {
         seed: Option<u64>,
         placement: &Placement,
         charge: Charge,
-        numa: &Arc<NumaStats>,
+        pools: &Pools,
     ) -> Result<Arc<Self>> {
         // SAFETY: `get_random_u64` may be called from any context.
         let seed = seed.unwrap_or_else(|| unsafe { kernel::bindings::get_random_u64() });
         let mut rng = Rng::from_seed(seed);
-        let mut layers: KVec<Layer> = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
+        let placed = placement.for_network(id);
+        let mut layers: KVec<LayerBox> = KVec::with_capacity(plan.n_layers(), GFP_KERNEL)?;
         // All the memory first, so that running out of it costs no initialisation work.
         for (i, lp) in plan.layers().iter().enumerate() {
-            let wanted = placement::layer_where(placement, id, i);
-            let weights = NodeVec::zeroed(lp.inputs * lp.outputs, wanted)?;
-            let bias = NodeVec::zeroed(lp.outputs, wanted)?;
-            let mem = TrainMem::new(lp.inputs, lp.outputs, wanted)?;
-            layers.push(
-                Layer {
-                    inputs: lp.inputs,
-                    outputs: lp.outputs,
-                    activation: lp.activation,
-                    out_frac: lp.out_frac,
-                    requant: lp.requant,
-                    wanted,
-                    weights,
-                    bias,
-                    train: Some((*lp, mem)),
-                },
-                GFP_KERNEL,
-            )?;
+            let place = |bytes| placed.layer(i, bytes);
+            let n = lp.inputs * lp.outputs;
+            let wanted = place(n * size_of::<i16>());
+            let weights = NodeVec::zeroed(n, wanted)?;
+            let bias = NodeVec::zeroed(lp.outputs, place(0))?;
+            let mem = TrainMem::new(lp.inputs, lp.outputs, place)?;
+            let layer = Layer {
+                inputs: lp.inputs,
+                outputs: lp.outputs,
+                activation: lp.activation,
+                out_frac: lp.out_frac,
+                requant: lp.requant,
+                wanted,
+                weights,
+                bias,
+                train: Some((*lp, mem)),
+                copies: KVec::new(),
+            };
+            layers.push(SlabBox::new(&pools.layers, layer, wanted)?, GFP_KERNEL)?;
         }
         for (l, lp) in layers.iter_mut().zip(plan.layers()) {
+            let l: &mut Layer = l;
             xavier::init_layer(lp, &mut l.weights, &mut l.bias, &mut rng).map_err(|e| {
                 pr_err!("create: {}\n", e.reason());
                 EINVAL
             })?;
+            // The copies after the initialisation, which they copy.
+            let copies = placed.copies(l.wanted);
+            l.replicate(copies, pools)?;
         }
         Self::new_with(
             id,
@@ -389,7 +504,7 @@ impl Network {
             Origin::Created { seed },
             placement,
             charge,
-            numa,
+            pools,
         )
     }
 
@@ -397,12 +512,12 @@ impl Network {
     fn new_with(
         id: u32,
         input_frac: u8,
-        layers: KVec<Layer>,
+        layers: KVec<LayerBox>,
         rng: Rng,
         origin: Origin,
         placement: &Placement,
         charge: Charge,
-        numa: &Arc<NumaStats>,
+        pools: &Pools,
     ) -> Result<Arc<Self>> {
         let first = layers.first().ok_or(EINVAL)?;
         let last = layers.last().ok_or(EINVAL)?;
@@ -412,8 +527,13 @@ impl Network {
             .iter()
             .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
             .fold(0u64, u64::saturating_add);
-        let scratch = Self::alloc_scratch(max_width)?;
-        let mut held = Held::new(numa);
+        let scratch = Self::alloc_scratch(max_width, pools)?;
+        let (copy_nodes, copy_of) = Self::copy_table(first)?;
+        let mut copy_reads = KVec::with_capacity(copy_nodes.len(), GFP_KERNEL)?;
+        for _ in 0..copy_nodes.len() {
+            copy_reads.push(Atomic::new(0), GFP_KERNEL)?;
+        }
+        let mut held = Held::new(&pools.numa);
         each_buffer(&layers, &scratch, |b| held.add(b.bytes, b.pages))?;
         held.publish();
         Arc::pin_init(
@@ -433,6 +553,8 @@ impl Network {
                     kernel::static_lock_class!()
                 ),
                 scratch,
+                copy_nodes,
+                copy_of,
                 stats: Stats {
                     predictions: Atomic::new(0),
                     batches: Atomic::new(0),
@@ -440,6 +562,7 @@ impl Network {
                     last_loss: Atomic::new(0),
                     inputs_clipped: Atomic::new(0),
                     clip_logged: Atomic::new(false),
+                    copy_reads,
                 },
                 _held: held,
                 _charge: charge,
@@ -448,13 +571,42 @@ impl Network {
         )
     }
 
+    /// The copy table of a network whose every layer has copies where `first` has them:
+    /// the copies' nodes, and for each node id below `MAX_NUMNODES` the index of the
+    /// nearest copy. Empty for a layer with no copies.
+    fn copy_table(first: &Layer) -> Result<(KVec<NodeId>, KVec<u16>)> {
+        let Some(home) = first.weights.node().filter(|_| !first.copies.is_empty()) else {
+            return Ok((KVec::new(), KVec::new()));
+        };
+        let mut nodes = KVec::with_capacity(first.copies.len() + 1, GFP_KERNEL)?;
+        nodes.push(home, GFP_KERNEL)?;
+        for r in first.copies.iter() {
+            nodes.push(r.node, GFP_KERNEL)?;
+        }
+        let mask = NodeMask::from_nodes(nodes.iter().map(|n| n.id()));
+        let limit = topology::max_numnodes();
+        let mut of = KVec::with_capacity(limit as usize, GFP_KERNEL)?;
+        for id in 0..limit {
+            let near = crate::pure::nodes::nearest_in(&topology::Live, id, mask);
+            let k = near
+                .and_then(|n| nodes.iter().position(|m| m.id() == n))
+                .unwrap_or(0);
+            of.push(u16::try_from(k).unwrap_or(0), GFP_KERNEL)?;
+        }
+        Ok((nodes, of))
+    }
+
     /// One scratch buffer (`2 * max_width` values) per possible CPU, on its node.
-    fn alloc_scratch(max_width: usize) -> Result<KVec<Scratch>> {
+    fn alloc_scratch(max_width: usize, pools: &Pools) -> Result<KVec<Scratch>> {
         let n = topology::nr_cpu_ids();
         let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
         for cpu in 0..n {
             let buf = NodeVec::zeroed(2 * max_width, placement::cpu_where(cpu))?;
-            v.push(KBox::pin_init(new_mutex!(buf), GFP_KERNEL)?, GFP_KERNEL)?;
+            let place = placement::cpu_where(cpu);
+            v.push(
+                SlabBox::pin_init(&pools.scratch, new_mutex!(buf), place)?,
+                GFP_KERNEL,
+            )?;
         }
         Ok(v)
     }
@@ -559,7 +711,13 @@ impl Network {
         let cpu = CpuId::current().as_u32() as usize;
         let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
-        self.run(&params.layers, inputs, outputs, &mut scratch)?;
+        self.run(
+            &params.layers,
+            inputs,
+            outputs,
+            &mut scratch,
+            self.copy_here(n),
+        )?;
         Ok(n)
     }
 
@@ -582,7 +740,7 @@ impl Network {
             return Err(EINVAL);
         }
         let params = self.params.read();
-        self.run(&params.layers, inputs, outputs, scratch)?;
+        self.run(&params.layers, inputs, outputs, scratch, self.copy_here(n))?;
         self.count(n, 1);
         Ok(n)
     }
@@ -606,12 +764,46 @@ impl Network {
         self.stats.batches.fetch_add(batches, Relaxed);
     }
 
+    /// The copy of the weights a prediction of `rows` rows reads from this CPU (0 unless
+    /// replicated), counted in `copy_reads`.
+    ///
+    /// The UMA fast path: a network with a single copy (every policy but `replicate`,
+    /// `replicate` over one node, or NUMA compiled out) has no copy table, so its
+    /// predictions look up no node at all.
+    fn copy_here(&self, rows: usize) -> usize {
+        if self.copy_of.is_empty() {
+            return 0;
+        }
+        let copy = mem::current_node()
+            .and_then(|n| self.copy_of.get(n.id() as usize))
+            .map_or(0, |&k| usize::from(k));
+        if let Some(c) = self.stats.copy_reads.get(copy) {
+            c.fetch_add(rows as u64, Relaxed);
+        }
+        copy
+    }
+
+    /// The nodes of the copies (`replicate`) with the rows predicted from each: `None`
+    /// for a network with one copy.
+    pub(crate) fn copy_reads(&self) -> Option<impl Iterator<Item = (NodeId, u64)> + '_> {
+        if self.copy_of.is_empty() {
+            return None;
+        }
+        Some(
+            self.copy_nodes
+                .iter()
+                .zip(self.stats.copy_reads.iter())
+                .map(|(&n, c)| (n, c.load(Relaxed))),
+        )
+    }
+
     fn run(
         &self,
-        layers: &[Layer],
+        layers: &[LayerBox],
         inputs: &[i16],
         outputs: &mut [i16],
         scratch: &mut [i16],
+        copy: usize,
     ) -> Result {
         let (a, b) = scratch.split_at_mut(self.max_width);
         let mut start_in = 0;
@@ -623,7 +815,7 @@ impl Network {
             let y = outputs
                 .get_mut(start_out..start_out + self.output_dim)
                 .ok_or(EINVAL)?;
-            forward_one(layers, x, y, &mut *a, &mut *b)?;
+            forward_one(layers, x, y, &mut *a, &mut *b, copy)?;
             start_in += self.input_dim;
             start_out += self.output_dim;
         }
@@ -633,15 +825,16 @@ impl Network {
 
 /// Runs one vector through every layer, ping-ponging between `a` and `b`.
 fn forward_one<'s>(
-    layers: &[Layer],
+    layers: &[LayerBox],
     x: &[i16],
     y: &mut [i16],
     mut a: &'s mut [i16],
     mut b: &'s mut [i16],
+    copy: usize,
 ) -> Result {
     let n = layers.len();
     for (i, l) in layers.iter().enumerate() {
-        let d = l.dense();
+        let d = l.dense(copy);
         let r = match (i == 0, i + 1 == n) {
             (true, true) => d.forward(x, y),
             (true, false) => d.forward(x, a.get_mut(..l.outputs).ok_or(EINVAL)?),

@@ -60,7 +60,7 @@ struct NeuralNetworkModule {
 
 impl kernel::Module for NeuralNetworkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let placement = numa::placement::Placement::from_params()?;
+        let placement = params::placement()?;
         let root = debugfs::DebugFs::root()?;
         let registry = debugfs::Registry::new(placement, root.clone())?;
         let debugfs = debugfs::DebugFs::new(&root, &registry)?;

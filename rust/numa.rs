@@ -24,8 +24,8 @@
 pub(crate) mod info;
 pub(crate) mod mem;
 pub(crate) mod pagemap;
-pub(crate) mod placement;
 pub(crate) mod pages;
+pub(crate) mod placement;
 pub(crate) mod slab;
 pub(crate) mod stats;
 pub(crate) mod topology;

@@ -9,9 +9,20 @@
 //! the running system (is the node online, has it memory) by
 //! [`Placement`](crate::numa::placement::Placement).
 
+use kernel::prelude::*;
+
+use crate::numa::placement::{
+    NumaPolicy,
+    Placement,
+    PlacementError, //
+};
 use crate::numa::topology::{
     self,
     NodeId, //
+};
+use crate::pure::nodes::{
+    NodeError,
+    NodeMask, //
 };
 use kernel::ffi::{
     c_int,
@@ -24,6 +35,7 @@ mod ffi {
     extern "C" {
         pub(super) fn nn_param_numa_policy() -> c_int;
         pub(super) fn nn_param_default_numa_node() -> c_int;
+        pub(super) fn nn_param_numa_nodes(buf: *mut u8, size: usize) -> usize;
         pub(super) fn nn_param_enable_simd() -> bool;
         pub(super) fn nn_param_cache_timeout_ms() -> c_uint;
         pub(super) fn nn_param_strict_input() -> bool;
@@ -32,7 +44,7 @@ mod ffi {
     }
 }
 
-/// `neural_numa_policy`, as a number (`NumaPolicy::try_from` names it).
+/// `neural_numa_policy`, as a number ([`NumaPolicy::try_from`] names it).
 pub(crate) fn numa_policy() -> i32 {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
     unsafe { ffi::nn_param_numa_policy() }
@@ -42,6 +54,131 @@ pub(crate) fn numa_policy() -> i32 {
 pub(crate) fn default_numa_node() -> Option<NodeId> {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
     NodeId::new(unsafe { ffi::nn_param_default_numa_node() })
+}
+
+/// The longest `neural_numa_nodes` (`NN_NODELIST_MAX` in `params_helper.h`).
+pub(crate) const NODELIST_MAX: usize = 255;
+
+/// `neural_numa_nodes` into `buf`; `None` when it is empty (not given).
+pub(crate) fn numa_nodes(buf: &mut [u8; NODELIST_MAX + 1]) -> Option<&str> {
+    // SAFETY: `buf` is valid for writes of its length, which the C side respects.
+    let n = unsafe { ffi::nn_param_numa_nodes(buf.as_mut_ptr(), buf.len()) };
+    let text = core::str::from_utf8(buf.get(..n)?).ok()?;
+    (!text.is_empty()).then_some(text)
+}
+
+/// The placement the parameters ask for, checked against the running system.
+///
+/// # Errors
+///
+/// `EINVAL`, with a log line naming the parameter and the reason: a node list that does
+/// not parse, and whatever [`Placement::check`] refuses.
+pub(crate) fn placement() -> Result<Placement> {
+    resolve(None, None, None, None)
+}
+
+/// The placement of one network whose creation gave `policy`, `node` and `nodes` (as the
+/// text `nodes_text`), each `None` when not given: the module parameters fill in the rest.
+///
+/// # Errors
+///
+/// `EINVAL`, with a log line that names the argument and the reason.
+pub(crate) fn placement_for(
+    policy: Option<NumaPolicy>,
+    node: Option<NodeId>,
+    nodes: Option<(NodeMask, &str)>,
+) -> Result<Placement> {
+    resolve(Some("create"), policy, node, nodes)
+}
+
+/// [`placement`] with `context` (`None`: the module parameters themselves) and the given
+/// overrides.
+fn resolve(
+    context: Option<&str>,
+    policy: Option<NumaPolicy>,
+    node: Option<NodeId>,
+    nodes: Option<(NodeMask, &str)>,
+) -> Result<Placement> {
+    let raw = numa_policy();
+    let policy = policy.unwrap_or(NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local));
+    let node = node.or_else(default_numa_node);
+    let mut buf = [0u8; NODELIST_MAX + 1];
+    let (nodes, text) = match (nodes, numa_nodes(&mut buf)) {
+        (Some((mask, t)), _) => (Some(mask), Some(t)),
+        (None, Some(t)) => match NodeMask::parse(t, topology::max_numnodes()) {
+            Ok(mask) => (Some(mask), Some(t)),
+            Err(e) => {
+                pr_err!("neural_numa_nodes={}: {}\n", t, format_args!("{e}"));
+                return Err(EINVAL);
+            }
+        },
+        (None, None) => (None, None),
+    };
+    // How the log names each setting: the parameter, or the argument of `create`.
+    let (p_name, n_name, l_name, what) = match context {
+        None => (
+            "neural_numa_policy",
+            "neural_default_numa_node",
+            "neural_numa_nodes",
+            "",
+        ),
+        Some(_) => ("policy", "node", "nodes", "create: "),
+    };
+    Placement::check(policy, node, nodes).map_err(|e| {
+        let t = text.unwrap_or("");
+        let (pn, pv) = (policy.name(), policy as i32);
+        match e {
+            PlacementError::NeedsNode(NumaPolicy::Bind) => pr_err!(
+                "{}{}={} (bind) needs {} or {} set to an online node with memory\n",
+                what,
+                p_name,
+                pv,
+                l_name,
+                n_name
+            ),
+            PlacementError::NeedsNode(_) => pr_err!(
+                "{}{}={} ({}) needs {} set to an online node\n",
+                what,
+                p_name,
+                pv,
+                pn,
+                n_name
+            ),
+            PlacementError::Node(NodeError::NoMemory(n)) => pr_err!(
+                "{}{}={}: node {} has no memory, so {}={} ({}) cannot place anything on it\n",
+                what,
+                n_name,
+                n,
+                n,
+                p_name,
+                pv,
+                pn
+            ),
+            PlacementError::Node(NodeError::Offline(n)) => {
+                pr_err!("{}{}={}: node {} is not online\n", what, n_name, n, n)
+            }
+            PlacementError::Node(e) => {
+                pr_err!("{}{}: {}\n", what, n_name, format_args!("{e}"))
+            }
+            PlacementError::Mask(e) => pr_err!(
+                "{}{}={}: {} ({}={} ({}))\n",
+                what,
+                l_name,
+                t,
+                format_args!("{e}"),
+                p_name,
+                pv,
+                pn
+            ),
+            PlacementError::NoMemory => {
+                pr_err!(
+                "{}{}={}: no node of the list has memory, so {}={} ({}) cannot place anything\n",
+                what, l_name, t, p_name, pv, pn
+            )
+            }
+        }
+        EINVAL
+    })
 }
 
 /// `neural_enable_simd` (writable at run time: read it where it is used).

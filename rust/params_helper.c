@@ -14,16 +14,19 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/numa.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "params_helper.h"
 
 static int nn_numa_policy = NN_POLICY_LOCAL;
 static int nn_default_numa_node = NUMA_NO_NODE;
+static char nn_numa_nodes[NN_NODELIST_MAX + 1];	/* "": every node with memory */
 static bool nn_enable_simd = true;
 static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
 static bool nn_strict_input;
@@ -52,14 +55,45 @@ static int nn_param_set_int_range(const char *val, const struct kernel_param *kp
 
 static int nn_param_set_policy(const char *val, const struct kernel_param *kp)
 {
-	return nn_param_set_int_range(val, kp, NN_POLICY_LOCAL, NN_POLICY_BIND,
-		"0 (local), 1 (interleave), 2 (preferred) or 3 (bind)");
+	return nn_param_set_int_range(val, kp, NN_POLICY_LOCAL, NN_POLICY_REPLICATE,
+		"0 (local), 1 (interleave), 2 (preferred), 3 (bind) or 4 (replicate)");
 }
 
 static int nn_param_set_node(const char *val, const struct kernel_param *kp)
 {
 	return nn_param_set_int_range(val, kp, NUMA_NO_NODE, MAX_NUMNODES - 1,
 		"-1 (none) or a node number below MAX_NUMNODES (" __stringify(MAX_NUMNODES) ")");
+}
+
+/*
+ * The syntax only (digits, commas and dashes, at most NN_NODELIST_MAX bytes); which nodes
+ * exist and have memory is checked when the module initialises (rust/params.rs).
+ */
+static int nn_param_set_nodes(const char *val, const struct kernel_param *kp)
+{
+	int len = nn_param_len(val);
+	int i;
+
+	if (len > NN_NODELIST_MAX) {
+		pr_err("invalid value for parameter '%s': a node list of at most %d bytes expected\n",
+		       kp->name, NN_NODELIST_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		if (!isdigit(val[i]) && val[i] != ',' && val[i] != '-') {
+			pr_err("invalid value '%.*s' for parameter '%s': expected a node list such as 0-3,6\n",
+			       len, val, kp->name);
+			return -EINVAL;
+		}
+	}
+	memcpy(nn_numa_nodes, val, len);
+	nn_numa_nodes[len] = '\0';
+	return 0;
+}
+
+static int nn_param_get_nodes(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", nn_numa_nodes);
 }
 
 static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
@@ -108,6 +142,11 @@ static const struct kernel_param_ops nn_node_ops = {
 	.get = param_get_int,
 };
 
+static const struct kernel_param_ops nn_nodes_ops = {
+	.set = nn_param_set_nodes,
+	.get = nn_param_get_nodes,
+};
+
 static const struct kernel_param_ops nn_timeout_ops = {
 	.set = nn_param_set_timeout,
 	.get = param_get_uint,
@@ -126,11 +165,17 @@ static const struct kernel_param_ops nn_bool_ops = {
 
 module_param_cb(neural_numa_policy, &nn_policy_ops, &nn_numa_policy, 0444);
 MODULE_PARM_DESC(neural_numa_policy,
-		 "Where network memory goes: 0 local (default), 1 interleave, 2 preferred, 3 bind");
+		 "Where network memory goes: 0 local (default), 1 interleave, 2 preferred, 3 bind, "
+		 "4 replicate");
 
 module_param_cb(neural_default_numa_node, &nn_node_ops, &nn_default_numa_node, 0444);
 MODULE_PARM_DESC(neural_default_numa_node,
-		 "Node for the preferred and bind policies (-1 = none, the default)");
+		 "Node for the preferred policy, and bind without neural_numa_nodes (-1 = none, the default)");
+
+module_param_cb(neural_numa_nodes, &nn_nodes_ops, &nn_numa_nodes, 0444);
+MODULE_PARM_DESC(neural_numa_nodes,
+		 "Node list for interleave, bind and replicate, such as 0-3,6 (default: every node "
+		 "with memory)");
 
 module_param_cb(neural_enable_simd, &nn_bool_ops, &nn_enable_simd, 0644);
 MODULE_PARM_DESC(neural_enable_simd,
@@ -167,6 +212,14 @@ int nn_param_numa_policy(void)
 int nn_param_default_numa_node(void)
 {
 	return READ_ONCE(nn_default_numa_node);
+}
+
+/* Copies neural_numa_nodes into @buf (NUL-terminated); returns its length. */
+size_t nn_param_numa_nodes(char *buf, size_t size)
+{
+	ssize_t n = strscpy(buf, nn_numa_nodes, size);
+
+	return n < 0 ? 0 : n;
 }
 
 bool nn_param_enable_simd(void)

@@ -12,6 +12,10 @@
 #define NN_POLICY_INTERLEAVE	1
 #define NN_POLICY_PREFERRED	2
 #define NN_POLICY_BIND		3
+#define NN_POLICY_REPLICATE	4
+
+/* neural_numa_nodes: a node list of at most this many bytes ("" = every node with memory). */
+#define NN_NODELIST_MAX		255
 
 #define NN_CACHE_TIMEOUT_DEFAULT_MS	1000
 #define NN_CACHE_TIMEOUT_MAX_MS		3600000
@@ -21,6 +25,7 @@
 
 int nn_param_numa_policy(void);
 int nn_param_default_numa_node(void);
+size_t nn_param_numa_nodes(char *buf, size_t size);
 bool nn_param_enable_simd(void);
 unsigned int nn_param_cache_timeout_ms(void);
 bool nn_param_strict_input(void);

@@ -46,7 +46,10 @@ use crate::budget::{
     Budget,
     Charge, //
 };
-use crate::network::Network;
+use crate::network::{
+    Network,
+    Pools, //
+};
 use crate::numa::placement::Placement;
 use crate::numa::stats::NumaStats;
 use crate::params::MemLimits;
@@ -90,7 +93,7 @@ struct Inner<A> {
 pub(crate) struct Registry<A: Attach> {
     placement: Placement,
     budget: Arc<Budget>,
-    numa: Arc<NumaStats>,
+    pools: Pools,
     #[pin]
     inner: Mutex<Inner<A>>,
     // Last: the attachments (in `inner`) may live under it.
@@ -102,12 +105,12 @@ impl<A: Attach> Registry<A> {
     /// `ctx`.
     pub(crate) fn new(placement: Placement, ctx: A::Ctx) -> Result<Arc<Self>> {
         let budget = Budget::new()?;
-        let numa = NumaStats::new()?;
+        let pools = Pools::new()?;
         Arc::pin_init(
             pin_init!(Self {
                 placement,
                 budget,
-                numa,
+                pools,
                 inner <- new_mutex!(Inner {
                     next_id: 0,
                     in_flight: 0,
@@ -132,7 +135,7 @@ impl<A: Attach> Registry<A> {
 
     /// The NUMA counters of the networks' memory.
     pub(crate) fn numa(&self) -> &NumaStats {
-        &self.numa
+        &self.pools.numa
     }
 
     /// The networks now registered, in id order.
@@ -233,10 +236,20 @@ impl<A: Attach> Registry<A> {
                 inner.last_created = Some(id);
                 drop(inner);
                 // Registered: its allocations count in `numa_stats`, once.
+                let mut fallbacks = 0;
                 let _ = net.for_each_buffer(|b| {
-                    self.numa.count_buffer(b.pages);
+                    self.pools.numa.count_buffer(b.pages, b.fell_back);
+                    fallbacks += usize::from(b.fell_back);
                     Ok(())
                 });
+                if fallbacks > 0 {
+                    pr_info!(
+                        "network_{}: {} buffer(s) did not fit on node {} and went to the nearest node with room\n",
+                        id,
+                        fallbacks,
+                        net.placement().node.map_or(0, |n| n.id())
+                    );
+                }
                 Ok(id)
             }
             Err((e, entry)) => {
@@ -270,7 +283,7 @@ impl<A: Attach> Registry<A> {
         let crc = model::crc32(blob);
         let bytes = Network::model_footprint(&parsed);
         let id = self.add(source, bytes, |id, charge| {
-            Network::from_model(id, &parsed, crc, &self.placement, charge, &self.numa)
+            Network::from_model(id, &parsed, crc, &self.placement, charge, &self.pools)
         })?;
         pr_info!(
             "{}: loaded network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
@@ -286,17 +299,23 @@ impl<A: Attach> Registry<A> {
     }
 
     /// Creates a network from a topology plan, Xavier-initialised from `seed` (or the
-    /// kernel's RNG); returns its id.
+    /// kernel's RNG), placed by `placement` (`None`: the module's); returns its id.
     ///
     /// # Errors
     ///
     /// `EFBIG` when the network would take more than `neural_max_network_mb`, `ENOSPC`
     /// when all networks would take more than `neural_max_total_mb` or [`MAX_NETWORKS`]
     /// exist, `ENOMEM`.
-    pub(crate) fn create(&self, plan: &Plan, seed: Option<u64>) -> Result<u32> {
+    pub(crate) fn create(
+        &self,
+        plan: &Plan,
+        seed: Option<u64>,
+        placement: Option<Placement>,
+    ) -> Result<u32> {
         let bytes = Network::plan_footprint(plan);
+        let placement = placement.unwrap_or(self.placement);
         let id = self.add("create", bytes, |id, charge| {
-            Network::create(id, plan, seed, &self.placement, charge, &self.numa)
+            Network::create(id, plan, seed, &placement, charge, &self.pools)
         })?;
         pr_info!(
             "create: created network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
@@ -305,7 +324,7 @@ impl<A: Attach> Registry<A> {
             plan.input_dim(),
             plan.output_dim(),
             bytes.unwrap_or(0),
-            self.placement.policy.name()
+            placement.policy.name()
         );
         Ok(id)
     }

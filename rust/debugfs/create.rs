@@ -3,10 +3,15 @@
 //! `create`: write a topology to create a trainable network, Xavier-initialised.
 //!
 //! One line: the layer sizes, then one activation per layer, then optionally the seed
-//! of the initialisation (without it, the kernel's RNG picks one; `config` shows it):
+//! of the initialisation (without it, the kernel's RNG picks one; `config` shows it) and
+//! the network's own placement, `policy=NAME` (`local interleave preferred bind
+//! replicate`), `node=N` and `nodes=LIST` (`0-3,6`); what is not given comes from the
+//! module parameters:
 //!
 //! ```text
 //! echo "2 4 1 tanh sigmoid seed=1" > create
+//! echo "64 32 10 relu linear policy=bind nodes=1" > create
+//! echo "64 32 10 relu linear policy=preferred node=2" > create
 //! ```
 //!
 //! That is `[in, hidden..., out]` as the C API's `neural_network_init(2, 4, 1)`, with 2
@@ -35,7 +40,14 @@ use super::file::{
 };
 use super::load::write_last_created;
 use super::Registry;
+use crate::numa::placement::{
+    NumaPolicy,
+    Placement, //
+};
+use crate::numa::topology;
+use crate::params;
 use crate::pure::activation::Activation;
+use crate::pure::nodes::NodeMask;
 use crate::pure::xavier::{
     Plan,
     MAX_LAYERS, //
@@ -58,8 +70,16 @@ fn activation(name: &str) -> Option<Activation> {
         .find(|a| a.name() == name)
 }
 
-/// Parses a topology line into a plan and an optional seed; logs what is wrong.
-fn parse(line: &[u8]) -> Result<(Plan, Option<u64>)> {
+/// What a line asks for.
+struct Request {
+    plan: Plan,
+    seed: Option<u64>,
+    /// The placement, when the line gives any of `policy=`, `node=`, `nodes=`.
+    placement: Option<Placement>,
+}
+
+/// Parses a topology line; logs what is wrong.
+fn parse(line: &[u8]) -> Result<Request> {
     let bad = |why: &str| {
         pr_err!("create: {}\n", why);
         EINVAL
@@ -68,9 +88,31 @@ fn parse(line: &[u8]) -> Result<(Plan, Option<u64>)> {
     let mut dims = [0usize; MAX_LAYERS + 1];
     let mut acts = [Activation::Linear; MAX_LAYERS];
     let (mut nd, mut na, mut seed) = (0, 0, None);
+    let (mut policy, mut node, mut nodes) = (None, None, None);
     for tok in line.split_ascii_whitespace() {
         if let Some(v) = tok.strip_prefix("seed=") {
             seed = Some(v.parse::<u64>().map_err(|_| bad("seed is not a number"))?);
+        } else if let Some(v) = tok.strip_prefix("policy=") {
+            policy = Some(NumaPolicy::from_name(v).ok_or_else(|| {
+                bad("unknown policy (local, interleave, preferred, bind, replicate)")
+            })?);
+        } else if let Some(v) = tok.strip_prefix("node=") {
+            let id = v.parse::<u32>().map_err(|_| bad("node is not a number"))?;
+            node = Some(topology::node_of(id).ok_or_else(|| {
+                pr_err!(
+                    "create: node={}: node {} is out of range (MAX_NUMNODES {})\n",
+                    id,
+                    id,
+                    topology::max_numnodes()
+                );
+                EINVAL
+            })?);
+        } else if let Some(v) = tok.strip_prefix("nodes=") {
+            let mask = NodeMask::parse(v, topology::max_numnodes()).map_err(|e| {
+                pr_err!("create: nodes={}: {}\n", v, format_args!("{e}"));
+                EINVAL
+            })?;
+            nodes = Some((mask, v));
         } else if tok.bytes().all(|c| c.is_ascii_digit()) {
             if na > 0 {
                 return Err(bad("sizes come before activations"));
@@ -94,7 +136,16 @@ fn parse(line: &[u8]) -> Result<(Plan, Option<u64>)> {
         ));
     }
     let plan = Plan::new(&dims[..nd], &acts[..na]).map_err(|e| bad(e.reason()))?;
-    Ok((plan, seed))
+    let placement = if policy.is_some() || node.is_some() || nodes.is_some() {
+        Some(params::placement_for(policy, node, nodes)?)
+    } else {
+        None
+    };
+    Ok(Request {
+        plan,
+        seed,
+        placement,
+    })
 }
 
 impl DebugFile for CreateFile {
@@ -114,8 +165,8 @@ impl DebugFile for CreateFile {
         let bytes = read_input(input, len, 4096).inspect_err(|_| {
             pr_err!("create: one line of at most 4096 bytes\n");
         })?;
-        let (plan, seed) = parse(&bytes)?;
-        state.created = Some(state.registry.create(&plan, seed)?);
+        let r = parse(&bytes)?;
+        state.created = Some(state.registry.create(&r.plan, r.seed, r.placement)?);
         state.text = None;
         Ok(len)
     }

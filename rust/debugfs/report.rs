@@ -175,6 +175,9 @@ fn write_where(t: &mut Text, w: Where) -> core::fmt::Result {
         Where::Anywhere => write!(t, "any"),
         Where::Prefer(n) => write!(t, "{}", n.id()),
         Where::Only(n) => write!(t, "only {}", n.id()),
+        Where::Fallback(n) => write!(t, "{} or nearest", n.id()),
+        Where::Within { nodes, .. } => write!(t, "only {nodes}"),
+        Where::Pages { nodes, .. } => write!(t, "pages {nodes}"),
     }
 }
 
@@ -187,7 +190,13 @@ impl Report for Config {
                 Origin::Loaded { crc } => writeln!(t, "origin: loaded crc32 {crc:#010x}")?,
                 Origin::Created { seed } => writeln!(t, "origin: created seed {seed}")?,
             }
-            writeln!(t, "policy: {}", net.placement().policy.name())?;
+            let place = net.placement();
+            writeln!(t, "policy: {}", place.policy.name())?;
+            match place.node {
+                Some(n) => writeln!(t, "node: {}", n.id())?,
+                None => writeln!(t, "node: none")?,
+            }
+            writeln!(t, "nodes: {}", place.nodes)?;
             writeln!(t, "input: {} frac {}", net.input_dim(), net.input_frac())?;
             writeln!(t, "output: {} frac {}", net.output_dim(), net.output_frac())?;
             Ok(())
@@ -241,6 +250,17 @@ impl Report for Stats {
             .and_then(|()| writeln!(t, "train_steps: {}", s.train_steps.load(Relaxed)))
             .and_then(|()| writeln!(t, "last_loss_q30: {}", s.last_loss.load(Relaxed)))
             .and_then(|()| writeln!(t, "inputs_clipped: {}", s.inputs_clipped.load(Relaxed)))
-            .map_err(|_| ENOMEM)
+            .map_err(|_| ENOMEM)?;
+        if let Some(reads) = self.0.copy_reads() {
+            let mut first = true;
+            write!(t, "copy_reads: ").map_err(|_| ENOMEM)?;
+            for (node, n) in reads {
+                let sep = if first { "" } else { "," };
+                first = false;
+                write!(t, "{sep}{}:{n}", node.id()).map_err(|_| ENOMEM)?;
+            }
+            writeln!(t).map_err(|_| ENOMEM)?;
+        }
+        Ok(())
     }
 }

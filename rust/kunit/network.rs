@@ -11,7 +11,10 @@
 #[kernel::macros::kunit_tests(neural_network_network)]
 mod tests {
     use crate::budget::Budget;
-    use crate::network::Network;
+    use crate::network::{
+        Network,
+        Pools, //
+    };
     use crate::numa::mem::{
         NodeVec,
         Where, //
@@ -20,7 +23,6 @@ mod tests {
         NumaPolicy,
         Placement, //
     };
-    use crate::numa::stats::NumaStats;
     use crate::numa::topology::{
         self,
         NodeState, //
@@ -49,15 +51,22 @@ mod tests {
         let budget = Budget::new()?;
         let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
         let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
-        let numa = NumaStats::new()?;
-        Network::from_model(
-            id,
-            &m,
-            crc32(SAMPLE),
-            &Placement { policy, node },
-            charge,
-            &numa,
+        let place = Placement::check(policy, node, None).map_err(|_| EINVAL)?;
+        Network::from_model(id, &m, crc32(SAMPLE), &place, charge, &pools()?)
+    }
+
+    /// Slab caches of their own: the module's exist while the suites run.
+    fn pools() -> Result<Pools> {
+        Pools::named(
+            c"neural_kunit_layer",
+            c"neural_kunit_scratch",
+            c"neural_kunit_replica",
         )
+    }
+
+    /// The module's default placement: `local` over every node with memory.
+    fn local() -> Result<Placement> {
+        Placement::check(NumaPolicy::Local, None, None).map_err(|_| EINVAL)
     }
 
     fn layer_nodes(net: &Network) -> Result<KVec<Option<u32>>> {
@@ -216,12 +225,13 @@ mod tests {
     /// as measured), every array on a cache line; all of it goes back when it is freed.
     fn check_footprint(
         predicted: u64,
-        build: impl FnOnce(crate::budget::Charge, &Arc<NumaStats>) -> Result<Arc<Network>>,
+        build: impl FnOnce(crate::budget::Charge, &Pools) -> Result<Arc<Network>>,
     ) -> Result {
         let budget = Budget::new()?;
-        let numa = NumaStats::new()?;
+        let pools = pools()?;
+        let numa = &pools.numa;
         let charge = Budget::charge(&budget, predicted, u64::MAX).map_err(|_| EINVAL)?;
-        let net = build(charge, &numa)?;
+        let net = build(charge, &pools)?;
         assert_eq!(net.bytes() as u64, predicted);
         assert_eq!(budget.used(), predicted);
         let (mut bytes, mut pages) = (0u64, 0u64);
@@ -246,10 +256,7 @@ mod tests {
     #[test]
     fn footprint_is_what_a_loaded_network_allocates() -> Result {
         let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
-        let place = Placement {
-            policy: NumaPolicy::Local,
-            node: None,
-        };
+        let place = local()?;
         check_footprint(
             Network::model_footprint(&m).ok_or(EINVAL)?,
             |charge, numa| Network::from_model(0, &m, crc32(SAMPLE), &place, charge, numa),
@@ -260,10 +267,7 @@ mod tests {
     fn footprint_is_what_a_created_network_allocates() -> Result {
         let acts = [Activation::Tanh, Activation::Relu, Activation::Sigmoid];
         let plan = Plan::new(&[3, 17, 5, 2], &acts).map_err(|_| EINVAL)?;
-        let place = Placement {
-            policy: NumaPolicy::Local,
-            node: None,
-        };
+        let place = local()?;
         check_footprint(
             Network::plan_footprint(&plan).ok_or(EINVAL)?,
             |charge, numa| Network::create(0, &plan, Some(1), &place, charge, numa),

@@ -9,7 +9,8 @@ mod tests {
     use crate::budget::Budget;
     use crate::numa::placement::{
         NumaPolicy,
-        Placement, //
+        Placement,
+        PlacementError, //
     };
     use crate::numa::topology::{
         self,
@@ -17,56 +18,73 @@ mod tests {
         NodeState, //
     };
     use crate::params::{self, MemLimits};
+    use crate::pure::nodes::{
+        NodeError,
+        NodeMask, //
+    };
     use kernel::prelude::*;
 
     #[test]
-    fn policy_values_round_trip() {
-        for (raw, policy) in [
-            (0, NumaPolicy::Local),
-            (1, NumaPolicy::Interleave),
-            (2, NumaPolicy::Preferred),
-            (3, NumaPolicy::Bind),
+    fn policy_values_and_names_round_trip() {
+        for (raw, policy, name) in [
+            (0, NumaPolicy::Local, "local"),
+            (1, NumaPolicy::Interleave, "interleave"),
+            (2, NumaPolicy::Preferred, "preferred"),
+            (3, NumaPolicy::Bind, "bind"),
+            (4, NumaPolicy::Replicate, "replicate"),
         ] {
             assert_eq!(NumaPolicy::try_from(raw), Ok(policy));
             assert_eq!(policy as i32, raw);
+            assert_eq!(policy.name(), name);
+            assert_eq!(NumaPolicy::from_name(name), Some(policy));
         }
+        assert_eq!(NumaPolicy::from_name("mirror"), None);
+        assert_eq!(NumaPolicy::from_name(""), None);
     }
 
     #[test]
     fn policy_out_of_range_is_rejected() {
         assert!(NumaPolicy::try_from(-1).is_err());
-        assert!(NumaPolicy::try_from(4).is_err());
+        assert!(NumaPolicy::try_from(5).is_err());
         assert!(NumaPolicy::try_from(i32::MAX).is_err());
     }
 
-    #[test]
-    fn only_preferred_and_bind_need_a_node() {
-        assert!(!NumaPolicy::Local.needs_node());
-        assert!(!NumaPolicy::Interleave.needs_node());
-        assert!(NumaPolicy::Preferred.needs_node());
-        assert!(NumaPolicy::Bind.needs_node());
+    /// The nodes with memory, as a mask.
+    fn memory_mask() -> NodeMask {
+        NodeMask::from_nodes(topology::nodes(NodeState::Memory).map(NodeId::id))
     }
 
-    /// Every policy, for the loops below.
-    const POLICIES: [NumaPolicy; 4] = [
-        NumaPolicy::Local,
-        NumaPolicy::Interleave,
-        NumaPolicy::Preferred,
-        NumaPolicy::Bind,
-    ];
+    fn mask_of(node: NodeId) -> NodeMask {
+        NodeMask::from_nodes([node.id()])
+    }
 
     #[test]
     fn preferred_and_bind_without_a_node_are_refused() {
-        assert_eq!(Placement::check(NumaPolicy::Preferred, None), Err(EINVAL));
-        assert_eq!(Placement::check(NumaPolicy::Bind, None), Err(EINVAL));
+        use PlacementError::NeedsNode;
+        let (p, b) = (NumaPolicy::Preferred, NumaPolicy::Bind);
+        assert_eq!(Placement::check(p, None, None), Err(NeedsNode(p)));
+        assert_eq!(Placement::check(b, None, None), Err(NeedsNode(b)));
+        // A mask does not make a node for preferred.
+        assert_eq!(
+            Placement::check(p, None, Some(memory_mask())),
+            Err(NeedsNode(p))
+        );
     }
 
     #[test]
-    fn local_and_interleave_need_no_node() {
-        for policy in [NumaPolicy::Local, NumaPolicy::Interleave] {
+    fn the_default_mask_is_every_node_with_memory() {
+        for policy in [
+            NumaPolicy::Local,
+            NumaPolicy::Interleave,
+            NumaPolicy::Replicate,
+        ] {
             assert_eq!(
-                Placement::check(policy, None),
-                Ok(Placement { policy, node: None })
+                Placement::check(policy, None, None),
+                Ok(Placement {
+                    policy,
+                    node: None,
+                    nodes: memory_mask()
+                })
             );
         }
     }
@@ -77,15 +95,27 @@ mod tests {
         // more nodes than any test machine boots with).
         let mut offline = 0;
         for raw in 0..topology::max_numnodes() {
-            let Some(node) = i32::try_from(raw).ok().and_then(NodeId::new) else {
+            let Some(node) = topology::node_of(raw) else {
                 continue;
             };
             if topology::node_state(node, NodeState::Online) {
                 continue;
             }
             offline += 1;
-            for policy in POLICIES {
-                assert_eq!(Placement::check(policy, Some(node)), Err(EINVAL));
+            for policy in NumaPolicy::ALL {
+                assert_eq!(
+                    Placement::check(policy, Some(node), None),
+                    Err(PlacementError::Node(NodeError::Offline(raw)))
+                );
+                let mut mask = memory_mask();
+                mask.set(raw);
+                assert_eq!(
+                    Placement::check(policy, None, Some(mask)).err(),
+                    match policy {
+                        NumaPolicy::Preferred => Some(PlacementError::NeedsNode(policy)),
+                        _ => Some(PlacementError::Mask(NodeError::Offline(raw))),
+                    }
+                );
             }
             if offline == 4 {
                 break;
@@ -95,24 +125,54 @@ mod tests {
     }
 
     #[test]
-    fn bind_to_a_node_without_memory_is_refused() {
+    fn an_empty_node_list_is_refused() {
+        for policy in [
+            NumaPolicy::Interleave,
+            NumaPolicy::Bind,
+            NumaPolicy::Replicate,
+        ] {
+            assert_eq!(
+                Placement::check(policy, None, Some(NodeMask::EMPTY)),
+                Err(PlacementError::Mask(NodeError::EmptyList))
+            );
+        }
+    }
+
+    #[test]
+    fn bind_and_replicate_to_a_node_without_memory_are_refused() {
         // Only machines with a memoryless node (the asymmetric topology) have a case here;
         // the other policies accept such a node.
         for node in topology::nodes(NodeState::Online) {
             if topology::node_state(node, NodeState::Memory) {
                 continue;
             }
-            assert_eq!(Placement::check(NumaPolicy::Bind, Some(node)), Err(EINVAL));
+            let no_memory = NodeError::NoMemory(node.id());
+            assert_eq!(
+                Placement::check(NumaPolicy::Bind, Some(node), None),
+                Err(PlacementError::Node(no_memory))
+            );
+            for policy in [NumaPolicy::Bind, NumaPolicy::Replicate] {
+                assert_eq!(
+                    Placement::check(policy, None, Some(mask_of(node))),
+                    Err(PlacementError::Mask(no_memory))
+                );
+            }
+            // Interleave over a list with no memory has nothing to spread over.
+            assert_eq!(
+                Placement::check(NumaPolicy::Interleave, None, Some(mask_of(node))),
+                Err(PlacementError::NoMemory)
+            );
             for policy in [
                 NumaPolicy::Local,
                 NumaPolicy::Interleave,
                 NumaPolicy::Preferred,
             ] {
                 assert_eq!(
-                    Placement::check(policy, Some(node)),
+                    Placement::check(policy, Some(node), None),
                     Ok(Placement {
                         policy,
-                        node: Some(node)
+                        node: Some(node),
+                        nodes: memory_mask()
                     })
                 );
             }
@@ -124,13 +184,24 @@ mod tests {
         let mut nodes = 0;
         for node in topology::nodes(NodeState::Memory) {
             nodes += 1;
-            for policy in POLICIES {
+            for policy in NumaPolicy::ALL {
+                // Bind without a list binds to the node.
+                let mask = match policy {
+                    NumaPolicy::Bind => mask_of(node),
+                    _ => memory_mask(),
+                };
                 assert_eq!(
-                    Placement::check(policy, Some(node)),
+                    Placement::check(policy, Some(node), None),
                     Ok(Placement {
                         policy,
-                        node: Some(node)
+                        node: Some(node),
+                        nodes: mask
                     })
+                );
+                // A list is taken as given.
+                assert_eq!(
+                    Placement::check(policy, Some(node), Some(mask_of(node))).map(|p| p.nodes),
+                    Ok(mask_of(node))
                 );
             }
         }

@@ -8,6 +8,7 @@ use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
 use super::{
+    LayerBox,
     Network,
     Params, //
 };
@@ -16,6 +17,7 @@ use crate::numa::mem::{
     NodeVec,
     Where, //
 };
+use crate::pure::rng::Rng;
 use crate::pure::train::{
     self,
     TrainLayer, //
@@ -33,13 +35,20 @@ pub(super) struct TrainMem {
 }
 
 impl TrainMem {
-    pub(super) fn new(inputs: usize, outputs: usize, place: Where) -> Result<Self> {
+    /// The memory of a layer of `inputs` by `outputs`, each array where `place` puts
+    /// that many bytes of the layer.
+    pub(super) fn new(
+        inputs: usize,
+        outputs: usize,
+        place: impl Fn(usize) -> Where,
+    ) -> Result<Self> {
+        let small = place(0);
         Ok(Self {
-            grad_w: NodeVec::zeroed(inputs * outputs, place)?,
-            grad_b: NodeVec::zeroed(outputs, place)?,
-            pre: NodeVec::zeroed(outputs, place)?,
-            out: NodeVec::zeroed(outputs, place)?,
-            delta: NodeVec::zeroed(outputs, place)?,
+            grad_w: NodeVec::zeroed(inputs * outputs, place(inputs * outputs * size_of::<i64>()))?,
+            grad_b: NodeVec::zeroed(outputs, small)?,
+            pre: NodeVec::zeroed(outputs, small)?,
+            out: NodeVec::zeroed(outputs, small)?,
+            delta: NodeVec::zeroed(outputs, small)?,
         })
     }
 
@@ -110,8 +119,30 @@ impl Network {
         }
         let mut params = self.params.write();
         let Params { layers, rng } = &mut *params;
+        let report = self.train_locked(layers, rng, inputs, targets, n, epochs, lr, batch);
+        // `replicate`: every copy as the first before the lock goes, whatever happened.
+        for l in layers.iter_mut() {
+            l.sync_copies();
+        }
+        report
+    }
+
+    /// [`Network::train`] on `n` samples, under the write lock.
+    #[expect(clippy::too_many_arguments)]
+    fn train_locked(
+        &self,
+        layers: &mut [LayerBox],
+        rng: &mut Rng,
+        inputs: &[i16],
+        targets: &[i16],
+        n: usize,
+        epochs: u32,
+        lr: u32,
+        batch: usize,
+    ) -> Result<TrainReport> {
         let mut tl = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
         for l in layers.iter_mut() {
+            let l: &mut super::Layer = l;
             let Some((plan, mem)) = l.train.as_mut() else {
                 return Err(EINVAL);
             };

@@ -2,9 +2,10 @@
 
 //! Memory placed on a NUMA node: the one place where a network's arrays are allocated.
 //!
-//! [`NodeVec`] is a fixed-length, zero-initialised array of plain integers allocated with
-//! `kvmalloc_node()` (`mem_helper.c`): slab memory for small arrays, the node's pages
-//! mapped by vmalloc for large ones. The kernel's `KVec` cannot do this (it always
+//! [`NodeVec`] is a fixed-length, zero-initialised array of plain integers placed as a
+//! [`Where`] says: on one node with `kvmalloc_node()` (`mem_helper.c`: slab memory for
+//! small arrays, the node's pages, mapped by vmalloc when not contiguous, for large
+//! ones), or page by page over several nodes ([`PageArray`], for interleaved layers). The kernel's `KVec` cannot do this (it always
 //! allocates with `NUMA_NO_NODE`) and cannot ask for `__GFP_THISNODE`, which the bind
 //! policy needs. Every array starts on a cache line (`mem_helper.c` says how). Right
 //! after allocating, [`NodeVec`] looks up the node of each of its pages
@@ -21,9 +22,16 @@ use kernel::ffi::{
 use kernel::prelude::*;
 
 use super::pagemap::PageMap;
+use super::pages::PageArray;
 use super::topology::{
     self,
+    Live,
     NodeId, //
+};
+use crate::pure::nodes::{
+    self,
+    NodeMask,
+    Topology, //
 };
 
 extern "C" {
@@ -35,6 +43,7 @@ extern "C" {
 }
 
 /// `L1_CACHE_BYTES`: every array starts on a multiple of it.
+#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) fn cache_line() -> usize {
     // SAFETY: returns a compile-time constant.
     usize::try_from(unsafe { nn_cache_line_bytes() }).unwrap_or(64)
@@ -46,23 +55,41 @@ pub(crate) fn current_node() -> Option<NodeId> {
     NodeId::new(unsafe { nn_numa_node_id() })
 }
 
-/// Where to allocate.
+/// Where to allocate an array ([`NodeVec::zeroed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Where {
     /// Anywhere (`NUMA_NO_NODE`).
     Anywhere,
-    /// On this node if it has free memory, else on the nearest one that has.
+    /// On this node if it has free memory, else where the page allocator falls back.
     Prefer(NodeId),
     /// On this node or not at all (`__GFP_THISNODE`).
     Only(NodeId),
+    /// On this node, else on the nearest node with memory (by distance from it) that has
+    /// room, each tried exactly; intended for this node either way.
+    Fallback(NodeId),
+    /// On a node of `nodes` only, the nearest to node `from` first, each tried exactly.
+    Within {
+        /// The node distances are measured from.
+        from: u32,
+        /// The nodes allowed.
+        nodes: NodeMask,
+    },
+    /// Whole pages round the nodes of `nodes`, page `k` exactly on the `(first + k)`-th
+    /// (modulo their count).
+    Pages {
+        /// The nodes, in increasing order.
+        nodes: NodeMask,
+        /// Which of them takes page 0.
+        first: usize,
+    },
 }
 
 impl Where {
-    /// The node asked for, if any.
+    /// The one node intended, if there is one.
     pub(crate) fn node(self) -> Option<NodeId> {
         match self {
-            Where::Anywhere => None,
-            Where::Prefer(n) | Where::Only(n) => Some(n),
+            Where::Prefer(n) | Where::Only(n) | Where::Fallback(n) => Some(n),
+            Where::Anywhere | Where::Within { .. } | Where::Pages { .. } => None,
         }
     }
 }
@@ -82,19 +109,74 @@ unsafe impl Plain for i32 {}
 // SAFETY: plain integers.
 unsafe impl Plain for i64 {}
 
-/// A zeroed array of `len` `T`s on a chosen node.
+/// A zeroed array of `len` `T`s from `kvmalloc_node()`.
 ///
 /// # Invariants
 ///
-/// `ptr` points at `len * size_of::<T>()` bytes returned by `nn_alloc_node` (zeroed, so
-/// initialised for a [`Plain`] `T`), owned by this value and freed on drop; when `len` is
-/// 0 nothing was allocated and `ptr` is dangling.
-pub(crate) struct NodeVec<T: Plain> {
+/// `ptr` points at `len * size_of::<T>()` bytes (`len > 0`) returned by `nn_alloc_node`
+/// (zeroed, so initialised for a [`Plain`] `T`, and aligned to a cache line), owned by
+/// this value and freed on drop.
+struct KvArray<T: Plain> {
     ptr: NonNull<T>,
     len: usize,
+    _owns: PhantomData<T>,
+}
+
+impl<T: Plain> KvArray<T> {
+    /// `len` (> 0) zeroed elements on `node` (`NUMA_NO_NODE`: anywhere), only there if
+    /// `exact`; `None` if the memory cannot be had.
+    fn alloc(len: usize, node: c_int, exact: bool) -> Option<Self> {
+        let size = len.checked_mul(size_of::<T>())?;
+        // SAFETY: `nn_alloc_node` takes any size and node (an unknown node falls back).
+        let raw = unsafe { nn_alloc_node(size, node, exact) };
+        // INVARIANT: `size` zeroed bytes from `nn_alloc_node`, owned from here on.
+        NonNull::new(raw.cast::<T>()).map(|ptr| Self {
+            ptr,
+            len,
+            _owns: PhantomData,
+        })
+    }
+
+    /// The node of each page the array spans, in order.
+    fn page_nodes(&self) -> impl Iterator<Item = Option<NodeId>> + '_ {
+        let page = topology::page_size();
+        let start = self.ptr.as_ptr() as usize;
+        let first = start / page;
+        let last = (start + self.len * size_of::<T>() - 1) / page;
+        (0..=last - first).map(move |k| {
+            let addr = if k == 0 { start } else { (first + k) * page };
+            // SAFETY: `addr` is within the live allocation (type invariant): page `k` of
+            // those it spans, at the array's start for the first.
+            NodeId::new(unsafe { nn_mem_node(addr as *const c_void) })
+        })
+    }
+}
+
+impl<T: Plain> Drop for KvArray<T> {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `nn_alloc_node` and owned (type invariant); freed once.
+        unsafe { nn_free(self.ptr.as_ptr().cast()) };
+    }
+}
+
+/// The memory behind a [`NodeVec`].
+enum Mem<T: Plain> {
+    /// Nothing (length 0).
+    Empty,
+    /// One allocation on one node (`kvmalloc_node`).
+    Kv(KvArray<T>),
+    /// Whole pages, spread over nodes (`vmap`).
+    Pages(PageArray<T>),
+}
+
+/// A zeroed array of `len` `T`s, placed as a [`Where`] says, that knows where each of
+/// its pages landed.
+pub(crate) struct NodeVec<T: Plain> {
+    mem: Mem<T>,
     /// Where the pages landed, measured at allocation.
     pages: PageMap,
-    _owns: PhantomData<T>,
+    /// Whether it went to another node than the one intended (`Where::Fallback`).
+    fell_back: bool,
 }
 
 // SAFETY: a `NodeVec` owns its memory like a `KVec` does.
@@ -103,64 +185,80 @@ unsafe impl<T: Plain + Send> Send for NodeVec<T> {}
 unsafe impl<T: Plain + Sync> Sync for NodeVec<T> {}
 
 impl<T: Plain> NodeVec<T> {
-    /// Allocates `len` zeroed elements.
+    /// Allocates `len` zeroed elements where `place` says, and measures where each page
+    /// landed.
     ///
     /// # Errors
     ///
-    /// `ENOMEM` if the memory cannot be had where `place` says (or the size overflows).
+    /// `ENOMEM` if the memory cannot be had where `place` allows (or the size overflows).
     pub(crate) fn zeroed(len: usize, place: Where) -> Result<Self> {
         if len == 0 {
-            // INVARIANT: nothing allocated, dangling pointer, length 0.
             return Ok(Self {
-                ptr: NonNull::dangling(),
-                len,
+                mem: Mem::Empty,
                 pages: PageMap::empty(),
-                _owns: PhantomData,
+                fell_back: false,
             });
         }
-        let size = len.checked_mul(size_of::<T>()).ok_or(ENOMEM)?;
-        let (node, exact) = match place {
-            Where::Anywhere => (kernel::bindings::NUMA_NO_NODE, false),
-            Where::Prefer(n) => (n.as_raw(), false),
-            Where::Only(n) => (n.as_raw(), true),
+        let t = &Live;
+        let on = |node: NodeId, exact: bool| KvArray::alloc(len, node.as_raw(), exact);
+        let (mem, intended, fell_back) = match place {
+            Where::Anywhere => {
+                let kv = KvArray::alloc(len, kernel::bindings::NUMA_NO_NODE, false);
+                (kv.ok_or(ENOMEM)?, None, false)
+            }
+            Where::Prefer(n) => (on(n, false).ok_or(ENOMEM)?, Some(n), false),
+            Where::Only(n) => (on(n, true).ok_or(ENOMEM)?, Some(n), false),
+            Where::Fallback(n) => {
+                // The node first, if it has memory, then the others with memory by
+                // distance from it, each exactly.
+                let mut others = nodes::memory_nodes(t);
+                others.clear(n.id());
+                let first = t.has_memory(n.id()).then_some(n);
+                let rest = nodes::by_distance(t, n.id(), others).filter_map(topology::node_of);
+                let (kv, got) = Iterator::chain(first.into_iter(), rest)
+                    .find_map(|m| on(m, true).map(|kv| (kv, m)))
+                    .ok_or(ENOMEM)?;
+                (kv, Some(n), got != n)
+            }
+            Where::Within { from, nodes: mask } => {
+                // The nodes of the mask by distance from `from`, each exactly; none else.
+                let (kv, got) = nodes::by_distance(t, from, mask)
+                    .filter_map(topology::node_of)
+                    .find_map(|m| on(m, true).map(|kv| (kv, m)))
+                    .ok_or(ENOMEM)?;
+                (kv, Some(got), false)
+            }
+            Where::Pages { nodes: mask, first } => return Self::interleaved(len, mask, first),
         };
-        // SAFETY: `nn_alloc_node` takes any size and node (an unknown node falls back).
-        let raw = unsafe { nn_alloc_node(size, node, exact) };
-        let ptr = NonNull::new(raw.cast::<T>()).ok_or(ENOMEM)?;
-        // INVARIANT: `size` zeroed bytes from `nn_alloc_node`, owned from here on, aligned
-        // to a cache line, enough for any `Plain`.
-        let mut v = Self {
-            ptr,
-            len,
-            pages: PageMap::empty(),
-            _owns: PhantomData,
-        };
-        // On error `v` is dropped, which frees the array.
-        v.pages = v.measure(place.node())?;
-        Ok(v)
+        let pages = PageMap::measure(mem.page_nodes(), |_| intended)?;
+        Ok(Self {
+            mem: Mem::Kv(mem),
+            pages,
+            fell_back,
+        })
     }
 
-    /// Looks up the node of every page the array spans, each intended for `intended`.
-    fn measure(&self, intended: Option<NodeId>) -> Result<PageMap> {
-        let page = topology::page_size();
-        let start = self.ptr.as_ptr() as usize;
-        let first = start / page;
-        let last = (start + self.bytes() - 1) / page;
-        PageMap::measure(
-            last - first + 1,
-            |k| {
-                let addr = if k == 0 { start } else { (first + k) * page };
-                // SAFETY: `addr` is within the live allocation (type invariant): page `k`
-                // of those it spans, at the array's start for the first.
-                NodeId::new(unsafe { nn_mem_node(addr as *const c_void) })
-            },
-            |_| intended,
-        )
-    }
-
-    /// Where the array's pages landed (measured when it was allocated).
-    pub(crate) fn pages(&self) -> &PageMap {
-        &self.pages
+    /// `len` (> 0) elements page by page over `mask`, page `k` on its `(first + k)`-th
+    /// node, exactly.
+    fn interleaved(len: usize, mask: NodeMask, first: usize) -> Result<Self> {
+        let n = mask.count();
+        if n == 0 {
+            return Err(ENOMEM);
+        }
+        let mut order = KVec::with_capacity(n, GFP_KERNEL)?;
+        for k in 0..n {
+            let node = nodes::interleave_node(mask, first.wrapping_add(k))
+                .and_then(topology::node_of)
+                .ok_or(EINVAL)?;
+            order.push(node, GFP_KERNEL)?;
+        }
+        let arr = PageArray::zeroed(len, &order, true)?;
+        let pages = PageMap::measure(arr.page_nodes(), |k| order.get(k % n).copied())?;
+        Ok(Self {
+            mem: Mem::Pages(arr),
+            pages,
+            fell_back: false,
+        })
     }
 
     /// Allocates and fills from an iterator, which must yield exactly `len` items.
@@ -186,16 +284,21 @@ impl<T: Plain> NodeVec<T> {
 
     /// Bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        self.len * size_of::<T>()
+        self.len() * size_of::<T>()
     }
 
-    /// The node the memory is on (that of its first page), `None` when empty.
+    /// Where the array's pages landed (measured when it was allocated).
+    pub(crate) fn pages(&self) -> &PageMap {
+        &self.pages
+    }
+
+    /// The node its first page is on, `None` when empty.
     pub(crate) fn node(&self) -> Option<NodeId> {
-        if self.len == 0 {
-            return None;
+        match &self.mem {
+            Mem::Empty => None,
+            Mem::Kv(kv) => kv.page_nodes().next().flatten(),
+            Mem::Pages(p) => p.page_nodes().next().flatten(),
         }
-        // SAFETY: `ptr` is a live kvmalloc allocation (type invariant).
-        NodeId::new(unsafe { nn_mem_node(self.ptr.as_ptr().cast()) })
     }
 }
 
@@ -206,6 +309,8 @@ pub(crate) trait Array {
     fn bytes(&self) -> usize;
     /// Where the pages landed.
     fn pages(&self) -> &PageMap;
+    /// Whether it went to another node than the one intended.
+    fn fell_back(&self) -> bool;
     /// The first byte (dangling when empty).
     fn as_ptr(&self) -> *const u8;
 }
@@ -219,8 +324,12 @@ impl<T: Plain> Array for NodeVec<T> {
         NodeVec::pages(self)
     }
 
+    fn fell_back(&self) -> bool {
+        self.fell_back
+    }
+
     fn as_ptr(&self) -> *const u8 {
-        self.ptr.as_ptr().cast()
+        <[T]>::as_ptr(self).cast()
     }
 }
 
@@ -228,24 +337,22 @@ impl<T: Plain> core::ops::Deref for NodeVec<T> {
     type Target = [T];
 
     fn deref(&self) -> &[T] {
-        // SAFETY: `len` initialised elements (zeroed `Plain`), or a dangling pointer with
-        // length 0, which `from_raw_parts` allows.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        match &self.mem {
+            Mem::Empty => &[],
+            // SAFETY: `len` initialised elements (zeroed `Plain`), owned (type invariant).
+            Mem::Kv(kv) => unsafe { core::slice::from_raw_parts(kv.ptr.as_ptr(), kv.len) },
+            Mem::Pages(p) => p,
+        }
     }
 }
 
 impl<T: Plain> core::ops::DerefMut for NodeVec<T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        // SAFETY: as for `deref`, and `&mut self` makes the access exclusive.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl<T: Plain> Drop for NodeVec<T> {
-    fn drop(&mut self) {
-        if self.len != 0 {
-            // SAFETY: allocated by `nn_alloc_node` and owned (type invariant); freed once.
-            unsafe { nn_free(self.ptr.as_ptr().cast()) };
+        match &mut self.mem {
+            Mem::Empty => &mut [],
+            // SAFETY: as for `deref`, and `&mut self` makes the access exclusive.
+            Mem::Kv(kv) => unsafe { core::slice::from_raw_parts_mut(kv.ptr.as_ptr(), kv.len) },
+            Mem::Pages(p) => p,
         }
     }
 }

@@ -58,22 +58,21 @@ impl PageMap {
         Self { nodes: KVec::new() }
     }
 
-    /// Measures `pages` pages, page `k` of which is on `landed(k)` and was intended for
-    /// `intended(k)` (`None`: no node was intended, as with `CONFIG_NEURAL_NETWORK_NUMA=n`;
-    /// a page on no node, which cannot happen for kmalloc or vmalloc memory, is skipped).
+    /// Measures the pages `landed` yields, page `k` on the node it names and intended
+    /// for `intended(k)` (`None`: no node was intended, as with
+    /// `CONFIG_NEURAL_NETWORK_NUMA=n`; a page on no node, which cannot happen for kmalloc,
+    /// vmalloc or page-allocator memory, counts for no node).
     ///
     /// # Errors
     ///
     /// `ENOMEM` if the map's own few bytes cannot be had.
     pub(crate) fn measure(
-        pages: usize,
-        mut landed: impl FnMut(usize) -> Option<NodeId>,
+        landed: impl Iterator<Item = Option<NodeId>>,
         mut intended: impl FnMut(usize) -> Option<NodeId>,
     ) -> Result<Self> {
         let mut map = Self::empty();
-        for k in 0..pages {
+        for (k, got) in landed.enumerate() {
             let want = intended(k);
-            let got = landed(k);
             if let Some(node) = got {
                 let e = map.entry(node)?;
                 e.pages += 1;

@@ -1,17 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Where each piece of a network's memory goes, by the module's NUMA policy.
+//! The NUMA policies, and where each buffer of a network goes under them.
 //!
-//! - `local`: every layer on the node of the CPU that creates the network (the node that
-//!   `numa_node_id()` names while the network is built), falling back like `kmalloc_node`.
-//! - `interleave`: layer `i` of network `id` on the `(id + i) mod n`-th of the `n` nodes
-//!   that have memory, so that layers and networks spread over all nodes.
-//! - `preferred`: every layer on `neural_default_numa_node`, elsewhere if it is full.
-//! - `bind`: every layer on `neural_default_numa_node` or the network is not created
-//!   (`__GFP_THISNODE`: `-ENOMEM` rather than remote memory).
+//! A [`Placement`] is a policy with its node and node mask, checked against the running
+//! machine. The module parameters give the default (`neural_numa_policy`,
+//! `neural_default_numa_node`, `neural_numa_nodes`); `create` may give its own per
+//! network. The mask defaults to every node with memory.
 //!
-//! A layer's weights, biases and gradients share its node. Per-CPU scratch space always
-//! goes on the node of its CPU, whatever the policy: only that CPU touches it.
+//! - `local`: on the node of the CPU that creates the network, or, on a CPU of a
+//!   memoryless node, the nearest node with memory by SLIT distance; beyond that the
+//!   page allocator's own fallback.
+//! - `preferred`: on the given node; a buffer it cannot hold (no memory, or full) goes to
+//!   the nearest node with room by distance, exactly: a *fallback*, counted in
+//!   `numa_stats` and logged once per network.
+//! - `bind`: only on the nodes of the mask, the nearest to the creating CPU first; never
+//!   elsewhere: the creation fails with `ENOMEM` instead.
+//! - `interleave`: layers spread over the mask's nodes with memory, layer `i` of network
+//!   `id` whole on the `(id + i) mod n`-th of the `n` nodes while its weights are under
+//!   [`INTERLEAVE_PAGE_BYTES`]; from that size up, the layer's pages go round the nodes
+//!   one by one, as `MPOL_INTERLEAVE` spreads a mapping.
+//! - `replicate`: one copy of each layer's weights and biases on every node of the mask,
+//!   each exactly on its node; a prediction reads the copy of its CPU's node, or of the
+//!   nearest node of the mask for a CPU outside it. Training updates every copy before
+//!   the step ends. The training memory and the first copy go on the mask's node nearest
+//!   the creating CPU.
+//!
+//! A layer's training memory shares the node of its weights. Per-CPU scratch space always
+//! goes on the node of its CPU (the nearest with memory for a memoryless one), whatever
+//! the policy: only that CPU touches it.
+//!
+//! With `CONFIG_NEURAL_NETWORK_NUMA=n` every buffer is allocated anywhere and no node is
+//! looked up ([`Where::Anywhere`]).
+
+use core::fmt;
 
 use kernel::prelude::*;
 
@@ -21,38 +42,64 @@ use super::mem::{
 };
 use super::topology::{
     self,
-    NodeId,
-    NodeState, //
+    Live,
+    NodeId, //
 };
-use crate::params;
+use crate::pure::nodes::{
+    self,
+    NodeError,
+    NodeMask, //
+};
+
+/// The weights of a layer from which an interleaved layer is spread page by page rather
+/// than placed whole: 256 KiB, 64 pages, so that each node of a 16-node mask gets at
+/// least 4 of them.
+pub(crate) const INTERLEAVE_PAGE_BYTES: usize = 256 * 1024;
 
 /// Where a network's memory is placed (`neural_numa_policy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NumaPolicy {
     /// On the node of the CPU that creates the network.
     Local,
-    /// Layers spread round-robin over the nodes that have memory.
+    /// Spread over the nodes of the mask: layers round-robin, large layers by page.
     Interleave,
-    /// On `neural_default_numa_node`, elsewhere when it runs out.
+    /// On the given node, the nearest with room when it cannot.
     Preferred,
-    /// On `neural_default_numa_node` only; allocation fails rather than going elsewhere.
+    /// On the nodes of the mask only; allocation fails rather than going elsewhere.
     Bind,
+    /// A copy of the weights on every node of the mask.
+    Replicate,
 }
 
 impl NumaPolicy {
-    /// The name used in logs and debugfs.
+    /// Every policy, by its number.
+    pub(crate) const ALL: [NumaPolicy; 5] = [
+        NumaPolicy::Local,
+        NumaPolicy::Interleave,
+        NumaPolicy::Preferred,
+        NumaPolicy::Bind,
+        NumaPolicy::Replicate,
+    ];
+
+    /// The name used in logs, debugfs and `create`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             NumaPolicy::Local => "local",
             NumaPolicy::Interleave => "interleave",
             NumaPolicy::Preferred => "preferred",
             NumaPolicy::Bind => "bind",
+            NumaPolicy::Replicate => "replicate",
         }
     }
 
-    /// Whether the policy places memory on `neural_default_numa_node`.
-    pub(crate) fn needs_node(self) -> bool {
-        matches!(self, NumaPolicy::Preferred | NumaPolicy::Bind)
+    /// The policy of that name.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Whether every node of the mask must have memory.
+    fn mask_needs_memory(self) -> bool {
+        matches!(self, NumaPolicy::Bind | NumaPolicy::Replicate)
     }
 }
 
@@ -60,103 +107,183 @@ impl TryFrom<i32> for NumaPolicy {
     type Error = Error;
 
     fn try_from(value: i32) -> Result<Self> {
-        match value {
-            0 => Ok(NumaPolicy::Local),
-            1 => Ok(NumaPolicy::Interleave),
-            2 => Ok(NumaPolicy::Preferred),
-            3 => Ok(NumaPolicy::Bind),
-            _ => Err(EINVAL),
+        usize::try_from(value)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
+            .ok_or(EINVAL)
+    }
+}
+
+/// Why a placement is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlacementError {
+    /// `preferred` without a node, or `bind` with neither a node nor a mask.
+    NeedsNode(NumaPolicy),
+    /// The node is out of range, offline, or (bind without a mask) has no memory.
+    Node(NodeError),
+    /// A node of the mask is out of range, offline, or (bind, replicate) has no memory;
+    /// or the mask is empty.
+    Mask(NodeError),
+    /// No node of the interleave mask has memory.
+    NoMemory,
+}
+
+impl fmt::Display for PlacementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlacementError::NeedsNode(p) => write!(f, "policy {} needs a node", p.name()),
+            PlacementError::Node(e) | PlacementError::Mask(e) => write!(f, "{e}"),
+            PlacementError::NoMemory => write!(f, "no node of the list has memory"),
         }
     }
 }
 
-/// The placement the parameters ask for, checked against the running system.
+/// A policy with its node and mask, checked against the running system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Placement {
     /// The policy.
     pub(crate) policy: NumaPolicy,
-    /// The node for `Preferred` and `Bind`; for the others, a node that was also given.
+    /// The node for `preferred` (and `bind` without a mask); for the others, a node that
+    /// was also given.
     pub(crate) node: Option<NodeId>,
+    /// The mask in force for `interleave`, `bind` and `replicate`: as given, or every
+    /// node with memory (interleave: only its nodes with memory are used).
+    pub(crate) nodes: NodeMask,
 }
 
 impl Placement {
-    /// Reads and checks the placement parameters ([`Placement::check`]).
+    /// Checks `policy` with `node` and `nodes` (`None`: not given) against the running
+    /// system.
     ///
     /// # Errors
     ///
-    /// As [`Placement::check`].
-    pub(crate) fn from_params() -> Result<Self> {
-        let policy = NumaPolicy::try_from(params::numa_policy()).unwrap_or(NumaPolicy::Local);
-        Self::check(policy, params::default_numa_node())
+    /// [`PlacementError`]: `preferred` without a node, `bind` without a node or a mask,
+    /// a node or a node of the mask that is out of range or offline, `bind` or
+    /// `replicate` on a node without memory, an empty mask, an interleave mask with no
+    /// memory.
+    pub(crate) fn check(
+        policy: NumaPolicy,
+        node: Option<NodeId>,
+        nodes: Option<NodeMask>,
+    ) -> Result<Self, PlacementError> {
+        let t = &Live;
+        if let Some(n) = node {
+            let need_memory = policy == NumaPolicy::Bind && nodes.is_none();
+            nodes::check_node(t, n.id(), need_memory).map_err(PlacementError::Node)?;
+        }
+        if let Some(mask) = nodes {
+            nodes::check_mask(t, mask, policy.mask_needs_memory()).map_err(PlacementError::Mask)?;
+        }
+        let mask = match (policy, nodes, node) {
+            (NumaPolicy::Preferred, _, None) => return Err(PlacementError::NeedsNode(policy)),
+            (_, Some(mask), _) => mask,
+            (NumaPolicy::Bind, None, Some(n)) => NodeMask::from_nodes([n.id()]),
+            (NumaPolicy::Bind, None, None) => return Err(PlacementError::NeedsNode(policy)),
+            (_, None, _) => nodes::memory_nodes(t),
+        };
+        if policy == NumaPolicy::Interleave && mask.and(&nodes::memory_nodes(t)).is_empty() {
+            return Err(PlacementError::NoMemory);
+        }
+        Ok(Self {
+            policy,
+            node,
+            nodes: mask,
+        })
     }
 
-    /// Checks `policy` with `node` against the running system.
-    ///
-    /// # Errors
-    ///
-    /// `EINVAL`, with a log line naming the parameter, when `preferred` or `bind` has no
-    /// node, when the node is not online, or when `bind` names a node without memory.
-    pub(crate) fn check(policy: NumaPolicy, node: Option<NodeId>) -> Result<Self> {
-        match node {
-            None if policy.needs_node() => {
-                pr_err!(
-                    "neural_numa_policy={} ({}) needs neural_default_numa_node set to an online node\n",
-                    policy as i32,
-                    policy.name()
-                );
-                return Err(EINVAL);
-            }
-            Some(n) if !topology::node_state(n, NodeState::Online) => {
-                pr_err!(
-                    "neural_default_numa_node={}: node {} is not online\n",
-                    n.id(),
-                    n.id()
-                );
-                return Err(EINVAL);
-            }
-            Some(n)
-                if policy == NumaPolicy::Bind && !topology::node_state(n, NodeState::Memory) =>
-            {
-                pr_err!(
-                    "neural_default_numa_node={}: node {} has no memory, so neural_numa_policy=3 (bind) cannot place anything on it\n",
-                    n.id(),
-                    n.id()
-                );
-                return Err(EINVAL);
-            }
-            _ => {}
+    /// The nodes with memory of the mask, which interleave spreads over.
+    fn spread(&self) -> NodeMask {
+        self.nodes.and(&nodes::memory_nodes(&Live))
+    }
+
+    /// The placement of network `id`, created now: its home is the node of this CPU, or
+    /// the nearest with memory for a memoryless one, looked up once so that every layer
+    /// agrees even if the task moves meanwhile.
+    pub(crate) fn for_network(&self, id: u32) -> NetworkPlacement {
+        let home = if cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            mem::current_node().map(|here| {
+                nodes::nearest_with_memory(&Live, here.id())
+                    .and_then(topology::node_of)
+                    .unwrap_or(here)
+            })
+        } else {
+            None
+        };
+        NetworkPlacement {
+            placement: *self,
+            id,
+            home,
         }
-        Ok(Self { policy, node })
     }
 }
 
-/// Where layer `layer` of network `id` goes under `placement`.
-pub(crate) fn layer_where(placement: &Placement, id: u32, layer: usize) -> Where {
-    if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
-        return Where::Anywhere;
-    }
-    match (placement.policy, placement.node) {
-        (NumaPolicy::Local, _) => mem::current_node().map_or(Where::Anywhere, Where::Prefer),
-        (NumaPolicy::Interleave, _) => {
-            let mut nodes = topology::nodes(NodeState::Memory);
-            let n = nodes.clone().count();
-            if n == 0 {
-                return Where::Anywhere;
-            }
-            let k = (id as usize).wrapping_add(layer) % n;
-            nodes.nth(k).map_or(Where::Anywhere, Where::Prefer)
+/// Where the buffers of one network go ([`Placement::for_network`]).
+pub(crate) struct NetworkPlacement {
+    placement: Placement,
+    id: u32,
+    home: Option<NodeId>,
+}
+
+impl NetworkPlacement {
+    /// Where an array of layer `layer` of `bytes` goes (its weights, or `0` for a small
+    /// array). For `replicate`, where the first copy goes
+    /// ([`NetworkPlacement::copies`] gives the others).
+    pub(crate) fn layer(&self, layer: usize, bytes: usize) -> Where {
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            return Where::Anywhere;
         }
-        (NumaPolicy::Preferred, Some(node)) => Where::Prefer(node),
-        (NumaPolicy::Bind, Some(node)) => Where::Only(node),
-        // `Placement::check` refuses these at load.
-        (NumaPolicy::Preferred | NumaPolicy::Bind, None) => Where::Anywhere,
+        let (p, id, home) = (&self.placement, self.id, self.home);
+        match p.policy {
+            NumaPolicy::Local => home.map_or(Where::Anywhere, Where::Prefer),
+            NumaPolicy::Interleave => {
+                let spread = p.spread();
+                let k = (id as usize).wrapping_add(layer);
+                if bytes >= INTERLEAVE_PAGE_BYTES && spread.count() > 1 {
+                    Where::Pages {
+                        nodes: spread,
+                        first: k,
+                    }
+                } else {
+                    nodes::interleave_node(spread, k)
+                        .and_then(topology::node_of)
+                        .map_or(Where::Anywhere, Where::Prefer)
+                }
+            }
+            NumaPolicy::Preferred => p.node.map_or(Where::Anywhere, Where::Fallback),
+            NumaPolicy::Bind => Where::Within {
+                from: home.map_or(0, NodeId::id),
+                nodes: p.nodes,
+            },
+            NumaPolicy::Replicate => home
+                .and_then(|h| nodes::nearest_in(&Live, h.id(), p.nodes))
+                .and_then(topology::node_of)
+                .map_or(Where::Anywhere, Where::Only),
+        }
+    }
+
+    /// For `replicate`, the nodes of the other copies of a layer whose first copy is on
+    /// `first` (every other node of the mask); none for the other policies or without
+    /// NUMA.
+    pub(crate) fn copies(&self, first: Where) -> NodeMask {
+        let p = &self.placement;
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) || p.policy != NumaPolicy::Replicate {
+            return NodeMask::EMPTY;
+        }
+        let mut mask = p.nodes;
+        if let Some(n) = first.node() {
+            mask.clear(n.id());
+        }
+        mask
     }
 }
 
-/// Where the scratch space of CPU `cpu` goes.
+/// Where the scratch space of CPU `cpu` goes: its node, or the nearest with memory.
 pub(crate) fn cpu_where(cpu: u32) -> Where {
     if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
         return Where::Anywhere;
     }
-    topology::cpu_to_node(cpu).map_or(Where::Anywhere, Where::Prefer)
+    topology::cpu_to_node(cpu)
+        .and_then(|n| nodes::nearest_with_memory(&Live, n.id()))
+        .and_then(topology::node_of)
+        .map_or(Where::Anywhere, Where::Prefer)
 }

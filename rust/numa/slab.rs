@@ -147,6 +147,10 @@ impl<T> SlabCache<T> {
             Where::Anywhere => (bindings::NUMA_NO_NODE, false),
             Where::Prefer(n) => (n.as_raw(), false),
             Where::Only(n) => (n.as_raw(), true),
+            // An object goes whole on one node: the one intended, if any, else anywhere.
+            other => other
+                .node()
+                .map_or((bindings::NUMA_NO_NODE, false), |n| (n.as_raw(), false)),
         };
         // SAFETY: the cache is live (type invariant); any node id below MAX_NUMNODES or
         // NUMA_NO_NODE is valid for `kmem_cache_alloc_node()`.

@@ -38,6 +38,7 @@ struct NodeCounters {
     hit: Atomic<u64>,
     miss: Atomic<u64>,
     foreign: Atomic<u64>,
+    fallbacks: Atomic<u64>,
 }
 
 /// The module's NUMA counters, one set per possible node id.
@@ -45,6 +46,7 @@ pub(crate) struct NumaStats {
     nodes: KVec<NodeCounters>,
     local: Atomic<u64>,
     remote: Atomic<u64>,
+    fallbacks: Atomic<u64>,
 }
 
 impl NumaStats {
@@ -60,6 +62,7 @@ impl NumaStats {
                     hit: Atomic::new(0),
                     miss: Atomic::new(0),
                     foreign: Atomic::new(0),
+                    fallbacks: Atomic::new(0),
                 },
                 GFP_KERNEL,
             )?;
@@ -69,6 +72,7 @@ impl NumaStats {
                 nodes,
                 local: Atomic::new(0),
                 remote: Atomic::new(0),
+                fallbacks: Atomic::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -85,10 +89,19 @@ impl NumaStats {
         })
     }
 
-    /// Counts one allocation of a network just registered: where its pages landed.
-    pub(crate) fn count_buffer(&self, map: &PageMap) {
+    /// Counts one allocation of a network just registered: where its pages landed, and
+    /// whether it fell back from the node it was intended for (`preferred`).
+    pub(crate) fn count_buffer(&self, map: &PageMap, fell_back: bool) {
         if map.pages() == 0 {
             return;
+        }
+        if fell_back {
+            self.fallbacks.fetch_add(1, Relaxed);
+            for e in map.nodes().iter().filter(|e| e.intended > 0) {
+                if let Some(c) = self.node(e.node) {
+                    c.fallbacks.fetch_add(1, Relaxed);
+                }
+            }
         }
         if map.all_hit() {
             self.local.fetch_add(1, Relaxed);
@@ -215,17 +228,19 @@ impl fmt::Display for Report<'_> {
         writeln!(f, "pages: {pages}")?;
         writeln!(f, "allocations_local: {}", s.local.load(Relaxed))?;
         writeln!(f, "allocations_remote: {}", s.remote.load(Relaxed))?;
+        writeln!(f, "fallbacks: {}", s.fallbacks.load(Relaxed))?;
         for node in topology::nodes(topology::NodeState::Online) {
             let Some(c) = s.node(node) else { continue };
             writeln!(
                 f,
-                "node {} bytes {} pages {} hit {} miss {} foreign {}",
+                "node {} bytes {} pages {} hit {} miss {} foreign {} fallbacks {}",
                 node.id(),
                 c.bytes.load(Relaxed),
                 c.pages.load(Relaxed),
                 c.hit.load(Relaxed),
                 c.miss.load(Relaxed),
-                c.foreign.load(Relaxed)
+                c.foreign.load(Relaxed),
+                c.fallbacks.load(Relaxed)
             )?;
         }
         Ok(())
