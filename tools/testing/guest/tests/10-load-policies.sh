@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Load and unload with each placement policy; the parameters read back as given and the
 # log names the policy.
-plan 5
+plan 6
 
 last_node=$(online_nodes | tail -n1)
 mem_node=$(expand_list "$(cat /sys/devices/system/node/has_memory)" | tail -n1)
@@ -37,6 +37,7 @@ try_policy local 0 -1
 try_policy interleave 1 -1
 try_policy preferred 2 "$last_node"
 try_policy bind 3 "$mem_node"
+try_policy replicate 4 -1
 # local and interleave also accept a node (it is reported, not required).
 try_policy local 0 "$last_node" local_with_node
 

@@ -9,8 +9,8 @@ first_offline=$(( $(online_nodes | tail -n1) + 1 ))
 memless=$(comm -23 <(online_nodes | sort) \
 	<(expand_list "$(cat /sys/devices/system/node/has_memory)" | sort) | head -n1)
 memless_cases=0
-[ -n "$memless" ] && memless_cases=1
-plan $((16 + memless_cases))
+[ -n "$memless" ] && memless_cases=2
+plan $((21 + memless_cases))
 
 # reject NAME REASON PARAM=VALUE...: insmod must fail with EINVAL and leave nothing;
 # REASON is a fixed string the log must contain (checked at the end, in one log read).
@@ -28,11 +28,11 @@ reject() {
 	defer_case "$name" "neural_network: $reason" "$verdict"
 }
 
-policies="expected 0 (local), 1 (interleave), 2 (preferred) or 3 (bind)"
+policies="expected 0 (local), 1 (interleave), 2 (preferred), 3 (bind) or 4 (replicate)"
 nodes="expected -1 (none) or a node number below MAX_NUMNODES"
 timeout="expected 0 to 3600000 (milliseconds)"
-reject policy_too_big "invalid value '4' for parameter 'neural_numa_policy': $policies" \
-	neural_numa_policy=4
+reject policy_too_big "invalid value '5' for parameter 'neural_numa_policy': $policies" \
+	neural_numa_policy=5
 reject policy_negative "invalid value '-1' for parameter 'neural_numa_policy': $policies" \
 	neural_numa_policy=-1
 reject policy_not_a_number \
@@ -56,8 +56,20 @@ reject preferred_without_node \
 	"neural_numa_policy=2 (preferred) needs neural_default_numa_node set to an online node" \
 	neural_numa_policy=2
 reject bind_without_node \
-	"neural_numa_policy=3 (bind) needs neural_default_numa_node set to an online node" \
+	"neural_numa_policy=3 (bind) needs neural_numa_nodes or neural_default_numa_node set to an online node with memory" \
 	neural_numa_policy=3
+lists="expected a node list such as 0-3,6"
+reject nodes_not_a_list "invalid value 'all' for parameter 'neural_numa_nodes': $lists" \
+	neural_numa_nodes=all
+reject nodes_reversed_range "neural_numa_nodes=3-1: range 3-1 is reversed" \
+	neural_numa_nodes=3-1
+reject nodes_offline \
+	"neural_numa_nodes=$first_offline: node $first_offline is offline (neural_numa_policy=1 (interleave))" \
+	neural_numa_policy=1 neural_numa_nodes=$first_offline
+reject nodes_out_of_range "neural_numa_nodes=0,64: node 64 is out of range" \
+	neural_numa_policy=3 neural_numa_nodes=0,64
+reject nodes_too_long "a node list of at most 255 bytes expected" \
+	neural_numa_nodes=$(printf '0,%.0s' {1..130})0
 reject timeout_too_big \
 	"invalid value '3600001' for parameter 'neural_cache_timeout_ms': $timeout" \
 	neural_cache_timeout_ms=3600001
@@ -77,6 +89,9 @@ if [ -n "$memless" ]; then
 	reject bind_to_memoryless_node \
 		"neural_default_numa_node=$memless: node $memless has no memory, so neural_numa_policy=3 (bind) cannot place anything on it" \
 		neural_numa_policy=3 neural_default_numa_node=$memless
+	reject replicate_to_memoryless_node \
+		"neural_numa_nodes=$memless: node $memless has no memory (neural_numa_policy=4 (replicate))" \
+		neural_numa_policy=4 neural_numa_nodes=$memless
 fi
 
 judge_deferred

@@ -1,0 +1,256 @@
+# SPDX-License-Identifier: GPL-2.0
+# NUMA placement, verified from memory_map's measured pages: every policy puts every
+# buffer where it says (local, bind and preferred on each node with memory, interleave
+# round-robin and page by page, a full copy per node for replicate, whose predictions
+# from a CPU of each node are bit-identical and read that node's copy); bind to a node
+# without memory or offline is refused, bind to a node too small fails with ENOMEM and
+# lands nothing anywhere, preferred to a memoryless node falls back to the nearest node
+# by distance and counts it; numa_stats agrees with memory_map; the module's slab caches
+# are listed and their objects come back when every network is removed.
+# timeout: 600
+
+D=$NN_DEBUGFS
+P=$NN_PARAMS
+mapfile -t MEM < <(expand_list "$(</sys/devices/system/node/has_memory)")
+mapfile -t CPUN < <(expand_list "$(</sys/devices/system/node/has_cpu)")
+mapfile -t ONLINE < <(online_nodes)
+memless=
+for n in "${ONLINE[@]}"; do
+	[[ " ${MEM[*]} " == *" $n "* ]] || { memless=$n; break; }
+done
+offline=$((ONLINE[-1] + 1))
+# Two more cases on a machine with a memoryless node.
+extra=0
+[ -n "$memless" ] && extra=2
+plan $((15 + extra))
+
+nn_load || bail loads "insmod failed"
+
+# The active objects of the module's caches, "name:count ...".
+slab_counts() {
+	local name active rest out=
+	while read -r name active rest; do
+		[[ $name == neural_* ]] && out+="$name:$active "
+	done </proc/slabinfo
+	echo "$out"
+}
+slab0=$(slab_counts)
+[[ $slab0 == *neural_layer:* && $slab0 == *neural_scratch:* && $slab0 == *neural_replica:* ]] &&
+	pass slab_caches_listed || fail slab_caches_listed "slabinfo has: $slab0"
+
+# create LINE: sets ID to the new network's id, or ERR to the error text.
+create() {
+	ID= ERR=
+	if { echo "$1" >$D/create; } 2>/tmp/nn-create-err; then
+		read -r ID <$D/create
+	else
+		read -r ERR </tmp/nn-create-err
+		ERR=${ERR##*: }
+	fi
+}
+
+# layers ID: LINES = network ID's memory_map lines of layer buffers (not scratch).
+layers() {
+	local l
+	mapfile -t MM <$D/memory_map
+	LINES=()
+	for l in "${MM[@]}"; do
+		[[ $l == "$1 layer"* ]] && LINES+=("$l")
+	done
+}
+
+# all_on ID NODE: every layer buffer of ID is wholly on NODE, as intended; prints what
+# is not.
+all_on() {
+	local l net part kind bytes pages want got bad=
+	layers "$1"
+	[ ${#LINES[@]} -gt 0 ] || { echo "no lines"; return 1; }
+	for l in "${LINES[@]}"; do
+		read -r net part kind bytes pages want got <<<"$l"
+		[ "$got" = "$2:$pages" ] && [ "$want" = "$2" ] || bad+="[$l] "
+	done
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# Local: on the creating CPU's node, every page as intended.
+create "8 16 4 relu linear policy=local seed=1"
+layers "$ID"
+read -r _ _ _ _ _ home _ <<<"${LINES[0]}"
+r=$(all_on "$ID" "$home") && [[ " ${MEM[*]} " == *" $home "* ]] && pass local_on_one_node_with_memory ||
+	fail local_on_one_node_with_memory "home '$home' ${ERR}: $r"
+
+# Bind and preferred to each node with memory.
+bad=
+for n in "${MEM[@]}"; do
+	create "8 16 4 relu linear policy=bind nodes=$n"
+	r=$(all_on "$ID" "$n") || bad+=" bind $n ($ERR): $r;"
+	create "8 16 4 relu linear policy=preferred node=$n"
+	r=$(all_on "$ID" "$n") || bad+=" preferred $n ($ERR): $r;"
+done
+[ -z "$bad" ] && pass bind_and_preferred_on_each_node || fail bind_and_preferred_on_each_node "$bad"
+
+# Interleave, small layers: layer i of network id whole on node (id + i) mod n.
+create "8 8 8 8 8 relu relu relu linear policy=interleave"
+bad=
+layers "$ID"
+for l in "${LINES[@]}"; do
+	read -r net part kind bytes pages want got <<<"$l"
+	[[ $kind == weights ]] || continue
+	i=${part#layer}
+	n=${MEM[$(((ID + i) % ${#MEM[@]}))]}
+	[ "$got" = "$n:$pages" ] || bad+="[$l want $n] "
+done
+[ -z "$bad" ] && pass interleave_layers_round_robin || fail interleave_layers_round_robin "$bad"
+
+# Interleave, a layer of 512 KiB of weights: its pages over every node with memory,
+# counts that differ by at most one.
+create "512 512 4 relu linear policy=interleave"
+layers "$ID"
+r=bad
+for l in "${LINES[@]}"; do
+	read -r net part kind bytes pages want got <<<"$l"
+	[[ $part == layer0 && $kind == weights ]] || continue
+	IFS=, read -ra parts <<<"$got"
+	lo=999999 hi=0 nodes=
+	for p in "${parts[@]}"; do
+		c=${p#*:}
+		nodes+="${p%:*} "
+		((c < lo)) && lo=$c
+		((c > hi)) && hi=$c
+	done
+	[ "$nodes" = "${MEM[*]} " ] && ((hi - lo <= 1)) && [ "$pages" = 128 ] && r=ok || r="[$l]"
+done
+[ "$r" = ok ] && pass interleave_pages_spread_evenly || fail interleave_pages_spread_evenly "$r"
+
+# Replicate: a copy of every layer's weights and biases on every node with memory, each
+# wholly on its node.
+create "8 16 4 relu linear policy=replicate seed=2"
+rep=$ID
+layers "$rep"
+declare -A copies=()
+bad=
+for l in "${LINES[@]}"; do
+	read -r net part kind bytes pages want got <<<"$l"
+	case $kind in
+	weights | weights_replica) copies[$part]+="$want " ;;
+	esac
+	[ "$got" = "$want:$pages" ] || bad+="[$l] "
+done
+for part in layer0 layer1; do
+	sorted=$(printf '%s\n' ${copies[$part]} | sort -n | tr '\n' ' ')
+	[ "$sorted" = "${MEM[*]} " ] || bad+=" $part copies on '${copies[$part]}';"
+done
+[ -z "$bad" ] && pass replicate_copy_on_every_node || fail replicate_copy_on_every_node "$bad"
+
+# Predictions from a CPU of each node with CPUs are bit-identical, and each reads the
+# copy of its node (or of the nearest node with memory).
+input="0.5 -0.25 1 0 0.125 -1 0.75 0.5"
+bad= want=
+for n in "${CPUN[@]}"; do
+	read -r cpus </sys/devices/system/node/node$n/cpulist
+	cpu=${cpus%%[-,]*}
+	out=$(taskset -c "$cpu" bash -c 'exec 3<>"$1"; echo "$2" >&3; cat <&3' _ \
+		$D/network_$rep/predict "$input")
+	[ -n "$out" ] || bad+=" cpu $cpu: no output;"
+	[ -z "$want" ] && want=$out
+	[ "$out" = "$want" ] || bad+=" cpu $cpu (node $n): '$out' vs '$want';"
+done
+reads=$(sed -n 's/^copy_reads: //p' $D/network_$rep/stats)
+# Every node with both CPUs and memory read its own copy once.
+for n in "${CPUN[@]}"; do
+	[[ " ${MEM[*]} " == *" $n "* ]] || continue
+	[[ ",$reads," == *",$n:"[1-9]* ]] || bad+=" node $n's copy unread ($reads);"
+done
+[ -z "$bad" ] && pass replicate_bit_identical_from_each_node ||
+	fail replicate_bit_identical_from_each_node "$bad"
+
+# An offline node is refused.
+create "8 16 4 relu linear policy=bind nodes=$offline"
+[ "$ERR" = "Invalid argument" ] && [ -z "$ID" ] && pass bind_offline_einval ||
+	fail bind_offline_einval "id '$ID' err '$ERR'"
+
+if [ -n "$memless" ]; then
+	log_mark_as bind_memoryless_einval
+	create "8 16 4 relu linear policy=bind nodes=$memless"
+	defer_case bind_memoryless_einval "node $memless has no memory" \
+		"$([ "$ERR" = "Invalid argument" ] && [ -z "$ID" ] || echo "id '$ID' err '$ERR'")"
+	# Preferred to it: the nearest node with memory by distance.
+	read -ra dist </sys/devices/system/node/node$memless/distance
+	near= best=
+	for m in "${MEM[@]}"; do
+		d=${dist[$m]}
+		if [ -z "$best" ] || ((d < best)); then best=$d near=$m; fi
+	done
+	f0=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	create "8 16 4 relu linear policy=preferred node=$memless"
+	f1=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	bad=
+	layers "$ID"
+	for l in "${LINES[@]}"; do
+		read -r net part kind bytes pages want got <<<"$l"
+		[ "$want" = "$memless" ] && [ "$got" = "$near:$pages" ] || bad+="[$l] "
+	done
+	[ ${#LINES[@]} -gt 0 ] && [ -z "$bad" ] && ((f1 > f0)) &&
+		pass "preferred_memoryless_falls_back_to_node_$near" ||
+		fail preferred_memoryless_falls_back "want node $near: $bad fallbacks $f0 -> $f1"
+fi
+
+# Bind to a node smaller than the network: ENOMEM, and nothing anywhere changes.
+echo 1048576 >$P/neural_max_network_mb
+echo 1048576 >$P/neural_max_total_mb
+n=${MEM[0]}
+mapfile -t before_map <$D/memory_map
+mapfile -t before_stats <$D/numa_stats
+# Three layers of 4096 x 4096 with training memory: 480 MiB, more than any test node.
+create "4096 4096 4096 4096 relu relu linear policy=bind nodes=$n"
+mapfile -t after_map <$D/memory_map
+mapfile -t after_stats <$D/numa_stats
+[ "$ERR" = "Cannot allocate memory" ] && [ -z "$ID" ] &&
+	[ "${before_map[*]}" = "${after_map[*]}" ] && [ "${before_stats[*]}" = "${after_stats[*]}" ] &&
+	pass bind_full_node_enomem_nothing_lands ||
+	fail bind_full_node_enomem_nothing_lands "id '$ID' err '$ERR'"
+echo 0 >$P/neural_max_network_mb
+echo 0 >$P/neural_max_total_mb
+
+# numa_stats holds what memory_map lists: the bytes of every buffer, node by node.
+declare -A per_node=()
+total=0
+mapfile -t MM <$D/memory_map
+for l in "${MM[@]:1}"; do
+	read -r net part kind bytes pages want got <<<"$l"
+	total=$((total + bytes))
+	IFS=, read -ra parts <<<"$got"
+	for p in "${parts[@]}"; do
+		per_node[${p%:*}]=$((${per_node[${p%:*}]:-0} + ${p#*:}))
+	done
+done
+mapfile -t NS <$D/numa_stats
+bad=
+for l in "${NS[@]}"; do
+	case $l in
+	"bytes: "*) [ "${l#bytes: }" = "$total" ] || bad+=" bytes ${l#bytes: } vs $total;" ;;
+	"node "*)
+		read -r _ node _ _ _ pages _ <<<"$l"
+		[ "$pages" = "${per_node[$node]:-0}" ] || bad+=" node $node pages $pages vs ${per_node[$node]:-0};"
+		;;
+	esac
+done
+[ -z "$bad" ] && [ "$total" -gt 0 ] && pass numa_stats_agree_with_memory_map ||
+	fail numa_stats_agree_with_memory_map "$bad"
+[[ ${MM[0]} == "# network part kind bytes pages want got" ]] && pass memory_map_header ||
+	fail memory_map_header "${MM[0]}"
+
+# config shows the policy and mask in force.
+grep -q "^policy: replicate" $D/network_$rep/config && grep -q "^nodes: " $D/network_$rep/config &&
+	pass config_shows_policy_and_nodes || fail config_shows_policy_and_nodes
+
+# Every network removed: no bytes held, the caches' objects as at the start.
+for d in $D/network_*; do echo "${d##*_}" >$D/remove; done
+mapfile -t NS <$D/numa_stats
+[[ " ${NS[*]} " == *" bytes: 0 pages: 0 "* ]] && pass numa_stats_empty_after_remove ||
+	fail numa_stats_empty_after_remove "${NS[*]}"
+slab1=$(slab_counts)
+[ "$slab1" = "$slab0" ] && pass slab_objects_return || fail slab_objects_return "$slab0 -> $slab1"
+
+nn_unload && ! nn_loaded && pass unloads || fail unloads
+judge_deferred
