@@ -7,6 +7,7 @@
 //! `neural_network_<area>`, one file per area.
 
 mod activation;
+mod alloc;
 mod cpulist;
 mod fixed;
 mod model;
