@@ -509,6 +509,7 @@ impl Network {
     }
 
     /// Wraps checked layers (each one's inputs are the previous one's outputs).
+    #[expect(clippy::too_many_arguments)]
     fn new_with(
         id: u32,
         input_frac: u8,

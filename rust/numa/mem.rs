@@ -39,14 +39,14 @@ extern "C" {
     fn nn_free(p: *const c_void);
     fn nn_mem_node(p: *const c_void) -> c_int;
     fn nn_numa_node_id() -> c_int;
-    fn nn_cache_line_bytes() -> kernel::ffi::c_ulong;
+    fn nn_cache_line_bytes() -> usize;
 }
 
 /// `L1_CACHE_BYTES`: every array starts on a multiple of it.
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) fn cache_line() -> usize {
     // SAFETY: returns a compile-time constant.
-    usize::try_from(unsafe { nn_cache_line_bytes() }).unwrap_or(64)
+    unsafe { nn_cache_line_bytes() }
 }
 
 /// The node of the CPU this runs on (it may change right after: a hint, as in C).

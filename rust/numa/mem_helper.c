@@ -54,7 +54,7 @@ int nn_mem_node(const void *p)
 }
 
 /* L1_CACHE_BYTES, which is a macro. */
-unsigned long nn_cache_line_bytes(void)
+size_t nn_cache_line_bytes(void)
 {
 	return L1_CACHE_BYTES;
 }

@@ -8,7 +8,7 @@
 void *nn_alloc_node(size_t size, int node, bool this_node_only);
 void nn_free(const void *p);
 int nn_mem_node(const void *p);
-unsigned long nn_cache_line_bytes(void);
+size_t nn_cache_line_bytes(void);
 int nn_numa_node_id(void);
 
 #endif /* NN_MEM_HELPER_H */

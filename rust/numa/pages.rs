@@ -185,21 +185,25 @@ impl<T: Plain> PageArray<T> {
     }
 
     /// Elements held.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the array is empty (and allocated nothing).
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Bytes of the elements (`len * size_of::<T>()`; the last page may have more room).
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn bytes(&self) -> usize {
         self.len * size_of::<T>()
     }
 
     /// Pages allocated.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn nr_pages(&self) -> usize {
         self.nr_pages
     }
@@ -216,6 +220,7 @@ impl<T: Plain> PageArray<T> {
 
     /// Calls `f(node, pages)` for each online node that holds pages of the array, in
     /// increasing node order.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn pages_per_node(&self, mut f: impl FnMut(NodeId, usize)) {
         if self.nr_pages == 0 {
             return;

@@ -137,6 +137,7 @@ impl<T> SlabCache<T> {
     }
 
     /// The cache's name, as `/proc/slabinfo` shows it.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn name(&self) -> &'static CStr {
         self.name
     }
@@ -220,6 +221,7 @@ impl<T> SlabBox<T> {
     /// # Errors
     ///
     /// `ENOMEM` as for [`Self::new`].
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn zeroed(cache: &Arc<SlabCache<T>>, place: Where) -> Result<Self>
     where
         T: Zeroable,
@@ -292,6 +294,7 @@ impl<T> SlabBox<T> {
     }
 
     /// Pins the box (as `Box::into_pin`): the `T` will not move again.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn into_pin(this: Self) -> Pin<Self> {
         // SAFETY: `SlabBox` never moves its `T`; once pinned, `DerefMut` is reached only
         // through `Pin`, which hands out `&mut T` only for `T: Unpin`.
@@ -299,12 +302,14 @@ impl<T> SlabBox<T> {
     }
 
     /// The node of the page that holds the object.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn node(&self) -> Option<NodeId> {
         // SAFETY: `ptr` is a live slab object (type invariant).
         NodeId::new(unsafe { ffi::nn_slab_obj_node(self.ptr.as_ptr().cast()) })
     }
 
     /// [`Self::node`] of a pinned box (`Pin` gives no `&SlabBox`, only the `&T` inside).
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn pinned_node(this: &Pin<Self>) -> Option<NodeId> {
         let obj: &T = this;
         // SAFETY: a `Pin<SlabBox<T>>` derefs to the box's object, a live slab object (type
@@ -313,6 +318,7 @@ impl<T> SlabBox<T> {
     }
 
     /// The cache the object belongs to.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn cache(&self) -> &Arc<SlabCache<T>> {
         &self.cache
     }

@@ -179,8 +179,8 @@ pub(crate) fn node_memory(node: NodeId) -> Option<NodeMemory> {
 
 /// `PAGE_SIZE`.
 pub(crate) fn page_size() -> usize {
-    // SAFETY: returns a compile-time constant.
-    usize::try_from(unsafe { ffi::nn_page_size() }).unwrap_or(4096)
+    // SAFETY: returns a compile-time constant (`c_ulong` is the kernel's `usize`).
+    unsafe { ffi::nn_page_size() }
 }
 
 /// Widens a C `unsigned long` (64 bits on every architecture this module builds for).
