@@ -23,7 +23,7 @@ all: modules
 
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given); samples and tools join as they land.
-guest: check-kdir build/guest/nn-insmod
+guest: check-kdir build/guest/nn-insmod build/guest/nn-failnth
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
 
