@@ -134,6 +134,7 @@ impl<A: Attach> Registry<A> {
     }
 
     /// The NUMA counters of the networks' memory.
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_NUMA), expect(dead_code))]
     pub(crate) fn numa(&self) -> &NumaStats {
         &self.pools.numa
     }

@@ -105,8 +105,10 @@ impl<R: Report> DebugFile for ReportFile<R> {
 }
 
 /// `numa_info`.
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 pub(crate) struct NumaInfo;
 
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 impl Report for NumaInfo {
     fn write(&self, t: &mut Text) -> Result {
         t.write_fmt(fmt!("{}", crate::numa::info::NumaInfo))
@@ -155,8 +157,10 @@ impl Report for MemoryMap {
 }
 
 /// `numa_stats`.
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 pub(crate) struct NumaStats(pub(crate) Arc<Registry>);
 
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 impl Report for NumaStats {
     fn write(&self, t: &mut Text) -> Result {
         let report = crate::numa::stats::Report {

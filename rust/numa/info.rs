@@ -32,6 +32,10 @@ use crate::numa::topology::{
 use crate::pure::cpulist::CpuList;
 
 /// Writes the report for the topology as it is now.
+#[cfg_attr(
+    not(any(CONFIG_NEURAL_NETWORK_NUMA, CONFIG_NEURAL_NETWORK_KUNIT_TEST)),
+    expect(dead_code)
+)]
 pub(crate) fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let nodes = || topology::nodes(NodeState::Online).map(|n| n.id());
     writeln!(f, "nodes_online: {}", CpuList(nodes))?;
@@ -105,6 +109,10 @@ pub(crate) fn log_topology() {
 }
 
 /// The report as a value: `{}` formats it.
+#[cfg_attr(
+    not(any(CONFIG_NEURAL_NETWORK_NUMA, CONFIG_NEURAL_NETWORK_KUNIT_TEST)),
+    expect(dead_code)
+)]
 pub(crate) struct NumaInfo;
 
 impl fmt::Display for NumaInfo {

@@ -16,6 +16,7 @@
 //!
 //! Every counter is an atomic; none is under a lock.
 
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 use core::fmt;
 
 use kernel::prelude::*;
@@ -83,6 +84,10 @@ impl NumaStats {
     }
 
     /// The bytes and pages the networks hold, over all nodes.
+    #[cfg_attr(
+        not(any(CONFIG_NEURAL_NETWORK_NUMA, CONFIG_NEURAL_NETWORK_KUNIT_TEST)),
+        expect(dead_code)
+    )]
     pub(crate) fn held(&self) -> (u64, u64) {
         self.nodes.iter().fold((0, 0), |(b, p), c| {
             (b + c.bytes.load(Relaxed), p + c.pages.load(Relaxed))
@@ -212,6 +217,7 @@ impl Drop for Held {
 }
 
 /// The `numa_stats` report of `stats`, with `networks` networks registered.
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 pub(crate) struct Report<'a> {
     /// The counters.
     pub(crate) stats: &'a NumaStats,
@@ -219,6 +225,7 @@ pub(crate) struct Report<'a> {
     pub(crate) networks: usize,
 }
 
+#[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.stats;

@@ -28,7 +28,10 @@ nn_load || bail loads "insmod failed"
 
 # The active objects of the module's caches, "name:count ...".
 slab_counts() {
-	local name active rest out=
+	local name active rest out= f
+	# Freed objects wait in per-CPU caches, where slabinfo counts them as active; a
+	# shrink gives them back to their slabs first.
+	for f in /sys/kernel/slab/neural_*/shrink; do echo 1 >"$f"; done
 	while read -r name active rest; do
 		[[ $name == neural_* ]] && out+="$name:$active "
 	done </proc/slabinfo
