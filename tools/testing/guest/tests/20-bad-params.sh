@@ -68,7 +68,7 @@ reject nodes_offline \
 	neural_numa_policy=1 neural_numa_nodes=$first_offline
 reject nodes_out_of_range "neural_numa_nodes=0,64: node 64 is out of range" \
 	neural_numa_policy=3 neural_numa_nodes=0,64
-reject nodes_too_long "a node list of at most 255 bytes expected" \
+reject nodes_too_long "invalid value for parameter 'neural_numa_nodes': a node list of at most 255 bytes expected" \
 	neural_numa_nodes=$(printf '0,%.0s' {1..130})0
 reject timeout_too_big \
 	"invalid value '3600001' for parameter 'neural_cache_timeout_ms': $timeout" \
