@@ -10,6 +10,7 @@
 //! - [`topology`] + `topology_helper.c`: nodes, their states, CPUs, memory and distances.
 //! - [`mem`] + `mem_helper.c`: arrays on a chosen node ([`mem::NodeVec`]), and where their
 //!   pages landed.
+//! - [`plain`]: the integers an array may hold ([`plain::Plain`]).
 //! - [`pagemap`]: where the pages of a buffer really are, against where they were
 //!   intended ([`pagemap::PageMap`]).
 //! - [`stats`]: the `numa_stats` counters, from the measured pages.
@@ -26,6 +27,7 @@ pub(crate) mod mem;
 pub(crate) mod pagemap;
 pub(crate) mod pages;
 pub(crate) mod placement;
+pub(crate) mod plain;
 pub(crate) mod slab;
 pub(crate) mod stats;
 pub(crate) mod topology;

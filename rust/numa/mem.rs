@@ -22,6 +22,7 @@ use kernel::ffi::{
 use kernel::prelude::*;
 
 use super::pagemap::PageMap;
+pub(crate) use super::plain::Plain;
 use super::pages::PageArray;
 use super::topology::{
     self,
@@ -93,21 +94,6 @@ impl Where {
         }
     }
 }
-
-/// Integers a [`NodeVec`] may hold: every bit pattern, including all-zero, is a value.
-///
-/// # Safety
-///
-/// Implementors must be plain integers with no padding and no invalid bit patterns.
-pub(crate) unsafe trait Plain: Copy {}
-// SAFETY: plain integers.
-unsafe impl Plain for u8 {}
-// SAFETY: plain integers.
-unsafe impl Plain for i16 {}
-// SAFETY: plain integers.
-unsafe impl Plain for i32 {}
-// SAFETY: plain integers.
-unsafe impl Plain for i64 {}
 
 /// A zeroed array of `len` `T`s from `kvmalloc_node()`.
 ///

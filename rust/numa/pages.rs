@@ -32,7 +32,7 @@ use kernel::ffi::{
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
-use super::mem::Plain;
+use super::plain::Plain;
 use super::topology::{
     self,
     NodeId, //
