@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # NUMA placement, verified from memory_map's measured pages: every policy puts every
-# buffer where it says (local, bind and preferred on each node with memory, interleave
+# buffer where it says (local, bind and preferred on each node with room, interleave
 # round-robin and page by page, a full copy per node for replicate, whose predictions
 # from a CPU of each node are bit-identical and read that node's copy); bind to a node
-# without memory or offline is refused, bind to a node too small fails with ENOMEM and
-# lands nothing anywhere, preferred to a memoryless node falls back to the nearest node
-# by distance and counts it; numa_stats agrees with memory_map; the module's slab caches
+# without memory or offline is refused, bind to a node too small or full fails with ENOMEM
+# and lands nothing anywhere, preferred to a memoryless or full node falls back to the
+# nearest node with room by distance and counts it; numa_stats agrees with memory_map; the module's slab caches
 # are listed and their objects come back when every network is removed.
 # timeout: 600
 
@@ -19,9 +19,27 @@ for n in "${ONLINE[@]}"; do
 	[[ " ${MEM[*]} " == *" $n "* ]] || { memless=$n; break; }
 done
 offline=$((ONLINE[-1] + 1))
-# Two more cases on a machine with a memoryless node.
+# free_kib NODE: the node's MemFree.
+free_kib() {
+	local a b c d kib rest
+	while read -r a b c d kib rest; do
+		[ "$c" = MemFree: ] && { echo "$d"; return; }
+	done </sys/devices/system/node/node$1/meminfo
+}
+# The nodes with memory that have room (16 MiB free) for the small networks below, and
+# the full ones (under 1 MiB free: a booted 16-node guest of 96 MiB nodes has some).
+ROOM=() FULL=()
+for n in "${MEM[@]}"; do
+	f=$(free_kib "$n")
+	((f >= 16384)) && ROOM+=("$n")
+	((f < 1024)) && FULL+=("$n")
+done
+room_list=$(IFS=,; echo "${ROOM[*]}")
+echo "nodes with memory: ${MEM[*]}; with room: ${ROOM[*]}; full: ${FULL[*]:-none}"
+# Two more cases on a machine with a memoryless node, two on one with a full node.
 extra=0
-[ -n "$memless" ] && extra=2
+[ -n "$memless" ] && extra=$((extra + 2))
+[ ${#FULL[@]} -gt 0 ] && extra=$((extra + 2))
 plan $((15 + extra))
 
 nn_load || bail loads "insmod failed"
@@ -75,6 +93,29 @@ all_on() {
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
+# near_fallback FROM ID: every layer buffer of ID was intended for FROM and is wholly on
+# FROM or on a node no farther from it than the nearest node with room (the order a
+# preferred fallback tries); sets BAD to what is not, and NEAR to that nearest node.
+near_fallback() {
+	local from=$1 l net part kind bytes pages want got g best= bad= dist m
+	read -ra dist </sys/devices/system/node/node$from/distance
+	for m in "${ROOM[@]}"; do
+		[ "$m" = "$from" ] && continue
+		if [ -z "$best" ] || ((dist[m] < best)); then best=${dist[m]} NEAR=$m; fi
+	done
+	layers "$2"
+	BAD="no lines"
+	[ ${#LINES[@]} -gt 0 ] || return 1
+	for l in "${LINES[@]}"; do
+		read -r net part kind bytes pages want got <<<"$l"
+		g=${got%%:*}
+		[ "$want" = "$from" ] && [ "$got" = "$g:$pages" ] &&
+			{ [ "$g" = "$from" ] || ((dist[g] <= best)); } || bad+="[$l] "
+	done
+	BAD=$bad
+	[ -z "$bad" ]
+}
+
 # Local: on the creating CPU's node, every page as intended.
 create "8 16 4 relu linear policy=local seed=1"
 layers "$ID"
@@ -82,9 +123,9 @@ read -r _ _ _ _ _ home _ <<<"${LINES[0]}"
 r=$(all_on "$ID" "$home") && [[ " ${MEM[*]} " == *" $home "* ]] && pass local_on_one_node_with_memory ||
 	fail local_on_one_node_with_memory "home '$home' ${ERR}: $r"
 
-# Bind and preferred to each node with memory.
+# Bind and preferred to each node with room.
 bad=
-for n in "${MEM[@]}"; do
+for n in "${ROOM[@]}"; do
 	create "8 16 4 relu linear policy=bind nodes=$n"
 	r=$(all_on "$ID" "$n") || bad+=" bind $n ($ERR): $r;"
 	create "8 16 4 relu linear policy=preferred node=$n"
@@ -92,22 +133,41 @@ for n in "${MEM[@]}"; do
 done
 [ -z "$bad" ] && pass bind_and_preferred_on_each_node || fail bind_and_preferred_on_each_node "$bad"
 
+# A full node: bind fails with ENOMEM and lands nothing; preferred falls back to the
+# nearest node with room by distance, and counts it.
+if [ ${#FULL[@]} -gt 0 ]; then
+	full=${FULL[-1]}
+	mapfile -t before_map <$D/memory_map
+	# 2 MiB of weights: whole pages, which a full node does not have.
+	create "1024 1024 4 relu linear policy=bind nodes=$full"
+	mapfile -t after_map <$D/memory_map
+	[ "$ERR" = "Cannot allocate memory" ] && [ -z "$ID" ] &&
+		[ "${before_map[*]}" = "${after_map[*]}" ] && pass "bind_full_node_${full}_enomem" ||
+		fail bind_full_node_enomem "node $full: id '$ID' err '$ERR'"
+	f0=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	create "1024 1024 4 relu linear policy=preferred node=$full"
+	f1=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	near_fallback "$full" "$ID" && ((f1 > f0)) &&
+		pass "preferred_full_node_${full}_falls_back_near_${NEAR}" ||
+		fail preferred_full_node_falls_back "node $full, nearest with room $NEAR ($ERR): $BAD fallbacks $f0 -> $f1"
+fi
+
 # Interleave, small layers: layer i of network id whole on node (id + i) mod n.
-create "8 8 8 8 8 relu relu relu linear policy=interleave"
+create "8 8 8 8 8 relu relu relu linear policy=interleave nodes=$room_list"
 bad=
 layers "$ID"
 for l in "${LINES[@]}"; do
 	read -r net part kind bytes pages want got <<<"$l"
 	[[ $kind == weights ]] || continue
 	i=${part#layer}
-	n=${MEM[$(((ID + i) % ${#MEM[@]}))]}
+	n=${ROOM[$(((ID + i) % ${#ROOM[@]}))]}
 	[ "$got" = "$n:$pages" ] || bad+="[$l want $n] "
 done
 [ -z "$bad" ] && pass interleave_layers_round_robin || fail interleave_layers_round_robin "$bad"
 
 # Interleave, a layer of 512 KiB of weights: its pages over every node with memory,
 # counts that differ by at most one.
-create "512 512 4 relu linear policy=interleave"
+create "512 512 4 relu linear policy=interleave nodes=$room_list"
 layers "$ID"
 r=bad
 for l in "${LINES[@]}"; do
@@ -121,13 +181,13 @@ for l in "${LINES[@]}"; do
 		((c < lo)) && lo=$c
 		((c > hi)) && hi=$c
 	done
-	[ "$nodes" = "${MEM[*]} " ] && ((hi - lo <= 1)) && [ "$pages" = 128 ] && r=ok || r="[$l]"
+	[ "$nodes" = "${ROOM[*]} " ] && ((hi - lo <= 1)) && [ "$pages" = 128 ] && r=ok || r="[$l]"
 done
 [ "$r" = ok ] && pass interleave_pages_spread_evenly || fail interleave_pages_spread_evenly "$r"
 
 # Replicate: a copy of every layer's weights and biases on every node with memory, each
 # wholly on its node.
-create "8 16 4 relu linear policy=replicate seed=2"
+create "8 16 4 relu linear policy=replicate nodes=$room_list seed=2"
 rep=$ID
 layers "$rep"
 declare -A copies=()
@@ -141,7 +201,7 @@ for l in "${LINES[@]}"; do
 done
 for part in layer0 layer1; do
 	sorted=$(printf '%s\n' ${copies[$part]} | sort -n | tr '\n' ' ')
-	[ "$sorted" = "${MEM[*]} " ] || bad+=" $part copies on '${copies[$part]}';"
+	[ "$sorted" = "${ROOM[*]} " ] || bad+=" $part copies on '${copies[$part]}';"
 done
 [ -z "$bad" ] && pass replicate_copy_on_every_node || fail replicate_copy_on_every_node "$bad"
 
@@ -159,9 +219,9 @@ for n in "${CPUN[@]}"; do
 	[ "$out" = "$want" ] || bad+=" cpu $cpu (node $n): '$out' vs '$want';"
 done
 reads=$(sed -n 's/^copy_reads: //p' $D/network_$rep/stats)
-# Every node with both CPUs and memory read its own copy once.
+# Every node with CPUs and a copy read its own copy.
 for n in "${CPUN[@]}"; do
-	[[ " ${MEM[*]} " == *" $n "* ]] || continue
+	[[ " ${ROOM[*]} " == *" $n "* ]] || continue
 	[[ ",$reads," == *",$n:"[1-9]* ]] || bad+=" node $n's copy unread ($reads);"
 done
 [ -z "$bad" ] && pass replicate_bit_identical_from_each_node ||
@@ -178,24 +238,12 @@ if [ -n "$memless" ]; then
 	defer_case bind_memoryless_einval "node $memless has no memory" \
 		"$([ "$ERR" = "Invalid argument" ] && [ -z "$ID" ] || echo "id '$ID' err '$ERR'")"
 	# Preferred to it: the nearest node with memory by distance.
-	read -ra dist </sys/devices/system/node/node$memless/distance
-	near= best=
-	for m in "${MEM[@]}"; do
-		d=${dist[$m]}
-		if [ -z "$best" ] || ((d < best)); then best=$d near=$m; fi
-	done
 	f0=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
 	create "8 16 4 relu linear policy=preferred node=$memless"
 	f1=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
-	bad=
-	layers "$ID"
-	for l in "${LINES[@]}"; do
-		read -r net part kind bytes pages want got <<<"$l"
-		[ "$want" = "$memless" ] && [ "$got" = "$near:$pages" ] || bad+="[$l] "
-	done
-	[ ${#LINES[@]} -gt 0 ] && [ -z "$bad" ] && ((f1 > f0)) &&
-		pass "preferred_memoryless_falls_back_to_node_$near" ||
-		fail preferred_memoryless_falls_back "want node $near: $bad fallbacks $f0 -> $f1"
+	near_fallback "$memless" "$ID" && ((f1 > f0)) &&
+		pass "preferred_memoryless_falls_back_near_${NEAR}" ||
+		fail preferred_memoryless_falls_back "want near $NEAR ($ERR): $BAD fallbacks $f0 -> $f1"
 fi
 
 # Bind to a node smaller than the network: ENOMEM, and nothing anywhere changes.
