@@ -219,8 +219,13 @@ for n in "${CPUN[@]}"; do
 	[ "$out" = "$want" ] || bad+=" cpu $cpu (node $n): '$out' vs '$want';"
 done
 reads=$(sed -n 's/^copy_reads: //p' $D/network_$rep/stats)
-# Every node with CPUs and a copy read its own copy.
+# One node with room: one copy, so no copy table and no copy_reads (the UMA fast path).
+if [ ${#ROOM[@]} -eq 1 ]; then
+	[ -z "$reads" ] || bad+=" one copy, yet copy_reads '$reads';"
+fi
+# Every node with CPUs and a copy read its own copy (with two copies or more).
 for n in "${CPUN[@]}"; do
+	[ ${#ROOM[@]} -gt 1 ] || break
 	[[ " ${ROOM[*]} " == *" $n "* ]] || continue
 	[[ ",$reads," == *",$n:"[1-9]* ]] || bad+=" node $n's copy unread ($reads);"
 done
