@@ -1,16 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
-# Out-of-range or inconsistent parameters: insmod fails with EINVAL, the log gives the
+# Out-of-range or malformed parameter values: insmod fails with EINVAL, the log gives the
 # module's own reason (the parameter, the value and what it accepts, from
 # rust/params_helper.c or rust/params.rs), and nothing is left behind (no module, no
-# debugfs directory).
-
-first_offline=$(( $(online_nodes | tail -n1) + 1 ))
-# bind to a node without memory cannot place anything there.
-memless=$(comm -23 <(online_nodes | sort) \
-	<(expand_list "$(cat /sys/devices/system/node/has_memory)" | sort) | head -n1)
-memless_cases=0
-[ -n "$memless" ] && memless_cases=2
-plan $((21 + memless_cases))
+# debugfs directory). None of these depends on the machine's nodes, so `make check` runs
+# this script on 2 nodes only; 21-bad-nodes has the cases that name online, offline or
+# memoryless nodes, on every topology.
+plan 17
 
 # reject NAME REASON PARAM=VALUE...: insmod must fail with EINVAL and leave nothing;
 # REASON is a fixed string the log must contain (checked at the end, in one log read).
@@ -49,23 +44,11 @@ reject node_at_max_numnodes \
 reject node_huge \
 	"invalid value '99999999999' for parameter 'neural_default_numa_node': $nodes" \
 	neural_default_numa_node=99999999999
-reject node_offline \
-	"neural_default_numa_node=$first_offline: node $first_offline is not online" \
-	neural_default_numa_node=$first_offline
-reject preferred_without_node \
-	"neural_numa_policy=2 (preferred) needs neural_default_numa_node set to an online node" \
-	neural_numa_policy=2
-reject bind_without_node \
-	"neural_numa_policy=3 (bind) needs neural_numa_nodes or neural_default_numa_node set to an online node with memory" \
-	neural_numa_policy=3
 lists="expected a node list such as 0-3,6"
 reject nodes_not_a_list "invalid value 'all' for parameter 'neural_numa_nodes': $lists" \
 	neural_numa_nodes=all
 reject nodes_reversed_range "neural_numa_nodes=3-1: range 3-1 is reversed" \
 	neural_numa_nodes=3-1
-reject nodes_offline \
-	"neural_numa_nodes=$first_offline: node $first_offline is offline (neural_numa_policy=1 (interleave))" \
-	neural_numa_policy=1 neural_numa_nodes=$first_offline
 reject nodes_out_of_range "neural_numa_nodes=0,64: node 64 is out of range" \
 	neural_numa_policy=3 neural_numa_nodes=0,64
 reject nodes_too_long "invalid value for parameter 'neural_numa_nodes': a node list of at most 255 bytes expected" \
@@ -84,15 +67,6 @@ reject network_limit_too_big \
 	neural_max_network_mb=1048577
 reject total_limit_not_a_number "invalid value '1G' for parameter 'neural_max_total_mb': $mb" \
 	neural_max_total_mb=1G
-
-if [ -n "$memless" ]; then
-	reject bind_to_memoryless_node \
-		"neural_default_numa_node=$memless: node $memless has no memory, so neural_numa_policy=3 (bind) cannot place anything on it" \
-		neural_numa_policy=3 neural_default_numa_node=$memless
-	reject replicate_to_memoryless_node \
-		"neural_numa_nodes=$memless: node $memless has no memory (neural_numa_policy=4 (replicate))" \
-		neural_numa_policy=4 neural_numa_nodes=$memless
-fi
 
 judge_deferred
 
