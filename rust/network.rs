@@ -602,8 +602,8 @@ impl Network {
         let n = topology::nr_cpu_ids();
         let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
         for cpu in 0..n {
-            let buf = NodeVec::zeroed(2 * max_width, placement::cpu_where(cpu))?;
             let place = placement::cpu_where(cpu);
+            let buf = NodeVec::zeroed(2 * max_width, place)?;
             v.push(
                 SlabBox::pin_init(&pools.scratch, new_mutex!(buf), place)?,
                 GFP_KERNEL,

@@ -151,3 +151,24 @@ nn_predict() {
 
 # network_count: how many network_<id> directories exist.
 network_count() { ls -d $NN_DEBUGFS/network_* 2>/dev/null | wc -l; }
+
+# nn_slab_counts: the active objects of the module's slab caches, "name:count ...".
+nn_slab_counts() {
+	local name active rest out= f
+	# Freed objects wait in per-CPU caches, where slabinfo counts them as active; a
+	# shrink gives them back to their slabs first.
+	for f in /sys/kernel/slab/neural_*/shrink; do echo 1 >"$f"; done
+	while read -r name active rest; do
+		[[ $name == neural_* ]] && out+="$name:$active "
+	done </proc/slabinfo
+	echo "$out"
+}
+
+# nn_numa_stat NAME: a top-level counter of numa_stats (bash builtins only).
+nn_numa_stat() {
+	local l ns
+	mapfile -t ns <$NN_DEBUGFS/numa_stats
+	for l in "${ns[@]}"; do
+		[[ $l == "$1: "* ]] && { echo "${l#*: }"; return; }
+	done
+}

@@ -44,18 +44,7 @@ plan $((15 + extra))
 
 nn_load || bail loads "insmod failed"
 
-# The active objects of the module's caches, "name:count ...".
-slab_counts() {
-	local name active rest out= f
-	# Freed objects wait in per-CPU caches, where slabinfo counts them as active; a
-	# shrink gives them back to their slabs first.
-	for f in /sys/kernel/slab/neural_*/shrink; do echo 1 >"$f"; done
-	while read -r name active rest; do
-		[[ $name == neural_* ]] && out+="$name:$active "
-	done </proc/slabinfo
-	echo "$out"
-}
-slab0=$(slab_counts)
+slab0=$(nn_slab_counts)
 [[ $slab0 == *neural_layer:* && $slab0 == *neural_scratch:* && $slab0 == *neural_replica:* ]] &&
 	pass slab_caches_listed || fail slab_caches_listed "slabinfo has: $slab0"
 
@@ -159,9 +148,9 @@ if [ ${#FULL[@]} -gt 0 ]; then
 	[ "$ERR" = "Cannot allocate memory" ] && [ -z "$ID" ] &&
 		[ "${before_map[*]}" = "${after_map[*]}" ] && pass "bind_full_node_${full}_enomem" ||
 		fail bind_full_node_enomem "node $full: id '$ID' err '$ERR'"
-	f0=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	f0=$(nn_numa_stat fallbacks)
 	create "1024 1024 4 relu linear policy=preferred node=$full"
-	f1=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	f1=$(nn_numa_stat fallbacks)
 	near_fallback "$full" "$ID" && ((f1 > f0)) &&
 		pass "preferred_full_node_${full}_falls_back_near_${NEAR}" ||
 		fail preferred_full_node_falls_back "node $full, nearest with room $NEAR ($ERR): $BAD fallbacks $f0 -> $f1"
@@ -258,9 +247,9 @@ if [ -n "$memless" ]; then
 	defer_case bind_memoryless_einval "node $memless has no memory" \
 		"$([ "$ERR" = "Invalid argument" ] && [ -z "$ID" ] || echo "id '$ID' err '$ERR'")"
 	# Preferred to it: the nearest node with memory by distance.
-	f0=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	f0=$(nn_numa_stat fallbacks)
 	create "8 16 4 relu linear policy=preferred node=$memless"
-	f1=$(sed -n 's/^fallbacks: //p' $D/numa_stats)
+	f1=$(nn_numa_stat fallbacks)
 	near_fallback "$memless" "$ID" && ((f1 > f0)) &&
 		pass "preferred_memoryless_falls_back_near_${NEAR}" ||
 		fail preferred_memoryless_falls_back "want near $NEAR ($ERR): $BAD fallbacks $f0 -> $f1"
@@ -320,7 +309,7 @@ for d in $D/network_*; do echo "${d##*_}" >$D/remove; done
 mapfile -t NS <$D/numa_stats
 [[ " ${NS[*]} " == *" bytes: 0 pages: 0 "* ]] && pass numa_stats_empty_after_remove ||
 	fail numa_stats_empty_after_remove "${NS[*]}"
-slab1=$(slab_counts)
+slab1=$(nn_slab_counts)
 [ "$slab1" = "$slab0" ] && pass slab_objects_return || fail slab_objects_return "$slab0 -> $slab1"
 
 nn_unload && ! nn_loaded && pass unloads || fail unloads

@@ -20,24 +20,6 @@ done
 echo N >$F/fail_page_alloc/ignore-gfp-highmem
 echo 0 >$F/fail_page_alloc/min-order
 
-slab_counts() {
-	local name active rest out= f
-	# Freed objects wait in per-CPU caches, where slabinfo counts them as active; a
-	# shrink gives them back to their slabs first.
-	for f in /sys/kernel/slab/neural_*/shrink; do echo 1 >"$f"; done
-	while read -r name active rest; do
-		[[ $name == neural_* ]] && out+="$name:$active "
-	done </proc/slabinfo
-	echo "$out"
-}
-# nstat NAME: a numa_stats counter.
-nstat() {
-	local l
-	mapfile -t NS <$D/numa_stats
-	for l in "${NS[@]}"; do
-		[[ $l == "$1: "* ]] && echo "${l#*: }"
-	done
-}
 # buffers LINE: how many buffers a network made from LINE has (memory_map lines).
 buffers() {
 	local id
@@ -47,16 +29,16 @@ buffers() {
 	echo "$id" >$D/remove
 }
 
-slab0=$(slab_counts)
+slab0=$(nn_slab_counts)
 
 # run NAME FILE INPUT BUFFERS: fails every allocation of writing INPUT to FILE in turn;
 # the allocations counted in numa_stats grow by BUFFERS per network made, no more.
 run() {
 	local name=$1 file=$2 input=$3 per=$4 out rc a0 a1 made
-	a0=$(($(nstat allocations_local) + $(nstat allocations_remote)))
+	a0=$(($(nn_numa_stat allocations_local) + $(nn_numa_stat allocations_remote)))
 	out=$($FAILNTH "$file" "$input" $D/remove)
 	rc=$?
-	a1=$(($(nstat allocations_local) + $(nstat allocations_remote)))
+	a1=$(($(nn_numa_stat allocations_local) + $(nn_numa_stat allocations_remote)))
 	echo "$name: $out" | tr '\n' ' '
 	echo
 	made=$(sed -n 's/.* succeeded \([0-9]*\) .*/\1/p' <<<"$out")
@@ -81,8 +63,8 @@ run load_fails_cleanly_at_every_allocation $D/load $SAMPLE $((${#MM[@]} - 1))
 
 for f in failslab fail_page_alloc; do echo Y >$F/$f/ignore-gfp-wait; done
 
-[ "$(network_count)" = 0 ] && [ "$(nstat bytes)" = 0 ] && [ "$(nstat pages)" = 0 ] &&
-	pass nothing_held_after || fail nothing_held_after "$(network_count) networks, $(nstat bytes) bytes"
-slab1=$(slab_counts)
+[ "$(network_count)" = 0 ] && [ "$(nn_numa_stat bytes)" = 0 ] && [ "$(nn_numa_stat pages)" = 0 ] &&
+	pass nothing_held_after || fail nothing_held_after "$(network_count) networks, $(nn_numa_stat bytes) bytes"
+slab1=$(nn_slab_counts)
 [ "$slab1" = "$slab0" ] && pass slab_objects_as_before || fail slab_objects_as_before "$slab0 -> $slab1"
 nn_unload && ! nn_loaded && pass unloads || fail unloads
