@@ -22,8 +22,8 @@ use kernel::ffi::{
 use kernel::prelude::*;
 
 use super::pagemap::PageMap;
-pub(crate) use super::plain::Plain;
 use super::pages::PageArray;
+pub(crate) use super::plain::Plain;
 use super::topology::{
     self,
     Live,
