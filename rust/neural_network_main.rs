@@ -21,7 +21,8 @@
 //! training; [`registry`], the networks by id (it knows nothing of debugfs: the faces
 //! attach their files to each network); [`budget`], the bytes the networks hold against
 //! the memory limits; [`rwsem`], the lock of a network's weights; [`sched`], long loops
-//! that yield and stop for a fatal signal. `kunit` holds the KUnit suites
+//! that yield and stop for a fatal signal; `simd`, the vector kernels (x86-64; checked
+//! on the host, not yet used by the module). `kunit` holds the KUnit suites
 //! (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 //!
 //! Lock order: [`registry`] documents the module's locks and the order they nest in.
@@ -41,6 +42,8 @@ mod pure;
 mod registry;
 mod rwsem;
 mod sched;
+#[cfg(CONFIG_X86_64)]
+mod simd;
 
 module! {
     type: NeuralNetworkModule,

@@ -30,6 +30,17 @@ pub mod writer;
 #[path = "../../../rust/pure/xavier.rs"]
 pub mod xavier;
 
+/// The module's vector kernels (`rust/simd/`): `core` only, but `unsafe` (the caller
+/// checks the CPU's features), so outside `rust/pure/`.
+#[cfg(target_arch = "x86_64")]
+pub mod simd {
+    pub use super::avx2;
+}
+#[cfg(target_arch = "x86_64")]
+#[path = "../../../rust/simd/avx2.rs"]
+#[doc(hidden)]
+pub mod avx2;
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -42,5 +53,7 @@ mod tests_malformed;
 mod tests_model;
 #[cfg(test)]
 mod tests_nodes;
+#[cfg(test)]
+mod tests_simd;
 #[cfg(test)]
 mod tests_train;
