@@ -52,6 +52,7 @@ use crate::network::{
 };
 use crate::numa::placement::Placement;
 use crate::numa::stats::NumaStats;
+use crate::numa::topology;
 use crate::params::MemLimits;
 use crate::pure::model::{
     self,
@@ -164,9 +165,9 @@ impl<A: Attach> Registry<A> {
     ///
     /// # Errors
     ///
-    /// `EFBIG` over `neural_max_network_mb`, `ENOSPC` over `neural_max_total_mb` or with
-    /// [`MAX_NETWORKS`] alive (each with a log line naming the limit), or what `build`
-    /// returns.
+    /// `EFBIG` over `neural_max_network_mb`, `ENOMEM` over the memory the machine has
+    /// available, `ENOSPC` over `neural_max_total_mb` or with [`MAX_NETWORKS`] alive (each
+    /// with a log line naming the limit), or what `build` returns.
     fn add(
         &self,
         what: &str,
@@ -184,6 +185,18 @@ impl<A: Attach> Registry<A> {
                 crate::params::max_network_mb()
             );
             return Err(EFBIG);
+        }
+        // A network the machine has no memory for is refused before anything is
+        // allocated: else __GFP_RETRY_MAYFAIL would reclaim for minutes before failing.
+        let available = topology::available_bytes();
+        if bytes > available {
+            pr_err!(
+                "{}: network needs {} bytes, but only {} bytes of memory are available (MemAvailable)\n",
+                what,
+                bytes,
+                available
+            );
+            return Err(ENOMEM);
         }
         let charge = Budget::charge(&self.budget, bytes, limits.total).map_err(|used| {
             pr_err!(

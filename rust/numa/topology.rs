@@ -177,6 +177,16 @@ pub(crate) fn node_memory(node: NodeId) -> Option<NodeMemory> {
     })
 }
 
+/// The bytes of memory the machine could give without swapping (`MemAvailable` of
+/// `/proc/meminfo`: free memory and what reclaim can take back, an estimate).
+pub(crate) fn available_bytes() -> u64 {
+    // SAFETY: `si_mem_available()` reads global counters; it has no preconditions.
+    let pages = unsafe { kernel::bindings::si_mem_available() };
+    u64::try_from(pages)
+        .unwrap_or(0)
+        .saturating_mul(page_size() as u64)
+}
+
 /// `PAGE_SIZE`.
 pub(crate) fn page_size() -> usize {
     // SAFETY: returns a compile-time constant (`c_ulong` is the kernel's `usize`).
