@@ -106,6 +106,23 @@ judge_deferred() {
 	NN_DEFERRED=()
 }
 
+# nn_reject NAME REASON PARAM=VALUE...: insmod must fail with EINVAL and leave nothing;
+# REASON is a fixed string the log must contain (a deferred case: `judge_deferred`
+# checks it, in one log read).
+nn_reject() {
+	local name=$1 reason=$2 out verdict=
+	shift 2
+	log_mark_as "$name"
+	out=$("$NN_INSMOD" "$NN_KO" "$@")
+	if [ "$out" != "errno=EINVAL" ]; then
+		verdict="insmod $* gave '$out', expected errno=EINVAL"
+		nn_unload_all 2>/dev/null
+	elif nn_loaded || [ -e $NN_DEBUGFS ]; then
+		verdict="something was left behind"
+	fi
+	defer_case "$name" "neural_network: $reason" "$verdict"
+}
+
 online_nodes() {
 	# Expands /sys/devices/system/node/online (a cpulist) into one id a line.
 	expand_list "$(cat /sys/devices/system/node/online)"

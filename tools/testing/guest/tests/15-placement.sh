@@ -48,10 +48,18 @@ slab0=$(nn_slab_counts)
 [[ $slab0 == *neural_layer:* && $slab0 == *neural_scratch:* && $slab0 == *neural_replica:* ]] &&
 	pass slab_caches_listed || fail slab_caches_listed "slabinfo has: $slab0"
 
-# create LINE: sets ID to the new network's id, or ERR to the error text.
+# create LINE [CPU]: sets ID to the new network's id, or ERR to the error text; with
+# CPU, the write runs pinned to that CPU (a process more; without, a builtin).
+create_write() {
+	if [ -n "${2:-}" ]; then
+		taskset -c "$2" bash -c 'echo "$1" >"$2"' _ "$1" $D/create
+	else
+		echo "$1" >$D/create
+	fi
+}
 create() {
 	ID= ERR=
-	if { echo "$1" >$D/create; } 2>/tmp/nn-create-err; then
+	if { create_write "$@"; } 2>/tmp/nn-create-err; then
 		read -r ID <$D/create
 	else
 		read -r ERR </tmp/nn-create-err
@@ -115,10 +123,7 @@ for n in "${CPUN[@]}"; do
 done
 [ -n "$home" ] || home=${CPUN[0]}
 read -r cpus </sys/devices/system/node/node$home/cpulist
-ID= ERR=
-taskset -c "${cpus%%[-,]*}" bash -c 'echo "$1" >"$2"' _ \
-	"8 16 4 relu linear policy=local seed=1" $D/create 2>/tmp/nn-create-err &&
-	read -r ID <$D/create || read -r ERR </tmp/nn-create-err
+create "8 16 4 relu linear policy=local seed=1" "${cpus%%[-,]*}"
 if [[ " ${ROOM[*]} " == *" $home "* ]]; then
 	r=$(all_on "$ID" "$home") && pass local_on_one_node_with_memory ||
 		fail local_on_one_node_with_memory "home $home ${ERR}: $r"

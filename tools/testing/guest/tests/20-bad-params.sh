@@ -7,65 +7,49 @@
 # memoryless nodes, on every topology.
 plan 17
 
-# reject NAME REASON PARAM=VALUE...: insmod must fail with EINVAL and leave nothing;
-# REASON is a fixed string the log must contain (checked at the end, in one log read).
-reject() {
-	local name=$1 reason=$2 out verdict=
-	shift 2
-	log_mark_as "$name"
-	out=$("$NN_INSMOD" "$NN_KO" "$@")
-	if [ "$out" != "errno=EINVAL" ]; then
-		verdict="insmod $* gave '$out', expected errno=EINVAL"
-		nn_unload_all 2>/dev/null
-	elif nn_loaded || [ -e $NN_DEBUGFS ]; then
-		verdict="something was left behind"
-	fi
-	defer_case "$name" "neural_network: $reason" "$verdict"
-}
-
 policies="expected 0 (local), 1 (interleave), 2 (preferred), 3 (bind) or 4 (replicate)"
 nodes="expected -1 (none) or a node number below MAX_NUMNODES"
 timeout="expected 0 to 3600000 (milliseconds)"
-reject policy_too_big "invalid value '5' for parameter 'neural_numa_policy': $policies" \
+nn_reject policy_too_big "invalid value '5' for parameter 'neural_numa_policy': $policies" \
 	neural_numa_policy=5
-reject policy_negative "invalid value '-1' for parameter 'neural_numa_policy': $policies" \
+nn_reject policy_negative "invalid value '-1' for parameter 'neural_numa_policy': $policies" \
 	neural_numa_policy=-1
-reject policy_not_a_number \
+nn_reject policy_not_a_number \
 	"invalid value 'interleave' for parameter 'neural_numa_policy': $policies" \
 	neural_numa_policy=interleave
-reject policy_empty "invalid value '' for parameter 'neural_numa_policy': $policies" \
+nn_reject policy_empty "invalid value '' for parameter 'neural_numa_policy': $policies" \
 	neural_numa_policy=
-reject node_below_minus_one \
+nn_reject node_below_minus_one \
 	"invalid value '-2' for parameter 'neural_default_numa_node': $nodes" \
 	neural_default_numa_node=-2
-reject node_at_max_numnodes \
+nn_reject node_at_max_numnodes \
 	"invalid value '64' for parameter 'neural_default_numa_node': $nodes" \
 	neural_default_numa_node=64
-reject node_huge \
+nn_reject node_huge \
 	"invalid value '99999999999' for parameter 'neural_default_numa_node': $nodes" \
 	neural_default_numa_node=99999999999
 lists="expected a node list such as 0-3,6"
-reject nodes_not_a_list "invalid value 'all' for parameter 'neural_numa_nodes': $lists" \
+nn_reject nodes_not_a_list "invalid value 'all' for parameter 'neural_numa_nodes': $lists" \
 	neural_numa_nodes=all
-reject nodes_reversed_range "neural_numa_nodes=3-1: range 3-1 is reversed" \
+nn_reject nodes_reversed_range "neural_numa_nodes=3-1: range 3-1 is reversed" \
 	neural_numa_nodes=3-1
-reject nodes_out_of_range "neural_numa_nodes=0,64: node 64 is out of range" \
+nn_reject nodes_out_of_range "neural_numa_nodes=0,64: node 64 is out of range" \
 	neural_numa_policy=3 neural_numa_nodes=0,64
-reject nodes_too_long "invalid value for parameter 'neural_numa_nodes': a node list of at most 255 bytes expected" \
+nn_reject nodes_too_long "invalid value for parameter 'neural_numa_nodes': a node list of at most 255 bytes expected" \
 	neural_numa_nodes=$(printf '0,%.0s' {1..130})0
-reject timeout_too_big \
+nn_reject timeout_too_big \
 	"invalid value '3600001' for parameter 'neural_cache_timeout_ms': $timeout" \
 	neural_cache_timeout_ms=3600001
-reject timeout_negative "invalid value '-1' for parameter 'neural_cache_timeout_ms': $timeout" \
+nn_reject timeout_negative "invalid value '-1' for parameter 'neural_cache_timeout_ms': $timeout" \
 	neural_cache_timeout_ms=-1
-reject simd_not_bool \
+nn_reject simd_not_bool \
 	"invalid value 'maybe' for parameter 'neural_enable_simd': expected 0/1, y/n or on/off" \
 	neural_enable_simd=maybe
 mb="expected 0 (automatic) to 1048576 (MiB)"
-reject network_limit_too_big \
+nn_reject network_limit_too_big \
 	"invalid value '1048577' for parameter 'neural_max_network_mb': $mb" \
 	neural_max_network_mb=1048577
-reject total_limit_not_a_number "invalid value '1G' for parameter 'neural_max_total_mb': $mb" \
+nn_reject total_limit_not_a_number "invalid value '1G' for parameter 'neural_max_total_mb': $mb" \
 	neural_max_total_mb=1G
 
 judge_deferred

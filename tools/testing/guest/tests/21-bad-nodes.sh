@@ -13,40 +13,24 @@ memless_cases=0
 [ -n "$memless" ] && memless_cases=2
 plan $((5 + memless_cases))
 
-# reject NAME REASON PARAM=VALUE...: insmod must fail with EINVAL and leave nothing;
-# REASON is a fixed string the log must contain (checked at the end, in one log read).
-reject() {
-	local name=$1 reason=$2 out verdict=
-	shift 2
-	log_mark_as "$name"
-	out=$("$NN_INSMOD" "$NN_KO" "$@")
-	if [ "$out" != "errno=EINVAL" ]; then
-		verdict="insmod $* gave '$out', expected errno=EINVAL"
-		nn_unload_all 2>/dev/null
-	elif nn_loaded || [ -e $NN_DEBUGFS ]; then
-		verdict="something was left behind"
-	fi
-	defer_case "$name" "neural_network: $reason" "$verdict"
-}
-
-reject node_offline \
+nn_reject node_offline \
 	"neural_default_numa_node=$first_offline: node $first_offline is not online" \
 	neural_default_numa_node=$first_offline
-reject preferred_without_node \
+nn_reject preferred_without_node \
 	"neural_numa_policy=2 (preferred) needs neural_default_numa_node set to an online node" \
 	neural_numa_policy=2
-reject bind_without_node \
+nn_reject bind_without_node \
 	"neural_numa_policy=3 (bind) needs neural_numa_nodes or neural_default_numa_node set to an online node with memory" \
 	neural_numa_policy=3
-reject nodes_offline \
+nn_reject nodes_offline \
 	"neural_numa_nodes=$first_offline: node $first_offline is offline (neural_numa_policy=1 (interleave))" \
 	neural_numa_policy=1 neural_numa_nodes=$first_offline
 
 if [ -n "$memless" ]; then
-	reject bind_to_memoryless_node \
+	nn_reject bind_to_memoryless_node \
 		"neural_default_numa_node=$memless: node $memless has no memory, so neural_numa_policy=3 (bind) cannot place anything on it" \
 		neural_numa_policy=3 neural_default_numa_node=$memless
-	reject replicate_to_memoryless_node \
+	nn_reject replicate_to_memoryless_node \
 		"neural_numa_nodes=$memless: node $memless has no memory (neural_numa_policy=4 (replicate))" \
 		neural_numa_policy=4 neural_numa_nodes=$memless
 fi
