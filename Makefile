@@ -17,7 +17,7 @@ export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
 
-.PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl
+.PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench
 
 all: modules
 
@@ -75,6 +75,14 @@ fuzz:
 nnctl:
 	cargo build --release --manifest-path $(REPO)/Cargo.toml -p nnctl
 
+# The module's inference kernels timed on the host (tools/bench; performance.rst): a
+# Markdown table on stdout and in build/bench/bench.md, the chart in build/bench/simd.svg.
+# Prints numbers, asserts nothing; not part of make check.
+bench:
+	cargo build --release --manifest-path $(REPO)/Cargo.toml -p nn-bench
+	@mkdir -p $(REPO)/build/bench
+	$(REPO)/target/release/nn-bench --table $(REPO)/build/bench/bench.md --svg $(REPO)/build/bench/simd.svg
+
 rustfmt:
 	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
@@ -94,6 +102,7 @@ help:
 	@echo "make demo          boot a 2-node guest, load the module, show what it reports"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
 	@echo "make nnctl         build the host tool target/release/nnctl"
+	@echo "make bench         time the inference kernels on the host (table + SVG in build/bench/)"
 	@echo "KFLAVOR=debug|perf the test kernel flavour (debug has KASAN, kmemleak, lockdep)"
 	@echo "CONFIG_NEURAL_NETWORK_NUMA=y|n CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y|n"
 	@echo "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y|n   the Kconfig options, for out-of-tree builds"

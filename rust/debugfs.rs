@@ -7,6 +7,7 @@
 //! numa_stats           bytes held and allocations per node (CONFIG_NEURAL_NETWORK_NUMA)
 //! memory_map           every buffer of every network: size, intended and actual nodes
 //! memory               the memory limits in force and the bytes the networks hold
+//! simd                 the vector path: features, self-check, threshold, layer counts
 //! load                 write a model blob: creates network_<id>; read: the last id
 //! load_firmware        write a name: loads neural_network/<name> by request_firmware
 //! create               write a topology: creates a trainable network_<id>
@@ -52,6 +53,7 @@ pub(crate) struct DebugFs {
     _numa_stats: FileEntry<report::ReportFile<report::NumaStats>>,
     _memory_map: FileEntry<report::ReportFile<report::MemoryMap>>,
     _memory: FileEntry<report::ReportFile<report::Memory>>,
+    _simd: FileEntry<report::ReportFile<report::Simd>>,
     _load: FileEntry<load::LoadFile>,
     _create: FileEntry<create::CreateFile>,
     _load_firmware: FileEntry<load_firmware::LoadFirmwareFile>,
@@ -98,6 +100,11 @@ impl DebugFs {
                     report::ReportFile(report::Memory(registry.clone())),
                     GFP_KERNEL,
                 )?,
+            ),
+            _simd: root.file(
+                c"simd",
+                0o444,
+                Arc::new(report::ReportFile(report::Simd), GFP_KERNEL)?,
             ),
             _load: root.file(
                 c"load",

@@ -13,5 +13,6 @@ mod fixed;
 mod model;
 mod network;
 mod params;
+mod simd;
 mod topology;
 mod train;

@@ -63,6 +63,7 @@ use crate::numa::topology::{
     self,
     NodeId, //
 };
+use crate::pure::batch::{self, Shape};
 use crate::pure::model::Model;
 use crate::pure::nodes::NodeMask;
 use crate::pure::rng::Rng;
@@ -71,6 +72,7 @@ use crate::pure::xavier::{
     Plan, //
 };
 use crate::rwsem::RwSem;
+use crate::simd::Section;
 
 /// Where a network came from.
 #[derive(Clone, Copy, Debug)]
@@ -239,7 +241,8 @@ pub(crate) struct Network {
     input_frac: u8,
     output_dim: usize,
     output_frac: u8,
-    max_width: usize,
+    /// The layers' shape, for the batch driver (`pure::batch`).
+    shape: Shape,
     /// Multiply-accumulates of one forward pass (the weights' count).
     work: u64,
     origin: Origin,
@@ -278,15 +281,21 @@ impl Network {
             (I16, I32)
         };
         let mut sum: usize = 0;
-        let mut max_width: usize = 0;
+        let (mut max_width, mut max_inputs) = (0usize, 0usize);
         for (inputs, outputs) in dims {
             let weights = inputs.checked_mul(outputs)?.checked_mul(per_weight)?;
             let rest = outputs.checked_mul(per_output)?;
             sum = sum.checked_add(weights)?.checked_add(rest)?;
             max_width = max_width.max(outputs);
+            max_inputs = max_inputs.max(inputs);
         }
+        // As `Shape::scratch_len`, in bytes, without overflow (the widths are unchecked).
+        let split = max_inputs.checked_next_multiple_of(batch::SPLIT_PASS)?;
+        let per_cpu = max_width
+            .checked_add(split)?
+            .checked_mul(2 * batch::BLOCK * I16)?;
         let cpus = usize::try_from(topology::nr_cpu_ids()).ok()?;
-        let scratch = cpus.checked_mul(2 * I16)?.checked_mul(max_width)?;
+        let scratch = cpus.checked_mul(per_cpu)?;
         u64::try_from(sum.checked_add(scratch)?).ok()
     }
 
@@ -427,12 +436,12 @@ impl Network {
         let first = layers.first().ok_or(EINVAL)?;
         let last = layers.last().ok_or(EINVAL)?;
         let (input_dim, output_dim, output_frac) = (first.inputs, last.outputs, last.out_frac);
-        let max_width = layers.iter().map(|l| l.outputs).max().unwrap_or(0);
+        let shape = Shape::of(layers.iter().map(|l| (l.inputs, l.outputs))).ok_or(EINVAL)?;
         let work = layers
             .iter()
             .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
             .fold(0u64, u64::saturating_add);
-        let scratch = Self::alloc_scratch(max_width, pools)?;
+        let scratch = Self::alloc_scratch(shape.scratch_len(), pools)?;
         let (copy_nodes, copy_of) = Self::copy_table(first)?;
         let mut copy_reads = KVec::with_capacity(copy_nodes.len(), GFP_KERNEL)?;
         for _ in 0..copy_nodes.len() {
@@ -448,7 +457,7 @@ impl Network {
                 input_frac,
                 output_dim,
                 output_frac,
-                max_width,
+                shape,
                 work,
                 origin,
                 placement: *placement,
@@ -501,13 +510,13 @@ impl Network {
         Ok((nodes, of))
     }
 
-    /// One scratch buffer (`2 * max_width` values) per possible CPU, on its node.
-    fn alloc_scratch(max_width: usize, pools: &Pools) -> Result<KVec<Scratch>> {
+    /// One scratch buffer (`len` values) per possible CPU, on its node.
+    fn alloc_scratch(len: usize, pools: &Pools) -> Result<KVec<Scratch>> {
         let n = topology::nr_cpu_ids();
         let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
         for cpu in 0..n {
             let place = placement::cpu_where(cpu);
-            let buf = NodeVec::zeroed(2 * max_width, place)?;
+            let buf = NodeVec::zeroed(len, place)?;
             v.push(
                 SlabBox::pin_init(&pools.scratch, new_mutex!(buf), place)?,
                 GFP_KERNEL,
@@ -570,7 +579,7 @@ impl Network {
 
     /// The scratch length [`Network::predict_with`] needs.
     pub(crate) fn scratch_len(&self) -> usize {
-        2 * self.max_width
+        self.shape.scratch_len()
     }
 
     /// Calls `f` on every buffer of the network (layers in order, then the CPUs'
@@ -702,6 +711,9 @@ impl Network {
         )
     }
 
+    /// Runs `inputs` through the layers into `outputs` in blocks of inputs
+    /// (`pure::batch`), each layer by the path the gate picks: one [`Section`] (one FPU
+    /// section, if any layer runs the vector kernel) for the whole call.
     fn run(
         &self,
         layers: &[LayerBox],
@@ -710,50 +722,16 @@ impl Network {
         scratch: &mut [i16],
         copy: usize,
     ) -> Result {
-        let (a, b) = scratch.split_at_mut(self.max_width);
-        let mut start_in = 0;
-        let mut start_out = 0;
-        while start_in < inputs.len() {
-            let x = inputs
-                .get(start_in..start_in + self.input_dim)
-                .ok_or(EINVAL)?;
-            let y = outputs
-                .get_mut(start_out..start_out + self.output_dim)
-                .ok_or(EINVAL)?;
-            forward_one(layers, x, y, &mut *a, &mut *b, copy)?;
-            start_in += self.input_dim;
-            start_out += self.output_dim;
-        }
+        let mut section = Section::begin(layers.iter().map(|l| l.inputs));
+        batch::forward(
+            self.shape,
+            |i| layers.get(i).map(|l| l.dense(copy)),
+            inputs,
+            outputs,
+            scratch,
+            &mut section,
+        )
+        .map_err(|_| EINVAL)?;
         Ok(())
     }
-}
-
-/// Runs one vector through every layer, ping-ponging between `a` and `b`.
-fn forward_one<'s>(
-    layers: &[LayerBox],
-    x: &[i16],
-    y: &mut [i16],
-    mut a: &'s mut [i16],
-    mut b: &'s mut [i16],
-    copy: usize,
-) -> Result {
-    let n = layers.len();
-    for (i, l) in layers.iter().enumerate() {
-        let d = l.dense(copy);
-        let r = match (i == 0, i + 1 == n) {
-            (true, true) => d.forward(x, y),
-            (true, false) => d.forward(x, a.get_mut(..l.outputs).ok_or(EINVAL)?),
-            (false, true) => d.forward(a.get(..l.inputs).ok_or(EINVAL)?, y),
-            (false, false) => {
-                let r = d.forward(
-                    a.get(..l.inputs).ok_or(EINVAL)?,
-                    b.get_mut(..l.outputs).ok_or(EINVAL)?,
-                );
-                core::mem::swap(&mut a, &mut b);
-                r
-            }
-        };
-        r.map_err(|_| EINVAL)?;
-    }
-    Ok(())
 }

@@ -21,8 +21,8 @@
 //! training; [`registry`], the networks by id (it knows nothing of debugfs: the faces
 //! attach their files to each network); [`budget`], the bytes the networks hold against
 //! the memory limits; [`rwsem`], the lock of a network's weights; [`sched`], long loops
-//! that yield and stop for a fatal signal; `simd`, the vector kernels (x86-64; checked
-//! on the host, not yet used by the module). `kunit` holds the KUnit suites
+//! that yield and stop for a fatal signal; [`simd`], the vector path (the AVX2 kernel,
+//! checked on the host and at load, and the gate that picks it per layer). `kunit` holds the KUnit suites
 //! (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 //!
 //! Lock order: [`registry`] documents the module's locks and the order they nest in.
@@ -42,7 +42,6 @@ mod pure;
 mod registry;
 mod rwsem;
 mod sched;
-#[cfg(CONFIG_X86_64)]
 mod simd;
 
 module! {
@@ -64,6 +63,7 @@ struct NeuralNetworkModule {
 impl kernel::Module for NeuralNetworkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let placement = params::placement()?;
+        simd::init();
         let root = debugfs::DebugFs::root()?;
         let registry = debugfs::Registry::new(placement, root.clone())?;
         let debugfs = debugfs::DebugFs::new(&root, &registry)?;

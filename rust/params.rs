@@ -37,6 +37,7 @@ mod ffi {
         pub(super) fn nn_param_default_numa_node() -> c_int;
         pub(super) fn nn_param_numa_nodes(buf: *mut u8, size: usize) -> usize;
         pub(super) fn nn_param_enable_simd() -> bool;
+        pub(super) fn nn_param_simd_threshold() -> u32;
         pub(super) fn nn_param_cache_timeout_ms() -> c_uint;
         pub(super) fn nn_param_strict_input() -> bool;
         pub(super) fn nn_param_max_network_mb() -> c_uint;
@@ -185,6 +186,13 @@ fn resolve(
 pub(crate) fn simd_enabled() -> bool {
     // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
     unsafe { ffi::nn_param_enable_simd() }
+}
+
+/// `neural_simd_threshold`: the least row length that runs the SIMD path, 0 for the
+/// break-even measured at load (writable at run time: read it where it is used).
+pub(crate) fn simd_threshold() -> u32 {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_simd_threshold() }
 }
 
 /// `neural_cache_timeout_ms` (writable at run time: read it where it is used).

@@ -28,6 +28,7 @@ static int nn_numa_policy = NN_POLICY_LOCAL;
 static int nn_default_numa_node = NUMA_NO_NODE;
 static char nn_numa_nodes[NN_NODELIST_MAX + 1];	/* "": every node with memory */
 static bool nn_enable_simd = true;
+static unsigned int nn_simd_threshold;	/* 0: the break-even measured at load */
 static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
 static bool nn_strict_input;
 static unsigned int nn_max_network_mb;	/* 0: a quarter of RAM (rust/params.rs) */
@@ -109,6 +110,19 @@ static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
 	return 0;
 }
 
+static int nn_param_set_threshold(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v > NN_SIMD_THRESHOLD_MAX) {
+		pr_err("invalid value '%.*s' for parameter '%s': expected 0 (automatic) to %u (values per row)\n",
+		       nn_param_len(val), val, kp->name, NN_SIMD_THRESHOLD_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
 static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
 {
 	unsigned int v;
@@ -152,6 +166,11 @@ static const struct kernel_param_ops nn_timeout_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops nn_threshold_ops = {
+	.set = nn_param_set_threshold,
+	.get = param_get_uint,
+};
+
 static const struct kernel_param_ops nn_mb_ops = {
 	.set = nn_param_set_mb,
 	.get = param_get_uint,
@@ -179,8 +198,13 @@ MODULE_PARM_DESC(neural_numa_nodes,
 
 module_param_cb(neural_enable_simd, &nn_bool_ops, &nn_enable_simd, 0644);
 MODULE_PARM_DESC(neural_enable_simd,
-		 "Use the SIMD inference path where it pays (default 1; writable at run time; "
-		 "no effect yet: there is no SIMD path)");
+		 "Use the SIMD inference path where it pays (default 1; writable at run time)");
+
+module_param_cb(neural_simd_threshold, &nn_threshold_ops, &nn_simd_threshold, 0644);
+MODULE_PARM_DESC(neural_simd_threshold,
+		 "Least row length (a layer's inputs) that runs the SIMD path (default 0: the "
+		 "break-even measured at load; max " __stringify(NN_SIMD_THRESHOLD_MAX)
+		 "; writable at run time)");
 
 module_param_cb(neural_cache_timeout_ms, &nn_timeout_ops, &nn_cache_timeout_ms, 0644);
 MODULE_PARM_DESC(neural_cache_timeout_ms,
@@ -225,6 +249,11 @@ size_t nn_param_numa_nodes(char *buf, size_t size)
 bool nn_param_enable_simd(void)
 {
 	return READ_ONCE(nn_enable_simd);
+}
+
+unsigned int nn_param_simd_threshold(void)
+{
+	return READ_ONCE(nn_simd_threshold);
 }
 
 unsigned int nn_param_cache_timeout_ms(void)

@@ -20,6 +20,9 @@
 #define NN_CACHE_TIMEOUT_DEFAULT_MS	1000
 #define NN_CACHE_TIMEOUT_MAX_MS		3600000
 
+/* neural_simd_threshold: 0 (automatic) to the widest row a layer can have (MAX_DIM). */
+#define NN_SIMD_THRESHOLD_MAX		4096
+
 /* neural_max_network_mb and neural_max_total_mb: 0 (automatic) to 1 TiB. */
 #define NN_MEM_LIMIT_MAX_MB		1048576
 
@@ -27,6 +30,7 @@ int nn_param_numa_policy(void);
 int nn_param_default_numa_node(void);
 size_t nn_param_numa_nodes(char *buf, size_t size);
 bool nn_param_enable_simd(void);
+unsigned int nn_param_simd_threshold(void);
 unsigned int nn_param_cache_timeout_ms(void);
 bool nn_param_strict_input(void);
 unsigned int nn_param_max_network_mb(void);

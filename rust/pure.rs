@@ -17,6 +17,7 @@
 //! - [`fixed`]: the fixed-point number format, saturation, requantization, `dot`.
 //! - [`activation`]: integer activations (relu, sigmoid and tanh by table).
 //! - [`forward`]: the dense-layer forward pass.
+//! - [`batch`]: a network over a batch, in blocks of inputs, layer by layer.
 //! - [`model`]: the model format (`.nnm`), its parser and checksum.
 //! - [`decimal`]: exact decimal text for `predict` and `train`.
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
@@ -29,6 +30,8 @@
 
 #[expect(unreachable_pub)]
 pub(crate) mod activation;
+#[expect(unreachable_pub)]
+pub(crate) mod batch;
 #[expect(unreachable_pub)]
 pub(crate) mod cpulist;
 #[expect(unreachable_pub)]

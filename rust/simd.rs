@@ -1,14 +1,350 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The vector kernels: `core` only, like [`crate::pure`], but `unsafe` (each needs CPU
-//! features and, in the kernel, the FPU), so in a folder of their own. The host crate
-//! `tools/pure` builds these very files, and its tests check them bit for bit against
-//! the scalar reference.
+//! The vector path: the kernels, the gate that picks them per layer, the FPU section a
+//! prediction runs in, and what `/sys/kernel/debug/neural_network/simd` shows.
 //!
-//! - [`avx2`]: the exact `i16` dot product of a weight row (`fixed::dot`) with AVX2.
+//! - [`avx2`]: the exact AVX2 kernels, for one input and for a block of four, and the
+//!   layer rows they compute (`core` only; the host crate `tools/pure` builds them,
+//!   checks them bit for bit against the scalar reference and times them).
+//! - [`gate`]: the pure decision (features, `neural_enable_simd`, threshold), shared
+//!   with the host.
+//! - `fpu`: the FPU section (`kernel_fpu_begin`) and the CPU features, over
+//!   `fpu_helper.c`.
+//! - `selfcheck`: the load-time check and timing that may refuse the vector kernel and
+//!   that gives the automatic threshold.
 //!
-//! Not yet called by the module: the gate that decides when a layer runs them (CPU
-//! features, `neural_enable_simd`, the FPU, a size threshold) comes next.
+//! A prediction (or one batch chunk) opens one [`Section`], the [`Runner`] of the batch
+//! driver (`pure::batch`): if the gate sends any of its layers to the vector kernel, the
+//! section takes the FPU once, for all its layers and inputs, and
+//! gives it back and takes it again (a preemption point) after every [`SECTION_MACS`]
+//! multiply-accumulates, so that no FPU section runs longer than that much work plus
+//! one row. If the FPU may not be used here (`irq_fpu_usable()`), every layer runs
+//! scalar and the fallback is counted. On other architectures, and where the CPU lacks
+//! AVX2, every layer runs the scalar reference.
 
-#[expect(dead_code, unreachable_pub)]
+#[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
 pub(crate) mod avx2;
+#[cfg(CONFIG_X86_64)]
+mod fpu;
+#[expect(unreachable_pub)]
+pub(crate) mod gate;
+#[cfg(CONFIG_X86_64)]
+mod selfcheck;
+
+use crate::params;
+use crate::pure::batch::{self, Runner, Scalar};
+#[cfg(CONFIG_X86_64)]
+use crate::pure::fixed::dot;
+use crate::pure::forward::{DenseLayer, ShapeError};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use gate::{Gate, SIZES};
+use kernel::prelude::*;
+
+/// The most multiply-accumulates an FPU section runs before it gives the FPU back
+/// (with at most one more row of at most `MAX_DIM` values).
+pub(crate) const SECTION_MACS: usize = 1 << 18;
+
+/// Rows of each length the self-check times.
+const TIMED_ROWS: usize = 8;
+
+/// What the module found at load, and what the predictions did since.
+struct State {
+    /// The CPU has AVX2 (and the kernel saves the YMM state).
+    avx2: AtomicBool,
+    /// The self-check ran and the kernels agreed: the gate may pick the vector kernel.
+    usable: AtomicBool,
+    /// The first row length where the kernels differed (0: none).
+    mismatch: AtomicUsize,
+    /// The measured break-even row length (0: none, the vector kernel never won).
+    break_even: AtomicUsize,
+    /// Per length of [`SIZES`], nanoseconds of the self-check's rows, scalar and vector.
+    timings: [(AtomicU64, AtomicU64); SIZES.len()],
+    /// Nanoseconds of one FPU begin/end pair.
+    fpu_ns: AtomicU64,
+    /// Layer runs (one layer, one input vector) by the vector kernel.
+    simd_layers: AtomicU64,
+    /// Layer runs by the scalar reference.
+    scalar_layers: AtomicU64,
+    /// Predictions the gate sent to the vector kernel that ran scalar because the FPU
+    /// was not usable in their context.
+    fpu_unusable: AtomicU64,
+}
+
+static STATE: State = State {
+    avx2: AtomicBool::new(false),
+    usable: AtomicBool::new(false),
+    mismatch: AtomicUsize::new(0),
+    break_even: AtomicUsize::new(0),
+    timings: [const { (AtomicU64::new(0), AtomicU64::new(0)) }; SIZES.len()],
+    fpu_ns: AtomicU64::new(0),
+    simd_layers: AtomicU64::new(0),
+    scalar_layers: AtomicU64::new(0),
+    fpu_unusable: AtomicU64::new(0),
+};
+
+/// Finds the CPU's features and runs the self-check; logs what it found. Called once,
+/// from module init, before any network exists. Never fails the load: without a usable
+/// vector kernel every layer runs scalar.
+pub(crate) fn init() {
+    #[cfg(CONFIG_X86_64)]
+    {
+        if !fpu::has_avx2() {
+            pr_info!("simd: the CPU has no AVX2: every layer runs the scalar path\n");
+            return;
+        }
+        STATE.avx2.store(true, Relaxed);
+        match selfcheck::run() {
+            Err(e) => pr_err!(
+                "simd: the AVX2 self-check could not run ({:?}): every layer runs the scalar path\n",
+                e
+            ),
+            Ok(report) => record(&report),
+        }
+    }
+    #[cfg(not(CONFIG_X86_64))]
+    pr_info!("simd: no vector kernel for this architecture: every layer runs the scalar path\n");
+}
+
+#[cfg(CONFIG_X86_64)]
+fn record(report: &selfcheck::Report) {
+    if let Some(n) = report.mismatch {
+        STATE.mismatch.store(n, Relaxed);
+        pr_err!(
+            "simd: the AVX2 kernel differs from the scalar reference on rows of {} values: SIMD refused, every layer runs the scalar path\n",
+            n
+        );
+        return;
+    }
+    for (slot, &(scalar, vector)) in STATE.timings.iter().zip(&report.timings) {
+        slot.0.store(scalar, Relaxed);
+        slot.1.store(vector, Relaxed);
+    }
+    STATE.fpu_ns.store(report.fpu_ns, Relaxed);
+    let even = report.break_even();
+    STATE.break_even.store(even.unwrap_or(0), Relaxed);
+    STATE.usable.store(true, Relaxed);
+    match even {
+        Some(n) => pr_info!(
+            "simd: AVX2 self-check passed (rows of 1 to {} values, the {} timed lengths and {}); break-even at rows of {} values\n",
+            selfcheck::EXACT_MAX,
+            SIZES.len(),
+            crate::pure::fixed::MAX_DIM,
+            n
+        ),
+        None => pr_info!(
+            "simd: AVX2 self-check passed (rows of 1 to {} values, the {} timed lengths and {}); the scalar path was faster at every length timed, so the automatic threshold sends no layer to SIMD\n",
+            selfcheck::EXACT_MAX,
+            SIZES.len(),
+            crate::pure::fixed::MAX_DIM
+        ),
+    }
+}
+
+/// Whether the CPU has AVX2, and whether the self-check found the kernel usable.
+#[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
+pub(crate) fn found() -> (bool, bool) {
+    (STATE.avx2.load(Relaxed), STATE.usable.load(Relaxed))
+}
+
+/// The measured break-even row length, if the vector kernel ever won.
+fn break_even() -> Option<usize> {
+    match STATE.break_even.load(Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// The gate in force now: the load-time findings and the parameters as they are.
+pub(crate) fn gate() -> Gate {
+    Gate::new(
+        STATE.usable.load(Relaxed),
+        params::simd_enabled(),
+        params::simd_threshold() as usize,
+        break_even(),
+    )
+}
+
+/// One prediction's (or one batch chunk's) use of the vector path: the gate read once,
+/// the FPU held while it lives if any layer needs it, and the layer runs counted.
+///
+/// Nothing may sleep while a section that holds the FPU lives.
+pub(crate) struct Section {
+    gate: Gate,
+    #[cfg(CONFIG_X86_64)]
+    fpu: Option<fpu::Fpu>,
+    /// Multiply-accumulates since the FPU was last taken.
+    since: usize,
+    simd: u64,
+    scalar: u64,
+}
+
+impl Section {
+    /// A section for layers with rows of these lengths: it takes the FPU if the gate
+    /// sends any of them to the vector kernel.
+    pub(crate) fn begin(row_lengths: impl IntoIterator<Item = usize>) -> Self {
+        Self::with_gate(gate(), row_lengths)
+    }
+
+    /// As [`Section::begin`], with the gate given (the KUnit suite forces paths).
+    pub(crate) fn with_gate(gate: Gate, row_lengths: impl IntoIterator<Item = usize>) -> Self {
+        #[cfg(CONFIG_X86_64)]
+        let fpu = if gate.any(row_lengths) {
+            let f = fpu::Fpu::begin();
+            if f.is_none() {
+                STATE.fpu_unusable.fetch_add(1, Relaxed);
+            }
+            f
+        } else {
+            None
+        };
+        #[cfg(not(CONFIG_X86_64))]
+        let _ = row_lengths;
+        Self {
+            gate,
+            #[cfg(CONFIG_X86_64)]
+            fpu,
+            since: 0,
+            simd: 0,
+            scalar: 0,
+        }
+    }
+
+    /// The layer runs so far: by the vector kernel, and by the scalar reference.
+    #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.simd, self.scalar)
+    }
+
+    /// [`Runner::run`] while the FPU is held: the block's inputs split once, then the
+    /// layer in row pieces of at most [`SECTION_MACS`], the FPU given back and taken
+    /// again between pieces when due.
+    #[cfg(CONFIG_X86_64)]
+    fn run_held(
+        &mut self,
+        layer: &DenseLayer<'_>,
+        xs: &[&[i16]],
+        ys: &mut [&mut [i16]],
+        split: &mut [i16],
+    ) -> Result<(), ShapeError> {
+        if xs.len() != ys.len()
+            || xs.len() > batch::BLOCK
+            || ys.iter().any(|y| y.len() != layer.outputs)
+        {
+            return Err(ShapeError);
+        }
+        let vector = self.gate.layer(layer.inputs);
+        if vector {
+            avx2::split_block(xs, split)?;
+        }
+        let per_row = layer.inputs.saturating_mul(xs.len()).max(1);
+        let rows = (SECTION_MACS / per_row).max(1);
+        let mut first = 0;
+        while first < layer.outputs {
+            let n = rows.min(layer.outputs - first);
+            if self.since >= SECTION_MACS {
+                self.fpu = self.fpu.take().and_then(fpu::Fpu::relax);
+                self.since = 0;
+            }
+            let mut piece: [&mut [i16]; batch::BLOCK] = Default::default();
+            for (p, y) in piece.iter_mut().zip(ys.iter_mut()) {
+                *p = y.get_mut(first..first + n).ok_or(ShapeError)?;
+            }
+            let piece = &mut piece[..xs.len()];
+            match (&self.fpu, vector) {
+                // SAFETY: the gate is usable only where the CPU has AVX2, and `self.fpu`
+                // holds the FPU.
+                (Some(_), true) => unsafe { avx2::block_rows(layer, xs, split, first, piece) }?,
+                _ => {
+                    for (x, p) in xs.iter().zip(piece.iter_mut()) {
+                        layer.forward_rows(x, first, p, dot)?;
+                    }
+                }
+            }
+            self.since += n * per_row;
+            first += n;
+        }
+        let k = xs.len() as u64;
+        match (&self.fpu, vector) {
+            (Some(_), true) => self.simd += k,
+            _ => self.scalar += k,
+        }
+        Ok(())
+    }
+}
+
+impl Runner for Section {
+    /// Each layer of the block by the path the gate picks for it: the same bits either
+    /// way.
+    fn run(
+        &mut self,
+        layer: &DenseLayer<'_>,
+        xs: &[&[i16]],
+        ys: &mut [&mut [i16]],
+        split: &mut [i16],
+    ) -> Result<(), ShapeError> {
+        #[cfg(CONFIG_X86_64)]
+        if self.fpu.is_some() {
+            return self.run_held(layer, xs, ys, split);
+        }
+        Scalar.run(layer, xs, ys, split)?;
+        self.scalar += xs.len() as u64;
+        Ok(())
+    }
+}
+
+impl Drop for Section {
+    fn drop(&mut self) {
+        // The FPU (if held) goes with the field, after this.
+        if self.simd > 0 {
+            STATE.simd_layers.fetch_add(self.simd, Relaxed);
+        }
+        if self.scalar > 0 {
+            STATE.scalar_layers.fetch_add(self.scalar, Relaxed);
+        }
+    }
+}
+
+/// Writes the `simd` debugfs file: what was found at load, the gate in force, and the
+/// counts.
+pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
+    let gate = gate();
+    let avx2 = STATE.avx2.load(Relaxed);
+    writeln!(w, "features: {}", if avx2 { "avx2" } else { "none" })?;
+    let check = match (
+        avx2,
+        STATE.usable.load(Relaxed),
+        STATE.mismatch.load(Relaxed),
+    ) {
+        (false, _, _) => "not run (no vector kernel for this CPU)",
+        (true, true, _) => "passed",
+        (true, false, 0) => "could not run",
+        (true, false, _) => "FAILED: the kernels differ",
+    };
+    writeln!(w, "selfcheck: {}", check)?;
+    if let n @ 1.. = STATE.mismatch.load(Relaxed) {
+        writeln!(w, "mismatch_at: {}", n)?;
+    }
+    writeln!(w, "enabled: {}", u8::from(gate.enabled))?;
+    let param = params::simd_threshold();
+    let how = if param == 0 { "auto" } else { "set" };
+    match gate.threshold {
+        usize::MAX => writeln!(w, "threshold: never ({})", how)?,
+        t => writeln!(w, "threshold: {} ({})", t, how)?,
+    }
+    match break_even() {
+        Some(n) => writeln!(w, "break_even: {}", n)?,
+        None => writeln!(w, "break_even: none")?,
+    }
+    writeln!(w, "fpu_ns: {}", STATE.fpu_ns.load(Relaxed))?;
+    writeln!(w, "section_macs: {}", SECTION_MACS)?;
+    writeln!(w, "simd_layers: {}", STATE.simd_layers.load(Relaxed))?;
+    writeln!(w, "scalar_layers: {}", STATE.scalar_layers.load(Relaxed))?;
+    writeln!(w, "fpu_unusable: {}", STATE.fpu_unusable.load(Relaxed))?;
+    writeln!(w, "timings (ns per {} rows):", TIMED_ROWS)?;
+    writeln!(w, "  row_len scalar_ns simd_ns")?;
+    for (&n, (s, v)) in SIZES.iter().zip(&STATE.timings) {
+        writeln!(w, "  {} {} {}", n, s.load(Relaxed), v.load(Relaxed))?;
+    }
+    Ok(())
+}

@@ -116,6 +116,15 @@ impl Report for NumaInfo {
     }
 }
 
+/// `simd`: the vector path's features, self-check, gate and counts.
+pub(crate) struct Simd;
+
+impl Report for Simd {
+    fn write(&self, t: &mut Text) -> Result {
+        crate::simd::report(t).map_err(|_| ENOMEM)
+    }
+}
+
 /// `memory`.
 pub(crate) struct Memory(pub(crate) Arc<Registry>);
 

@@ -280,7 +280,9 @@ mod tests {
         let dims = core::iter::repeat_n((4096usize, 4096usize), 16);
         let bytes = Network::footprint(dims, true);
         let per_layer = 4096u64 * 4096 * 10 + 4096 * 24;
-        let scratch = u64::from(topology::nr_cpu_ids()) * 4 * 4096;
+        // Per CPU: a block of four inputs, two buffers of the widest outputs each, and
+        // their split (two values per input value).
+        let scratch = u64::from(topology::nr_cpu_ids()) * 16 * (4096 + 4096);
         assert_eq!(bytes, Some(16 * per_layer + scratch));
         // A sum that overflows is None, never a small number.
         let huge = core::iter::repeat_n((usize::MAX / 2, 3usize), 2);

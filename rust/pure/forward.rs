@@ -39,22 +39,94 @@ impl DenseLayer<'_> {
     ///
     /// [`ShapeError`] if a slice's length does not match the layer (nothing is written).
     pub fn forward(&self, input: &[i16], output: &mut [i16]) -> Result<(), ShapeError> {
+        if output.len() != self.outputs {
+            return Err(ShapeError);
+        }
+        self.forward_rows(input, 0, output, dot)
+    }
+
+    /// Computes rows `first..first + output.len()` of the layer's output into `output`,
+    /// each row's sum by `row_dot(weights, input, bias)`, which must compute exactly what
+    /// [`dot`] computes over the input's length (the vector kernels do; the scalar path
+    /// passes `dot` itself). `weights` starts at the row and runs to the end of the
+    /// layer's weights, so that a kernel may read whole passes past a row's end. One loop,
+    /// so that every path requantizes, activates and checks shapes the same way.
+    ///
+    /// # Errors
+    ///
+    /// [`ShapeError`] if a slice's length does not match the layer, or the rows are not
+    /// all the layer's (nothing is written).
+    #[inline]
+    pub fn forward_rows(
+        &self,
+        input: &[i16],
+        first: usize,
+        output: &mut [i16],
+        row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
+    ) -> Result<(), ShapeError> {
+        let end = first.checked_add(output.len()).ok_or(ShapeError)?;
         if input.len() != self.inputs
-            || output.len() != self.outputs
+            || end > self.outputs
             || self.bias.len() != self.outputs
             || Some(self.weights.len()) != self.inputs.checked_mul(self.outputs)
         {
             return Err(ShapeError);
         }
-        let mut start = 0;
-        for (y, b) in output.iter_mut().zip(self.bias) {
-            let end = start + self.inputs;
-            // PANIC: `end <= inputs * outputs == weights.len()`, checked above.
-            let row = &self.weights[start..end];
+        // `first * inputs <= end * inputs <= weights.len()`: checked above.
+        let mut start = first * self.inputs;
+        // PANIC: `first <= end <= outputs == bias.len()`, checked above.
+        for (y, b) in output.iter_mut().zip(&self.bias[first..end]) {
+            // PANIC: `start + inputs <= end * inputs <= weights.len()`, checked above.
+            let row = &self.weights[start..];
             *y = self
                 .activation
-                .apply(self.requant.apply(dot(row, input, *b)));
-            start = end;
+                .apply(self.requant.apply(row_dot(row, input, *b)));
+            start += self.inputs;
+        }
+        Ok(())
+    }
+
+    /// [`DenseLayer::forward_rows`] for four inputs at once: rows `first..first + n` of
+    /// each input's output into `ys[k]` (each of the same length `n`), the four sums of a
+    /// row by `row_dot(weights, bias)`, which must compute what [`dot`] computes for each
+    /// input (the batch kernel reads each row once for the four); `weights` runs from the
+    /// row to the end of the layer's, as for [`DenseLayer::forward_rows`].
+    ///
+    /// # Errors
+    ///
+    /// [`ShapeError`] if an input's length does not match the layer, the outputs differ
+    /// in length, or the rows are not all the layer's (nothing is written).
+    #[inline]
+    pub fn forward_rows4(
+        &self,
+        xs: [&[i16]; 4],
+        first: usize,
+        ys: [&mut [i16]; 4],
+        row_dot: impl Fn(&[i16], i32) -> [i64; 4],
+    ) -> Result<(), ShapeError> {
+        let n = ys[0].len();
+        let end = first.checked_add(n).ok_or(ShapeError)?;
+        if xs.iter().any(|x| x.len() != self.inputs)
+            || ys.iter().any(|y| y.len() != n)
+            || end > self.outputs
+            || self.bias.len() != self.outputs
+            || Some(self.weights.len()) != self.inputs.checked_mul(self.outputs)
+        {
+            return Err(ShapeError);
+        }
+        let [y0, y1, y2, y3] = ys;
+        let mut start = first * self.inputs;
+        for (i, b) in (0..n).zip(&self.bias[first..end]) {
+            // PANIC: `start + inputs <= end * inputs <= weights.len()`, checked above.
+            let sums = row_dot(&self.weights[start..], *b);
+            // PANIC: `i < n`, the length of each output.
+            for (y, sum) in [&mut y0[i], &mut y1[i], &mut y2[i], &mut y3[i]]
+                .into_iter()
+                .zip(sums)
+            {
+                *y = self.activation.apply(self.requant.apply(sum));
+            }
+            start += self.inputs;
         }
         Ok(())
     }

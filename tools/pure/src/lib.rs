@@ -8,6 +8,8 @@
 
 #[path = "../../../rust/pure/activation.rs"]
 pub mod activation;
+#[path = "../../../rust/pure/batch.rs"]
+pub mod batch;
 #[path = "../../../rust/pure/cpulist.rs"]
 pub mod cpulist;
 #[path = "../../../rust/pure/decimal.rs"]
@@ -16,6 +18,7 @@ pub mod decimal;
 pub mod fixed;
 #[path = "../../../rust/pure/forward.rs"]
 pub mod forward;
+pub mod gated;
 #[path = "../../../rust/pure/int.rs"]
 pub mod int;
 #[path = "../../../rust/pure/model.rs"]
@@ -30,16 +33,26 @@ pub mod writer;
 #[path = "../../../rust/pure/xavier.rs"]
 pub mod xavier;
 
+/// The engine under the name the module gives it (`crate::pure`), for the files outside
+/// `rust/pure/` that both crates build (`rust/simd/`).
+mod pure {
+    pub use super::{fixed, forward};
+}
+
 /// The module's vector kernels (`rust/simd/`): `core` only, but `unsafe` (the caller
 /// checks the CPU's features), so outside `rust/pure/`.
-#[cfg(target_arch = "x86_64")]
 pub mod simd {
+    #[cfg(target_arch = "x86_64")]
     pub use super::avx2;
+    pub use super::gate;
 }
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/avx2.rs"]
 #[doc(hidden)]
 pub mod avx2;
+#[path = "../../../rust/simd/gate.rs"]
+#[doc(hidden)]
+pub mod gate;
 
 #[cfg(test)]
 mod tests;

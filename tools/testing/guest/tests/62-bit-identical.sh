@@ -2,10 +2,12 @@
 # Host and kernel compute the same bits: random networks (nnctl random: 1 to 16 layers,
 # every activation, saturating requantization) on random inputs (nnctl inputs: exact and
 # inexact decimals) give exactly the lines `nnctl eval` printed on the host.
-# One case a network, and two more.
-plan $(( $(ls $NN_DATA/random-*.nnm | wc -l) + 2 ))
+# Every layer runs the SIMD path (neural_simd_threshold=1), so the kernel's AVX2 kernel is
+# held to the host's scalar reference; 45-simd compares the two paths in the guest.
+# One case a network, and three more.
+plan $(( $(ls $NN_DATA/random-*.nnm | wc -l) + 3 ))
 
-nn_load neural_numa_policy=1 || bail loads "insmod failed"
+nn_load neural_numa_policy=1 neural_simd_threshold=1 || bail loads "insmod failed"
 inputs=0 nets=0
 for blob in $NN_DATA/random-*.nnm; do
 	name=$(basename "$blob" .nnm)
@@ -22,4 +24,7 @@ done
 echo "bit-identical: $inputs inputs over $nets networks"
 [ "$inputs" -ge 1000 ] && [ "$nets" -ge 4 ] && pass at_least_1000_inputs_over_4_networks ||
 	fail at_least_1000_inputs_over_4_networks "$inputs inputs, $nets networks"
+simd=$(sed -n 's/^simd_layers: //p' $NN_DEBUGFS/simd)
+[ "${simd:-0}" -ge "$inputs" ] && pass every_prediction_ran_simd_layers ||
+	fail every_prediction_ran_simd_layers "simd_layers '$simd' for $inputs inputs"
 check unload nn_unload

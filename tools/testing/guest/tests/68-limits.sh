@@ -23,10 +23,11 @@ ram=$(($(awk '/MemTotal/ { s += $4 } END { print s }' /sys/devices/system/node/n
 
 # footprint TRAINABLE IN OUT [IN OUT...]: the bytes of the arrays of a network with those
 # layers, as admin-guide.rst counts them: weights 2 and biases 4 bytes; created networks
-# 8 more per weight and 20 more per output; scratch 4 bytes per output of the widest
-# layer, per possible CPU.
+# 8 more per weight and 20 more per output; scratch, per possible CPU, 16 bytes per
+# output of the widest layer and 16 per input of the layer with the most inputs (rounded
+# up to a multiple of 16).
 footprint() {
-	local train=$1 sum=0 maxw=0 i o pw po
+	local train=$1 sum=0 maxw=0 maxi=0 i o pw po
 	shift
 	if [ "$train" = 1 ]; then pw=10 po=24; else pw=2 po=4; fi
 	while [ $# -ge 2 ]; do
@@ -34,8 +35,9 @@ footprint() {
 		shift 2
 		sum=$((sum + i * o * pw + o * po))
 		[ "$o" -gt "$maxw" ] && maxw=$o
+		[ "$i" -gt "$maxi" ] && maxi=$i
 	done
-	echo $((sum + ncpu * 4 * maxw))
+	echo $((sum + ncpu * 16 * (maxw + (maxi + 15) / 16 * 16)))
 }
 mem() { sed -n "s/^$1: //p" $D/memory; }
 limits() { echo "$1" >$P/neural_max_network_mb && echo "$2" >$P/neural_max_total_mb; }

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suite `neural_network_simd`: the vector path in the kernel, in a real FPU
+//! section, against the scalar reference, bit for bit.
+
+#[kernel::macros::kunit_tests(neural_network_simd)]
+mod tests {
+    use crate::pure::activation::Activation;
+    use crate::pure::batch::{self, split_len, Runner, Scalar, Shape};
+    use crate::pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
+    use crate::pure::forward::DenseLayer;
+    use crate::pure::rng::Rng;
+    use crate::simd::gate::Gate;
+    use crate::simd::{self, Section, SECTION_MACS};
+    use kernel::prelude::*;
+
+    /// Every layer to the vector kernel, where the CPU has it.
+    fn forced() -> Gate {
+        Gate::new(simd::found().1, true, 1, None)
+    }
+
+    /// A value: uniform mostly, the extremes and zero often.
+    fn value(rng: &mut Rng) -> i16 {
+        match rng.below(8) {
+            0 => i16::MIN,
+            1 => i16::MAX,
+            2 => 0,
+            _ => rng.next_u32() as i16,
+        }
+    }
+
+    /// One input through `layer` by `section`.
+    fn run_one(section: &mut Section, layer: &DenseLayer<'_>, x: &[i16], y: &mut [i16]) -> Result {
+        let mut split = KVec::from_elem(0i16, split_len(layer.inputs), GFP_KERNEL)?;
+        section
+            .run(layer, &[x], &mut [y], &mut split)
+            .map_err(|_| EINVAL)
+    }
+
+    fn values(rng: &mut Rng, n: usize, min: i16) -> Result<KVec<i16>> {
+        let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            v.push(value(rng).max(min), GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn the_self_check_passed_wherever_the_cpu_has_avx2() {
+        let (avx2, usable) = simd::found();
+        // AVX2 found but the self-check refused it (or could not run) fails here.
+        assert_eq!(avx2, usable);
+    }
+
+    /// Random layers through a section that sends them to the vector kernel, and through
+    /// the scalar reference: the same outputs; the section counted vector runs.
+    #[test]
+    fn random_layers_give_the_scalar_bits() -> Result {
+        let mut rng = Rng::from_seed(0x51bd_c4ec);
+        let acts = [
+            Activation::Linear,
+            Activation::Relu,
+            Activation::Sigmoid,
+            Activation::Tanh,
+        ];
+        for case in 0..600 {
+            let inputs = 1 + match rng.below(12) {
+                0 => rng.below(1024),
+                _ => rng.below(160),
+            } as usize;
+            let outputs = 1 + rng.below(12) as usize;
+            let weights = values(&mut rng, inputs * outputs, -32767)?;
+            let mut bias = KVec::with_capacity(outputs, GFP_KERNEL)?;
+            for _ in 0..outputs {
+                bias.push(rng.next_u32() as i32, GFP_KERNEL)?;
+            }
+            let requant = Requant::new(
+                1 + rng.below(65535),
+                rng.below(u32::from(MAX_SHIFT) + 1) as u8,
+            )
+            .ok_or(EINVAL)?;
+            let layer = DenseLayer {
+                inputs,
+                outputs,
+                activation: acts[rng.below(4) as usize],
+                requant,
+                weights: &weights,
+                bias: &bias,
+            };
+            let x = values(&mut rng, inputs, i16::MIN)?;
+            let mut want = KVec::from_elem(0i16, outputs, GFP_KERNEL)?;
+            let mut got = KVec::from_elem(0x5a5ai16, outputs, GFP_KERNEL)?;
+            layer.forward(&x, &mut want).map_err(|_| EINVAL)?;
+            let mut section = Section::with_gate(forced(), [inputs]);
+            run_one(&mut section, &layer, &x, &mut got)?;
+            let counts = section.counts();
+            drop(section);
+            if want != got {
+                pr_err!("case {}: {} x {} differ\n", case, inputs, outputs);
+            }
+            assert!(want == got);
+            let expect_simd = u64::from(simd::found().1);
+            assert_eq!(counts, (expect_simd, 1 - expect_simd));
+        }
+        Ok(())
+    }
+
+    /// A layer of more than [`SECTION_MACS`] runs in pieces, the FPU given back between
+    /// them, and still gives the scalar bits.
+    #[test]
+    fn a_layer_longer_than_a_section_gives_the_fpu_back_and_the_same_bits() -> Result {
+        let mut rng = Rng::from_seed(99);
+        let (inputs, outputs) = (MAX_DIM, 2 * SECTION_MACS / MAX_DIM + 3);
+        let weights = values(&mut rng, inputs * outputs, -32767)?;
+        let bias = KVec::from_elem(-7i32, outputs, GFP_KERNEL)?;
+        let layer = DenseLayer {
+            inputs,
+            outputs,
+            activation: Activation::Linear,
+            requant: Requant::new(1, 20).ok_or(EINVAL)?,
+            weights: &weights,
+            bias: &bias,
+        };
+        let x = values(&mut rng, inputs, i16::MIN)?;
+        let mut want = KVec::from_elem(0i16, outputs, GFP_KERNEL)?;
+        let mut got = KVec::from_elem(0i16, outputs, GFP_KERNEL)?;
+        layer.forward(&x, &mut want).map_err(|_| EINVAL)?;
+        let mut section = Section::with_gate(forced(), [inputs]);
+        run_one(&mut section, &layer, &x, &mut got)?;
+        drop(section);
+        assert!(want == got);
+        Ok(())
+    }
+
+    /// The gate follows `neural_enable_simd` and the threshold: a section whose layers
+    /// are all below the threshold, or with SIMD off, runs every layer scalar.
+    #[test]
+    fn below_the_threshold_or_switched_off_every_layer_runs_scalar() -> Result {
+        let weights = KVec::from_elem(3i16, 64 * 2, GFP_KERNEL)?;
+        let bias = KVec::from_elem(1i32, 2, GFP_KERNEL)?;
+        let layer = DenseLayer {
+            inputs: 64,
+            outputs: 2,
+            activation: Activation::Linear,
+            requant: Requant::IDENTITY,
+            weights: &weights,
+            bias: &bias,
+        };
+        let x = KVec::from_elem(2i16, 64, GFP_KERNEL)?;
+        let usable = simd::found().1;
+        for (gate, simd_runs) in [
+            (Gate::new(usable, true, 65, None), 0),
+            (Gate::new(usable, false, 1, None), 0),
+            (Gate::SCALAR, 0),
+            (Gate::new(usable, true, 64, None), u64::from(usable)),
+        ] {
+            let mut y = [0i16; 2];
+            let mut section = Section::with_gate(gate, [64]);
+            run_one(&mut section, &layer, &x, &mut y)?;
+            assert_eq!(y, [385, 385]);
+            assert_eq!(section.counts(), (simd_runs, 1 - simd_runs));
+        }
+        Ok(())
+    }
+
+    /// Random networks over batches of 1 to 9 inputs (blocks of four and the rest) by the
+    /// batch driver: through a section that sends every layer to the vector kernels, and
+    /// through the scalar reference. The same outputs.
+    #[test]
+    fn batches_through_the_block_kernel_give_the_scalar_bits() -> Result {
+        let mut rng = Rng::from_seed(0xba7c4);
+        for case in 0..40 {
+            let depth = 1 + rng.below(3) as usize;
+            let mut dims = KVec::with_capacity(depth + 1, GFP_KERNEL)?;
+            for _ in 0..=depth {
+                dims.push(1 + rng.below(100) as usize, GFP_KERNEL)?;
+            }
+            let mut params = KVec::with_capacity(depth, GFP_KERNEL)?;
+            for d in dims.windows(2) {
+                let w = values(&mut rng, d[0] * d[1], -32767)?;
+                let b = KVec::from_elem(rng.next_u32() as i32 >> 8, d[1], GFP_KERNEL)?;
+                params.push((d[0], d[1], w, b), GFP_KERNEL)?;
+            }
+            let requant = Requant::new(1, 15).ok_or(EINVAL)?;
+            let layer = |i: usize| {
+                params.get(i).map(|(inputs, outputs, w, b)| DenseLayer {
+                    inputs: *inputs,
+                    outputs: *outputs,
+                    activation: Activation::Relu,
+                    requant,
+                    weights: w,
+                    bias: b,
+                })
+            };
+            let shape = Shape::of(params.iter().map(|p| (p.0, p.1))).ok_or(EINVAL)?;
+            let n = 1 + rng.below(9) as usize;
+            let x = values(&mut rng, n * shape.input_dim, i16::MIN)?;
+            let mut scratch = KVec::from_elem(0i16, shape.scratch_len(), GFP_KERNEL)?;
+            let mut want = KVec::from_elem(0i16, n * shape.output_dim, GFP_KERNEL)?;
+            let mut got = KVec::from_elem(0x5a5ai16, n * shape.output_dim, GFP_KERNEL)?;
+            batch::forward(shape, layer, &x, &mut want, &mut scratch, &mut Scalar)
+                .map_err(|_| EINVAL)?;
+            let mut section = Section::with_gate(forced(), params.iter().map(|p| p.0));
+            batch::forward(shape, layer, &x, &mut got, &mut scratch, &mut section)
+                .map_err(|_| EINVAL)?;
+            let (simd_runs, scalar_runs) = section.counts();
+            drop(section);
+            if want != got {
+                pr_err!("case {}: {} inputs, {} layers differ\n", case, n, depth);
+            }
+            assert!(want == got);
+            let runs = (n * depth) as u64;
+            let expect = if simd::found().1 {
+                (runs, 0)
+            } else {
+                (0, runs)
+            };
+            assert_eq!((simd_runs, scalar_runs), expect);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The FPU and CPU features for neural_network's vector kernels (rust/simd/fpu.rs):
+ * boot_cpu_has() and cpu_has_xfeatures() are macros and inlines, and kernel_fpu_begin()
+ * an inline over kernel_fpu_begin_mask(), so none has a Rust binding.
+ */
+
+#include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
+
+#include "fpu_helper.h"
+
+/*
+ * Whether the boot CPU has AVX2 and the kernel manages the YMM state, as the x86 crypto
+ * drivers check before they use AVX2 (arch/x86/crypto/).
+ */
+bool nn_cpu_has_avx2(void)
+{
+	return boot_cpu_has(X86_FEATURE_AVX) && boot_cpu_has(X86_FEATURE_AVX2) &&
+	       cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL);
+}
+
+/*
+ * Takes the FPU if this context may use it (irq_fpu_usable(): process context, or an
+ * interrupt that did not interrupt an FPU user) and returns true; false leaves the FPU
+ * alone. Between a true return and nn_fpu_end() preemption and softirqs are off, so the
+ * caller must not sleep.
+ */
+bool nn_fpu_begin(void)
+{
+	if (!irq_fpu_usable())
+		return false;
+	kernel_fpu_begin();
+	return true;
+}
+
+void nn_fpu_end(void)
+{
+	kernel_fpu_end();
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The gate: which layers run the vector kernel. Pure decisions, shared with the host
+//! (`nnctl` and `make bench` pick paths by these very functions).
+//!
+//! A layer runs the vector kernel when the CPU has the features and the load-time
+//! self-check passed ([`Gate::usable`]), `neural_enable_simd` is on ([`Gate::enabled`]),
+//! and its rows are at least [`Gate::threshold`] values long: the row length is what the
+//! kernel's speed depends on (a row shorter than [`super::avx2::BLOCK`] is all scalar
+//! tail). The threshold is `neural_simd_threshold`, or for 0 (auto) the break-even the
+//! self-check measured ([`break_even`]), or never if the vector kernel never won.
+//!
+//! Only `core`: the host crate builds this file too.
+
+/// The row lengths the self-check compares and times, and `make bench` sweeps.
+pub const SIZES: [usize; 9] = [8, 16, 32, 48, 64, 96, 128, 256, 1024];
+
+/// What decides the path of a layer, read once per prediction (or batch chunk).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gate {
+    /// The CPU has the features and the self-check found the kernels equal.
+    pub usable: bool,
+    /// `neural_enable_simd`.
+    pub enabled: bool,
+    /// The least row length that runs the vector kernel (`usize::MAX`: none).
+    pub threshold: usize,
+}
+
+impl Gate {
+    /// A gate that sends every layer to the scalar path.
+    #[cfg_attr(
+        all(CONFIG_RUST, not(CONFIG_NEURAL_NETWORK_KUNIT_TEST)),
+        expect(dead_code, reason = "in the module, only KUnit uses it")
+    )]
+    pub const SCALAR: Self = Self {
+        usable: false,
+        enabled: false,
+        threshold: usize::MAX,
+    };
+
+    /// The gate for threshold parameter `param` (0 = auto: `break_even`).
+    pub fn new(usable: bool, enabled: bool, param: usize, break_even: Option<usize>) -> Self {
+        Self {
+            usable,
+            enabled,
+            threshold: resolve(param, break_even),
+        }
+    }
+
+    /// Whether a layer with rows of `inputs` values runs the vector kernel.
+    pub fn layer(&self, inputs: usize) -> bool {
+        self.usable && self.enabled && inputs >= self.threshold
+    }
+
+    /// Whether any of the layers with these row lengths runs the vector kernel (then a
+    /// prediction takes the FPU, once for all its layers).
+    pub fn any(&self, inputs: impl IntoIterator<Item = usize>) -> bool {
+        inputs.into_iter().any(|n| self.layer(n))
+    }
+}
+
+/// The threshold in force for parameter `param`: itself, or for 0 the break-even
+/// (`usize::MAX`, never, if there is none).
+pub fn resolve(param: usize, break_even: Option<usize>) -> usize {
+    match param {
+        0 => break_even.unwrap_or(usize::MAX),
+        p => p,
+    }
+}
+
+/// The break-even of timed runs `(row length, scalar ns, vector ns)` in increasing row
+/// length: the least length from which the vector kernel was at least as fast at every
+/// length measured, or `None` if it lost at the longest.
+pub fn break_even(samples: &[(usize, u64, u64)]) -> Option<usize> {
+    let mut best = None;
+    for &(n, scalar, vector) in samples.iter().rev() {
+        if vector > scalar {
+            break;
+        }
+        best = Some(n);
+    }
+    best
+}

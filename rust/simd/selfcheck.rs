@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The load-time self-check of the vector kernel, in the spirit of the kernel's raid6
+//! code (`lib/raid6/algos.c`): before any network may use it, the AVX2 row kernel must
+//! give the scalar reference's bits on every row length from 1 to [`EXACT_MAX`], on the
+//! lengths of [`gate::SIZES`] and on the widest row (`MAX_DIM`), for random rows and for
+//! the extremes (every weight and input -32768 or 32767: the largest lane sums, which a
+//! wrong flush interval would overflow on the widest rows). Then both are timed on each length of
+//! [`gate::SIZES`], and the break-even gives the automatic threshold.
+//!
+//! The check reads 64 KiB of scratch and takes well under a millisecond on a real CPU
+//! (a few under emulation); it runs once, from module init.
+
+use super::avx2::{dot_split, split, split_len, PASS};
+use super::fpu::Fpu;
+use super::gate::{self, SIZES};
+use crate::pure::fixed::{dot, MAX_DIM};
+use crate::pure::rng::Rng;
+use core::hint::black_box;
+use kernel::prelude::*;
+use kernel::time::{Instant, Monotonic};
+
+/// Every row length up to this one is checked bit for bit (six passes and a tail).
+pub(super) const EXACT_MAX: usize = 6 * PASS + 1;
+
+/// Rows per timed run.
+const ROWS: usize = super::TIMED_ROWS;
+
+/// Multiply-accumulates per timed run and path, whatever the row length.
+const TIMED_MACS: usize = 1 << 15;
+
+/// Timed runs per row length and path; the fastest counts.
+const TRIALS: usize = 3;
+
+/// The longest row checked and timed.
+const LONGEST: usize = SIZES[SIZES.len() - 1];
+
+/// What the self-check found.
+pub(super) struct Report {
+    /// The first row length at which the kernels differed, if any.
+    pub(super) mismatch: Option<usize>,
+    /// Per length of [`SIZES`]: nanoseconds of [`ROWS`] rows, scalar and vector.
+    pub(super) timings: [(u64, u64); SIZES.len()],
+    /// Nanoseconds of one `kernel_fpu_begin`/`kernel_fpu_end` pair.
+    pub(super) fpu_ns: u64,
+}
+
+impl Report {
+    /// The least row length from which the vector kernel was at least as fast.
+    pub(super) fn break_even(&self) -> Option<usize> {
+        let mut samples = [(0usize, 0u64, 0u64); SIZES.len()];
+        for (s, (&n, &(scalar, vector))) in samples.iter_mut().zip(SIZES.iter().zip(&self.timings))
+        {
+            *s = (n, scalar, vector);
+        }
+        gate::break_even(&samples)
+    }
+}
+
+/// Runs the check and the timing.
+///
+/// # Errors
+///
+/// `ENOMEM` if the scratch cannot be allocated; `EBUSY` if the FPU is not usable here
+/// (module init runs in process context, so it is).
+pub(super) fn run() -> Result<Report> {
+    let mut weights = KVec::with_capacity(ROWS * LONGEST, GFP_KERNEL)?;
+    let mut input = KVec::with_capacity(LONGEST, GFP_KERNEL)?;
+    let mut extremes = KVec::from_elem(0i16, 2 * MAX_DIM, GFP_KERNEL)?;
+    let mut split_x = KVec::from_elem(0i16, split_len(MAX_DIM), GFP_KERNEL)?;
+    let mut rng = Rng::from_seed(0x5eed_51bd);
+    let mut random = || rng.next_u32() as u16 as i16;
+    for _ in 0..ROWS * LONGEST {
+        weights.push(random(), GFP_KERNEL)?;
+    }
+    for _ in 0..LONGEST {
+        input.push(random(), GFP_KERNEL)?;
+    }
+    let mut report = Report {
+        mismatch: None,
+        timings: [(0, 0); SIZES.len()],
+        fpu_ns: 0,
+    };
+    let lengths = Iterator::chain(
+        Iterator::chain(1..=EXACT_MAX, SIZES.iter().copied()),
+        [MAX_DIM],
+    );
+    report.mismatch = check(&weights, &input, &mut extremes, &mut split_x, lengths)?;
+    if report.mismatch.is_some() {
+        return Ok(report);
+    }
+    for (t, &n) in report.timings.iter_mut().zip(SIZES.iter()) {
+        let reps = (TIMED_MACS / (ROWS * n)).max(1);
+        let rows = &weights[..ROWS * n];
+        let x = &input[..n];
+        let mut best = (u64::MAX, u64::MAX);
+        for _ in 0..TRIALS {
+            best.0 = best.0.min(time(reps, || rows_sum(rows, x, n, dot)));
+            let fpu = Fpu::begin().ok_or(EBUSY)?;
+            // The split of the input is part of a layer's cost: it is timed too.
+            let s = &mut split_x[..split_len(n)];
+            best.1 = best.1.min(time(reps, || {
+                split(x, s);
+                let s = &*s;
+                // SAFETY: AVX2 was found by the caller, and `fpu` holds the FPU.
+                rows_sum(rows, x, n, |w, x, b| unsafe { dot_split(w, x, s, b) })
+            }));
+            drop(fpu);
+        }
+        *t = best;
+    }
+    let start = Instant::<Monotonic>::now();
+    for _ in 0..16 {
+        drop(Fpu::begin().ok_or(EBUSY)?);
+    }
+    report.fpu_ns = start.elapsed().as_nanos().max(0) as u64 / 16;
+    Ok(report)
+}
+
+/// The first length of `lengths` at which the kernels disagree on any row: random rows
+/// of `weights` and `input`, then the extremes.
+/// `extremes` is scratch of `2 * MAX_DIM` values, `s` of `split_len(MAX_DIM)`. Random rows
+/// are at most `LONGEST` long. One FPU section per length.
+fn check(
+    weights: &[i16],
+    input: &[i16],
+    extremes: &mut [i16],
+    s: &mut [i16],
+    lengths: impl Iterator<Item = usize>,
+) -> Result<Option<usize>> {
+    const EXTREMES: [(i16, i16); 5] = [
+        (i16::MIN, i16::MIN),
+        (i16::MIN, i16::MAX),
+        (i16::MAX, i16::MAX),
+        (-32767, i16::MIN),
+        (i16::MAX, i16::MIN),
+    ];
+    let (ext_w, ext_x) = extremes.split_at_mut(MAX_DIM);
+    for n in lengths {
+        let n = n.min(MAX_DIM);
+        let _fpu = Fpu::begin().ok_or(EBUSY)?;
+        let r = n.min(LONGEST);
+        let s_r = &mut s[..split_len(r)];
+        split(&input[..r], s_r);
+        for i in 0..ROWS {
+            let bias = (i as i32 - 4) * 0x0123_4567;
+            // From the row's start to the end of the weights, as a layer's rows are given:
+            // the padded last pass reads past `r` values, which the split's zeros cancel.
+            let row = &weights[i * LONGEST..];
+            // SAFETY: AVX2 was found by the caller, and `_fpu` holds the FPU.
+            let simd = unsafe { dot_split(row, &input[..r], s_r, bias) };
+            if simd != dot(&row[..r], &input[..r], bias) {
+                return Ok(Some(r));
+            }
+        }
+        let s = &mut s[..split_len(n)];
+        for &(w, x) in &EXTREMES {
+            ext_w[..n].fill(w);
+            ext_x[..n].fill(x);
+            // Mixed signs too: every other value of the input negated.
+            for flip in [false, true] {
+                if flip {
+                    for v in ext_x[..n].iter_mut().step_by(2) {
+                        *v = v.saturating_neg();
+                    }
+                }
+                split(&ext_x[..n], s);
+                // SAFETY: as above.
+                let simd = unsafe { dot_split(&ext_w[..n], &ext_x[..n], s, i32::MIN) };
+                if simd != dot(&ext_w[..n], &ext_x[..n], i32::MIN) {
+                    return Ok(Some(n));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The sums of the `ROWS` rows of length `n` in `rows` with `x`, by `row_dot`.
+fn rows_sum(
+    rows: &[i16],
+    x: &[i16],
+    n: usize,
+    row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
+) -> i64 {
+    rows.chunks_exact(n)
+        .map(|w| row_dot(black_box(w), black_box(x), 0))
+        .fold(0i64, i64::wrapping_add)
+}
+
+/// Nanoseconds of `reps` calls of `f`, per call.
+fn time(reps: usize, mut f: impl FnMut() -> i64) -> u64 {
+    let start = Instant::<Monotonic>::now();
+    for _ in 0..reps {
+        black_box(f());
+    }
+    start.elapsed().as_nanos().max(0) as u64 / reps as u64
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The gate on the host: a [`Runner`] that runs each layer by the path a [`Gate`] picks,
+//! as the module's FPU section (`rust/simd.rs`, `Section`) does, with the module's own
+//! kernels (`rust/simd/avx2.rs`). User space owns its vector registers, so there is no
+//! FPU section to take. `nnctl eval --simd` and `make bench` run networks through it.
+
+use crate::batch::{Runner, Scalar};
+use crate::forward::{DenseLayer, ShapeError};
+use crate::simd::gate::Gate;
+
+/// A [`Runner`] behind a [`Gate`], with the layer runs it made by each path.
+#[derive(Debug)]
+pub struct Gated {
+    gate: Gate,
+    /// Layer runs (one layer, one input) by the vector kernels.
+    pub simd_layers: u64,
+    /// Layer runs by the scalar reference.
+    pub scalar_layers: u64,
+}
+
+impl Gated {
+    /// A runner behind `gate`.
+    ///
+    /// # Safety
+    ///
+    /// `gate.usable` only if this CPU has AVX2 (`is_x86_feature_detected!("avx2")`).
+    pub unsafe fn new(gate: Gate) -> Self {
+        Self {
+            gate,
+            simd_layers: 0,
+            scalar_layers: 0,
+        }
+    }
+
+    /// The gate.
+    pub fn gate(&self) -> Gate {
+        self.gate
+    }
+}
+
+impl Runner for Gated {
+    fn run(
+        &mut self,
+        layer: &DenseLayer<'_>,
+        xs: &[&[i16]],
+        ys: &mut [&mut [i16]],
+        split: &mut [i16],
+    ) -> Result<(), ShapeError> {
+        #[cfg(target_arch = "x86_64")]
+        if self.gate.layer(layer.inputs) {
+            crate::simd::avx2::split_block(xs, split)?;
+            // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
+            unsafe { crate::simd::avx2::block_rows(layer, xs, split, 0, ys) }?;
+            self.simd_layers += xs.len() as u64;
+            return Ok(());
+        }
+        Scalar.run(layer, xs, ys, split)?;
+        self.scalar_layers += xs.len() as u64;
+        Ok(())
+    }
+}
