@@ -15,12 +15,12 @@
 //!
 //! A prediction (or one batch chunk) opens one [`Section`], the [`Runner`] of the batch
 //! driver (`pure::batch`): if the gate sends any of its layers to the vector kernel, the
-//! section takes the FPU once, for all its layers and inputs, and
-//! gives it back and takes it again (a preemption point) after every [`SECTION_MACS`]
-//! multiply-accumulates, so that no FPU section runs longer than that much work plus
-//! one row. If the FPU may not be used here (`irq_fpu_usable()`), every layer runs
-//! scalar and the fallback is counted. On other architectures, and where the CPU lacks
-//! AVX2, every layer runs the scalar reference.
+//! section takes the FPU once, for all its layers and inputs, and gives it back and
+//! takes it again (a preemption point) after every [`SECTION_MACS`] multiply-accumulates,
+//! so that no FPU section runs longer than that much work plus one row per input. If
+//! the FPU may not be used here (`irq_fpu_usable()`), every layer runs scalar and the
+//! fallback is counted. On other architectures, and where the CPU lacks AVX2, every
+//! layer runs the scalar reference.
 
 #[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
@@ -42,8 +42,12 @@ use gate::{Gate, SIZES};
 use kernel::prelude::*;
 
 /// The most multiply-accumulates an FPU section runs before it gives the FPU back
-/// (with at most one more row of at most `MAX_DIM` values).
-pub(crate) const SECTION_MACS: usize = 1 << 18;
+/// (with at most one more row of at most `MAX_DIM` values for each input of a block of
+/// `pure::batch::BLOCK`): on the host of
+/// performance.rst, some 5 to 10 us by the vector kernels and at most about 50 us when
+/// the section's layers run scalar (a network whose small layers are under the
+/// threshold), against the 4 KiB chunks (a few microseconds) of the kernel's crypto.
+pub(crate) const SECTION_MACS: usize = 1 << 16;
 
 /// Rows of each length the self-check times.
 const TIMED_ROWS: usize = 8;
@@ -186,8 +190,14 @@ impl Section {
         Self::with_gate(gate(), row_lengths)
     }
 
-    /// As [`Section::begin`], with the gate given (the KUnit suite forces paths).
+    /// As [`Section::begin`], with the gate given (the KUnit suite forces paths). The
+    /// gate is usable only if the load-time findings say so, whatever `gate` says: no
+    /// gate reaches the vector kernels on a CPU without AVX2.
     pub(crate) fn with_gate(gate: Gate, row_lengths: impl IntoIterator<Item = usize>) -> Self {
+        let gate = Gate {
+            usable: gate.usable && STATE.usable.load(Relaxed),
+            ..gate
+        };
         #[cfg(CONFIG_X86_64)]
         let fpu = if gate.any(row_lengths) {
             let f = fpu::Fpu::begin();
@@ -238,14 +248,15 @@ impl Section {
             avx2::split_block(xs, split)?;
         }
         let per_row = layer.inputs.saturating_mul(xs.len()).max(1);
-        let rows = (SECTION_MACS / per_row).max(1);
         let mut first = 0;
         while first < layer.outputs {
-            let n = rows.min(layer.outputs - first);
             if self.since >= SECTION_MACS {
                 self.fpu = self.fpu.take().and_then(fpu::Fpu::relax);
                 self.since = 0;
             }
+            // The rows that fit in what is left of the section, at least one.
+            let rows = ((SECTION_MACS - self.since) / per_row).max(1);
+            let n = rows.min(layer.outputs - first);
             let mut piece: [&mut [i16]; batch::BLOCK] = Default::default();
             for (p, y) in piece.iter_mut().zip(ys.iter_mut()) {
                 *p = y.get_mut(first..first + n).ok_or(ShapeError)?;

@@ -29,12 +29,15 @@ mod tests {
         }
     }
 
-    /// One input through `layer` by `section`.
-    fn run_one(section: &mut Section, layer: &DenseLayer<'_>, x: &[i16], y: &mut [i16]) -> Result {
+    /// One input through `layer` by a section behind `gate`; the section's counts. The
+    /// split is allocated before the section takes the FPU: nothing may sleep in it.
+    fn run_one(gate: Gate, layer: &DenseLayer<'_>, x: &[i16], y: &mut [i16]) -> Result<(u64, u64)> {
         let mut split = KVec::from_elem(0i16, split_len(layer.inputs), GFP_KERNEL)?;
+        let mut section = Section::with_gate(gate, [layer.inputs]);
         section
             .run(layer, &[x], &mut [y], &mut split)
-            .map_err(|_| EINVAL)
+            .map_err(|_| EINVAL)?;
+        Ok(section.counts())
     }
 
     fn values(rng: &mut Rng, n: usize, min: i16) -> Result<KVec<i16>> {
@@ -91,10 +94,7 @@ mod tests {
             let mut want = KVec::from_elem(0i16, outputs, GFP_KERNEL)?;
             let mut got = KVec::from_elem(0x5a5ai16, outputs, GFP_KERNEL)?;
             layer.forward(&x, &mut want).map_err(|_| EINVAL)?;
-            let mut section = Section::with_gate(forced(), [inputs]);
-            run_one(&mut section, &layer, &x, &mut got)?;
-            let counts = section.counts();
-            drop(section);
+            let counts = run_one(forced(), &layer, &x, &mut got)?;
             if want != got {
                 pr_err!("case {}: {} x {} differ\n", case, inputs, outputs);
             }
@@ -125,9 +125,7 @@ mod tests {
         let mut want = KVec::from_elem(0i16, outputs, GFP_KERNEL)?;
         let mut got = KVec::from_elem(0i16, outputs, GFP_KERNEL)?;
         layer.forward(&x, &mut want).map_err(|_| EINVAL)?;
-        let mut section = Section::with_gate(forced(), [inputs]);
-        run_one(&mut section, &layer, &x, &mut got)?;
-        drop(section);
+        run_one(forced(), &layer, &x, &mut got)?;
         assert!(want == got);
         Ok(())
     }
@@ -155,10 +153,9 @@ mod tests {
             (Gate::new(usable, true, 64, None), u64::from(usable)),
         ] {
             let mut y = [0i16; 2];
-            let mut section = Section::with_gate(gate, [64]);
-            run_one(&mut section, &layer, &x, &mut y)?;
+            let counts = run_one(gate, &layer, &x, &mut y)?;
             assert_eq!(y, [385, 385]);
-            assert_eq!(section.counts(), (simd_runs, 1 - simd_runs));
+            assert_eq!(counts, (simd_runs, 1 - simd_runs));
         }
         Ok(())
     }

@@ -225,7 +225,8 @@ impl<T: Plain> NodeVec<T> {
     }
 
     /// `len` (> 0) elements page by page over `mask`, page `k` on its `(first + k)`-th
-    /// node, exactly.
+    /// node, or, when that node has no free page, on the nearest that has one (as
+    /// `MPOL_INTERLEAVE` does, and as a whole interleaved layer does): a fallback.
     fn interleaved(len: usize, mask: NodeMask, first: usize) -> Result<Self> {
         let n = mask.count();
         if n == 0 {
@@ -238,12 +239,13 @@ impl<T: Plain> NodeVec<T> {
                 .ok_or(EINVAL)?;
             order.push(node, GFP_KERNEL)?;
         }
-        let arr = PageArray::zeroed(len, &order, true)?;
+        let arr = PageArray::zeroed(len, &order, false)?;
         let pages = PageMap::measure(arr.page_nodes(), |k| order.get(k % n).copied())?;
+        let fell_back = !pages.all_hit();
         Ok(Self {
             mem: Mem::Pages(arr),
             pages,
-            fell_back: false,
+            fell_back,
         })
     }
 

@@ -18,7 +18,8 @@
 //! - `interleave`: layers spread over the mask's nodes with memory, layer `i` of network
 //!   `id` whole on the `(id + i) mod n`-th of the `n` nodes while its weights are under
 //!   [`INTERLEAVE_PAGE_BYTES`]; from that size up, the layer's pages go round the nodes
-//!   one by one, as `MPOL_INTERLEAVE` spreads a mapping.
+//!   one by one, as `MPOL_INTERLEAVE` spreads a mapping. A node that cannot serve (full)
+//!   gives its layer or page to the nearest node that can: a fallback, counted.
 //! - `replicate`: one copy of each layer's weights and biases on every node of the mask,
 //!   each exactly on its node; a prediction reads the copy of its CPU's node, or of the
 //!   nearest node of the mask for a CPU outside it. Training updates every copy before

@@ -95,7 +95,8 @@ impl NumaStats {
     }
 
     /// Counts one allocation of a network just registered: where its pages landed, and
-    /// whether it fell back from the node it was intended for (`preferred`).
+    /// whether it fell back from the node it was intended for (`preferred`, or a page of
+    /// an interleaved array).
     pub(crate) fn count_buffer(&self, map: &PageMap, fell_back: bool) {
         if map.pages() == 0 {
             return;

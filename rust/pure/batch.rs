@@ -101,8 +101,10 @@ impl Shape {
 ///
 /// # Errors
 ///
-/// [`ShapeError`] if a slice does not fit the shape or a layer does not fit its
-/// neighbours; outputs of blocks before the one that failed are written.
+/// [`ShapeError`] if a slice does not fit the shape, or a layer is wider than the shape
+/// says or is not the first's input or the last's output width (that each layer's
+/// inputs are its predecessor's outputs is the caller's to keep: the model parser and
+/// `create` check it); outputs of blocks before the one that failed are written.
 pub fn forward<'a>(
     shape: Shape,
     layer: impl Fn(usize) -> Option<DenseLayer<'a>>,

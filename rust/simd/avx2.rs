@@ -217,6 +217,15 @@ unsafe fn block(w: *const i16, s: *const i16, m: usize) -> i64 {
             out("ymm5") _,
             out("ymm6") _,
             out("ymm7") _,
+            // `vzeroupper` clears the upper halves of all sixteen.
+            out("ymm8") _,
+            out("ymm9") _,
+            out("ymm10") _,
+            out("ymm11") _,
+            out("ymm12") _,
+            out("ymm13") _,
+            out("ymm14") _,
+            out("ymm15") _,
             options(nostack, readonly),
         );
     }
@@ -384,6 +393,13 @@ unsafe fn block4(w: *const i16, s: *const i16, m: usize, lanes: &mut [i64; 16]) 
             out("ymm7") _,
             out("ymm8") _,
             out("ymm9") _,
+            // `vzeroupper` clears the upper halves of all sixteen.
+            out("ymm10") _,
+            out("ymm11") _,
+            out("ymm12") _,
+            out("ymm13") _,
+            out("ymm14") _,
+            out("ymm15") _,
             options(nostack),
         );
     }
@@ -433,6 +449,15 @@ pub unsafe fn block_rows(
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
     let len = split_len(layer.inputs);
+    // Every input and output checked before any is written.
+    let n = ys.first().map_or(0, |y| y.len());
+    if xs.len() != ys.len()
+        || xs.iter().any(|x| x.len() != layer.inputs)
+        || ys.iter().any(|y| y.len() != n)
+        || split.len() < xs.len() * len
+    {
+        return Err(ShapeError);
+    }
     if let ([a, b, c, d], [y0, y1, y2, y3]) = (xs, &mut *ys) {
         let s = split.get(..4 * len).ok_or(ShapeError)?;
         let xs = [*a, *b, *c, *d];

@@ -6,8 +6,8 @@
 //! A layer runs the vector kernel when the CPU has the features and the load-time
 //! self-check passed ([`Gate::usable`]), `neural_enable_simd` is on ([`Gate::enabled`]),
 //! and its rows are at least [`Gate::threshold`] values long: the row length is what the
-//! kernel's speed depends on (a row shorter than [`super::avx2::BLOCK`] is all scalar
-//! tail). The threshold is `neural_simd_threshold`, or for 0 (auto) the break-even the
+//! kernel's speed depends on (a row costs its passes of 16 values, the last one padded,
+//! against the scalar path's one product per value). The threshold is `neural_simd_threshold`, or for 0 (auto) the break-even the
 //! self-check measured ([`break_even`]), or never if the vector kernel never won.
 //!
 //! Only `core`: the host crate builds this file too.

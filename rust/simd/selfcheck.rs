@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The load-time self-check of the vector kernel, in the spirit of the kernel's raid6
-//! code (`lib/raid6/algos.c`): before any network may use it, the AVX2 row kernel must
-//! give the scalar reference's bits on every row length from 1 to [`EXACT_MAX`], on the
-//! lengths of [`gate::SIZES`] and on the widest row (`MAX_DIM`), for random rows and for
-//! the extremes (every weight and input -32768 or 32767: the largest lane sums, which a
-//! wrong flush interval would overflow on the widest rows). Then both are timed on each length of
-//! [`gate::SIZES`], and the break-even gives the automatic threshold.
+//! The load-time self-check of the vector kernels, in the spirit of the kernel's raid6
+//! code (`lib/raid6/algos.c`): before any network may use them, the AVX2 kernels for one
+//! input and for four must give the scalar reference's bits on every row length from 1
+//! to [`EXACT_MAX`], on the lengths of [`gate::SIZES`] and on the widest row
+//! (`MAX_DIM`), for random rows and for the extremes (every weight and input -32768 or
+//! 32767: the largest lane sums, which a wrong flush interval would overflow on the
+//! widest rows). Then both paths are timed on each length of [`gate::SIZES`], and the
+//! break-even gives the automatic threshold.
 //!
-//! The check reads 64 KiB of scratch and takes well under a millisecond on a real CPU
-//! (a few under emulation); it runs once, from module init.
+//! The check allocates about 100 KiB of scratch and takes well under a millisecond on a
+//! real CPU (a few under emulation); it runs once, from module init.
 
-use super::avx2::{dot_split, split, split_len, PASS};
+use super::avx2::{dot4_split, dot_split, split, split4, split_len, PASS};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
 use crate::pure::fixed::{dot, MAX_DIM};
@@ -67,7 +68,7 @@ pub(super) fn run() -> Result<Report> {
     let mut weights = KVec::with_capacity(ROWS * LONGEST, GFP_KERNEL)?;
     let mut input = KVec::with_capacity(LONGEST, GFP_KERNEL)?;
     let mut extremes = KVec::from_elem(0i16, 2 * MAX_DIM, GFP_KERNEL)?;
-    let mut split_x = KVec::from_elem(0i16, split_len(MAX_DIM), GFP_KERNEL)?;
+    let mut split_x = KVec::from_elem(0i16, 4 * split_len(MAX_DIM), GFP_KERNEL)?;
     let mut rng = Rng::from_seed(0x5eed_51bd);
     let mut random = || rng.next_u32() as u16 as i16;
     for _ in 0..ROWS * LONGEST {
@@ -119,8 +120,10 @@ pub(super) fn run() -> Result<Report> {
 
 /// The first length of `lengths` at which the kernels disagree on any row: random rows
 /// of `weights` and `input`, then the extremes.
-/// `extremes` is scratch of `2 * MAX_DIM` values, `s` of `split_len(MAX_DIM)`. Random rows
-/// are at most `LONGEST` long. One FPU section per length.
+/// Both kernels: the one-input kernel on each row, and the four-input kernel on each row
+/// with four inputs (the input and three rows of `weights` taken as inputs).
+/// `extremes` is scratch of `2 * MAX_DIM` values, `s` of `4 * split_len(MAX_DIM)`.
+/// Random rows are at most `LONGEST` long. One FPU section per length.
 fn check(
     weights: &[i16],
     input: &[i16],
@@ -140,14 +143,34 @@ fn check(
         let n = n.min(MAX_DIM);
         let _fpu = Fpu::begin().ok_or(EBUSY)?;
         let r = n.min(LONGEST);
-        let s_r = &mut s[..split_len(r)];
-        split(&input[..r], s_r);
+        let xs: [&[i16]; 4] = [
+            &input[..r],
+            &weights[5 * LONGEST..5 * LONGEST + r],
+            &weights[6 * LONGEST..6 * LONGEST + r],
+            &weights[7 * LONGEST..7 * LONGEST + r],
+        ];
+        let s4 = &mut s[..4 * split_len(r)];
+        split4(xs, s4);
+        let s4 = &*s4;
         for i in 0..ROWS {
             let bias = (i as i32 - 4) * 0x0123_4567;
             // From the row's start to the end of the weights, as a layer's rows are given:
             // the padded last pass reads past `r` values, which the split's zeros cancel.
             let row = &weights[i * LONGEST..];
             // SAFETY: AVX2 was found by the caller, and `_fpu` holds the FPU.
+            let four = unsafe { dot4_split(row, xs, s4, bias) };
+            for (x, got) in xs.iter().zip(four) {
+                if got != dot(&row[..r], x, bias) {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        let s_r = &mut s[..split_len(r)];
+        split(&input[..r], s_r);
+        for i in 0..ROWS {
+            let bias = (i as i32 - 4) * 0x0123_4567;
+            let row = &weights[i * LONGEST..];
+            // SAFETY: as above.
             let simd = unsafe { dot_split(row, &input[..r], s_r, bias) };
             if simd != dot(&row[..r], &input[..r], bias) {
                 return Ok(Some(r));
@@ -176,14 +199,17 @@ fn check(
     Ok(None)
 }
 
-/// The sums of the `ROWS` rows of length `n` in `rows` with `x`, by `row_dot`.
+/// The sums of the `ROWS` rows of length `n` in `rows` with `x`, by `row_dot`, each row
+/// given from its start to the end of `rows`, as a layer's rows are (so the vector
+/// kernel runs its padded last pass on every row but the last, as in a layer).
 fn rows_sum(
     rows: &[i16],
     x: &[i16],
     n: usize,
     row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
 ) -> i64 {
-    rows.chunks_exact(n)
+    (0..ROWS)
+        .filter_map(|i| rows.get(i * n..))
         .map(|w| row_dot(black_box(w), black_box(x), 0))
         .fold(0i64, i64::wrapping_add)
 }

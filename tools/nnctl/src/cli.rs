@@ -11,7 +11,7 @@ use nn_pure::writer::write_model;
 use crate::import::import;
 use crate::quantize::{quantize, report, Options};
 use crate::random::{random_inputs, random_model};
-use crate::run::{eval, info, load, Inputs};
+use crate::run::{eval, info, load, Inputs, Path};
 use crate::text::read_rows;
 use crate::{qformat, Result};
 
@@ -21,10 +21,11 @@ usage:
   nnctl compile MODEL.onnx -o MODEL.nnm [--calib CALIB.csv] [--input-frac N]
                 [--input-range R] [--headroom H]
       import an MLP from ONNX and quantize it; the report goes to stderr
-  nnctl eval MODEL.nnm INPUTS [--strict]
+  nnctl eval MODEL.nnm INPUTS [--strict] [--simd]
       run the model on each line of INPUTS ('-': stdin); print the lines the
       module's predict file prints (inputs beyond the input format saturate and
-      are counted on stderr; --strict: they are errors, as neural_strict_input=1)
+      are counted on stderr; --strict: they are errors, as neural_strict_input=1;
+      --simd: every layer by the module's AVX2 kernels, the same bits)
   nnctl info MODEL.nnm
       check a model and show its layers and formats
   nnctl random --seed S --dims D0,D1,... [--activations A,...] [--input-frac N]
@@ -250,7 +251,7 @@ pub fn run(
             .map_err(io)?;
         }
         "eval" => {
-            let a = parse_args_flags(rest, &[], &["--strict"])?;
+            let a = parse_args_flags(rest, &[], &["--strict", "--simd"])?;
             let p = a.positionals(2, "a model and an inputs file")?;
             let m = load(&p[0], &read(&p[0])?)?;
             let mode = if a.get("--strict").is_some() {
@@ -258,7 +259,12 @@ pub fn run(
             } else {
                 Inputs::Saturate
             };
-            let e = eval(&m, &p[1], &read(&p[1])?, mode)?;
+            let path = if a.get("--simd").is_some() {
+                Path::Simd
+            } else {
+                Path::Scalar
+            };
+            let e = eval(&m, &p[1], &read(&p[1])?, mode, path)?;
             out.write_all(e.text.as_bytes()).map_err(io)?;
             if e.clipped > 0 {
                 writeln!(

@@ -4,8 +4,11 @@
 
 use std::fmt::Write as _;
 
+use nn_pure::batch::{self, Shape};
 use nn_pure::decimal::{parse_q, parse_q_saturating, write_outputs, DecimalError};
+use nn_pure::gated::Gated;
 use nn_pure::model::{crc32, LayerDesc, Model};
+use nn_pure::simd::gate::Gate;
 
 use crate::text::{lines, tokens};
 use crate::{qformat, Result};
@@ -52,6 +55,52 @@ impl Loaded {
         }
         Ok(x)
     }
+}
+
+/// The path `nnctl eval` runs the layers by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The scalar reference (`DenseLayer::forward`), layer by layer.
+    Scalar,
+    /// The module's batch driver and AVX2 kernels behind its gate with every layer sent
+    /// to them (`neural_simd_threshold=1`): `rust/simd/avx2.rs` on the host.
+    Simd,
+}
+
+impl Loaded {
+    /// Runs the network on a quantized input vector by the module's AVX2 path.
+    ///
+    /// # Errors
+    ///
+    /// This CPU has no AVX2, or the input does not fit the model.
+    pub fn forward_simd(&self, input: &[i16]) -> Result<Vec<i16>> {
+        if !avx2() {
+            return Err("--simd: this CPU has no AVX2".into());
+        }
+        let shape = Shape::of(self.layers.iter().map(|(l, _, _)| (l.inputs, l.outputs)))
+            .ok_or("the model has no layers")?;
+        let mut scratch = vec![0i16; shape.scratch_len()];
+        let mut y = vec![0i16; shape.output_dim];
+        // SAFETY: the CPU has AVX2 (checked above).
+        let mut runner = unsafe { Gated::new(Gate::new(true, true, 1, None)) };
+        let layer = |i: usize| self.layers.get(i).map(|(l, w, b)| l.dense(w, b));
+        batch::forward(shape, layer, input, &mut y, &mut scratch, &mut runner).map_err(|_| {
+            format!(
+                "input of {} values, the model takes {}",
+                input.len(),
+                self.input_dim
+            )
+        })?;
+        Ok(y)
+    }
+}
+
+/// Whether this CPU has AVX2 (the vector path's kernels need it).
+fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    return false;
 }
 
 /// How out-of-range input numbers are read: as the module's `predict` file does by
@@ -112,16 +161,24 @@ pub struct Evaluated {
 }
 
 /// `nnctl eval`: one `predict` line per input line.
-pub fn eval(m: &Loaded, inputs_name: &str, inputs: &[u8], mode: Inputs) -> Result<Evaluated> {
+pub fn eval(
+    m: &Loaded,
+    inputs_name: &str,
+    inputs: &[u8],
+    mode: Inputs,
+    path: Path,
+) -> Result<Evaluated> {
     let mut out = String::new();
     let mut clipped = 0;
     let frac = m.output_frac();
     for (no, line) in lines(inputs) {
         let (x, c) = parse_input(m, line, mode).map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
         clipped += c;
-        let y = m
-            .forward(&x)
-            .map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
+        let y = match path {
+            Path::Scalar => m.forward(&x),
+            Path::Simd => m.forward_simd(&x),
+        }
+        .map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
         write_outputs(&mut out, &y, frac).map_err(|_| "cannot format the outputs".to_string())?;
     }
     Ok(Evaluated { text: out, clipped })

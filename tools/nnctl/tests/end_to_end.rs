@@ -557,3 +557,57 @@ fn random_models_eval_random_inputs() {
     );
     assert!(stdout(&nnctl(&["info", &m])).contains("checksum ok"));
 }
+
+/// `eval --simd` runs the module's AVX2 kernels behind its gate and prints exactly the
+/// scalar path's lines, on random networks of every activation, wide and narrow rows
+/// (whole passes, padded last passes, scalar tails) and inputs that saturate.
+#[test]
+fn eval_simd_prints_the_scalar_lines() {
+    assert!(
+        std::is_x86_feature_detected!("avx2"),
+        "this host has no AVX2"
+    );
+    let dir = TempDir::new("simd");
+    for (seed, dims) in [
+        (1, "31,256,2"),
+        (2, "4,8,2"),
+        (3, "100,47,33,10"),
+        (4, "1024,16"),
+    ] {
+        let m = dir.path(&format!("m{seed}.nnm"));
+        let o = nnctl(&[
+            "random",
+            "--seed",
+            &seed.to_string(),
+            "--dims",
+            dims,
+            "-o",
+            &m,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let dim: usize = dims.split(',').next().unwrap().parse().unwrap();
+        let i = dir.path(&format!("in{seed}.txt"));
+        let o = nnctl(&[
+            "inputs",
+            "--seed",
+            "5",
+            "--count",
+            "40",
+            "--dim",
+            &dim.to_string(),
+            "--frac",
+            "4",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::write(&i, stdout(&o)).unwrap();
+        let scalar = nnctl(&["eval", &m, &i]);
+        let simd = nnctl(&["eval", &m, &i, "--simd"]);
+        assert!(
+            scalar.status.success() && simd.status.success(),
+            "{}",
+            stderr(&simd)
+        );
+        assert_eq!(stdout(&scalar).lines().count(), 40);
+        assert_eq!(stdout(&simd), stdout(&scalar), "dims {dims}");
+    }
+}

@@ -5,7 +5,7 @@
 # debugfs directory). None of these depends on the machine's nodes, so `make check` runs
 # this script on 2 nodes only; 21-bad-nodes has the cases that name online, offline or
 # memoryless nodes, on every topology.
-plan 17
+plan 18
 
 policies="expected 0 (local), 1 (interleave), 2 (preferred), 3 (bind) or 4 (replicate)"
 nodes="expected -1 (none) or a node number below MAX_NUMNODES"
@@ -45,6 +45,9 @@ nn_reject timeout_negative "invalid value '-1' for parameter 'neural_cache_timeo
 nn_reject simd_not_bool \
 	"invalid value 'maybe' for parameter 'neural_enable_simd': expected 0/1, y/n or on/off" \
 	neural_enable_simd=maybe
+nn_reject simd_threshold_too_big \
+	"invalid value '4097' for parameter 'neural_simd_threshold': expected 0 (automatic) to 4096 (values per row)" \
+	neural_simd_threshold=4097
 mb="expected 0 (automatic) to 1048576 (MiB)"
 nn_reject network_limit_too_big \
 	"invalid value '1048577' for parameter 'neural_max_network_mb': $mb" \
