@@ -289,11 +289,7 @@ impl Network {
             max_width = max_width.max(outputs);
             max_inputs = max_inputs.max(inputs);
         }
-        // As `Shape::scratch_len`, in bytes, without overflow (the widths are unchecked).
-        let split = max_inputs.checked_next_multiple_of(batch::SPLIT_PASS)?;
-        let per_cpu = max_width
-            .checked_add(split)?
-            .checked_mul(2 * batch::BLOCK * I16)?;
+        let per_cpu = batch::checked_scratch_len(max_width, max_inputs)?.checked_mul(I16)?;
         let cpus = usize::try_from(topology::nr_cpu_ids()).ok()?;
         let scratch = cpus.checked_mul(per_cpu)?;
         u64::try_from(sum.checked_add(scratch)?).ok()

@@ -97,43 +97,35 @@ static int nn_param_get_nodes(char *buf, const struct kernel_param *kp)
 	return sysfs_emit(buf, "%s\n", nn_numa_nodes);
 }
 
-static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
+/* An unsigned value from 0 to @max; @unit names it in the log line ("MiB"). */
+static int nn_param_set_uint_max(const char *val, const struct kernel_param *kp,
+				 unsigned int max, const char *from, const char *unit)
 {
 	unsigned int v;
 
-	if (kstrtouint(val, 0, &v) || v > NN_CACHE_TIMEOUT_MAX_MS) {
-		pr_err("invalid value '%.*s' for parameter '%s': expected 0 to %u (milliseconds)\n",
-		       nn_param_len(val), val, kp->name, NN_CACHE_TIMEOUT_MAX_MS);
+	if (kstrtouint(val, 0, &v) || v > max) {
+		pr_err("invalid value '%.*s' for parameter '%s': expected %s to %u (%s)\n",
+		       nn_param_len(val), val, kp->name, from, max, unit);
 		return -EINVAL;
 	}
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return 0;
+}
+
+static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	return nn_param_set_uint_max(val, kp, NN_CACHE_TIMEOUT_MAX_MS, "0", "milliseconds");
 }
 
 static int nn_param_set_threshold(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v;
-
-	if (kstrtouint(val, 0, &v) || v > NN_SIMD_THRESHOLD_MAX) {
-		pr_err("invalid value '%.*s' for parameter '%s': expected 0 (automatic) to %u (values per row)\n",
-		       nn_param_len(val), val, kp->name, NN_SIMD_THRESHOLD_MAX);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
+	return nn_param_set_uint_max(val, kp, NN_SIMD_THRESHOLD_MAX, "0 (automatic)",
+				     "values per row");
 }
 
 static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v;
-
-	if (kstrtouint(val, 0, &v) || v > NN_MEM_LIMIT_MAX_MB) {
-		pr_err("invalid value '%.*s' for parameter '%s': expected 0 (automatic) to %u (MiB)\n",
-		       nn_param_len(val), val, kp->name, NN_MEM_LIMIT_MAX_MB);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
+	return nn_param_set_uint_max(val, kp, NN_MEM_LIMIT_MAX_MB, "0 (automatic)", "MiB");
 }
 
 static int nn_param_set_bool(const char *val, const struct kernel_param *kp)

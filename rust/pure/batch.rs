@@ -90,9 +90,17 @@ impl Shape {
 
     /// The scratch [`forward`] needs: a pair of buffers of [`Shape::max_width`] per input
     /// of a block, and the runner's [`split_len`].
-    pub const fn scratch_len(&self) -> usize {
-        2 * BLOCK * self.max_width + split_len(self.max_inputs)
+    pub fn scratch_len(&self) -> usize {
+        checked_scratch_len(self.max_width, self.max_inputs).unwrap_or(usize::MAX)
     }
+}
+
+/// [`Shape::scratch_len`] of layers of at most `max_width` outputs and `max_inputs`
+/// inputs, for widths nobody checked yet (a network's footprint is counted before its
+/// shape is): `None` where it overflows.
+pub fn checked_scratch_len(max_width: usize, max_inputs: usize) -> Option<usize> {
+    let split = max_inputs.checked_next_multiple_of(SPLIT_PASS)?;
+    max_width.checked_add(split)?.checked_mul(2 * BLOCK)
 }
 
 /// Runs `inputs` (`n` vectors of `input_dim`) through the network into `outputs` (`n` of
