@@ -67,6 +67,13 @@ pub(crate) struct Charge {
     bytes: u64,
 }
 
+impl Charge {
+    /// The budget charged, for a further charge (a re-placement's new memory).
+    pub(crate) fn budget(&self) -> &Arc<Budget> {
+        &self.budget
+    }
+}
+
 impl Drop for Charge {
     fn drop(&mut self) {
         self.budget.used.fetch_sub(self.bytes, Relaxed);

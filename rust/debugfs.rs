@@ -12,7 +12,8 @@
 //! load_firmware        write a name: loads neural_network/<name> by request_firmware
 //! create               write a topology: creates a trainable network_<id>
 //! remove               write an id: removes network_<id>
-//! network_<id>/config  layers, formats, placement (requested and actual node)
+//! evacuate             write a node id: moves every network off that node
+//! network_<id>/config  layers, formats, placement; write: re-place (policy, node, migrate)
 //! network_<id>/stats   counters
 //! network_<id>/predict write input lines, read output lines
 //! network_<id>/train   write samples (created networks): SGD steps; read: the losses
@@ -21,7 +22,9 @@
 //! Every file is an entry that removes itself when dropped, so unload needs no cleanup
 //! code. A debugfs that is disabled or fails is not an error, as everywhere in the kernel.
 
+mod config;
 mod create;
+mod evacuate;
 pub(crate) mod file;
 mod load;
 mod load_firmware;
@@ -58,6 +61,7 @@ pub(crate) struct DebugFs {
     _create: FileEntry<create::CreateFile>,
     _load_firmware: FileEntry<load_firmware::LoadFirmwareFile>,
     _remove: FileEntry<remove::RemoveFile>,
+    _evacuate: FileEntry<evacuate::EvacuateFile>,
 }
 
 impl DebugFs {
@@ -132,13 +136,18 @@ impl DebugFs {
                 0o200,
                 Arc::new(remove::RemoveFile(registry.clone()), GFP_KERNEL)?,
             ),
+            _evacuate: root.file(
+                c"evacuate",
+                0o200,
+                Arc::new(evacuate::EvacuateFile(registry.clone()), GFP_KERNEL)?,
+            ),
         })
     }
 }
 
 /// The directory `network_<id>/` and its files.
 pub(crate) struct NetworkFiles {
-    _config: FileEntry<report::ReportFile<report::Config>>,
+    _config: FileEntry<config::ConfigFile>,
     _stats: FileEntry<report::ReportFile<report::Stats>>,
     _predict: FileEntry<predict::PredictFile>,
     _train: Option<FileEntry<train::TrainFile>>,
@@ -156,8 +165,8 @@ impl Attach for NetworkFiles {
         Ok(Self {
             _config: dir.file(
                 c"config",
-                0o444,
-                Arc::new(report::ReportFile(report::Config(net.clone())), GFP_KERNEL)?,
+                0o644,
+                Arc::new(config::ConfigFile(net.clone()), GFP_KERNEL)?,
             ),
             _stats: dir.file(
                 c"stats",

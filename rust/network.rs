@@ -18,6 +18,8 @@
 //! network keeps the [`Charge`] and gives the bytes back when its memory is freed.
 
 mod layer;
+mod placed;
+mod replace;
 mod train;
 
 use layer::{
@@ -25,6 +27,8 @@ use layer::{
     LayerBox,
     Replica, //
 };
+pub(crate) use placed::Placed;
+pub(crate) use replace::evacuation;
 use train::TrainMem;
 pub(crate) use train::TrainReport;
 
@@ -59,19 +63,18 @@ use crate::numa::stats::{
     Held,
     NumaStats, //
 };
-use crate::numa::topology::{
-    self,
-    NodeId, //
+use crate::numa::topology;
+use crate::published::{
+    Published,
+    ReadGuard, //
 };
 use crate::pure::batch::{self, Shape};
 use crate::pure::model::Model;
-use crate::pure::nodes::NodeMask;
 use crate::pure::rng::Rng;
 use crate::pure::xavier::{
     self,
     Plan, //
 };
-use crate::rwsem::RwSem;
 use crate::simd::Section;
 
 /// Where a network came from.
@@ -103,15 +106,17 @@ pub(crate) struct Stats {
     pub(crate) inputs_clipped: Atomic<u64>,
     /// Whether a saturated input was logged (once per network).
     pub(crate) clip_logged: Atomic<bool>,
-    /// `replicate`: rows predicted from each copy (in the order of the copy nodes).
-    copy_reads: KVec<Atomic<u64>>,
-}
-
-/// The parameters under the network's lock.
-struct Params {
-    layers: KVec<LayerBox>,
-    /// Stochastic rounding of training updates.
-    rng: Rng,
+    /// Input vectors predicted on a CPU of the node that holds all the weights they read.
+    pub(crate) local: Atomic<u64>,
+    /// Input vectors predicted on a CPU of another node than (some of) the weights they
+    /// read: cross-node.
+    pub(crate) cross_node: Atomic<u64>,
+    /// Re-placements done (`config`: `policy`, `node`, `nodes`, `migrate`; `evacuate`).
+    pub(crate) migrations: Atomic<u64>,
+    /// Bytes the re-placements done copied to their new memory.
+    pub(crate) migrated_bytes: Atomic<u64>,
+    /// Re-placements that failed (the old placement kept serving).
+    pub(crate) migration_failures: Atomic<u64>,
 }
 
 /// Scratch space of one CPU: two buffers of the widest layer, behind a mutex that is an
@@ -120,7 +125,9 @@ type Scratch = Pin<SlabBox<Mutex<NodeVec<i16>>>>;
 
 /// The module's slab caches for what networks are made of, and the NUMA counters their
 /// memory is held in: one set for the module (`Pools::new`), whose caches are destroyed
-/// when the last object of each is freed.
+/// when the last object of each is freed. Each network keeps a clone, for its
+/// re-placements.
+#[derive(Clone)]
 pub(crate) struct Pools {
     /// The `numa_stats` counters.
     pub(crate) numa: Arc<NumaStats>,
@@ -207,24 +214,18 @@ impl<'a> Buffer<'a> {
     }
 }
 
-/// Calls `f` on every buffer of `layers` and `scratch`.
+/// Calls `f` on every buffer of `layers` (see [`placed::each_buffer`]), then of `scratch`.
 fn each_buffer(
     layers: &[LayerBox],
     scratch: &[Scratch],
     mut f: impl FnMut(&Buffer<'_>) -> Result,
 ) -> Result {
-    for (i, l) in layers.iter().enumerate() {
-        let part = Part::Layer(i);
-        f(&Buffer::of(part, "weights", &l.weights))?;
-        f(&Buffer::of(part, "bias", &l.bias))?;
-        for r in l.copies.iter() {
-            f(&Buffer::of(part, "weights_replica", &r.weights))?;
-            f(&Buffer::of(part, "bias_replica", &r.bias))?;
-        }
-        if let Some((_, m)) = &l.train {
-            m.each_buffer(|kind, v| f(&Buffer::of(part, kind, v)))?;
-        }
-    }
+    placed::each_buffer(layers, &mut f)?;
+    each_scratch(scratch, f)
+}
+
+/// Calls `f` on the scratch buffer of every CPU.
+fn each_scratch(scratch: &[Scratch], mut f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
     for (cpu, s) in (0u32..).zip(scratch) {
         // The scratch lock under the parameter lock: the module's lock order allows it.
         let buf = s.lock();
@@ -234,6 +235,10 @@ fn each_buffer(
 }
 
 /// A network.
+///
+/// Its layers are a [`Placed`], published under SRCU: a prediction reads the one in force
+/// without waiting for a re-placement ([`Network::replace`]), which builds a new one,
+/// publishes it and frees the old once no prediction can see it.
 #[pin_data]
 pub(crate) struct Network {
     id: u32,
@@ -246,21 +251,20 @@ pub(crate) struct Network {
     /// Multiply-accumulates of one forward pass (the weights' count).
     work: u64,
     origin: Origin,
-    placement: Placement,
+    /// The layers in force.
     #[pin]
-    params: RwSem<Params>,
+    placed: Published<Placed>,
+    /// Serialises what changes the layers: training steps and re-placements.
+    #[pin]
+    update: Mutex<()>,
+    pools: Pools,
     scratch: KVec<Scratch>,
-    /// `replicate`: the node of each copy of the weights (the first copy's first), and
-    /// for each node id the copy its CPUs read (the nearest); both empty for a network
-    /// with one copy.
-    copy_nodes: KVec<NodeId>,
-    copy_of: KVec<u16>,
     /// Counters.
     pub(crate) stats: Stats,
     // Last: what the arrays above hold goes back to the NUMA counters and the budget
     // once they are freed.
-    _held: Held,
-    _charge: Charge,
+    _scratch_held: Held,
+    charge: Charge,
 }
 
 impl Network {
@@ -438,16 +442,12 @@ impl Network {
             .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
             .fold(0u64, u64::saturating_add);
         let scratch = Self::alloc_scratch(shape.scratch_len(), pools)?;
-        let (copy_nodes, copy_of) = Self::copy_table(first)?;
-        let mut copy_reads = KVec::with_capacity(copy_nodes.len(), GFP_KERNEL)?;
-        for _ in 0..copy_nodes.len() {
-            copy_reads.push(Atomic::new(0), GFP_KERNEL)?;
-        }
-        let mut held = Held::new(&pools.numa);
-        each_buffer(&layers, &scratch, |b| held.add(b.bytes, b.pages))?;
-        held.publish();
+        let mut scratch_held = Held::new(&pools.numa);
+        each_scratch(&scratch, |b| scratch_held.add(b.bytes, b.pages))?;
+        scratch_held.publish();
+        let placed = Placed::new(layers, rng, *placement, &pools.numa)?;
         Arc::pin_init(
-            pin_init!(Self {
+            try_pin_init!(Self {
                 id,
                 input_dim,
                 input_frac,
@@ -456,15 +456,10 @@ impl Network {
                 shape,
                 work,
                 origin,
-                placement: *placement,
-                params <- RwSem::new(
-                    Params { layers, rng },
-                    c"neural_network:params",
-                    kernel::static_lock_class!()
-                ),
+                placed <- Published::new(placed),
+                update <- new_mutex!((), "neural_network:update"),
+                pools: pools.clone(),
                 scratch,
-                copy_nodes,
-                copy_of,
                 stats: Stats {
                     predictions: Atomic::new(0),
                     batches: Atomic::new(0),
@@ -472,38 +467,17 @@ impl Network {
                     last_loss: Atomic::new(0),
                     inputs_clipped: Atomic::new(0),
                     clip_logged: Atomic::new(false),
-                    copy_reads,
+                    local: Atomic::new(0),
+                    cross_node: Atomic::new(0),
+                    migrations: Atomic::new(0),
+                    migrated_bytes: Atomic::new(0),
+                    migration_failures: Atomic::new(0),
                 },
-                _held: held,
-                _charge: charge,
-            }),
+                _scratch_held: scratch_held,
+                charge,
+            }? Error),
             GFP_KERNEL,
         )
-    }
-
-    /// The copy table of a network whose every layer has copies where `first` has them:
-    /// the copies' nodes, and for each node id below `MAX_NUMNODES` the index of the
-    /// nearest copy. Empty for a layer with no copies.
-    fn copy_table(first: &Layer) -> Result<(KVec<NodeId>, KVec<u16>)> {
-        let Some(home) = first.weights.node().filter(|_| !first.copies.is_empty()) else {
-            return Ok((KVec::new(), KVec::new()));
-        };
-        let mut nodes = KVec::with_capacity(first.copies.len() + 1, GFP_KERNEL)?;
-        nodes.push(home, GFP_KERNEL)?;
-        for r in first.copies.iter() {
-            nodes.push(r.node, GFP_KERNEL)?;
-        }
-        let mask = NodeMask::from_nodes(nodes.iter().map(|n| n.id()));
-        let limit = topology::max_numnodes();
-        let mut of = KVec::with_capacity(limit as usize, GFP_KERNEL)?;
-        for id in 0..limit {
-            let near = crate::pure::nodes::nearest_in(&topology::Live, id, mask);
-            let k = near
-                .and_then(|n| nodes.iter().position(|m| m.id() == n))
-                .unwrap_or(0);
-            of.push(u16::try_from(k).unwrap_or(0), GFP_KERNEL)?;
-        }
-        Ok((nodes, of))
     }
 
     /// One scratch buffer (`len` values) per possible CPU, on its node.
@@ -551,9 +525,15 @@ impl Network {
         self.origin
     }
 
-    /// The placement it was created under.
-    pub(crate) fn placement(&self) -> &Placement {
-        &self.placement
+    /// The placement in force (given at creation, or by the last re-placement).
+    pub(crate) fn placement(&self) -> Placement {
+        self.placed.read().placement()
+    }
+
+    /// The layers in force, for as long as the guard lives (an SRCU read-side section:
+    /// a re-placement meanwhile waits to free them).
+    pub(crate) fn placed(&self) -> ReadGuard<'_, Placed> {
+        self.placed.read()
     }
 
     /// Multiply-accumulates of one forward pass (of one input vector).
@@ -564,7 +544,8 @@ impl Network {
     /// The bytes of all its arrays as allocated: layers, training memory and scratch
     /// (what [`Network::footprint`] predicts).
     pub(crate) fn bytes(&self) -> usize {
-        let params = self.params.read();
+        let placed = self.placed.read();
+        let params = placed.params.read();
         let layers: usize = params
             .layers
             .iter()
@@ -581,17 +562,15 @@ impl Network {
     /// Calls `f` on every buffer of the network (layers in order, then the CPUs'
     /// scratch), under the read lock.
     pub(crate) fn for_each_buffer(&self, f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
-        let params = self.params.read();
+        let placed = self.placed.read();
+        let params = placed.params.read();
         each_buffer(&params.layers, &self.scratch, f)
     }
 
     /// Calls `f` on each layer, under the read lock.
-    pub(crate) fn for_each_layer(&self, mut f: impl FnMut(usize, &Layer) -> Result) -> Result {
-        let params = self.params.read();
-        for (i, l) in params.layers.iter().enumerate() {
-            f(i, l)?;
-        }
-        Ok(())
+    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
+    pub(crate) fn for_each_layer(&self, f: impl FnMut(usize, &Layer) -> Result) -> Result {
+        self.placed.read().for_each_layer(f)
     }
 
     /// Predicts a batch: `inputs` holds `n` vectors of `input_dim` values, `outputs`
@@ -617,17 +596,13 @@ impl Network {
     /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
     pub(crate) fn predict_uncounted(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
         let n = self.batch_len(inputs, outputs)?;
-        let params = self.params.read();
+        let placed = self.placed.read();
+        let params = placed.params.read();
         let cpu = CpuId::current().as_u32() as usize;
         let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
-        self.run(
-            &params.layers,
-            inputs,
-            outputs,
-            &mut scratch,
-            self.copy_here(n),
-        )?;
+        let copy = self.copy_here(&placed, n);
+        self.run(&params.layers, inputs, outputs, &mut scratch, copy)?;
         Ok(n)
     }
 
@@ -649,8 +624,10 @@ impl Network {
         if scratch.len() < self.scratch_len() {
             return Err(EINVAL);
         }
-        let params = self.params.read();
-        self.run(&params.layers, inputs, outputs, scratch, self.copy_here(n))?;
+        let placed = self.placed.read();
+        let params = placed.params.read();
+        let copy = self.copy_here(&placed, n);
+        self.run(&params.layers, inputs, outputs, scratch, copy)?;
         self.count(n, 1);
         Ok(n)
     }
@@ -675,36 +652,24 @@ impl Network {
     }
 
     /// The copy of the weights a prediction of `rows` rows reads from this CPU (0 unless
-    /// replicated), counted in `copy_reads`.
-    ///
-    /// The UMA fast path: a network with a single copy (every policy but `replicate`,
-    /// `replicate` over one node, or NUMA compiled out) has no copy table, so its
-    /// predictions look up no node at all.
-    fn copy_here(&self, rows: usize) -> usize {
-        if self.copy_of.is_empty() {
-            return 0;
-        }
-        let copy = mem::current_node()
-            .and_then(|n| self.copy_of.get(n.id() as usize))
-            .map_or(0, |&k| usize::from(k));
-        if let Some(c) = self.stats.copy_reads.get(copy) {
-            c.fetch_add(rows as u64, Relaxed);
+    /// replicated), counted in the copy's reads, and the rows counted as local or
+    /// cross-node: cross-node when this CPU's node does not hold every page of the
+    /// weights and biases of that copy (per network, and in `numa_stats` under this
+    /// CPU's node).
+    fn copy_here(&self, placed: &Placed, rows: usize) -> usize {
+        let rows = rows as u64;
+        let node = mem::current_node();
+        let copy = placed.copy_for(node);
+        placed.count_copy_reads(copy, rows);
+        if placed.is_local(copy, node) {
+            self.stats.local.fetch_add(rows, Relaxed);
+        } else {
+            self.stats.cross_node.fetch_add(rows, Relaxed);
+            if let Some(n) = node {
+                self.pools.numa.count_cross_node(n, rows);
+            }
         }
         copy
-    }
-
-    /// The nodes of the copies (`replicate`) with the rows predicted from each: `None`
-    /// for a network with one copy.
-    pub(crate) fn copy_reads(&self) -> Option<impl Iterator<Item = (NodeId, u64)> + '_> {
-        if self.copy_of.is_empty() {
-            return None;
-        }
-        Some(
-            self.copy_nodes
-                .iter()
-                .zip(self.stats.copy_reads.iter())
-                .map(|(&n, c)| (n, c.load(Relaxed))),
-        )
     }
 
     /// Runs `inputs` through the layers into `outputs` in blocks of inputs

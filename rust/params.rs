@@ -78,18 +78,20 @@ pub(crate) fn placement() -> Result<Placement> {
     resolve(None, None, None, None)
 }
 
-/// The placement of one network whose creation gave `policy`, `node` and `nodes` (as the
-/// text `nodes_text`), each `None` when not given: the module parameters fill in the rest.
+/// The placement of one network for which `create` (or a re-placement in `config`) gave
+/// `policy`, `node` and `nodes` (with its text), each `None` when not given: the module
+/// parameters fill in the rest. `prefix` starts each log line (`create: `).
 ///
 /// # Errors
 ///
 /// `EINVAL`, with a log line that names the argument and the reason.
 pub(crate) fn placement_for(
+    prefix: &str,
     policy: Option<NumaPolicy>,
     node: Option<NodeId>,
     nodes: Option<(NodeMask, &str)>,
 ) -> Result<Placement> {
-    resolve(Some("create"), policy, node, nodes)
+    resolve(Some(prefix), policy, node, nodes)
 }
 
 /// [`placement`] with `context` (`None`: the module parameters themselves) and the given
@@ -123,7 +125,7 @@ fn resolve(
             "neural_numa_nodes",
             "",
         ),
-        Some(_) => ("policy", "node", "nodes", "create: "),
+        Some(prefix) => ("policy", "node", "nodes", prefix),
     };
     Placement::check(policy, node, nodes).map_err(|e| {
         let t = text.unwrap_or("");

@@ -28,12 +28,19 @@
 //! 1. an open debugfs file's state mutex (`debugfs/file.rs`), held for the whole of one
 //!    `read`, `write` or `release` of that file;
 //! 2. then at most one of: this registry's mutex; a network file's `last` mutex
-//!    (`debugfs/network_file.rs`); a network's parameter lock, the rwsem of
-//!    `network.rs` (read to predict, write to train);
-//! 3. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`).
+//!    (`debugfs/network_file.rs`); a network's update mutex (`network.rs`), held by a
+//!    training call or a re-placement for its whole length;
+//! 3. then (with or without the update mutex) a read-side section of the network's SRCU
+//!    (`published.rs`), which is not a lock a reader waits on: it never blocks;
+//! 4. under it, the parameter lock of the layers in force, the rwsem of
+//!    `network/placed.rs` (read to predict or to copy the layers, write to train);
+//! 5. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`).
 //!
-//! The registry's mutex, `last` and the scratch mutexes are leaves: nothing is taken
-//! while one of them is held.
+//! A re-placement waits for the SRCU grace period (`synchronize_srcu()`) holding only
+//! the update mutex and its file's state mutex, never in a read-side section of that
+//! SRCU. An evacuation (the `evacuate` file) takes the registry's mutex only to copy the
+//! list of networks, then re-places them one by one. The registry's mutex, `last` and
+//! the scratch mutexes are leaves: nothing is taken while one of them is held.
 
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -47,18 +54,33 @@ use crate::budget::{
     Charge, //
 };
 use crate::network::{
+    self,
     Network,
     Pools, //
 };
 use crate::numa::placement::Placement;
 use crate::numa::stats::NumaStats;
-use crate::numa::topology;
+use crate::numa::topology::{
+    self,
+    NodeId, //
+};
 use crate::params::MemLimits;
 use crate::pure::model::{
     self,
     Model, //
 };
 use crate::pure::xavier::Plan;
+
+/// What an evacuation did ([`Registry::evacuate`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Evacuated {
+    /// Networks moved off the node.
+    pub(crate) moved: usize,
+    /// Networks left there: bound (or replicated) to that node alone.
+    pub(crate) left: usize,
+    /// Networks whose move failed (they stay where they were).
+    pub(crate) failed: usize,
+}
 
 /// The most networks alive at once.
 pub(crate) const MAX_NETWORKS: usize = 256;
@@ -367,6 +389,60 @@ impl<A: Attach> Registry<A> {
         drop(entry);
         pr_info!("removed network_{}\n", id);
         Ok(())
+    }
+
+    /// Moves every network with memory on `node` (layers, copies, training memory) off
+    /// it, as [`network::evacuation`] says: the same policy over the rest of its mask, or
+    /// the nearest node with memory. A network that may only be on `node` is logged and
+    /// left there. The networks are moved one at a time; each keeps serving meanwhile.
+    /// Per-CPU scratch stays on the node of its CPU.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` if the list of networks cannot be had; otherwise the error of the first
+    /// move that failed, after every other network was tried.
+    pub(crate) fn evacuate(&self, node: NodeId) -> Result<Evacuated> {
+        let mut done = Evacuated::default();
+        let mut first_error = None;
+        self.pools.numa.count_evacuation();
+        for net in self.networks()? {
+            let (uses, now, bytes) = {
+                let placed = net.placed();
+                (placed.uses_node(node), placed.placement(), placed.bytes())
+            };
+            if !uses {
+                continue;
+            }
+            match network::evacuation(&now, node, bytes) {
+                None => {
+                    pr_info!(
+                        "evacuate: network_{} may only be on node {} ({}): left in place\n",
+                        net.id(),
+                        node.id(),
+                        format_args!("{now}")
+                    );
+                    done.left += 1;
+                }
+                Some(target) => match net.replace(target, "evacuate") {
+                    Ok(_) => done.moved += 1,
+                    Err(e) => {
+                        done.failed += 1;
+                        first_error.get_or_insert(e);
+                    }
+                },
+            }
+        }
+        pr_info!(
+            "evacuate: node {}: {} network(s) moved, {} left in place, {} failed\n",
+            node.id(),
+            done.moved,
+            done.left,
+            done.failed
+        );
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
     }
 
     /// Removes every network (module unload).

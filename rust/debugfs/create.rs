@@ -137,7 +137,7 @@ fn parse(line: &[u8]) -> Result<Request> {
     }
     let plan = Plan::new(&dims[..nd], &acts[..na]).map_err(|e| bad(e.reason()))?;
     let placement = if policy.is_some() || node.is_some() || nodes.is_some() {
-        Some(params::placement_for(policy, node, nodes)?)
+        Some(params::placement_for("create: ", policy, node, nodes)?)
     } else {
         None
     };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Read-only text files: `numa_info`, `numa_stats`, `memory_map`, `memory`,
+//! The text files that are read: `numa_info`, `numa_stats`, `memory_map`, `memory`,
 //! `network_<id>/config` and `network_<id>/stats`.
 //!
 //! The text is made when the file is opened and served from that snapshot, as
@@ -53,8 +53,14 @@
 //!
 //! `stats`: `predictions: N` (input vectors), `batches: N` (calls), `train_steps: N`
 //! (samples times epochs), `last_loss_q30: N` (mean loss of the last epoch, 2^-30
-//! units) and `inputs_clipped: N` (input numbers beyond the input format that `predict`
-//! saturated). A layer of a created network also shows `train_bytes N` (gradients etc.).
+//! units), `inputs_clipped: N` (input numbers beyond the input format that `predict`
+//! saturated), `local: N` and `cross_node: N` (input vectors predicted on a CPU of the
+//! node that holds all the weights they read, and the others), `migrations: N`,
+//! `migrated_bytes: N` and `migration_failures: N` (re-placements), and under
+//! `replicate` `copy_reads: node:rows,...`. A layer of a created network also shows
+//! `train_bytes N` (gradients etc.).
+//!
+//! `config` is written to as well (`super::config`): the read side is [`Config`].
 
 use core::fmt::Write;
 
@@ -197,13 +203,15 @@ fn write_where(t: &mut Text, w: Where) -> core::fmt::Result {
 impl Report for Config {
     fn write(&self, t: &mut Text) -> Result {
         let net = &self.0;
+        // One placement throughout, even if a re-placement is published meanwhile.
+        let placed = net.placed();
         let mut w = || -> core::fmt::Result {
             writeln!(t, "id: {}", net.id())?;
             match net.origin() {
                 Origin::Loaded { crc } => writeln!(t, "origin: loaded crc32 {crc:#010x}")?,
                 Origin::Created { seed } => writeln!(t, "origin: created seed {seed}")?,
             }
-            let place = net.placement();
+            let place = placed.placement();
             writeln!(t, "policy: {}", place.policy.name())?;
             match place.node {
                 Some(n) => writeln!(t, "node: {}", n.id())?,
@@ -216,14 +224,14 @@ impl Report for Config {
         };
         w().map_err(|_| ENOMEM)?;
         let mut n = 0;
-        net.for_each_layer(|_, _| {
+        placed.for_each_layer(|_, _| {
             n += 1;
             Ok(())
         })?;
         writeln!(t, "layers: {n}")
             .and_then(|()| writeln!(t, "bytes: {}", net.bytes()))
             .map_err(|_| ENOMEM)?;
-        net.for_each_layer(|i, l| {
+        placed.for_each_layer(|i, l| {
             write!(
                 t,
                 "layer {}: {} -> {} {} out_frac {} mult {} shift {} bytes {} node ",
@@ -263,8 +271,20 @@ impl Report for Stats {
             .and_then(|()| writeln!(t, "train_steps: {}", s.train_steps.load(Relaxed)))
             .and_then(|()| writeln!(t, "last_loss_q30: {}", s.last_loss.load(Relaxed)))
             .and_then(|()| writeln!(t, "inputs_clipped: {}", s.inputs_clipped.load(Relaxed)))
+            .and_then(|()| writeln!(t, "local: {}", s.local.load(Relaxed)))
+            .and_then(|()| writeln!(t, "cross_node: {}", s.cross_node.load(Relaxed)))
+            .and_then(|()| writeln!(t, "migrations: {}", s.migrations.load(Relaxed)))
+            .and_then(|()| writeln!(t, "migrated_bytes: {}", s.migrated_bytes.load(Relaxed)))
+            .and_then(|()| {
+                writeln!(
+                    t,
+                    "migration_failures: {}",
+                    s.migration_failures.load(Relaxed)
+                )
+            })
             .map_err(|_| ENOMEM)?;
-        if let Some(reads) = self.0.copy_reads() {
+        let placed = self.0.placed();
+        if let Some(reads) = placed.copy_reads() {
             let mut first = true;
             write!(t, "copy_reads: ").map_err(|_| ENOMEM)?;
             for (node, n) in reads {

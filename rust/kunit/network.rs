@@ -206,6 +206,40 @@ mod tests {
     }
 
     #[test]
+    fn replace_moves_every_layer_and_keeps_the_outputs() -> Result {
+        let net = build(0, NumaPolicy::Local, None)?;
+        let mut moved = 0;
+        for node in topology::nodes(NodeState::Memory) {
+            let bind = Placement::check(NumaPolicy::Bind, Some(node), None).map_err(|_| EINVAL)?;
+            match net.replace(bind, "kunit") {
+                Ok(r) => {
+                    assert!(r.bytes > 0);
+                    for n in layer_nodes(&net)? {
+                        assert_eq!(n, Some(node.id()));
+                    }
+                    assert_eq!(net.placement(), bind);
+                    moved += 1;
+                }
+                // A full node refuses, and the old layers serve on.
+                Err(e) => {
+                    assert_eq!(e, ENOMEM);
+                    assert!(!has_room(node, NET_BYTES));
+                }
+            }
+            let mut y = [0i16; 2];
+            assert_eq!(net.predict_batch(&INPUT, &mut y)?, 1);
+            assert_eq!(y, SAMPLE_OUTPUT);
+        }
+        assert!(moved > 0);
+        let s = &net.stats;
+        assert_eq!(
+            s.migrations.load(kernel::sync::atomic::Relaxed),
+            moved as u64
+        );
+        Ok(())
+    }
+
+    #[test]
     fn wrong_shapes_are_refused_and_change_nothing() -> Result {
         let net = build(0, NumaPolicy::Local, None)?;
         let mut y = [7i16; 2];

@@ -7,10 +7,10 @@
 use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
+use super::placed::Params;
 use super::{
     LayerBox,
-    Network,
-    Params, //
+    Network, //
 };
 use crate::numa::mem::Array;
 use crate::numa::mem::{
@@ -117,7 +117,11 @@ impl Network {
         {
             return Err(EINVAL);
         }
-        let mut params = self.params.write();
+        // Training and re-placement change the layers: one at a time. A re-placement
+        // waits for the step to end; predictions wait on the write lock meanwhile.
+        let _update = self.update.lock();
+        let placed = self.placed.read();
+        let mut params = placed.params.write();
         let Params { layers, rng } = &mut *params;
         let report = self.train_locked(layers, rng, inputs, targets, n, epochs, lr, batch);
         // `replicate`: every copy as the first before the lock goes, whatever happened.

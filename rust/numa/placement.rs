@@ -218,6 +218,23 @@ impl Placement {
     }
 }
 
+/// `policy bind node 1 nodes 1-2`, as `config` takes it: the node when one is set, the
+/// mask for the policies that use one.
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "policy {}", self.policy.name())?;
+        if let Some(n) = self.node {
+            write!(f, " node {}", n.id())?;
+        }
+        match self.policy {
+            NumaPolicy::Interleave | NumaPolicy::Bind | NumaPolicy::Replicate => {
+                write!(f, " nodes {}", self.nodes)
+            }
+            NumaPolicy::Local | NumaPolicy::Preferred => Ok(()),
+        }
+    }
+}
+
 /// Where the buffers of one network go ([`Placement::for_network`]).
 pub(crate) struct NetworkPlacement {
     placement: Placement,

@@ -40,6 +40,8 @@ struct NodeCounters {
     miss: Atomic<u64>,
     foreign: Atomic<u64>,
     fallbacks: Atomic<u64>,
+    /// Input vectors predicted on a CPU of this node from weights not all on it.
+    cross_node: Atomic<u64>,
 }
 
 /// The module's NUMA counters, one set per possible node id.
@@ -48,6 +50,10 @@ pub(crate) struct NumaStats {
     local: Atomic<u64>,
     remote: Atomic<u64>,
     fallbacks: Atomic<u64>,
+    migrations: Atomic<u64>,
+    migrated_bytes: Atomic<u64>,
+    migration_failures: Atomic<u64>,
+    evacuations: Atomic<u64>,
 }
 
 impl NumaStats {
@@ -64,6 +70,7 @@ impl NumaStats {
                     miss: Atomic::new(0),
                     foreign: Atomic::new(0),
                     fallbacks: Atomic::new(0),
+                    cross_node: Atomic::new(0),
                 },
                 GFP_KERNEL,
             )?;
@@ -74,6 +81,10 @@ impl NumaStats {
                 local: Atomic::new(0),
                 remote: Atomic::new(0),
                 fallbacks: Atomic::new(0),
+                migrations: Atomic::new(0),
+                migrated_bytes: Atomic::new(0),
+                migration_failures: Atomic::new(0),
+                evacuations: Atomic::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -92,6 +103,30 @@ impl NumaStats {
         self.nodes.iter().fold((0, 0), |(b, p), c| {
             (b + c.bytes.load(Relaxed), p + c.pages.load(Relaxed))
         })
+    }
+
+    /// Counts `rows` input vectors predicted on a CPU of `node` from weights that are not
+    /// all on it.
+    pub(crate) fn count_cross_node(&self, node: NodeId, rows: u64) {
+        if let Some(c) = self.node(node) {
+            c.cross_node.fetch_add(rows, Relaxed);
+        }
+    }
+
+    /// Counts a re-placement done, of `bytes` new bytes.
+    pub(crate) fn count_migration(&self, bytes: u64) {
+        self.migrations.fetch_add(1, Relaxed);
+        self.migrated_bytes.fetch_add(bytes, Relaxed);
+    }
+
+    /// Counts a re-placement that failed.
+    pub(crate) fn count_migration_failure(&self) {
+        self.migration_failures.fetch_add(1, Relaxed);
+    }
+
+    /// Counts an evacuation of a node (one write to `evacuate`).
+    pub(crate) fn count_evacuation(&self) {
+        self.evacuations.fetch_add(1, Relaxed);
     }
 
     /// Counts one allocation of a network just registered: where its pages landed, and
@@ -237,18 +272,27 @@ impl fmt::Display for Report<'_> {
         writeln!(f, "allocations_local: {}", s.local.load(Relaxed))?;
         writeln!(f, "allocations_remote: {}", s.remote.load(Relaxed))?;
         writeln!(f, "fallbacks: {}", s.fallbacks.load(Relaxed))?;
+        writeln!(f, "migrations: {}", s.migrations.load(Relaxed))?;
+        writeln!(f, "migrated_bytes: {}", s.migrated_bytes.load(Relaxed))?;
+        writeln!(
+            f,
+            "migration_failures: {}",
+            s.migration_failures.load(Relaxed)
+        )?;
+        writeln!(f, "evacuations: {}", s.evacuations.load(Relaxed))?;
         for node in topology::nodes(topology::NodeState::Online) {
             let Some(c) = s.node(node) else { continue };
             writeln!(
                 f,
-                "node {} bytes {} pages {} hit {} miss {} foreign {} fallbacks {}",
+                "node {} bytes {} pages {} hit {} miss {} foreign {} fallbacks {} cross_node {}",
                 node.id(),
                 c.bytes.load(Relaxed),
                 c.pages.load(Relaxed),
                 c.hit.load(Relaxed),
                 c.miss.load(Relaxed),
                 c.foreign.load(Relaxed),
-                c.fallbacks.load(Relaxed)
+                c.fallbacks.load(Relaxed),
+                c.cross_node.load(Relaxed)
             )?;
         }
         Ok(())

@@ -181,6 +181,17 @@ nn_slab_counts() {
 	echo "$out"
 }
 
+# nn_sleep SECONDS: sleeps without a process (a fork costs about a second here): a read
+# that times out on a FIFO that nobody writes (made once per shell).
+nn_sleep() {
+	if [ -z "${NN_SLEEP_FD:-}" ]; then
+		[ -p /tmp/nn-sleep.$$ ] || mkfifo /tmp/nn-sleep.$$ || return 1
+		exec {NN_SLEEP_FD}<>/tmp/nn-sleep.$$
+	fi
+	read -rt "$1" -u "$NN_SLEEP_FD"
+	return 0
+}
+
 # nn_numa_stat NAME: a top-level counter of numa_stats (bash builtins only).
 nn_numa_stat() {
 	local l ns

@@ -2,13 +2,14 @@
 /*
  * nn-failnth: fail each allocation of one debugfs write in turn, with fail-nth.
  *
- * usage: nn-failnth FILE INPUT REMOVE
+ * usage: nn-failnth FILE INPUT REMOVE|-
  *
  * For n = 1, 2, ...: arms /proc/thread-self/fail-nth so that the n-th fault-injectable
  * call of this task fails (failslab and fail_page_alloc, as configured under
  * /sys/kernel/debug/), opens FILE (the module's `load` or `create`), writes the bytes of
  * INPUT in one write(2) and closes it. A write that succeeds made a network: its id, read
- * back from the same open file, is written to REMOVE. The loop ends at the first n whose
+ * back from the same open file, is written to REMOVE; with "-" for REMOVE (a write that
+ * makes nothing, as a re-placement written to `config`), nothing is. The loop ends at the first n whose
  * fault was never reached (the write succeeded with fail-nth still armed).
  *
  * Prints one line per errno seen ("errno ENOMEM 37") and a last line
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: nn-failnth FILE INPUT REMOVE\n");
+		fprintf(stderr, "usage: nn-failnth FILE INPUT REMOVE|-\n");
 		return 2;
 	}
 	fd = open(argv[2], O_RDONLY);
@@ -93,12 +94,11 @@ int main(int argc, char **argv)
 			e = wrote ? 0 : errno;
 			still = armed();
 			disarm();
-			if (wrote) {
+			if (wrote && strcmp(argv[3], "-")) {
 				char id[32];
 				ssize_t r;
 				int rm;
 
-				succeeded++;
 				lseek(fd, 0, SEEK_SET);
 				r = read(fd, id, sizeof(id) - 1);
 				rm = open(argv[3], O_WRONLY);
@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 				if (rm >= 0)
 					close(rm);
 			}
+			if (wrote)
+				succeeded++;
 			close(fd);
 		}
 		if (!still)

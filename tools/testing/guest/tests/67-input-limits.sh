@@ -104,7 +104,14 @@ others=$(for n in 0 1 2 4; do cat $D/network_$n/stats; done)
 mark train_killed_stops_at_a_whole_step
 dd if=/tmp/train-long.txt of=$D/network_$id3/train bs=$(stat -c %s /tmp/train-long.txt) count=1 status=none &
 pid=$!
-sleep 4
+# Killed once training is under way (a whole epoch applied), not while the write is
+# still read and checked: a fixed sleep was too short when the machine was slow.
+for ((w = 0; w < 600; w++)); do
+	steps=
+	while read -r l; do [[ $l == "train_steps: "* ]] && steps=${l#*: }; done <$D/network_$id3/stats
+	[ "${steps:-0}" -gt 0 ] && break
+	nn_sleep 0.1
+done
 kill -9 $pid 2>/dev/null
 t0=$(date +%s%N)
 wait $pid

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `network_<id>/config`: read the network's layers, formats and placement
+//! ([`super::report::Config`]); write a command to re-place its memory while it serves
+//! ([`Network::replace`]):
+//!
+//! ```text
+//! echo "policy bind nodes 1" > config      a new placement (as create's policy= node= nodes=)
+//! echo "policy preferred node 2" > config
+//! echo "node 3" > config                   the policy in force, on node 3
+//! echo "nodes 0-1" > config                the policy in force, over nodes 0-1
+//! echo "migrate 1" > config                everything to node 1, exactly (policy bind node 1)
+//! ```
+//!
+//! `key=value` is taken as well as `key value`. A `policy` command fills what it does not
+//! give from the module parameters, as `create` does; `node` and `nodes` keep the rest of
+//! the placement in force. A command that does not parse or names a placement the machine
+//! cannot give: `-EINVAL` with the reason in the log. A re-placement that fails (`-ENOMEM`
+//! where the policy allows no memory, `-ENOSPC` over `neural_max_total_mb`) leaves the old
+//! placement serving, unchanged; it is counted in `stats` (`migration_failures`) and in
+//! `numa_stats`.
+
+use kernel::fs::file::Offset;
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::{
+    Arc,
+    ArcBorrow, //
+};
+use kernel::uaccess::{
+    UserSliceReader,
+    UserSliceWriter, //
+};
+
+use super::file::{
+    read_input,
+    read_snapshot,
+    DebugFile,
+    Text, //
+};
+use super::report::{
+    Config,
+    Report, //
+};
+use crate::network::Network;
+use crate::numa::placement::{
+    NumaPolicy,
+    Placement, //
+};
+use crate::numa::topology::{
+    self,
+    NodeId, //
+};
+use crate::params;
+use crate::pure::nodes::NodeMask;
+
+/// The longest command a write may hold.
+const COMMAND_MAX: usize = 512;
+
+/// The file's data.
+pub(crate) struct ConfigFile(pub(crate) Arc<Network>);
+
+/// An open `config` file: the text read (made at the first read after the open or the
+/// last write).
+pub(crate) struct ConfigState {
+    net: Arc<Network>,
+    text: Option<Text>,
+}
+
+/// What a command gives; `None`: not given.
+#[derive(Default)]
+struct Command<'a> {
+    policy: Option<NumaPolicy>,
+    node: Option<NodeId>,
+    nodes: Option<(NodeMask, &'a str)>,
+    migrate: Option<NodeId>,
+}
+
+/// Parses a command; logs what is wrong, each line starting with `prefix`.
+fn parse<'a>(prefix: &str, line: &'a str) -> Result<Command<'a>> {
+    let bad = |why: &str| {
+        pr_err!("{}{}\n", prefix, why);
+        EINVAL
+    };
+    let node = |v: &str| -> Result<NodeId> {
+        let id = v
+            .parse::<u32>()
+            .map_err(|_| bad("a node is not a number"))?;
+        topology::node_of(id).ok_or_else(|| {
+            pr_err!(
+                "{}node {} is out of range (MAX_NUMNODES {})\n",
+                prefix,
+                id,
+                topology::max_numnodes()
+            );
+            EINVAL
+        })
+    };
+    let mut cmd = Command::default();
+    let mut toks = line.split_ascii_whitespace();
+    let mut given = 0;
+    while let Some(tok) = toks.next() {
+        let (key, value) = match tok.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (tok, toks.next()),
+        };
+        let value = value.ok_or_else(|| bad("a key without a value"))?;
+        given += 1;
+        match key {
+            "policy" if cmd.policy.is_none() => {
+                cmd.policy = Some(NumaPolicy::from_name(value).ok_or_else(|| {
+                    bad("unknown policy (local, interleave, preferred, bind, replicate)")
+                })?)
+            }
+            "node" if cmd.node.is_none() => cmd.node = Some(node(value)?),
+            "nodes" if cmd.nodes.is_none() => {
+                let mask = NodeMask::parse(value, topology::max_numnodes()).map_err(|e| {
+                    pr_err!("{}nodes {}: {}\n", prefix, value, format_args!("{e}"));
+                    EINVAL
+                })?;
+                cmd.nodes = Some((mask, value));
+            }
+            "migrate" if cmd.migrate.is_none() => cmd.migrate = Some(node(value)?),
+            "policy" | "node" | "nodes" | "migrate" => return Err(bad("a key given twice")),
+            _ => {
+                return Err(bad(
+                    "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N",
+                ))
+            }
+        }
+    }
+    if given == 0 {
+        return Err(bad(
+            "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N",
+        ));
+    }
+    if cmd.migrate.is_some() && given > 1 {
+        return Err(bad("migrate N stands alone"));
+    }
+    Ok(cmd)
+}
+
+/// The placement a command asks for, given the one in force (`now`).
+fn resolve(prefix: &str, cmd: &Command<'_>, now: &Placement) -> Result<Placement> {
+    if let Some(n) = cmd.migrate {
+        let mut id = [0u8; 12];
+        let text = decimal(n.id(), &mut id);
+        let mask = NodeMask::from_nodes([n.id()]);
+        return params::placement_for(prefix, Some(NumaPolicy::Bind), Some(n), Some((mask, text)));
+    }
+    if cmd.policy.is_some() {
+        return params::placement_for(prefix, cmd.policy, cmd.node, cmd.nodes);
+    }
+    // `node` and/or `nodes` alone: the rest as it is now.
+    let mask = CString::try_from_fmt(fmt!("{}", format_args!("{}", now.nodes)))?;
+    let nodes = cmd.nodes.or_else(|| Some((now.nodes, mask.to_str().ok()?)));
+    params::placement_for(prefix, Some(now.policy), cmd.node.or(now.node), nodes)
+}
+
+/// `n` in decimal, in `buf`.
+fn decimal(mut n: u32, buf: &mut [u8; 12]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(&buf[i..]).unwrap_or("")
+}
+
+impl DebugFile for ConfigFile {
+    type State = ConfigState;
+    const READ: bool = true;
+    const WRITE: bool = true;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<ConfigState> {
+        Ok(ConfigState {
+            net: this.0.clone(),
+            text: None,
+        })
+    }
+
+    fn read(state: &mut ConfigState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
+        let net = &state.net;
+        read_snapshot(&mut state.text, out, pos, |t| Config(net.clone()).write(t))
+    }
+
+    fn write(state: &mut ConfigState, input: UserSliceReader, len: usize) -> Result<usize> {
+        let net = &state.net;
+        let prefix = CString::try_from_fmt(fmt!("network_{}/config: ", net.id()))?;
+        let prefix = prefix.to_str().map_err(|_| EINVAL)?;
+        let bytes = read_input(input, len, COMMAND_MAX).inspect_err(|_| {
+            pr_err!("{}one command of at most {} bytes\n", prefix, COMMAND_MAX);
+        })?;
+        let line = core::str::from_utf8(&bytes).map_err(|_| {
+            pr_err!("{}not text\n", prefix);
+            EINVAL
+        })?;
+        let cmd = parse(prefix, line)?;
+        let placement = resolve(prefix, &cmd, &net.placement())?;
+        let what = if cmd.migrate.is_some() {
+            "migrate"
+        } else {
+            "config"
+        };
+        net.replace(placement, what)?;
+        state.text = None;
+        Ok(len)
+    }
+}
