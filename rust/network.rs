@@ -119,6 +119,44 @@ pub(crate) struct Stats {
     pub(crate) migration_failures: Atomic<u64>,
 }
 
+/// Where the rows of one request ran, counted into [`Stats`] only when all of it
+/// succeeded ([`Network::count`]): a request that fails or is interrupted changes no
+/// counter. Up to [`Tally::SLOTS`] (node, copy) pairs are told apart; a task that moves
+/// among more during one request has the rest counted under its last pair.
+#[derive(Default)]
+pub(crate) struct Tally {
+    local: u64,
+    cross: u64,
+    slots: [(Option<topology::NodeId>, usize, u64, bool); Tally::SLOTS],
+    used: usize,
+}
+
+impl Tally {
+    const SLOTS: usize = 4;
+
+    fn add(&mut self, node: Option<topology::NodeId>, copy: usize, rows: u64, local: bool) {
+        if local {
+            self.local += rows;
+        } else {
+            self.cross += rows;
+        }
+        let used = &self.slots[..self.used];
+        let k = match used
+            .iter()
+            .position(|e| e.0 == node && e.1 == copy && e.3 == local)
+        {
+            Some(k) => k,
+            None if self.used < Self::SLOTS => {
+                self.used += 1;
+                self.slots[self.used - 1] = (node, copy, 0, local);
+                self.used - 1
+            }
+            None => self.used - 1,
+        };
+        self.slots[k].2 += rows;
+    }
+}
+
 /// Scratch space of one CPU: two buffers of the widest layer, behind a mutex that is an
 /// object of the `neural_scratch` cache on the CPU's node.
 type Scratch = Pin<SlabBox<Mutex<NodeVec<i16>>>>;
@@ -582,8 +620,9 @@ impl Network {
     // Only the KUnit suites call it until the exported API (and its samples) does.
     #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
-        let n = self.predict_uncounted(inputs, outputs)?;
-        self.count(n, 1);
+        let mut tally = Tally::default();
+        let n = self.predict_uncounted(inputs, outputs, &mut tally)?;
+        self.count(n, 1, &tally);
         Ok(n)
     }
 
@@ -594,14 +633,19 @@ impl Network {
     /// # Errors
     ///
     /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
-    pub(crate) fn predict_uncounted(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
+    pub(crate) fn predict_uncounted(
+        &self,
+        inputs: &[i16],
+        outputs: &mut [i16],
+        tally: &mut Tally,
+    ) -> Result<usize> {
         let n = self.batch_len(inputs, outputs)?;
         let placed = self.placed.read();
         let params = placed.params.read();
         let cpu = CpuId::current().as_u32() as usize;
         let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
-        let copy = self.copy_here(&placed, n);
+        let copy = self.copy_here(&placed, n, tally);
         self.run(&params.layers, inputs, outputs, &mut scratch, copy)?;
         Ok(n)
     }
@@ -626,9 +670,12 @@ impl Network {
         }
         let placed = self.placed.read();
         let params = placed.params.read();
-        let copy = self.copy_here(&placed, n);
+        let mut tally = Tally::default();
+        let copy = self.copy_here(&placed, n, &mut tally);
         self.run(&params.layers, inputs, outputs, scratch, copy)?;
-        self.count(n, 1);
+        drop(params);
+        drop(placed);
+        self.count(n, 1, &tally);
         Ok(n)
     }
 
@@ -645,30 +692,30 @@ impl Network {
         Ok(n)
     }
 
-    /// Counts `n` input vectors predicted in `batches` calls.
-    pub(crate) fn count(&self, n: usize, batches: u64) {
+    /// Counts `n` input vectors predicted in `batches` calls, which ran as `tally` says
+    /// (local or cross-node, from which copy).
+    pub(crate) fn count(&self, n: usize, batches: u64, tally: &Tally) {
         self.stats.predictions.fetch_add(n as u64, Relaxed);
         self.stats.batches.fetch_add(batches, Relaxed);
+        self.stats.local.fetch_add(tally.local, Relaxed);
+        self.stats.cross_node.fetch_add(tally.cross, Relaxed);
+        let placed = self.placed.read();
+        for &(node, copy, rows, local) in &tally.slots[..tally.used] {
+            placed.count_copy_reads(copy, rows);
+            if let (false, Some(node)) = (local, node) {
+                self.pools.numa.count_cross_node(node, rows);
+            }
+        }
     }
 
     /// The copy of the weights a prediction of `rows` rows reads from this CPU (0 unless
-    /// replicated), counted in the copy's reads, and the rows counted as local or
-    /// cross-node: cross-node when this CPU's node does not hold every page of the
-    /// weights and biases of that copy (per network, and in `numa_stats` under this
-    /// CPU's node).
-    fn copy_here(&self, placed: &Placed, rows: usize) -> usize {
-        let rows = rows as u64;
+    /// replicated), with the rows put in `tally` as local or cross-node: cross-node when
+    /// this CPU's node does not hold every page of the weights and biases of that copy
+    /// (per network, and in `numa_stats` under this CPU's node, once counted).
+    fn copy_here(&self, placed: &Placed, rows: usize, tally: &mut Tally) -> usize {
         let node = mem::current_node();
         let copy = placed.copy_for(node);
-        placed.count_copy_reads(copy, rows);
-        if placed.is_local(copy, node) {
-            self.stats.local.fetch_add(rows, Relaxed);
-        } else {
-            self.stats.cross_node.fetch_add(rows, Relaxed);
-            if let Some(n) = node {
-                self.pools.numa.count_cross_node(n, rows);
-            }
-        }
+        tally.add(node, copy, rows as u64, placed.is_local(copy, node));
         copy
     }
 

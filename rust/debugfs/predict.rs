@@ -53,7 +53,10 @@ use super::file::{
     Text, //
 };
 use super::network_file::NetworkFile;
-use crate::network::Network;
+use crate::network::{
+    Network,
+    Tally, //
+};
 use crate::params;
 use crate::pure::decimal::{
     self,
@@ -200,6 +203,7 @@ impl PredictFile {
         let mut inputs = KVVec::from_elem(0i16, per_chunk * dim, GFP_KERNEL)?;
         let mut outputs = KVVec::from_elem(0i16, per_chunk * out_dim, GFP_KERNEL)?;
         let kept = own.len();
+        let mut tally = Tally::default();
         let result = (|| -> Result {
             let mut lines = lines;
             let mut done = 0;
@@ -214,7 +218,7 @@ impl PredictFile {
                     return Err(EINVAL);
                 }
                 let (x, y) = (&inputs[..k * dim], &mut outputs[..k * out_dim]);
-                net.predict_uncounted(x, y)?;
+                net.predict_uncounted(x, y, &mut tally)?;
                 for y in y.chunks(out_dim) {
                     decimal::write_outputs(own, y, net.output_frac()).map_err(|_| ENOMEM)?;
                 }
@@ -234,7 +238,7 @@ impl PredictFile {
             own.truncate(kept);
             return Err(e);
         }
-        net.count(rows, 1);
+        net.count(rows, 1, &tally);
         if clipped > 0 {
             net.stats.inputs_clipped.fetch_add(clipped, Relaxed);
             if !net.stats.clip_logged.xchg(true, Relaxed) {
