@@ -61,6 +61,44 @@ impl Budget {
     }
 }
 
+/// Charges `bytes` of memory about to be allocated to `budget`, after checking that the
+/// machine has them available: the checks a creation and a re-placement share, each
+/// refusal with a log line that starts with `what`.
+///
+/// # Errors
+///
+/// `ENOMEM` over the memory the machine has available (`MemAvailable`: else
+/// `__GFP_RETRY_MAYFAIL` would reclaim for minutes before failing), `ENOSPC` over
+/// `neural_max_total_mb`; nothing is charged then.
+pub(crate) fn charge_available(
+    budget: &Arc<Budget>,
+    what: core::fmt::Arguments<'_>,
+    bytes: u64,
+) -> Result<Charge> {
+    let available = crate::numa::topology::available_bytes();
+    if bytes > available {
+        pr_err!(
+            "{}: network needs {} bytes, but only {} bytes of memory are available (MemAvailable)\n",
+            what,
+            bytes,
+            available
+        );
+        return Err(ENOMEM);
+    }
+    let limits = crate::params::MemLimits::from_params();
+    Budget::charge(budget, bytes, limits.total).map_err(|used| {
+        pr_err!(
+            "{}: network needs {} bytes, but {} of the {} bytes all networks may take are in use (neural_max_total_mb={})\n",
+            what,
+            bytes,
+            used,
+            limits.total,
+            crate::params::max_total_mb()
+        );
+        ENOSPC
+    })
+}
+
 /// Bytes charged to a [`Budget`], given back on drop.
 pub(crate) struct Charge {
     budget: Arc<Budget>,

@@ -50,6 +50,7 @@ use kernel::sync::{
 };
 
 use crate::budget::{
+    self,
     Budget,
     Charge, //
 };
@@ -60,10 +61,7 @@ use crate::network::{
 };
 use crate::numa::placement::Placement;
 use crate::numa::stats::NumaStats;
-use crate::numa::topology::{
-    self,
-    NodeId, //
-};
+use crate::numa::topology::NodeId;
 use crate::params::MemLimits;
 use crate::pure::model::{
     self,
@@ -208,29 +206,7 @@ impl<A: Attach> Registry<A> {
             );
             return Err(EFBIG);
         }
-        // A network the machine has no memory for is refused before anything is
-        // allocated: else __GFP_RETRY_MAYFAIL would reclaim for minutes before failing.
-        let available = topology::available_bytes();
-        if bytes > available {
-            pr_err!(
-                "{}: network needs {} bytes, but only {} bytes of memory are available (MemAvailable)\n",
-                what,
-                bytes,
-                available
-            );
-            return Err(ENOMEM);
-        }
-        let charge = Budget::charge(&self.budget, bytes, limits.total).map_err(|used| {
-            pr_err!(
-                "{}: network needs {} bytes, but {} of the {} bytes all networks may take are in use (neural_max_total_mb={})\n",
-                what,
-                bytes,
-                used,
-                limits.total,
-                crate::params::max_total_mb()
-            );
-            ENOSPC
-        })?;
+        let charge = budget::charge_available(&self.budget, format_args!("{what}"), bytes)?;
         let id = {
             let mut inner = self.inner.lock();
             if inner.entries.len() + inner.in_flight >= MAX_NETWORKS {

@@ -24,7 +24,7 @@ use super::placed::{
     Placed, //
 };
 use super::Network;
-use crate::budget::Budget;
+use crate::budget;
 use crate::numa::placement::{
     NumaPolicy,
     Placement, //
@@ -34,7 +34,6 @@ use crate::numa::topology::{
     Live,
     NodeId, //
 };
-use crate::params::MemLimits;
 use crate::pure::nodes::{
     self,
     Topology, //
@@ -115,29 +114,12 @@ impl Network {
                     l.bytes() * (1 + target.copies(wanted).count()) + l.train_bytes()
                 })
                 .sum();
-            let bytes = bytes as u64;
-            let available = topology::available_bytes();
-            if bytes > available {
-                pr_err!(
-                    "network_{}: re-placement needs {} bytes, but only {} bytes of memory are available (MemAvailable)\n",
-                    self.id,
-                    bytes,
-                    available
-                );
-                return Err(ENOMEM);
-            }
-            let limits = MemLimits::from_params();
-            let charge = Budget::charge(self.charge.budget(), bytes, limits.total).map_err(|used| {
-                pr_err!(
-                    "network_{}: re-placement needs {} bytes while the old layers are freed, but {} of the {} bytes all networks may take are in use (neural_max_total_mb={})\n",
-                    self.id,
-                    bytes,
-                    used,
-                    limits.total,
-                    crate::params::max_total_mb()
-                );
-                ENOSPC
-            })?;
+            // Both the old and the new layers exist until the new are published.
+            let charge = budget::charge_available(
+                self.charge.budget(),
+                format_args!("network_{}: re-placement", self.id),
+                bytes as u64,
+            )?;
             let layers = placed::copy_layers(&params.layers, &target, &self.pools)?;
             (layers, params.rng.clone(), charge)
         };
