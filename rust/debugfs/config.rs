@@ -143,32 +143,22 @@ fn parse<'a>(prefix: &str, line: &'a str) -> Result<Command<'a>> {
 /// The placement a command asks for, given the one in force (`now`).
 fn resolve(prefix: &str, cmd: &Command<'_>, now: &Placement) -> Result<Placement> {
     if let Some(n) = cmd.migrate {
-        let mut id = [0u8; 12];
-        let text = decimal(n.id(), &mut id);
+        let text = CString::try_from_fmt(fmt!("{}", n.id()))?;
         let mask = NodeMask::from_nodes([n.id()]);
-        return params::placement_for(prefix, Some(NumaPolicy::Bind), Some(n), Some((mask, text)));
+        let nodes = Some((mask, text.to_str().map_err(|_| EINVAL)?));
+        return params::placement_for(prefix, Some(NumaPolicy::Bind), Some(n), nodes);
     }
     if cmd.policy.is_some() {
         return params::placement_for(prefix, cmd.policy, cmd.node, cmd.nodes);
     }
     // `node` and/or `nodes` alone: the rest as it is now.
-    let mask = CString::try_from_fmt(fmt!("{}", format_args!("{}", now.nodes)))?;
-    let nodes = cmd.nodes.or_else(|| Some((now.nodes, mask.to_str().ok()?)));
-    params::placement_for(prefix, Some(now.policy), cmd.node.or(now.node), nodes)
-}
-
-/// `n` in decimal, in `buf`.
-fn decimal(mut n: u32, buf: &mut [u8; 12]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
+    let node = cmd.node.or(now.node);
+    if cmd.nodes.is_some() {
+        return params::placement_for(prefix, Some(now.policy), node, cmd.nodes);
     }
-    core::str::from_utf8(&buf[i..]).unwrap_or("")
+    let text = CString::try_from_fmt(fmt!("{}", format_args!("{}", now.nodes)))?;
+    let nodes = Some((now.nodes, text.to_str().map_err(|_| EINVAL)?));
+    params::placement_for(prefix, Some(now.policy), node, nodes)
 }
 
 impl DebugFile for ConfigFile {

@@ -21,6 +21,7 @@ use super::file::{
     read_input,
     DebugFile, //
 };
+use super::remove::parse_id;
 use super::Registry;
 use crate::numa::topology::{
     self,
@@ -43,12 +44,7 @@ impl DebugFile for EvacuateFile {
         let bytes = read_input(input, len, 32).inspect_err(|_| {
             pr_err!("evacuate: expected a node id\n");
         })?;
-        let text = core::str::from_utf8(&bytes).map(str::trim).unwrap_or("");
-        let Some(id) = text
-            .parse::<u32>()
-            .ok()
-            .filter(|_| text.bytes().all(|c| c.is_ascii_digit()))
-        else {
+        let Some(id) = parse_id(&bytes) else {
             pr_err!("evacuate: expected a node id\n");
             return Err(EINVAL);
         };

@@ -20,8 +20,9 @@ use super::Registry;
 /// The file's data.
 pub(crate) struct RemoveFile(pub(crate) Arc<Registry>);
 
-/// Parses a decimal id, surrounding whitespace allowed.
-fn parse_id(b: &[u8]) -> Option<u32> {
+/// Parses a decimal id (of a network, or of a node for `evacuate`), surrounding
+/// whitespace allowed.
+pub(super) fn parse_id(b: &[u8]) -> Option<u32> {
     let s = core::str::from_utf8(b).ok()?.trim();
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return None;

@@ -125,21 +125,15 @@ impl Network {
         };
         // Out of the read-side section: `replace` waits for every reader, this one too.
         let new = Placed::new(layers, rng, placement, &self.pools.numa)?;
-        let (mut bytes, mut fallbacks) = (0, 0);
-        {
-            let params = new.params.read();
-            placed::each_buffer(&params.layers, |b| {
-                bytes += b.bytes;
-                fallbacks += usize::from(b.fell_back);
-                Ok(())
-            })?;
-        }
         let old = self.placed.replace(new);
         // The new layers' allocations count in `numa_stats` once they serve.
+        let (mut bytes, mut fallbacks) = (0, 0);
         {
             let placed = self.placed.read();
             let params = placed.params.read();
             let _ = placed::each_buffer(&params.layers, |b| {
+                bytes += b.bytes;
+                fallbacks += usize::from(b.fell_back);
                 self.pools.numa.count_buffer(b.pages, b.fell_back);
                 Ok(())
             });
