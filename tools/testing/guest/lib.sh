@@ -181,6 +181,31 @@ nn_slab_counts() {
 	echo "$out"
 }
 
+# nn_free_kib NODE: the node's MemFree (bash builtins only).
+nn_free_kib() {
+	local a b c d kib rest
+	while read -r a b c d kib rest; do
+		[ "$c" = MemFree: ] && { echo "$d"; return; }
+	done </sys/devices/system/node/node$1/meminfo
+}
+
+# nn_fault_inject_on: failslab and fail_page_alloc, armed by /proc/thread-self/fail-nth
+# (nn-failnth), fail sleeping and order-0 allocations too, quietly.
+# nn_fault_inject_off: sleeping allocations are left alone again.
+nn_fault_inject_on() {
+	local f F=/sys/kernel/debug
+	for f in failslab fail_page_alloc; do
+		echo N >$F/$f/ignore-gfp-wait
+		echo 0 >$F/$f/verbose
+	done
+	echo N >$F/fail_page_alloc/ignore-gfp-highmem
+	echo 0 >$F/fail_page_alloc/min-order
+}
+nn_fault_inject_off() {
+	local f
+	for f in failslab fail_page_alloc; do echo Y >/sys/kernel/debug/$f/ignore-gfp-wait; done
+}
+
 # nn_sleep SECONDS: sleeps without a process (a fork costs about a second here): a read
 # that times out on a FIFO that nobody writes (made once per shell).
 nn_sleep() {

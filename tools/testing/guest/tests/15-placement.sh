@@ -19,18 +19,11 @@ for n in "${ONLINE[@]}"; do
 	[[ " ${MEM[*]} " == *" $n "* ]] || { memless=$n; break; }
 done
 offline=$((ONLINE[-1] + 1))
-# free_kib NODE: the node's MemFree.
-free_kib() {
-	local a b c d kib rest
-	while read -r a b c d kib rest; do
-		[ "$c" = MemFree: ] && { echo "$d"; return; }
-	done </sys/devices/system/node/node$1/meminfo
-}
 # The nodes with memory that have room (16 MiB free) for the small networks below, and
 # the full ones (under 1 MiB free: a booted 16-node guest of 96 MiB nodes has some).
 ROOM=() FULL=()
 for n in "${MEM[@]}"; do
-	f=$(free_kib "$n")
+	f=$(nn_free_kib "$n")
 	((f >= 16384)) && ROOM+=("$n")
 	((f < 1024)) && FULL+=("$n")
 done

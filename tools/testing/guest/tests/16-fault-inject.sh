@@ -10,15 +10,9 @@ plan 7
 
 nn_load || bail loads "insmod failed"
 D=$NN_DEBUGFS
-F=/sys/kernel/debug
 SAMPLE=/nn/rust/kunit/testdata/sample.nnm
 FAILNTH=/nn/build/guest/nn-failnth
-for f in failslab fail_page_alloc; do
-	echo N >$F/$f/ignore-gfp-wait
-	echo 0 >$F/$f/verbose
-done
-echo N >$F/fail_page_alloc/ignore-gfp-highmem
-echo 0 >$F/fail_page_alloc/min-order
+nn_fault_inject_on
 
 # buffers LINE: how many buffers a network made from LINE has (memory_map lines).
 buffers() {
@@ -61,7 +55,7 @@ cat $SAMPLE >$D/load && read -r id <$D/load && mapfile -t MM <$D/memory_map &&
 	echo "$id" >$D/remove
 run load_fails_cleanly_at_every_allocation $D/load $SAMPLE $((${#MM[@]} - 1))
 
-for f in failslab fail_page_alloc; do echo Y >$F/$f/ignore-gfp-wait; done
+nn_fault_inject_off
 
 [ "$(network_count)" = 0 ] && [ "$(nn_numa_stat bytes)" = 0 ] && [ "$(nn_numa_stat pages)" = 0 ] &&
 	pass nothing_held_after || fail nothing_held_after "$(network_count) networks, $(nn_numa_stat bytes) bytes"

@@ -11,7 +11,6 @@
 # timeout: 900
 
 D=$NN_DEBUGFS
-F=/sys/kernel/debug
 FAILNTH=/nn/build/guest/nn-failnth
 BLOB=$NN_DATA/random-r4.nnm
 IN=${BLOB%.nnm}.in
@@ -23,17 +22,11 @@ memless=
 for n in "${ONLINE[@]}"; do
 	[[ " ${MEM[*]} " == *" $n "* ]] || { memless=$n; break; }
 done
-free_kib() {
-	local a b c d kib rest
-	while read -r a b c d kib rest; do
-		[ "$c" = MemFree: ] && { echo "$d"; return; }
-	done </sys/devices/system/node/node$1/meminfo
-}
 # Nodes with room (16 MiB free) for the small networks below; of those, the ones with
 # CPUs too (for the cross-node cases).
 ROOM=() BOTH=()
 for n in "${MEM[@]}"; do
-	(($(free_kib "$n") >= 16384)) || continue
+	(($(nn_free_kib "$n") >= 16384)) || continue
 	ROOM+=("$n")
 	[[ " ${CPUN[*]} " == *" $n "* ]] && BOTH+=("$n")
 done
@@ -194,17 +187,12 @@ judge_deferred
 
 # Fault injection at every allocation of a re-placement: each fails with ENOMEM, the
 # old placement keeps serving, the failure is counted, nothing is held or leaked.
-for f in failslab fail_page_alloc; do
-	echo N >$F/$f/ignore-gfp-wait
-	echo 0 >$F/$f/verbose
-done
-echo N >$F/fail_page_alloc/ignore-gfp-highmem
-echo 0 >$F/fail_page_alloc/min-order
+nn_fault_inject_on
 echo "migrate $A" >/tmp/mig-cmd
 b0=$(nn_numa_stat bytes) slab0=$(nn_slab_counts) f0=$(net_stat "$id" migration_failures)
 out=$($FAILNTH $D/network_$id/config /tmp/mig-cmd -)
 rc=$?
-for f in failslab fail_page_alloc; do echo Y >$F/$f/ignore-gfp-wait; done
+nn_fault_inject_off
 echo "fault injection: $out" | tr '\n' ' '
 echo
 injected=$(sed -n 's/.* injected \([0-9]*\) .*/\1/p' <<<"$out")
