@@ -11,7 +11,7 @@ plan 7
 nn_load || bail loads "insmod failed"
 D=$NN_DEBUGFS
 SAMPLE=/nn/rust/kunit/testdata/sample.nnm
-FAILNTH=/nn/build/guest/nn-failnth
+FAILNTH=$NN_HELPERS/nn-failnth
 nn_fault_inject_on
 
 # buffers LINE: how many buffers a network made from LINE has (memory_map lines).

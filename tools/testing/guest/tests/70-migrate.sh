@@ -11,7 +11,7 @@
 # timeout: 900
 
 D=$NN_DEBUGFS
-FAILNTH=/nn/build/guest/nn-failnth
+FAILNTH=$NN_HELPERS/nn-failnth
 BLOB=$NN_DATA/random-r4.nnm
 IN=${BLOB%.nnm}.in
 EXPECTED=${BLOB%.nnm}.expected
