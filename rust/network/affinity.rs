@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A network's CPU mask, and where its predictions ran.
+//!
+//! A batch (a `predict` write of more than one row) runs in chunks, each by a work item
+//! on a CPU of the network's mask ([`crate::sched::run_on_cpus`]), while the writer
+//! waits; a single prediction runs on the caller's CPU, wherever that is. The mask is:
+//!
+//! - by default, the CPUs of the nodes that hold the network's weights (every copy of
+//!   them under `replicate`), following the weights when they are re-placed; for weights
+//!   on nodes without CPUs, the CPUs of the nearest node with CPUs, from each of them;
+//!   with `avoid_cpu0` set, CPU 0 left out (as the tuning guide advises, CPU 0 serving
+//!   the machine's housekeeping), unless it is the only online CPU the mask has;
+//! - or exactly the list `cpus LIST` gave in `config`, which must name an online CPU.
+//!
+//! [`CpuCounts`] counts, per CPU, the rows predicted and the batch chunks run there
+//! (`cpu_affinity`), counted with the rest of a request's counters when all of it
+//! succeeded.
+
+use kernel::prelude::*;
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
+
+use super::Placed;
+use crate::numa::cpumask::CpuMask;
+use crate::numa::topology::{
+    self,
+    Live, //
+};
+use crate::pure::nodes::{
+    self,
+    NodeMask, //
+};
+
+/// How a network's mask is chosen (`config`'s `cpus` and `avoid_cpu0`).
+pub(crate) struct Affinity {
+    /// The mask `cpus LIST` set; `None`: the default, from the weights' nodes.
+    pub(crate) explicit: Option<KBox<CpuMask>>,
+    /// Whether the default leaves CPU 0 out.
+    pub(crate) avoid_cpu0: bool,
+}
+
+impl Affinity {
+    /// The default mask, CPU 0 included.
+    pub(crate) fn new() -> Self {
+        Self {
+            explicit: None,
+            avoid_cpu0: false,
+        }
+    }
+
+    /// The mask in force for the layers `placed`.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`.
+    pub(crate) fn mask(&self, placed: &Placed) -> Result<CpuMask> {
+        match &self.explicit {
+            Some(m) => m.try_clone(),
+            None => default_mask(placed.weight_nodes(), self.avoid_cpu0),
+        }
+    }
+}
+
+/// The CPUs of `nodes`, or for a node without CPUs those of the nearest node with CPUs;
+/// without CPU 0 if `avoid_cpu0` and another online CPU remains.
+///
+/// # Errors
+///
+/// `ENOMEM`.
+pub(crate) fn default_mask(nodes: NodeMask, avoid_cpu0: bool) -> Result<CpuMask> {
+    let mut mask = CpuMask::new()?;
+    let with_cpus = nodes::cpu_nodes(&Live);
+    for node in nodes.iter() {
+        let from = if with_cpus.contains(node) {
+            Some(node)
+        } else {
+            nodes::by_distance(&Live, node, with_cpus).next()
+        };
+        if let Some(n) = from.and_then(topology::node_of) {
+            for cpu in topology::node_cpus(n) {
+                mask.set(cpu);
+            }
+        }
+    }
+    if avoid_cpu0 && mask.contains(0) {
+        mask.clear(0);
+        if mask.online().next().is_none() {
+            mask.set(0);
+        }
+    }
+    Ok(mask)
+}
+
+/// What ran on one CPU.
+pub(crate) struct CpuCounts {
+    /// Input vectors predicted there (single predictions and the rows of chunks).
+    pub(crate) predictions: Atomic<u64>,
+    /// Batch chunks run there.
+    pub(crate) chunks: Atomic<u64>,
+}
+
+/// One [`CpuCounts`] per possible CPU, at zero.
+///
+/// # Errors
+///
+/// `ENOMEM`.
+pub(crate) fn cpu_counts() -> Result<KVec<CpuCounts>> {
+    let n = topology::nr_cpu_ids() as usize;
+    let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        v.push(
+            CpuCounts {
+                predictions: Atomic::new(0),
+                chunks: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(v)
+}
+
+/// Adds `rows` and `chunks` to `cpu`'s counts (nothing for a CPU out of range).
+pub(crate) fn count_cpu(counts: &[CpuCounts], cpu: u32, rows: u64, chunks: u64) {
+    if let Some(c) = counts.get(cpu as usize) {
+        c.predictions.fetch_add(rows, Relaxed);
+        c.chunks.fetch_add(chunks, Relaxed);
+    }
+}
