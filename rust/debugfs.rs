@@ -13,7 +13,9 @@
 //! create               write a topology: creates a trainable network_<id>
 //! remove               write an id: removes network_<id>
 //! evacuate             write a node id: moves every network off that node
-//! network_<id>/config  layers, formats, placement; write: re-place (policy, node, migrate)
+//! cpu_affinity         each network's CPU mask, and predictions and batch chunks per CPU
+//! network_<id>/config  layers, formats, placement, CPU mask; write: re-place (policy,
+//!                      node, migrate), set the mask (cpus, avoid_cpu0)
 //! network_<id>/stats   counters
 //! network_<id>/predict write input lines, read output lines
 //! network_<id>/train   write samples (created networks): SGD steps; read: the losses
@@ -62,6 +64,7 @@ pub(crate) struct DebugFs {
     _load_firmware: FileEntry<load_firmware::LoadFirmwareFile>,
     _remove: FileEntry<remove::RemoveFile>,
     _evacuate: FileEntry<evacuate::EvacuateFile>,
+    _cpu_affinity: FileEntry<report::ReportFile<report::CpuAffinity>>,
 }
 
 impl DebugFs {
@@ -140,6 +143,14 @@ impl DebugFs {
                 c"evacuate",
                 0o200,
                 Arc::new(evacuate::EvacuateFile(registry.clone()), GFP_KERNEL)?,
+            ),
+            _cpu_affinity: root.file(
+                c"cpu_affinity",
+                0o444,
+                Arc::new(
+                    report::ReportFile(report::CpuAffinity(registry.clone())),
+                    GFP_KERNEL,
+                )?,
             ),
         })
     }

@@ -17,6 +17,7 @@
 //! of all its arrays) is charged to the module's [`Budget`](crate::budget::Budget); the
 //! network keeps the [`Charge`] and gives the bytes back when its memory is freed.
 
+mod affinity;
 mod layer;
 mod placed;
 mod replace;
@@ -26,6 +27,11 @@ use layer::{
     Layer,
     LayerBox,
     Replica, //
+};
+pub(crate) use affinity::CpuCounts;
+use affinity::{
+    Affinity,
+    count_cpu, //
 };
 pub(crate) use placed::Placed;
 pub(crate) use replace::evacuation;
@@ -45,6 +51,7 @@ use kernel::sync::{
 };
 
 use crate::budget::Charge;
+use crate::numa::cpumask::CpuMask;
 use crate::numa::mem::{
     self,
     Array,
@@ -121,18 +128,47 @@ pub(crate) struct Stats {
 
 /// Where the rows of one request ran, counted into [`Stats`] only when all of it
 /// succeeded ([`Network::count`]): a request that fails or is interrupted changes no
-/// counter. Up to [`Tally::SLOTS`] (node, copy) pairs are told apart; a task that moves
-/// among more during one request has the rest counted under its last pair.
+/// counter. Up to [`Tally::SLOTS`] (node, copy) pairs and as many CPUs are told apart; a
+/// task that moves among more during one request has the rest counted under its last
+/// pair, or CPU. A chunk of a batch has its own (on one CPU).
 #[derive(Default)]
 pub(crate) struct Tally {
     local: u64,
     cross: u64,
     slots: [(Option<topology::NodeId>, usize, u64, bool); Tally::SLOTS],
     used: usize,
+    /// (CPU, rows, chunks).
+    cpus: [(u32, u64, u64); Tally::SLOTS],
+    cpus_used: usize,
+    /// Whether each call counts as a batch chunk (`cpu_affinity`).
+    chunks: bool,
 }
 
 impl Tally {
     const SLOTS: usize = 4;
+
+    /// The tally of a batch's chunks: each call is one chunk.
+    pub(crate) fn for_chunks() -> Self {
+        Self {
+            chunks: true,
+            ..Self::default()
+        }
+    }
+
+    fn add_cpu(&mut self, cpu: u32, rows: u64) {
+        let used = &self.cpus[..self.cpus_used];
+        let k = match used.iter().position(|e| e.0 == cpu) {
+            Some(k) => k,
+            None if self.cpus_used < Self::SLOTS => {
+                self.cpus_used += 1;
+                self.cpus[self.cpus_used - 1] = (cpu, 0, 0);
+                self.cpus_used - 1
+            }
+            None => self.cpus_used - 1,
+        };
+        self.cpus[k].1 += rows;
+        self.cpus[k].2 += u64::from(self.chunks);
+    }
 
     fn add(&mut self, node: Option<topology::NodeId>, copy: usize, rows: u64, local: bool) {
         if local {
@@ -297,6 +333,13 @@ pub(crate) struct Network {
     update: Mutex<()>,
     pools: Pools,
     scratch: KVec<Scratch>,
+    /// How the CPU mask is chosen (`cpus`, `avoid_cpu0` in `config`).
+    #[pin]
+    affinity: Mutex<Affinity>,
+    /// Where batches start picking CPUs of the mask, so that writers take turns.
+    next_cpu: Atomic<u32>,
+    /// What ran on each CPU (`cpu_affinity`).
+    per_cpu: KVec<CpuCounts>,
     /// Counters.
     pub(crate) stats: Stats,
     // Last: what the arrays above hold goes back to the NUMA counters and the budget
@@ -484,6 +527,7 @@ impl Network {
         each_scratch(&scratch, |b| scratch_held.add(b.bytes, b.pages))?;
         scratch_held.publish();
         let placed = Placed::new(layers, rng, *placement, &pools.numa)?;
+        let per_cpu = affinity::cpu_counts()?;
         Arc::pin_init(
             try_pin_init!(Self {
                 id,
@@ -498,6 +542,9 @@ impl Network {
                 update <- new_mutex!((), "neural_network:update"),
                 pools: pools.clone(),
                 scratch,
+                affinity <- new_mutex!(Affinity::new(), "neural_network:affinity"),
+                next_cpu: Atomic::new(0),
+                per_cpu,
                 stats: Stats {
                     predictions: Atomic::new(0),
                     batches: Atomic::new(0),
@@ -622,7 +669,7 @@ impl Network {
     pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
         let mut tally = Tally::default();
         let n = self.predict_uncounted(inputs, outputs, &mut tally)?;
-        self.count(n, 1, &tally);
+        self.count(n, 1, [&tally]);
         Ok(n)
     }
 
@@ -642,11 +689,12 @@ impl Network {
         let n = self.batch_len(inputs, outputs)?;
         let placed = self.placed.read();
         let params = placed.params.read();
-        let cpu = CpuId::current().as_u32() as usize;
-        let slot = self.scratch.get(cpu).ok_or(EINVAL)?;
+        let cpu = CpuId::current().as_u32();
+        let slot = self.scratch.get(cpu as usize).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
         let copy = self.copy_here(&placed, n, tally);
         self.run(&params.layers, inputs, outputs, &mut scratch, copy)?;
+        tally.add_cpu(cpu, n as u64);
         Ok(n)
     }
 
@@ -671,11 +719,13 @@ impl Network {
         let placed = self.placed.read();
         let params = placed.params.read();
         let mut tally = Tally::default();
+        let cpu = CpuId::current().as_u32();
         let copy = self.copy_here(&placed, n, &mut tally);
         self.run(&params.layers, inputs, outputs, scratch, copy)?;
+        tally.add_cpu(cpu, n as u64);
         drop(params);
         drop(placed);
-        self.count(n, 1, &tally);
+        self.count(n, 1, [&tally]);
         Ok(n)
     }
 
@@ -692,20 +742,100 @@ impl Network {
         Ok(n)
     }
 
-    /// Counts `n` input vectors predicted in `batches` calls, which ran as `tally` says
-    /// (local or cross-node, from which copy).
-    pub(crate) fn count(&self, n: usize, batches: u64, tally: &Tally) {
+    /// Counts `n` input vectors predicted in `batches` calls, which ran as `tallies` say
+    /// (local or cross-node, from which copy, on which CPU).
+    pub(crate) fn count<'a>(
+        &self,
+        n: usize,
+        batches: u64,
+        tallies: impl IntoIterator<Item = &'a Tally>,
+    ) {
         self.stats.predictions.fetch_add(n as u64, Relaxed);
         self.stats.batches.fetch_add(batches, Relaxed);
-        self.stats.local.fetch_add(tally.local, Relaxed);
-        self.stats.cross_node.fetch_add(tally.cross, Relaxed);
         let placed = self.placed.read();
-        for &(node, copy, rows, local) in &tally.slots[..tally.used] {
-            placed.count_copy_reads(copy, rows);
-            if let (false, Some(node)) = (local, node) {
-                self.pools.numa.count_cross_node(node, rows);
+        for tally in tallies {
+            self.stats.local.fetch_add(tally.local, Relaxed);
+            self.stats.cross_node.fetch_add(tally.cross, Relaxed);
+            for &(node, copy, rows, local) in &tally.slots[..tally.used] {
+                placed.count_copy_reads(copy, rows);
+                if let (false, Some(node)) = (local, node) {
+                    self.pools.numa.count_cross_node(node, rows);
+                }
+            }
+            for &(cpu, rows, chunks) in &tally.cpus[..tally.cpus_used] {
+                count_cpu(&self.per_cpu, cpu, rows, chunks);
             }
         }
+    }
+
+    /// The CPU mask in force, and whether `cpus LIST` set it (else: the default, from
+    /// the weights' nodes).
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`.
+    pub(crate) fn cpu_mask(&self) -> Result<(CpuMask, bool)> {
+        let affinity = self.affinity.lock();
+        let mask = affinity.mask(&self.placed.read())?;
+        Ok((mask, affinity.explicit.is_some()))
+    }
+
+    /// Whether the default mask leaves CPU 0 out.
+    pub(crate) fn avoids_cpu0(&self) -> bool {
+        self.affinity.lock().avoid_cpu0
+    }
+
+    /// Sets the mask: `Some(Some(mask))` exactly `mask` (which the caller checked has an
+    /// online CPU), `Some(None)` the default; and whether the default leaves CPU 0 out.
+    /// `None` leaves either as it is.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`: then nothing changed.
+    pub(crate) fn set_affinity(
+        &self,
+        cpus: Option<Option<CpuMask>>,
+        avoid_cpu0: Option<bool>,
+    ) -> Result {
+        let cpus = match cpus {
+            Some(Some(m)) => Some(Some(KBox::new(m, GFP_KERNEL)?)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let mut affinity = self.affinity.lock();
+        if let Some(cpus) = cpus {
+            affinity.explicit = cpus;
+        }
+        if let Some(avoid) = avoid_cpu0 {
+            affinity.avoid_cpu0 = avoid;
+        }
+        Ok(())
+    }
+
+    /// What ran on each CPU, by CPU id.
+    pub(crate) fn cpu_counts(&self) -> &[CpuCounts] {
+        &self.per_cpu
+    }
+
+    /// Up to `max` online CPUs of the mask for one batch, starting one further along the
+    /// mask at each call (so that concurrent batches spread over it). Empty if no CPU of
+    /// the mask is online.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`.
+    pub(crate) fn batch_cpus(&self, max: usize) -> Result<KVec<u32>> {
+        let (mask, _) = self.cpu_mask()?;
+        let online = mask.online().count();
+        let mut cpus = KVec::with_capacity(online.min(max), GFP_KERNEL)?;
+        if online == 0 {
+            return Ok(cpus);
+        }
+        let start = self.next_cpu.fetch_add(1, Relaxed) as usize % online;
+        for cpu in mask.online().cycle().skip(start).take(online.min(max)) {
+            cpus.push(cpu, GFP_KERNEL)?;
+        }
+        Ok(cpus)
     }
 
     /// The copy of the weights a prediction of `rows` rows reads from this CPU (0 unless

@@ -60,11 +60,14 @@ module! {
 struct NeuralNetworkModule {
     _debugfs: debugfs::DebugFs,
     registry: Arc<debugfs::Registry>,
+    // Last: the workqueue that batches' chunks run on outlives every caller.
+    _workers: sched::Workers,
 }
 
 impl kernel::Module for NeuralNetworkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let placement = params::placement()?;
+        let workers = sched::Workers::new()?;
         simd::init();
         let root = debugfs::DebugFs::root()?;
         let registry = debugfs::Registry::new(placement, root.clone())?;
@@ -73,6 +76,7 @@ impl kernel::Module for NeuralNetworkModule {
         Ok(Self {
             _debugfs: debugfs,
             registry,
+            _workers: workers,
         })
     }
 }

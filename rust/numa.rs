@@ -21,7 +21,10 @@
 //! - [`placement`]: the policies ([`placement::NumaPolicy`]) and where each buffer of a
 //!   network goes under them ([`placement::Placement`]).
 //! - [`info`]: the `numa_info` report.
+//! - [`cpumask`]: sets of CPUs in the kernel's cpulist syntax ([`cpumask::CpuMask`]), for
+//!   a network's CPU mask.
 
+pub(crate) mod cpumask;
 pub(crate) mod info;
 pub(crate) mod mem;
 pub(crate) mod pagemap;

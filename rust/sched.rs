@@ -9,6 +9,16 @@
 //! kills it), so a killed writer goes away promptly and no soft lockup is reported. The
 //! kernel crate of 7.3 offers `Task::signal_pending` but neither `fatal_signal_pending`
 //! nor `cond_resched`, which are an inline and a macro in C: `sched_helper.c` wraps them.
+//!
+//! [`on_cpus`]: work run on chosen CPUs while the caller waits (a batch's chunks on the
+//! CPUs of its network's mask).
+
+mod on_cpus;
+
+pub(crate) use on_cpus::{
+    run_on_cpus,
+    Workers, //
+};
 
 use kernel::prelude::*;
 

@@ -10,7 +10,14 @@
 //! echo "node 3" > config                   the policy in force, on node 3
 //! echo "nodes 0-1" > config                the policy in force, over nodes 0-1
 //! echo "migrate 1" > config                everything to node 1, exactly (policy bind node 1)
+//! echo "cpus 2-3" > config                 batches run on CPUs 2 and 3 (a cpulist)
+//! echo "cpus default" > config             batches run on the CPUs of the weights' nodes
+//! echo "avoid_cpu0 1" > config             ... but not on CPU 0 (unless it is the only one)
 //! ```
+//!
+//! `cpus` and `avoid_cpu0` (the CPU mask, `network/affinity.rs`) may come alone or with a
+//! placement; a `cpus` list must name an online CPU. The whole command is checked before
+//! anything changes; the placement changes first, then the mask.
 //!
 //! `key=value` is taken as well as `key value`. A `policy` command fills what it does not
 //! give from the module parameters, as `create` does; `node` and `nodes` keep the rest of
@@ -43,6 +50,7 @@ use super::report::{
     Report, //
 };
 use crate::network::Network;
+use crate::numa::cpumask::CpuMask;
 use crate::numa::placement::{
     NumaPolicy,
     Placement, //
@@ -74,7 +82,19 @@ struct Command<'a> {
     node: Option<NodeId>,
     nodes: Option<(NodeMask, &'a str)>,
     migrate: Option<NodeId>,
+    cpus: Option<&'a str>,
+    avoid_cpu0: Option<bool>,
 }
+
+impl Command<'_> {
+    /// Whether the command changes the placement.
+    fn places(&self) -> bool {
+        self.policy.is_some() || self.node.is_some() || self.nodes.is_some() || self.migrate.is_some()
+    }
+}
+
+/// The usage line of a bad command.
+const USAGE: &str = "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N, and/or cpus LIST|default, avoid_cpu0 0|1";
 
 /// Parses a command; logs what is wrong, each line starting with `prefix`.
 fn parse<'a>(prefix: &str, line: &'a str) -> Result<Command<'a>> {
@@ -121,23 +141,50 @@ fn parse<'a>(prefix: &str, line: &'a str) -> Result<Command<'a>> {
                 cmd.nodes = Some((mask, value));
             }
             "migrate" if cmd.migrate.is_none() => cmd.migrate = Some(node(value)?),
-            "policy" | "node" | "nodes" | "migrate" => return Err(bad("a key given twice")),
-            _ => {
-                return Err(bad(
-                    "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N",
-                ))
+            "cpus" if cmd.cpus.is_none() => cmd.cpus = Some(value),
+            "avoid_cpu0" if cmd.avoid_cpu0.is_none() => {
+                cmd.avoid_cpu0 = Some(match value {
+                    "0" => false,
+                    "1" => true,
+                    _ => return Err(bad("avoid_cpu0 takes 0 or 1")),
+                })
             }
+            "policy" | "node" | "nodes" | "migrate" | "cpus" | "avoid_cpu0" => {
+                return Err(bad("a key given twice"))
+            }
+            _ => return Err(bad(USAGE)),
         }
     }
     if given == 0 {
-        return Err(bad(
-            "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N",
-        ));
+        return Err(bad(USAGE));
     }
-    if cmd.migrate.is_some() && given > 1 {
-        return Err(bad("migrate N stands alone"));
+    let affinity_keys = usize::from(cmd.cpus.is_some()) + usize::from(cmd.avoid_cpu0.is_some());
+    if cmd.migrate.is_some() && given > 1 + affinity_keys {
+        return Err(bad("migrate N stands alone (or with cpus, avoid_cpu0)"));
     }
     Ok(cmd)
+}
+
+/// The mask a `cpus` value asks for: `Some(mask)`, or `None` for `default`.
+fn cpus_of(prefix: &str, value: &str) -> Result<Option<CpuMask>> {
+    if value == "default" {
+        return Ok(None);
+    }
+    let text = CString::try_from_fmt(fmt!("{value}"))?;
+    let mask = CpuMask::parse(&text).map_err(|e| {
+        let why = if e == ERANGE {
+            "a CPU id is not below nr_cpu_ids"
+        } else {
+            "not a cpulist (0-3,8) or default"
+        };
+        pr_err!("{}cpus {}: {}\n", prefix, value, why);
+        EINVAL
+    })?;
+    if mask.online().next().is_none() {
+        pr_err!("{}cpus {}: no CPU of the list is online\n", prefix, value);
+        return Err(EINVAL);
+    }
+    Ok(Some(mask))
 }
 
 /// The placement a command asks for, given the one in force (`now`).
@@ -190,13 +237,26 @@ impl DebugFile for ConfigFile {
             EINVAL
         })?;
         let cmd = parse(prefix, line)?;
-        let placement = resolve(prefix, &cmd, &net.placement())?;
-        let what = if cmd.migrate.is_some() {
-            "migrate"
-        } else {
-            "config"
-        };
-        net.replace(placement, what)?;
+        let cpus = cmd.cpus.map(|v| cpus_of(prefix, v)).transpose()?;
+        if cmd.places() {
+            let placement = resolve(prefix, &cmd, &net.placement())?;
+            let what = if cmd.migrate.is_some() {
+                "migrate"
+            } else {
+                "config"
+            };
+            net.replace(placement, what)?;
+        }
+        if cpus.is_some() || cmd.avoid_cpu0.is_some() {
+            net.set_affinity(cpus, cmd.avoid_cpu0)?;
+            let (mask, explicit) = net.cpu_mask()?;
+            pr_info!(
+                "network_{}: CPU mask {} ({})\n",
+                net.id(),
+                format_args!("{mask}"),
+                if explicit { "cpus" } else { "default" }
+            );
+        }
         state.text = None;
         Ok(len)
     }

@@ -18,11 +18,17 @@
 //! fit fails with `-EFBIG` and a reason before its lines are even read. Then every
 //! complete line is checked: a wrong count of numbers or a number that does not parse
 //! (or, in strict mode, does not fit) fails the whole `write()` with `-EINVAL`, names the
-//! line and the reason in the kernel log, and changes nothing. Then the rows run in chunks of at most [`CHUNK_VALUES`] input and as many
-//! output values, and of about [`sched::WORK_PER_CHECK`] multiply-accumulates: the only
-//! memory a write allocates besides its own text and its results is those two chunk
-//! buffers, whatever its row count. Between chunks the task yields the CPU and stops with
-//! `-EINTR` on a fatal signal. The results are appended to the open file's only when all
+//! line and the reason in the kernel log, and changes nothing.
+//!
+//! Then the rows run. A write of one row runs it on the writer's CPU. A write of more
+//! rows is a batch: its rows run in chunks, each by a work item on a CPU of the network's
+//! mask (`network/affinity.rs`; up to [`MAX_BATCH_CPUS`] of them at once, a chunk each,
+//! while the writer waits), or on the writer's CPU if no CPU of the mask is online. The
+//! chunks of one round hold at most [`CHUNK_VALUES`] input and as many output values in
+//! all (at least a row each), and each about [`sched::WORK_PER_CHECK`]
+//! multiply-accumulates at most: the only memory a write allocates besides its own text
+//! and its results is those chunk buffers, whatever its row count. Between rounds the
+//! writer yields the CPU and stops with `-EINTR` on a fatal signal. The results are appended to the open file's only when all
 //! rows ran (and `predictions`, `batches` and `inputs_clipped` count them only then): an
 //! interrupted write, or one whose results pass [`MAX_RESULTS`] after all, keeps nothing.
 //!
@@ -68,6 +74,16 @@ use crate::sched::{
     Budget, //
 };
 
+/// Runs `job`'s rows on this CPU.
+fn run_chunk(net: &Network, job: &mut Chunk) {
+    let (dim, out_dim) = (net.input_dim(), net.output_dim());
+    let (x, y) = (
+        &job.inputs[..job.rows * dim],
+        &mut job.outputs[..job.rows * out_dim],
+    );
+    job.result = net.predict_uncounted(x, y, &mut job.tally).map(|_| ());
+}
+
 /// The most bytes one `write()` or one unfinished line may have.
 const MAX_INPUT: usize = 16 << 20;
 /// The most bytes of results an open file keeps.
@@ -75,6 +91,17 @@ const MAX_RESULTS: usize = 64 << 20;
 /// The most input values, and the most output values, of one chunk of rows (32 KiB each:
 /// at least 4 rows of the widest layer, 4096).
 const CHUNK_VALUES: usize = 16 << 10;
+/// The most CPUs one batch runs on at once.
+const MAX_BATCH_CPUS: usize = 8;
+
+/// One chunk of a batch: its rows' inputs and outputs, where it ran, how it ended.
+struct Chunk {
+    inputs: KVVec<i16>,
+    outputs: KVVec<i16>,
+    rows: usize,
+    tally: Tally,
+    result: Result,
+}
 
 /// The file's data: the network and the results of the last writer.
 pub(crate) type PredictFile = NetworkFile<Text>;
@@ -196,31 +223,74 @@ impl PredictFile {
             }
         }
 
-        // In chunks of rows, into buffers whose size does not depend on the row count.
+        // In chunks of rows, into buffers whose size does not depend on the row count:
+        // one chunk per CPU of the batch and round.
+        let cpus = if rows > 1 {
+            net.batch_cpus(MAX_BATCH_CPUS)?
+        } else {
+            KVec::new()
+        };
+        let parallel = cpus.len().max(1);
         let work = net.work_per_row().max(1);
         let by_work = usize::try_from(sched::WORK_PER_CHECK / work).unwrap_or(usize::MAX);
-        let per_chunk = (CHUNK_VALUES / dim.max(out_dim)).min(by_work).max(1);
-        let mut inputs = KVVec::from_elem(0i16, per_chunk * dim, GFP_KERNEL)?;
-        let mut outputs = KVVec::from_elem(0i16, per_chunk * out_dim, GFP_KERNEL)?;
+        let per_chunk = (CHUNK_VALUES / parallel / dim.max(out_dim))
+            .min(by_work)
+            .max(1);
+        let mut jobs = KVec::with_capacity(parallel, GFP_KERNEL)?;
+        for k in 0..parallel {
+            jobs.push(
+                (
+                    cpus.get(k).copied().unwrap_or(0),
+                    Chunk {
+                        inputs: KVVec::from_elem(0i16, per_chunk * dim, GFP_KERNEL)?,
+                        outputs: KVVec::from_elem(0i16, per_chunk * out_dim, GFP_KERNEL)?,
+                        rows: 0,
+                        tally: if cpus.is_empty() {
+                            Tally::default()
+                        } else {
+                            Tally::for_chunks()
+                        },
+                        result: Ok(()),
+                    },
+                ),
+                GFP_KERNEL,
+            )?;
+        }
         let kept = own.len();
-        let mut tally = Tally::default();
         let result = (|| -> Result {
             let mut lines = lines;
             let mut done = 0;
             while done < rows {
-                let mut k = 0;
-                for (x, (_, line)) in inputs.chunks_mut(dim).zip(lines.by_ref()) {
-                    // Checked above: the same text gives the same numbers.
-                    parse(line, net.input_frac(), x, strict).map_err(|_| EINVAL)?;
-                    k += 1;
+                // A round: the rows left, spread evenly over the chunks.
+                let each = (rows - done).div_ceil(parallel).min(per_chunk);
+                let mut used = 0;
+                for (_, job) in jobs.iter_mut() {
+                    job.rows = 0;
+                    for (x, (_, line)) in job.inputs.chunks_mut(dim).take(each).zip(lines.by_ref()) {
+                        // Checked above: the same text gives the same numbers.
+                        parse(line, net.input_frac(), x, strict).map_err(|_| EINVAL)?;
+                        job.rows += 1;
+                    }
+                    if job.rows == 0 {
+                        break;
+                    }
+                    used += 1;
                 }
-                if k == 0 {
+                if used == 0 {
                     return Err(EINVAL);
                 }
-                let (x, y) = (&inputs[..k * dim], &mut outputs[..k * out_dim]);
-                net.predict_uncounted(x, y, &mut tally)?;
-                for y in y.chunks(out_dim) {
-                    decimal::write_outputs(own, y, net.output_frac()).map_err(|_| ENOMEM)?;
+                if cpus.is_empty() {
+                    run_chunk(net, &mut jobs[0].1);
+                } else {
+                    sched::run_on_cpus(&mut jobs[..used], &|job: &mut Chunk| run_chunk(net, job))?;
+                }
+                let mut k = 0;
+                for (_, job) in jobs[..used].iter() {
+                    job.result?;
+                    for y in job.outputs[..job.rows * out_dim].chunks(out_dim) {
+                        decimal::write_outputs(own, y, net.output_frac()).map_err(|_| ENOMEM)?;
+                    }
+                    k += job.rows;
                 }
                 if own.len() > MAX_RESULTS {
                     return Err(too_big(net, rows));
@@ -238,7 +308,7 @@ impl PredictFile {
             own.truncate(kept);
             return Err(e);
         }
-        net.count(rows, 1, &tally);
+        net.count(rows, 1, jobs.iter().map(|(_, job)| &job.tally));
         if clipped > 0 {
             net.stats.inputs_clipped.fetch_add(clipped, Relaxed);
             if !net.stats.clip_logged.xchg(true, Relaxed) {

@@ -83,6 +83,7 @@ use crate::network::{
     Origin, //
 };
 use crate::numa::mem::Where;
+use crate::numa::topology;
 use crate::params::MemLimits;
 
 /// Something that writes a report.
@@ -171,6 +172,43 @@ impl Report for MemoryMap {
     }
 }
 
+/// `cpu_affinity`: per network, its CPU mask and what ran on each CPU.
+///
+/// ```text
+/// network_1 cpus 1 default avoid_cpu0 0
+///   cpu 0 predictions 1 chunks 0
+///   cpu 1 predictions 96 chunks 3
+/// ```
+///
+/// `default`: the mask follows the weights' nodes; `cpus`: set by `cpus LIST`. One line
+/// per CPU that is online or has counts.
+pub(crate) struct CpuAffinity(pub(crate) Arc<Registry>);
+
+impl Report for CpuAffinity {
+    fn write(&self, t: &mut Text) -> Result {
+        for net in self.0.networks()? {
+            let (mask, explicit) = net.cpu_mask()?;
+            writeln!(
+                t,
+                "network_{} cpus {} {} avoid_cpu0 {}",
+                net.id(),
+                mask,
+                if explicit { "cpus" } else { "default" },
+                u8::from(net.avoids_cpu0())
+            )
+            .map_err(|_| ENOMEM)?;
+            for (cpu, c) in (0u32..).zip(net.cpu_counts()) {
+                let (p, k) = (c.predictions.load(Relaxed), c.chunks.load(Relaxed));
+                if p == 0 && k == 0 && !topology::cpu_online(cpu) {
+                    continue;
+                }
+                writeln!(t, "  cpu {cpu} predictions {p} chunks {k}").map_err(|_| ENOMEM)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `numa_stats`.
 #[cfg(CONFIG_NEURAL_NETWORK_NUMA)]
 pub(crate) struct NumaStats(pub(crate) Arc<Registry>);
@@ -223,6 +261,10 @@ impl Report for Config {
             Ok(())
         };
         w().map_err(|_| ENOMEM)?;
+        let (mask, explicit) = net.cpu_mask()?;
+        writeln!(t, "cpus: {} {}", mask, if explicit { "cpus" } else { "default" })
+            .and_then(|()| writeln!(t, "avoid_cpu0: {}", u8::from(net.avoids_cpu0())))
+            .map_err(|_| ENOMEM)?;
         let mut n = 0;
         placed.for_each_layer(|_, _| {
             n += 1;

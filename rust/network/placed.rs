@@ -185,6 +185,22 @@ impl Placed {
         });
         found
     }
+
+    /// The nodes that hold a page of the weights or biases (of any copy): a prediction
+    /// reads those; the default CPU mask is their CPUs (`affinity`).
+    pub(crate) fn weight_nodes(&self) -> NodeMask {
+        let params = self.params.read();
+        let mut nodes = NodeMask::new();
+        let _ = each_buffer(&params.layers, |b| {
+            if matches!(b.kind, "weights" | "bias" | "weights_replica" | "bias_replica") {
+                for e in b.pages.nodes().iter().filter(|e| e.pages > 0) {
+                    nodes.set(e.node.id());
+                }
+            }
+            Ok(())
+        });
+        nodes
+    }
 }
 
 /// Calls `f` on every buffer of `layers`: weights, biases, their copies, training memory.
