@@ -23,15 +23,15 @@ mod placed;
 mod replace;
 mod train;
 
+pub(crate) use affinity::CpuCounts;
+use affinity::{
+    count_cpu, //
+    Affinity,
+};
 use layer::{
     Layer,
     LayerBox,
     Replica, //
-};
-pub(crate) use affinity::CpuCounts;
-use affinity::{
-    Affinity,
-    count_cpu, //
 };
 pub(crate) use placed::Placed;
 pub(crate) use replace::evacuation;

@@ -89,7 +89,10 @@ struct Command<'a> {
 impl Command<'_> {
     /// Whether the command changes the placement.
     fn places(&self) -> bool {
-        self.policy.is_some() || self.node.is_some() || self.nodes.is_some() || self.migrate.is_some()
+        self.policy.is_some()
+            || self.node.is_some()
+            || self.nodes.is_some()
+            || self.migrate.is_some()
     }
 }
 

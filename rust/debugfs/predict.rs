@@ -266,7 +266,8 @@ impl PredictFile {
                 let mut used = 0;
                 for (_, job) in jobs.iter_mut() {
                     job.rows = 0;
-                    for (x, (_, line)) in job.inputs.chunks_mut(dim).take(each).zip(lines.by_ref()) {
+                    for (x, (_, line)) in job.inputs.chunks_mut(dim).take(each).zip(lines.by_ref())
+                    {
                         // Checked above: the same text gives the same numbers.
                         parse(line, net.input_frac(), x, strict).map_err(|_| EINVAL)?;
                         job.rows += 1;

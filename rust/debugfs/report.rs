@@ -262,9 +262,14 @@ impl Report for Config {
         };
         w().map_err(|_| ENOMEM)?;
         let (mask, explicit) = net.cpu_mask()?;
-        writeln!(t, "cpus: {} {}", mask, if explicit { "cpus" } else { "default" })
-            .and_then(|()| writeln!(t, "avoid_cpu0: {}", u8::from(net.avoids_cpu0())))
-            .map_err(|_| ENOMEM)?;
+        writeln!(
+            t,
+            "cpus: {} {}",
+            mask,
+            if explicit { "cpus" } else { "default" }
+        )
+        .and_then(|()| writeln!(t, "avoid_cpu0: {}", u8::from(net.avoids_cpu0())))
+        .map_err(|_| ENOMEM)?;
         let mut n = 0;
         placed.for_each_layer(|_, _| {
             n += 1;

@@ -192,7 +192,10 @@ impl Placed {
         let params = self.params.read();
         let mut nodes = NodeMask::new();
         let _ = each_buffer(&params.layers, |b| {
-            if matches!(b.kind, "weights" | "bias" | "weights_replica" | "bias_replica") {
+            if matches!(
+                b.kind,
+                "weights" | "bias" | "weights_replica" | "bias_replica"
+            ) {
                 for e in b.pages.nodes().iter().filter(|e| e.pages > 0) {
                     nodes.set(e.node.id());
                 }

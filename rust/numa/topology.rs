@@ -138,7 +138,6 @@ pub(crate) fn cpu_to_node(cpu: u32) -> Option<NodeId> {
 }
 
 /// Whether `cpu` is online.
-#[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) fn cpu_online(cpu: u32) -> bool {
     // SAFETY: cpu_online() tests a bit in a mask of nr_cpu_ids bits; we stay below it.
     cpu < nr_cpu_ids() && unsafe { ffi::nn_cpu_online(cpu) }

@@ -77,10 +77,7 @@ unsafe extern "C" fn trampoline<J, F: Fn(&mut J)>(arg: *mut c_void) {
 /// # Errors
 ///
 /// `ENOMEM` or `ENODEV` (no [`Workers`]): then no job ran.
-pub(crate) fn run_on_cpus<J: Send, F: Fn(&mut J) + Sync>(
-    jobs: &mut [(u32, J)],
-    f: &F,
-) -> Result {
+pub(crate) fn run_on_cpus<J: Send, F: Fn(&mut J) + Sync>(jobs: &mut [(u32, J)], f: &F) -> Result {
     let n = jobs.len();
     if n == 0 {
         return Ok(());
@@ -105,7 +102,5 @@ pub(crate) fn run_on_cpus<J: Send, F: Fn(&mut J) + Sync>(
     // SAFETY: `cpus` and `args` hold `n` entries; each argument is a `Call` of its own
     // job, valid until `nn_run_on_cpus` returns, which is after every call returned. `J:
     // Send` and `F: Sync` let the jobs run on other CPUs, each job in one call only.
-    to_result(unsafe {
-        nn_run_on_cpus(n, cpus.as_ptr(), trampoline::<J, F>, args.as_ptr())
-    })
+    to_result(unsafe { nn_run_on_cpus(n, cpus.as_ptr(), trampoline::<J, F>, args.as_ptr()) })
 }
