@@ -24,8 +24,10 @@ static struct workqueue_struct *nn_wq;
 /* At module load, before anything can call nn_run_on_cpus(). */
 int nn_on_cpus_init(void)
 {
-	/* Per-CPU (bound) and high priority: a caller waits for the chunks it queued. */
-	nn_wq = alloc_workqueue("neural_network", WQ_HIGHPRI, 0);
+	/* Per-CPU (bound: WQ_PERCPU, which 7.3 wants said) and high priority: a caller
+	 * waits for the chunks it queued.
+	 */
+	nn_wq = alloc_workqueue("neural_network", WQ_PERCPU | WQ_HIGHPRI, 0);
 	return nn_wq ? 0 : -ENOMEM;
 }
 

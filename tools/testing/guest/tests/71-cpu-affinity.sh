@@ -41,14 +41,23 @@ node_cpus() {
 	local n
 	for n in "$@"; do expand_list "$(</sys/devices/system/node/node$n/cpulist)"; done | sort -n -u
 }
-# mask_of ID: network ID's mask in cpu_affinity, one CPU per line; its source in $SRC.
+# mask_of ID: network ID's mask in cpu_affinity, one CPU per line. src_of ID: where it
+# comes from (default or cpus).
 mask_of() {
 	local l f
 	while read -r l; do
 		[[ $l == "network_$1 cpus "* ]] || continue
 		read -ra f <<<"$l"
-		SRC=${f[3]}
 		expand_list "${f[2]}"
+		return
+	done <$D/cpu_affinity
+}
+src_of() {
+	local l f
+	while read -r l; do
+		[[ $l == "network_$1 cpus "* ]] || continue
+		read -ra f <<<"$l"
+		echo "${f[3]}"
 		return
 	done <$D/cpu_affinity
 }
@@ -104,16 +113,16 @@ id=$(nn_load_model "$BLOB") || bail load "load failed"
 # The default: the CPUs of the weights' nodes, in cpu_affinity and in config.
 want=$(node_cpus $(weight_nodes "$id"))
 got=$(mask_of "$id")
-[ -n "$want" ] && [ "$got" = "$want" ] && [ "$SRC" = default ] &&
+[ -n "$want" ] && [ "$got" = "$want" ] && [ "$(src_of "$id")" = default ] &&
 	grep -q "^cpus: .* default$" $D/network_$id/config &&
 	pass default_mask_is_the_cpus_of_the_weights_nodes ||
-	fail default_mask_is_the_cpus_of_the_weights_nodes "want [$want], got [$got] ($SRC)"
+	fail default_mask_is_the_cpus_of_the_weights_nodes "want [$want], got [$got] ($(src_of "$id"))"
 
 # A batch from CPU W, on a mask without W: every chunk runs on the others.
 config "$id" "cpus $others_list" || bail set_cpus "cpus $others_list refused"
 got=$(mask_of "$id")
-[ "$got" = "$(printf '%s\n' "${OTHERS[@]}")" ] && [ "$SRC" = cpus ] &&
-	pass cpus_list_sets_the_mask || fail cpus_list_sets_the_mask "got [$got] ($SRC)"
+[ "$got" = "$(printf '%s\n' "${OTHERS[@]}")" ] && [ "$(src_of "$id")" = cpus ] &&
+	pass cpus_list_sets_the_mask || fail cpus_list_sets_the_mask "got [$got] ($(src_of "$id"))"
 
 before_p=$(count "$id" "$W" predictions) before_k=$(count "$id" "$W" chunks)
 p0=0 k0=0
@@ -165,8 +174,8 @@ r=$(printf '1 2\n' | write_status $D/network_$id/predict)
 
 # Back to the default; it follows a migration; an explicit mask does not.
 config "$id" "cpus default"
-[ "$(mask_of "$id")" = "$(node_cpus $(weight_nodes "$id"))" ] && [ "$SRC" = default ] &&
-	pass cpus_default_goes_back || fail cpus_default_goes_back "[$(mask_of "$id")] ($SRC)"
+[ "$(mask_of "$id")" = "$(node_cpus $(weight_nodes "$id"))" ] && [ "$(src_of "$id")" = default ] &&
+	pass cpus_default_goes_back || fail cpus_default_goes_back "[$(mask_of "$id")] ($(src_of "$id"))"
 if [ ${#BOTH[@]} -ge 2 ]; then
 	from=$(weight_nodes "$id" | head -n1)
 	to=${BOTH[0]}
@@ -177,8 +186,8 @@ if [ ${#BOTH[@]} -ge 2 ]; then
 fi
 config "$id" "cpus $W"
 config "$id" "migrate ${BOTH[0]}"
-[ "$(mask_of "$id")" = "$W" ] && [ "$SRC" = cpus ] && pass explicit_mask_stays_through_a_migration ||
-	fail explicit_mask_stays_through_a_migration "[$(mask_of "$id")] ($SRC)"
+[ "$(mask_of "$id")" = "$W" ] && [ "$(src_of "$id")" = cpus ] && pass explicit_mask_stays_through_a_migration ||
+	fail explicit_mask_stays_through_a_migration "[$(mask_of "$id")] ($(src_of "$id"))"
 
 # avoid_cpu0: the default without CPU 0, unless CPU 0 is the only CPU it has.
 n0=$(for n in "${BOTH[@]}"; do node_cpus "$n" | grep -qx 0 && echo "$n"; done | head -n1)
