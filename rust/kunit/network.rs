@@ -239,6 +239,45 @@ mod tests {
         Ok(())
     }
 
+    /// The default CPU mask of a network bound to a node with CPUs is exactly that node's
+    /// CPUs, and follows the network to another node.
+    #[test]
+    fn default_cpu_mask_is_the_cpus_of_the_weights_node() -> Result {
+        let net = build(0, NumaPolicy::Local, None)?;
+        let mut checked = 0;
+        for node in topology::nodes(NodeState::Memory) {
+            if topology::node_cpus(node).next().is_none() || !has_room(node, NET_BYTES) {
+                continue;
+            }
+            let bind = Placement::check(NumaPolicy::Bind, Some(node), None).map_err(|_| EINVAL)?;
+            net.replace(bind, "kunit")?;
+            let (mask, explicit) = net.cpu_mask()?;
+            assert!(!explicit);
+            assert!(mask.iter().eq(topology::node_cpus(node)));
+            checked += 1;
+        }
+        assert!(checked > 0);
+        Ok(())
+    }
+
+    /// Work queued on each online CPU runs there, and the caller sees all of it done.
+    #[test]
+    fn run_on_cpus_runs_each_job_on_its_cpu() -> Result {
+        let mut jobs = KVec::new();
+        for cpu in (0..topology::nr_cpu_ids()).filter(|&c| topology::cpu_online(c)) {
+            jobs.push((cpu, u32::MAX), GFP_KERNEL)?;
+        }
+        let n = jobs.len();
+        assert!(n > 0);
+        crate::sched::run_on_cpus(&mut jobs, &|ran: &mut u32| {
+            *ran = kernel::cpu::CpuId::current().as_u32();
+        })?;
+        for &(cpu, ran) in jobs.iter() {
+            assert_eq!(ran, cpu);
+        }
+        Ok(())
+    }
+
     #[test]
     fn wrong_shapes_are_refused_and_change_nothing() -> Result {
         let net = build(0, NumaPolicy::Local, None)?;

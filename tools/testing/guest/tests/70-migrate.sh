@@ -37,7 +37,7 @@ B=${ROOM[1]:-$A}
 extra=0
 [ -n "$memless" ] && extra=$((extra + 1))
 if [ ${#ROOM[@]} -ge 2 ]; then extra=$((extra + 3)); else extra=$((extra + 1)); fi
-if [ ${#BOTH[@]} -ge 2 ]; then extra=$((extra + 3)); else extra=$((extra + 1)); fi
+if [ ${#BOTH[@]} -ge 2 ]; then extra=$((extra + 4)); else extra=$((extra + 1)); fi
 plan $((16 + extra))
 
 nn_load || bail loads "insmod failed"
@@ -241,10 +241,14 @@ st=$(echo "$((ONLINE[-1] + 1))" | write_status $D/evacuate)
 [ "$st" = "Invalid argument" ] && pass evacuate_offline_node_refused || fail evacuate_offline_node_refused "$st"
 for n in $p $b $i $rp; do echo "$n" >$D/remove; done
 
-# Cross-node accounting: weights on node c1, predictions from a CPU of node c0.
+# Cross-node accounting: weights on node c1, predictions from a CPU of node c0. Single
+# predictions (a write of one row each) run on the writer's CPU; a batch runs on the
+# network's mask, the CPUs of the weights' node (71-cpu-affinity), so it is local.
 printf '0.5 -0.25 1 0 0.125 -1 2 0.75\n%.0s' $(seq 10) >/tmp/x8.in
 cpu_of() { local c; read -r c </sys/devices/system/node/node$1/cpulist; echo "${c%%[-,]*}"; }
-predict_on() { taskset -c "$1" bash -c ". /nn/tools/testing/guest/lib.sh; nn_predict $2" </tmp/x8.in >/dev/null; }
+predict_on() {
+	taskset -c "$1" bash -c 'while read -r l; do echo "$l" >$0; done' $D/network_$2/predict </tmp/x8.in
+}
 if [ ${#BOTH[@]} -ge 2 ]; then
 	c0=${BOTH[0]} c1=${BOTH[1]}
 	create "8 16 4 relu linear seed=5 policy=bind nodes=$c1" && x=$ID
@@ -257,10 +261,14 @@ if [ ${#BOTH[@]} -ge 2 ]; then
 	[ "$(net_stat "$x" cross_node)" = 10 ] && [ "$(net_stat "$x" local)" = 10 ] &&
 		pass local_counted_on_weights_node ||
 		fail local_counted_on_weights_node "cross_node $(net_stat "$x" cross_node) local $(net_stat "$x" local)"
+	taskset -c "$(cpu_of "$c0")" bash -c ". /nn/tools/testing/guest/lib.sh; nn_predict $x" </tmp/x8.in >/dev/null
+	[ "$(net_stat "$x" cross_node)" = 10 ] && [ "$(net_stat "$x" local)" = 20 ] &&
+		pass batch_from_another_node_runs_on_the_weights_node ||
+		fail batch_from_another_node_runs_on_the_weights_node "cross_node $(net_stat "$x" cross_node) local $(net_stat "$x" local)"
 	both_list=$(IFS=,; echo "${BOTH[*]}")
 	config "$x" "policy replicate nodes $both_list"
 	for c in "${BOTH[@]}"; do predict_on "$(cpu_of "$c")" "$x"; done
-	[ "$(net_stat "$x" cross_node)" = 10 ] && [ "$(net_stat "$x" local)" = $((10 + 10 * ${#BOTH[@]})) ] &&
+	[ "$(net_stat "$x" cross_node)" = 10 ] && [ "$(net_stat "$x" local)" = $((20 + 10 * ${#BOTH[@]})) ] &&
 		pass replicate_never_cross_node ||
 		fail replicate_never_cross_node "cross_node $(net_stat "$x" cross_node) local $(net_stat "$x" local)"
 	echo "$x" >$D/remove
