@@ -9,7 +9,7 @@
 # timeout: 600
 
 D=$NN_DEBUGFS
-BLOB=$NN_DATA/random-r4.nnm
+BLOB=$NN_DATA/random-r3.nnm
 IN=${BLOB%.nnm}.in
 EXPECTED=${BLOB%.nnm}.expected
 ROWS=$(wc -l <"$IN")
