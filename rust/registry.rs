@@ -29,7 +29,9 @@
 //!    `read`, `write` or `release` of that file;
 //! 2. then at most one of: this registry's mutex; a network file's `last` mutex
 //!    (`debugfs/network_file.rs`); a network's update mutex (`network.rs`), held by a
-//!    training call or a re-placement for its whole length;
+//!    training call or a re-placement for its whole length; a network's affinity mutex
+//!    (`network/affinity.rs`), held only to read or set its CPU mask (with 3 and 4
+//!    under it, to find the weights' nodes);
 //! 3. then (with or without the update mutex) a read-side section of the network's SRCU
 //!    (`published.rs`), which is not a lock a reader waits on: it never blocks;
 //! 4. under it, the parameter lock of the layers in force, the rwsem of
@@ -41,6 +43,10 @@
 //! SRCU. An evacuation (the `evacuate` file) takes the registry's mutex only to copy the
 //! list of networks, then re-places them one by one. The registry's mutex, `last` and
 //! the scratch mutexes are leaves: nothing is taken while one of them is held.
+//!
+//! A batch's writer waits for its chunks (`sched::run_on_cpus`: `flush_work()` under
+//! `cpus_read_lock()`) holding only its file's state mutex; each chunk's work item takes
+//! 3, 4 and 5 itself, on its CPU.
 
 use kernel::new_mutex;
 use kernel::prelude::*;
