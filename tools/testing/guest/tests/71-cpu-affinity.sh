@@ -41,26 +41,20 @@ node_cpus() {
 	local n
 	for n in "$@"; do expand_list "$(</sys/devices/system/node/node$n/cpulist)"; done | sort -n -u
 }
-# mask_of ID: network ID's mask in cpu_affinity, one CPU per line. src_of ID: where it
-# comes from (default or cpus).
-mask_of() {
+# mask_field ID K: field K of network ID's line in cpu_affinity ("network_N cpus LIST
+# SOURCE ..."). mask_of ID: its mask, one CPU per line. src_of ID: where it comes from
+# (default or cpus).
+mask_field() {
 	local l f
 	while read -r l; do
 		[[ $l == "network_$1 cpus "* ]] || continue
 		read -ra f <<<"$l"
-		expand_list "${f[2]}"
+		echo "${f[$2]}"
 		return
 	done <$D/cpu_affinity
 }
-src_of() {
-	local l f
-	while read -r l; do
-		[[ $l == "network_$1 cpus "* ]] || continue
-		read -ra f <<<"$l"
-		echo "${f[3]}"
-		return
-	done <$D/cpu_affinity
-}
+mask_of() { expand_list "$(mask_field "$1" 2)"; }
+src_of() { mask_field "$1" 3; }
 # counts_of ID: "cpu:predictions:chunks" for each CPU line of network ID in cpu_affinity.
 counts_of() {
 	local l f on=
