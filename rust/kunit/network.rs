@@ -46,16 +46,19 @@ mod tests {
         id: u32,
         policy: NumaPolicy,
         node: Option<crate::numa::topology::NodeId>,
+        pools: &Pools,
     ) -> Result<Arc<Network>> {
         let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
         let budget = Budget::new()?;
         let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
         let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
         let place = Placement::check(policy, node, None).map_err(|_| EINVAL)?;
-        Network::from_model(id, &m, crc32(SAMPLE), &place, charge, &pools()?)
+        Network::from_model(id, &m, crc32(SAMPLE), &place, charge, pools)
     }
 
-    /// Slab caches of their own: the module's exist while the suites run.
+    /// Slab caches of their own: the module's exist while the suites run. A test that
+    /// builds a network per node makes its caches once (a cache's creation and destruction
+    /// cost about 0.2 s each in the debug guest: 10 s a test on 16 nodes).
     fn pools() -> Result<Pools> {
         Pools::named(
             c"neural_kunit_layer",
@@ -89,9 +92,10 @@ mod tests {
 
     #[test]
     fn bind_places_every_layer_on_its_node() -> Result {
+        let pools = pools()?;
         let mut placed = 0;
         for node in topology::nodes(NodeState::Memory) {
-            match build(0, NumaPolicy::Bind, Some(node)) {
+            match build(0, NumaPolicy::Bind, Some(node), &pools) {
                 Ok(net) => {
                     for n in layer_nodes(&net)? {
                         assert_eq!(n, Some(node.id()));
@@ -111,12 +115,13 @@ mod tests {
 
     #[test]
     fn interleave_spreads_layers_over_the_nodes() -> Result {
+        let pools = pools()?;
         let nodes = topology::nodes(NodeState::Memory).count();
         let mut checked = 0;
         // Network id k starts at the k-th node with memory: layer 0 of networks 0..n
         // covers every node.
         for id in 0..nodes {
-            let net = build(id as u32, NumaPolicy::Interleave, None)?;
+            let net = build(id as u32, NumaPolicy::Interleave, None, &pools)?;
             let got = layer_nodes(&net)?;
             let nth = |k: usize| topology::nodes(NodeState::Memory).nth(k % nodes);
             // Interleave prefers its node and falls back when it is full, as preferred
@@ -134,12 +139,13 @@ mod tests {
 
     #[test]
     fn preferred_uses_its_node() -> Result {
+        let pools = pools()?;
         let mut checked = 0;
         for node in topology::nodes(NodeState::Memory) {
             // Preferred falls back to another node when its own is full, so the node is
             // only checked where it has room; the network is made either way.
             let room = has_room(node, NET_BYTES);
-            let net = build(0, NumaPolicy::Preferred, Some(node))?;
+            let net = build(0, NumaPolicy::Preferred, Some(node), &pools)?;
             for n in layer_nodes(&net)? {
                 assert!(n.is_some());
                 if room {
@@ -181,7 +187,7 @@ mod tests {
 
     #[test]
     fn predict_paths_agree_with_the_host() -> Result {
-        let net = build(0, NumaPolicy::Local, None)?;
+        let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut y = [0i16; 2];
         assert_eq!(net.predict_batch(&INPUT, &mut y)?, 1);
         assert_eq!(y, SAMPLE_OUTPUT);
@@ -207,7 +213,7 @@ mod tests {
 
     #[test]
     fn replace_moves_every_layer_and_keeps_the_outputs() -> Result {
-        let net = build(0, NumaPolicy::Local, None)?;
+        let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut moved = 0;
         for node in topology::nodes(NodeState::Memory) {
             let bind = Placement::check(NumaPolicy::Bind, Some(node), None).map_err(|_| EINVAL)?;
@@ -243,7 +249,7 @@ mod tests {
     /// CPUs, and follows the network to another node.
     #[test]
     fn default_cpu_mask_is_the_cpus_of_the_weights_node() -> Result {
-        let net = build(0, NumaPolicy::Local, None)?;
+        let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut checked = 0;
         for node in topology::nodes(NodeState::Memory) {
             if topology::node_cpus(node).next().is_none() || !has_room(node, NET_BYTES) {
@@ -280,7 +286,7 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_refused_and_change_nothing() -> Result {
-        let net = build(0, NumaPolicy::Local, None)?;
+        let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut y = [7i16; 2];
         assert!(net.predict_batch(&INPUT[..2], &mut y).is_err());
         assert!(net.predict_batch(&[], &mut []).is_err());
