@@ -16,16 +16,20 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
+# samples/: in-kernel callers of the exported API, against the module's Module.symvers.
+SAMPLES_MAKE = $(MAKE) -C $(KDIR) M=$(REPO)/samples LLVM=$(LLVM) \
+	KBUILD_EXTRA_SYMBOLS=$(REPO)/Module.symvers
 
 .PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench
 
 all: modules
 
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
-# CONFIG_NEURAL_NETWORK_KUNIT_TEST is given); samples and tools join as they land.
+# CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), and the samples.
 guest: check-kdir build/guest/nn-insmod build/guest/nn-failnth
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
+	$(SAMPLES_MAKE) modules
 
 # Helpers the guest runs: static, since the guest borrows only the host's /usr.
 build/guest/%: tools/testing/guest/%.c
@@ -34,6 +38,7 @@ build/guest/%: tools/testing/guest/%.c
 
 modules: check-kdir
 	$(KMAKE) modules
+	$(SAMPLES_MAKE) modules
 
 check-kdir:
 	@test -f $(KDIR)/Module.symvers || { \
@@ -42,6 +47,7 @@ check-kdir:
 
 clean:
 	$(KMAKE) clean 2>/dev/null || true
+	$(SAMPLES_MAKE) clean 2>/dev/null || true
 	rm -rf target
 
 # Packages, toolchain, kernel source and the cached test kernel (idempotent).

@@ -19,6 +19,7 @@
 
 mod affinity;
 mod layer;
+mod owner;
 mod placed;
 mod replace;
 mod train;
@@ -33,6 +34,7 @@ use layer::{
     LayerBox,
     Replica, //
 };
+pub(crate) use owner::Owner;
 pub(crate) use placed::Placed;
 pub(crate) use replace::evacuation;
 use train::TrainMem;
@@ -325,6 +327,8 @@ pub(crate) struct Network {
     /// Multiply-accumulates of one forward pass (the weights' count).
     work: u64,
     origin: Origin,
+    /// Who made it: the module's faces, or a module through the exported API.
+    owner: Owner,
     /// The layers in force.
     #[pin]
     placed: Published<Placed>,
@@ -403,6 +407,7 @@ impl Network {
         placement: &Placement,
         charge: Charge,
         pools: &Pools,
+        owner: Owner,
     ) -> Result<Arc<Self>> {
         let placed = placement.for_network(id);
         let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
@@ -432,6 +437,7 @@ impl Network {
             layers,
             Rng::from_seed(0),
             Origin::Loaded { crc },
+            owner,
             placement,
             charge,
             pools,
@@ -452,6 +458,7 @@ impl Network {
         placement: &Placement,
         charge: Charge,
         pools: &Pools,
+        owner: Owner,
     ) -> Result<Arc<Self>> {
         // SAFETY: `get_random_u64` may be called from any context.
         let seed = seed.unwrap_or_else(|| unsafe { kernel::bindings::get_random_u64() });
@@ -496,6 +503,7 @@ impl Network {
             layers,
             rng,
             Origin::Created { seed },
+            owner,
             placement,
             charge,
             pools,
@@ -510,6 +518,7 @@ impl Network {
         layers: KVec<LayerBox>,
         rng: Rng,
         origin: Origin,
+        owner: Owner,
         placement: &Placement,
         charge: Charge,
         pools: &Pools,
@@ -538,6 +547,7 @@ impl Network {
                 shape,
                 work,
                 origin,
+                owner,
                 placed <- Published::new(placed),
                 update <- new_mutex!((), "neural_network:update"),
                 pools: pools.clone(),
@@ -610,6 +620,11 @@ impl Network {
         self.origin
     }
 
+    /// Who made it.
+    pub(crate) fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
     /// The placement in force (given at creation, or by the last re-placement).
     pub(crate) fn placement(&self) -> Placement {
         self.placed.read().placement()
@@ -653,7 +668,6 @@ impl Network {
     }
 
     /// Calls `f` on each layer, under the read lock.
-    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn for_each_layer(&self, f: impl FnMut(usize, &Layer) -> Result) -> Result {
         self.placed.read().for_each_layer(f)
     }
@@ -664,8 +678,6 @@ impl Network {
     /// # Errors
     ///
     /// `EINVAL` if the slices' lengths do not fit the network (nothing is written).
-    // Only the KUnit suites call it until the exported API (and its samples) does.
-    #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
     pub(crate) fn predict_batch(&self, inputs: &[i16], outputs: &mut [i16]) -> Result<usize> {
         let mut tally = Tally::default();
         let n = self.predict_uncounted(inputs, outputs, &mut tally)?;

@@ -31,6 +31,7 @@
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+mod api;
 mod budget;
 mod debugfs;
 mod firmware;
@@ -58,6 +59,9 @@ module! {
 /// `network_<id>/` directory); then the fields go in order: the top-level debugfs files,
 /// then the registry, whose last reference takes the root directory with it.
 struct NeuralNetworkModule {
+    // First: the exported API closes before anything it reaches goes (no caller is left
+    // by then: each holds a reference on this module).
+    _api: api::Exported,
     _debugfs: debugfs::DebugFs,
     registry: Arc<debugfs::Registry>,
     // Last: the workqueue that batches' chunks run on outlives every caller.
@@ -74,6 +78,7 @@ impl kernel::Module for NeuralNetworkModule {
         let debugfs = debugfs::DebugFs::new(&root, &registry)?;
         log_placement(&placement);
         Ok(Self {
+            _api: api::Exported::new(&registry),
             _debugfs: debugfs,
             registry,
             _workers: workers,

@@ -63,6 +63,7 @@ use crate::budget::{
 use crate::network::{
     self,
     Network,
+    Owner,
     Pools, //
 };
 use crate::numa::placement::Placement;
@@ -293,7 +294,7 @@ impl<A: Attach> Registry<A> {
     ///
     /// `EINVAL` for a malformed blob (the reason goes to the log), `EFBIG` and `ENOSPC`
     /// over a limit (as [`Registry::create`]), `ENOMEM`.
-    pub(crate) fn load(&self, blob: &[u8], source: &str) -> Result<u32> {
+    pub(crate) fn load(&self, blob: &[u8], source: &str, owner: Owner) -> Result<u32> {
         let parsed = Model::parse(blob).map_err(|e| {
             pr_err!("{}: model rejected: {}\n", source, e.reason());
             EINVAL
@@ -301,17 +302,26 @@ impl<A: Attach> Registry<A> {
         let crc = model::crc32(blob);
         let bytes = Network::model_footprint(&parsed);
         let id = self.add(source, bytes, |id, charge| {
-            Network::from_model(id, &parsed, crc, &self.placement, charge, &self.pools)
+            Network::from_model(
+                id,
+                &parsed,
+                crc,
+                &self.placement,
+                charge,
+                &self.pools,
+                owner,
+            )
         })?;
         pr_info!(
-            "{}: loaded network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
+            "{}: loaded network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {}){}\n",
             source,
             id,
             parsed.n_layers(),
             parsed.input_dim(),
             parsed.layers().last().map_or(0, |l| l.outputs),
             bytes.unwrap_or(0),
-            self.placement.policy.name()
+            self.placement.policy.name(),
+            format_args!("{}", ForOwner(&owner))
         );
         Ok(id)
     }
@@ -329,20 +339,22 @@ impl<A: Attach> Registry<A> {
         plan: &Plan,
         seed: Option<u64>,
         placement: Option<Placement>,
+        owner: Owner,
     ) -> Result<u32> {
         let bytes = Network::plan_footprint(plan);
         let placement = placement.unwrap_or(self.placement);
         let id = self.add("create", bytes, |id, charge| {
-            Network::create(id, plan, seed, &placement, charge, &self.pools)
+            Network::create(id, plan, seed, &placement, charge, &self.pools, owner)
         })?;
         pr_info!(
-            "create: created network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {})\n",
+            "create: created network_{} ({} layers, {} inputs, {} outputs, {} bytes, policy {}){}\n",
             id,
             plan.n_layers(),
             plan.input_dim(),
             plan.output_dim(),
             bytes.unwrap_or(0),
-            placement.policy.name()
+            placement.policy.name(),
+            format_args!("{}", ForOwner(&owner))
         );
         Ok(id)
     }
@@ -352,12 +364,25 @@ impl<A: Attach> Registry<A> {
         self.inner.lock().last_created
     }
 
-    /// Removes network `id` and its directory; open files keep it alive until closed.
+    /// Network `id`, if it exists.
+    pub(crate) fn get(&self, id: u32) -> Option<Arc<Network>> {
+        let inner = self.inner.lock();
+        inner
+            .entries
+            .iter()
+            .find(|e| e.net.id() == id)
+            .map(|e| e.net.clone())
+    }
+
+    /// Removes network `id` and its directory, for `by` (the module's faces, or the
+    /// module that made it); open files keep it alive until closed.
     ///
     /// # Errors
     ///
-    /// `ENOENT` if there is no such network.
-    pub(crate) fn remove(&self, id: u32) -> Result {
+    /// `ENOENT` if there is no such network, `EBUSY` if it belongs to another owner (a
+    /// network made through the exported API is destroyed by its module; the reason goes
+    /// to the log).
+    pub(crate) fn remove(&self, id: u32, by: Owner) -> Result {
         let entry = {
             let mut inner = self.inner.lock();
             let i = inner
@@ -365,6 +390,16 @@ impl<A: Attach> Registry<A> {
                 .iter()
                 .position(|e| e.net.id() == id)
                 .ok_or(ENOENT)?;
+            let owner = *inner.entries[i].net.owner();
+            if owner != by {
+                drop(inner);
+                pr_err!(
+                    "remove: network_{} belongs to module {}, which destroys it\n",
+                    id,
+                    owner.name().unwrap_or("neural_network")
+                );
+                return Err(EBUSY);
+            }
             inner.entries.remove(i)?
         };
         // Dropped outside the lock: removing the files waits for their readers.
@@ -431,5 +466,17 @@ impl<A: Attach> Registry<A> {
     pub(crate) fn clear(&self) {
         let entries = core::mem::take(&mut self.inner.lock().entries);
         drop(entries);
+    }
+}
+
+/// `" for module NAME"` in a log line about a network made through the exported API.
+struct ForOwner<'a>(&'a Owner);
+
+impl core::fmt::Display for ForOwner<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0.name() {
+            Some(name) => write!(f, " for module {name}"),
+            None => Ok(()),
+        }
     }
 }

@@ -40,6 +40,7 @@ use super::file::{
 };
 use super::load::write_last_created;
 use super::Registry;
+use crate::network::Owner;
 use crate::numa::placement::{
     NumaPolicy,
     Placement, //
@@ -166,7 +167,11 @@ impl DebugFile for CreateFile {
             pr_err!("create: one line of at most 4096 bytes\n");
         })?;
         let r = parse(&bytes)?;
-        state.created = Some(state.registry.create(&r.plan, r.seed, r.placement)?);
+        state.created = Some(
+            state
+                .registry
+                .create(&r.plan, r.seed, r.placement, Owner::SELF)?,
+        );
         state.text = None;
         Ok(len)
     }

@@ -40,6 +40,7 @@ use super::file::{
     Text, //
 };
 use super::Registry;
+use crate::network::Owner;
 use crate::numa::mem::{
     NodeVec,
     Where, //
@@ -149,7 +150,7 @@ impl LoadState {
             let blob = self.blob.take();
             self.phase = Phase::Done;
             if let Some(blob) = blob {
-                self.created = Some(self.registry.load(&blob, "load")?);
+                self.created = Some(self.registry.load(&blob, "load", Owner::SELF)?);
                 self.text = None;
             }
         }

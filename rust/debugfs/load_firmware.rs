@@ -20,6 +20,7 @@ use super::file::{
 };
 use super::Registry;
 use crate::firmware::FirmwareDevice;
+use crate::network::Owner;
 
 /// The file's data.
 pub(crate) struct LoadFirmwareFile {
@@ -67,7 +68,8 @@ impl DebugFile for LoadFirmwareFile {
                 e.to_errno()
             );
         })?;
-        this.registry.load(blob.data(), "load_firmware")?;
+        this.registry
+            .load(blob.data(), "load_firmware", Owner::SELF)?;
         Ok(len)
     }
 }

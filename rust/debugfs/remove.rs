@@ -2,7 +2,8 @@
 
 //! `remove`: write a network's id (`echo 3 > remove`) to remove `network_<id>/` and free
 //! the network once its open files are closed. An id that is not a number or names no
-//! network: `-EINVAL` / `-ENOENT`, nothing changes.
+//! network: `-EINVAL` / `-ENOENT`; a network made by another module through the exported
+//! API: `-EBUSY` (its module destroys it); nothing changes.
 
 use kernel::prelude::*;
 use kernel::sync::{
@@ -16,6 +17,7 @@ use super::file::{
     DebugFile, //
 };
 use super::Registry;
+use crate::network::Owner;
 
 /// The file's data.
 pub(crate) struct RemoveFile(pub(crate) Arc<Registry>);
@@ -47,8 +49,10 @@ impl DebugFile for RemoveFile {
             pr_err!("remove: expected a network id\n");
             return Err(EINVAL);
         };
-        registry.remove(id).inspect_err(|_| {
-            pr_err!("remove: no network_{}\n", id);
+        registry.remove(id, Owner::SELF).inspect_err(|&e| {
+            if e == ENOENT {
+                pr_err!("remove: no network_{}\n", id);
+            }
         })?;
         Ok(len)
     }

@@ -249,6 +249,12 @@ impl Report for Config {
                 Origin::Loaded { crc } => writeln!(t, "origin: loaded crc32 {crc:#010x}")?,
                 Origin::Created { seed } => writeln!(t, "origin: created seed {seed}")?,
             }
+            // The module that made it through the exported API, else this one.
+            writeln!(
+                t,
+                "owner: {}",
+                net.owner().name().unwrap_or("neural_network")
+            )?;
             let place = placed.placement();
             writeln!(t, "policy: {}", place.policy.name())?;
             match place.node {

@@ -13,6 +13,7 @@ mod tests {
     use crate::budget::Budget;
     use crate::network::{
         Network,
+        Owner,
         Pools, //
     };
     use crate::numa::mem::{
@@ -53,7 +54,7 @@ mod tests {
         let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
         let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
         let place = Placement::check(policy, node, None).map_err(|_| EINVAL)?;
-        Network::from_model(id, &m, crc32(SAMPLE), &place, charge, pools)
+        Network::from_model(id, &m, crc32(SAMPLE), &place, charge, pools, Owner::SELF)
     }
 
     /// Slab caches of their own: the module's exist while the suites run. A test that
@@ -338,7 +339,9 @@ mod tests {
         let place = local()?;
         check_footprint(
             Network::model_footprint(&m).ok_or(EINVAL)?,
-            |charge, numa| Network::from_model(0, &m, crc32(SAMPLE), &place, charge, numa),
+            |charge, numa| {
+                Network::from_model(0, &m, crc32(SAMPLE), &place, charge, numa, Owner::SELF)
+            },
         )
     }
 
@@ -349,7 +352,7 @@ mod tests {
         let place = local()?;
         check_footprint(
             Network::plan_footprint(&plan).ok_or(EINVAL)?,
-            |charge, numa| Network::create(0, &plan, Some(1), &place, charge, numa),
+            |charge, numa| Network::create(0, &plan, Some(1), &place, charge, numa, Owner::SELF),
         )
     }
 

@@ -57,8 +57,16 @@ nn_load() {
 
 nn_unload() { /busybox/rmmod neural_network; }
 
-# nn_unload_all: leaves no neural_network loaded, whatever a failed case left behind.
-nn_unload_all() { nn_loaded && /busybox/rmmod neural_network; ! nn_loaded; }
+# nn_unload_all: leaves no neural_network (nor its sample) loaded, whatever a failed case
+# left behind.
+nn_unload_all() {
+	local name _
+	while read -r name _; do
+		[ "$name" = neural_network_sample ] && /busybox/rmmod neural_network_sample
+	done </proc/modules
+	nn_loaded && /busybox/rmmod neural_network
+	! nn_loaded
+}
 
 # Marks the kernel log so that `log_since_mark` shows only what came after.
 log_mark() { NN_LOG_MARK="nn-test-mark-$RANDOM-$RANDOM"; echo "$NN_LOG_MARK" >/dev/kmsg; }

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+# The exported API from an in-kernel caller: samples/neural_network_sample.c calls each
+# function (include/linux/neural_network.h), its error paths too, and logs a line per
+# check; its network shows in debugfs with its owner, cannot be removed through debugfs
+# (EBUSY, with the reason), and keeps neural_network from unloading (EBUSY) until the
+# sample goes, which frees it.
+# timeout: 300
+
+D=$NN_DEBUGFS
+SAMPLE_KO=${NN_KO%/*}/neural_network_sample.ko
+[ -f "$SAMPLE_KO" ] || SAMPLE_KO=/nn/samples/neural_network_sample.ko
+mapfile -t MEM < <(expand_list "$(</sys/devices/system/node/has_memory)")
+# The sample's checks, by the name each logs ("neural_network_sample: ok NAME").
+CHECKS=(node_count_is_the_online_nodes nodes_with_memory_counted best_node_has_memory
+	init_numa_on_the_node_asked_for dims_as_created batch_of_32_is_each_row_alone
+	init_zero_inputs_einval init_too_wide_einval init_node_out_of_range_einval
+	load_null_einval load_junk_einval predict_null_network_einval predict_null_input_einval
+	predict_short_input_einval predict_wrong_output_length_einval
+	migrate_node_out_of_range_einval unknown_policy_einval distance_bad_node_einval
+	has_memory_bad_node_einval get_node_null_einval)
+if [ ${#MEM[@]} -ge 2 ]; then
+	CHECKS+=(migrate_to_another_node same_answers_after_migration)
+else
+	CHECKS+=(migrate_to_its_own_node)
+fi
+plan $((${#CHECKS[@]} + 7))
+
+nn_load || bail loads "insmod failed"
+out=$("$NN_INSMOD" "$SAMPLE_KO") && pass sample_loads || bail sample_loads "insmod $SAMPLE_KO: $out"
+
+log_read
+declare -A ok=()
+while read -r c; do
+	[ -n "$c" ] && ok[$c]=1
+done < <(sed -n 's/^\[[ 0-9.]*\] neural_network_sample: ok //p' <<<"$NN_LOG")
+failures=$(grep 'neural_network_sample: FAIL' <<<"$NN_LOG" | head -n3 | tr '\n' '|')
+for c in "${CHECKS[@]}"; do
+	[ -n "${ok[$c]:-}" ] && pass "sample_$c" || fail "sample_$c" "not logged as ok; ${failures:-no FAIL line}"
+done
+summary=$(sed -n 's/^\[[ 0-9.]*\] neural_network_sample: \([0-9]* checks, [0-9]* failed\)$/\1/p' <<<"$NN_LOG")
+[ "$summary" = "${#CHECKS[@]} checks, 0 failed" ] && pass sample_ran_every_check_and_no_other ||
+	fail sample_ran_every_check_and_no_other "'$summary', expected ${#CHECKS[@]} checks"
+
+# Its network, like any other in debugfs, owned by the sample.
+dirs=($D/network_*)
+id=${dirs[0]##*_}
+[ ${#dirs[@]} = 1 ] && grep -qx "owner: neural_network_sample" $D/network_$id/config &&
+	pass network_shows_its_owner || fail network_shows_its_owner "${dirs[*]}: $(grep owner $D/network_$id/config)"
+
+log_mark_as debugfs_remove_refused
+st=$(echo "$id" | write_status $D/remove)
+[ "$st" = "Device or resource busy" ] && [ -d $D/network_$id ] || st="remove gave '$st'"
+defer_case debugfs_remove_refused "network_$id belongs to module neural_network_sample" \
+	"$([ "$st" = "Device or resource busy" ] || echo "$st")"
+judge_deferred
+
+err=$(/busybox/rmmod neural_network 2>&1)
+nn_loaded && pass rmmod_busy_while_the_sample_holds_a_network ||
+	fail rmmod_busy_while_the_sample_holds_a_network "rmmod: $err"
+
+b0=$(nn_numa_stat bytes)
+/busybox/rmmod neural_network_sample && [ "$(network_count)" = 0 ] && [ "$(nn_numa_stat bytes)" = 0 ] &&
+	pass sample_unload_destroys_its_network ||
+	fail sample_unload_destroys_its_network "$(network_count) networks, bytes $b0 -> $(nn_numa_stat bytes)"
+check unload nn_unload
