@@ -263,12 +263,13 @@ pub(crate) unsafe extern "C" fn nn_api_destroy(h: *mut c_void) {
 /// `neural_network_predict(nn, in, n_in, out, n_out)`: `n_in / input_dim` input vectors
 /// (at least one, `n_in` a multiple of the input length) into `n_out` values (that many
 /// times the output length), in the network's fixed-point formats, on the caller's CPU.
+/// The lengths are checked against the network, and the two arrays for alignment and
+/// overlap, before either is touched: `EINVAL`.
 ///
 /// # Safety
 ///
-/// `h` as for [`nn_api_destroy`] (not `NULL`-checked by the caller); `input` valid for
-/// reads of `n_in` values and `output` for writes of `n_out`, both aligned, not
-/// overlapping, or `NULL`.
+/// `h` as for [`nn_api_destroy`]; `input` `NULL` or valid for reads of `n_in` values and
+/// `output` `NULL` or valid for writes of `n_out`, for the call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn nn_api_predict(
     h: *mut c_void,
@@ -280,10 +281,33 @@ pub(crate) unsafe extern "C" fn nn_api_predict(
     to_status((|| {
         // SAFETY: by the function's contract.
         let net = unsafe { net_of(h) }?;
-        if input.is_null() || output.is_null() || n_in == 0 || n_out == 0 {
+        let (din, dout) = (net.input_dim(), net.output_dim());
+        if input.is_null() || output.is_null() || n_in == 0 || n_in % din != 0 {
             return Err(EINVAL);
         }
-        // SAFETY: valid, aligned, not null, for the lengths given (the contract).
+        if (n_in / din).checked_mul(dout) != Some(n_out) {
+            return Err(EINVAL);
+        }
+        // What a slice may span, aligned, and disjoint: `&[i16]` and `&mut [i16]` over the
+        // same memory would be undefined behaviour.
+        let span = |n: usize| {
+            n.checked_mul(size_of::<i16>())
+                .filter(|&b| b <= isize::MAX as usize)
+        };
+        let (bytes_in, bytes_out) = (span(n_in).ok_or(EINVAL)?, span(n_out).ok_or(EINVAL)?);
+        if !input.is_aligned() || !output.is_aligned() {
+            return Err(EINVAL);
+        }
+        let (a, b) = (input as usize, output as usize);
+        let (a_end, b_end) = (
+            a.checked_add(bytes_in).ok_or(EINVAL)?,
+            b.checked_add(bytes_out).ok_or(EINVAL)?,
+        );
+        if a < b_end && b < a_end {
+            return Err(EINVAL);
+        }
+        // SAFETY: valid for the lengths given (the contract), not null, aligned, within
+        // `isize::MAX` bytes and disjoint (checked above).
         let (inputs, outputs) = unsafe {
             (
                 core::slice::from_raw_parts(input, n_in),
@@ -465,7 +489,11 @@ pub(crate) extern "C" fn nn_api_best_node() -> c_int {
     topology::nodes(NodeState::Memory)
         .min_by_key(|&n| {
             let f = free(n);
-            let d = here.map_or(0, |h| topology::node_distance(h, n));
+            // Among nodes without room, distance does not count: the freest wins.
+            let d = match (f < BEST_NODE_ROOM_KIB, here) {
+                (false, Some(h)) => topology::node_distance(h, n),
+                _ => 0,
+            };
             (f < BEST_NODE_ROOM_KIB, d, u64::MAX - f)
         })
         .map_or(ENODEV.to_errno(), |n| n.as_raw())

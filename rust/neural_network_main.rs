@@ -59,8 +59,9 @@ module! {
 /// `network_<id>/` directory); then the fields go in order: the top-level debugfs files,
 /// then the registry, whose last reference takes the root directory with it.
 struct NeuralNetworkModule {
-    // First: the exported API closes before anything it reaches goes (no caller is left
-    // by then: each holds a reference on this module).
+    // First of the fields: the exported API closes before the others go. No caller is
+    // left by then (each holds a reference on this module), so the networks that
+    // `Drop::drop` removes before it have no handle left either.
     _api: api::Exported,
     _debugfs: debugfs::DebugFs,
     registry: Arc<debugfs::Registry>,

@@ -3,10 +3,11 @@
  * neural_network_sample: an in-kernel caller of neural_network's API
  * (include/linux/neural_network.h), as a driver would use it.
  *
- * At load it reads the topology, creates a network on the best node for its CPU,
- * predicts a batch and checks it row by row, migrates the network to another node with
- * memory and checks that the answers did not change, and tries each function's error
- * paths. Each check logs "neural_network_sample: ok NAME" or "neural_network_sample:
+ * At load it reads the topology, loads a model blob and checks its answer against the
+ * host's, creates a network on the best node for its CPU, predicts a batch and checks
+ * it row by row, migrates the network to another node with memory and re-places it
+ * under another policy, checking that the answers did not change, and tries each
+ * function's error paths. Each check logs "neural_network_sample: ok NAME" or "neural_network_sample:
  * FAIL NAME: WHY", then a last line "neural_network_sample: N checks, F failed"
  * (tools/testing/guest/tests/80-api.sh reads them). The network is held until the
  * sample is unloaded, so that while it is loaded, rmmod neural_network fails with EBUSY.
@@ -20,6 +21,8 @@
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+
+#include "sample_model.h"
 
 #define INPUTS 4
 #define HIDDEN 8
@@ -87,6 +90,29 @@ static void topology(void)
 		raw_smp_processor_id(), best);
 }
 
+/* The model of rust/kunit/testdata/sample.nnm: its answer for one input is the host's. */
+static void known_model(void)
+{
+	static const s16 input[3] = { 256, -128, 64 };
+	unsigned int in_dim = 0, out_dim = 0;
+	struct neural_network *nn;
+	s16 out[2] = { 0x5a5a, 0x5a5a };
+	int err;
+
+	BUILD_BUG_ON(ARRAY_SIZE(sample_output) != ARRAY_SIZE(out));
+	nn = neural_network_load(sample_model, sizeof(sample_model));
+	check(!IS_ERR(nn), "load_a_model_blob", "error", PTR_ERR_OR_ZERO(nn));
+	if (IS_ERR(nn))
+		return;
+	err = neural_network_get_dims(nn, &in_dim, &out_dim, NULL, NULL);
+	check(!err && in_dim == ARRAY_SIZE(input) && out_dim == ARRAY_SIZE(out),
+	      "loaded_dims_are_the_models", "inputs", in_dim);
+	err = neural_network_predict(nn, input, ARRAY_SIZE(input), out, ARRAY_SIZE(out));
+	check(!err && !memcmp(out, sample_output, sizeof(out)), "loaded_model_gives_the_hosts_answer",
+	      "first output", out[0]);
+	neural_network_destroy(nn);
+}
+
 static void bad_arguments(struct neural_network *nn)
 {
 	static const u8 junk[16] = "not a model";
@@ -111,6 +137,8 @@ static void bad_arguments(struct neural_network *nn)
 	      "predict_short_input_einval", "", 0);
 	check(neural_network_predict(nn, in, INPUTS, out, OUTPUTS + 1) == -EINVAL,
 	      "predict_wrong_output_length_einval", "", 0);
+	check(neural_network_predict(nn, in, INPUTS, in, OUTPUTS) == -EINVAL,
+	      "predict_overlapping_arrays_einval", "", 0);
 	check(neural_migrate_numa_node(nn, MAX_NUMNODES) == -EINVAL,
 	      "migrate_node_out_of_range_einval", "", 0);
 	check(neural_set_numa_policy(nn, 5) == -EINVAL, "unknown_policy_einval", "", 0);
@@ -130,6 +158,7 @@ static int __init sample_init(void)
 	int best, node, home, other = NUMA_NO_NODE, err;
 
 	topology();
+	known_model();
 	best = neural_find_best_numa_node();
 	nn = neural_network_init_numa(INPUTS, HIDDEN, OUTPUTS, best);
 	if (IS_ERR(nn)) {
@@ -140,7 +169,10 @@ static int __init sample_init(void)
 	node = neural_get_numa_node(nn);
 	check(node == best, "init_numa_on_the_node_asked_for", "node", node);
 	err = neural_network_get_dims(nn, &in_dim, &out_dim, &in_frac, &out_frac);
-	check(!err && in_dim == INPUTS && out_dim == OUTPUTS, "dims_as_created", "error", err);
+	check(!err && in_dim == INPUTS && out_dim == OUTPUTS && in_frac == 12 && out_frac == 12,
+	      "dims_as_created", "error", err);
+	err = neural_set_numa_node(nn, node);
+	check(!err && neural_get_numa_node(nn) == node, "set_node_to_its_own_node", "error", err);
 
 	in = kmalloc_array(ROWS * INPUTS, sizeof(*in), GFP_KERNEL);
 	out = kmalloc_array(ROWS * OUTPUTS, sizeof(*out), GFP_KERNEL);
@@ -182,6 +214,11 @@ static int __init sample_init(void)
 		err = neural_migrate_numa_node(nn, neural_get_numa_node(nn));
 		check(!err, "migrate_to_its_own_node", "error", err);
 	}
+	err = neural_set_numa_policy(nn, NEURAL_NUMA_LOCAL);
+	if (!err)
+		err = predict_checked(nn, in, again);
+	check(!err && !memcmp(out, again, ROWS * OUTPUTS * sizeof(*out)),
+	      "same_answers_under_policy_local", "error", err);
 	bad_arguments(nn);
 	err = 0;
 out:

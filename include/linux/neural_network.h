@@ -4,9 +4,10 @@
  *
  * A network made here is one of the module's networks: it shows under
  * /sys/kernel/debug/neural_network/network_<id>/ like any other, with its owner (the
- * calling module's KBUILD_MODNAME) in config, and only its owner destroys it. While a
- * caller holds a network, the module holds a reference on itself: rmmod
- * neural_network fails with EBUSY. Documentation/neural_network/api.rst is the guide.
+ * calling module's KBUILD_MODNAME) in config, and only its owner destroys it. Each
+ * network handed out holds a reference on neural_network until destroyed: while a
+ * caller holds one, rmmod neural_network fails (EWOULDBLOCK, the kernel's answer for a
+ * module in use). Documentation/neural_network/api.rst is the guide.
  *
  * Numbers are the network's fixed point: an input value v stands for v / 2^in_frac, an
  * output value for v / 2^out_frac (neural_network_get_dims()).
@@ -107,12 +108,15 @@ void neural_network_destroy(struct neural_network *nn);
  * @output: room for @n_out values.
  * @n_out: (@n_in / input length) times the output length.
  *
+ * The two arrays must be aligned and must not overlap (-EINVAL otherwise); @nn must
+ * not be destroyed meanwhile (the caller's to ensure, as for every function here).
+ *
  * Runs on the calling CPU, in that CPU's scratch memory (nothing is allocated), with
  * the SIMD path where the module's gate allows it; counted in the network's stats.
  *
  * Context: Process context; may sleep (it waits for a training step in progress).
- * Return: 0, or -EINVAL for a NULL pointer or lengths that do not fit the network
- * (nothing is written).
+ * Return: 0, or -EINVAL for a NULL pointer, lengths that do not fit the network, or
+ * arrays misaligned or overlapping (nothing is written).
  */
 int neural_network_predict(struct neural_network *nn, const s16 *input, size_t n_in,
 			   s16 *output, size_t n_out);
@@ -144,9 +148,14 @@ int neural_network_get_dims(struct neural_network *nn, unsigned int *inputs,
 int neural_get_numa_node(struct neural_network *nn);
 
 /**
- * neural_set_numa_node() - Move a network to another node, keeping its policy.
+ * neural_set_numa_node() - Give a network another node, keeping its policy.
  * @nn: the network.
  * @node: the node (as "node N" in network_<id>/config).
+ *
+ * Under preferred the memory moves to @node; under the other policies the node is
+ * recorded and the memory goes where the policy puts it (local: the creating CPU's
+ * node; interleave, bind and replicate: their node list; neural_set_numa_policy() or
+ * neural_migrate_numa_node() change those).
  *
  * The new memory is made and filled first, then published; predictions go on
  * meanwhile and never see a half-moved network. A failure leaves it as it was.
@@ -221,7 +230,8 @@ int neural_numa_node_has_memory(int node);
  * equally near ones; if no node has 16 MiB free, the one with the most.
  *
  * Context: Process context; may sleep.
- * Return: the node.
+ * Return: the node (-ENODEV if no node has memory, which a booted machine does not
+ * show).
  */
 int neural_find_best_numa_node(void);
 
