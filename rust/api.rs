@@ -28,7 +28,6 @@ use core::sync::atomic::{
 
 use kernel::ffi::c_char;
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::Arc;
 
 use crate::debugfs::Registry;
@@ -48,7 +47,6 @@ use crate::numa::topology::{
 use crate::params;
 use crate::pure::activation::Activation;
 use crate::pure::model::MAX_BLOB_LEN;
-use crate::pure::nodes::NodeMask;
 use crate::pure::xavier::Plan;
 
 /// The registry the API works on: set by [`Exported::new`] at the end of the module's
@@ -282,10 +280,13 @@ pub(crate) unsafe extern "C" fn nn_api_predict(
         // SAFETY: by the function's contract.
         let net = unsafe { net_of(h) }?;
         let (din, dout) = (net.input_dim(), net.output_dim());
-        if input.is_null() || output.is_null() || n_in == 0 || n_in % din != 0 {
+        // Checked division: no panic path (objtool flags one as a fall-through), though a
+        // network's input length is never 0.
+        if input.is_null() || output.is_null() || n_in == 0 || n_in.checked_rem(din) != Some(0) {
             return Err(EINVAL);
         }
-        if (n_in / din).checked_mul(dout) != Some(n_out) {
+        let rows = n_in.checked_div(din).ok_or(EINVAL)?;
+        if rows.checked_mul(dout) != Some(n_out) {
             return Err(EINVAL);
         }
         // What a slice may span, aligned, and disjoint: `&[i16]` and `&mut [i16]` over the
@@ -375,11 +376,6 @@ pub(crate) unsafe extern "C" fn nn_api_get_numa_node(h: *mut c_void) -> c_int {
     first.or(net.placement().node).map_or(-1, |n| n.as_raw())
 }
 
-/// The nodes of `now` as text, for the log lines of [`params::placement_for`].
-fn nodes_text(nodes: &NodeMask) -> Result<CString> {
-    CString::try_from_fmt(fmt!("{}", format_args!("{}", nodes)))
-}
-
 /// Re-places `net` as `placement` says, logged as `what`.
 fn replace(net: &Network, what: &str, placement: Result<Placement>) -> Result {
     net.replace(placement?, what).map(|_| ())
@@ -409,9 +405,7 @@ pub(crate) unsafe extern "C" fn nn_api_set_placement(
             0 => {
                 let prefix = "neural_set_numa_node: ";
                 let n = node_arg(value)?.ok_or(EINVAL)?;
-                let text = nodes_text(&now.nodes)?;
-                let nodes = Some((now.nodes, text.to_str().map_err(|_| EINVAL)?));
-                let p = params::placement_for(prefix, Some(now.policy), Some(n), nodes);
+                let p = params::placement_over(prefix, now.policy, Some(n), now.nodes);
                 replace(net, "neural_set_numa_node", p)
             }
             1 => {
@@ -421,17 +415,7 @@ pub(crate) unsafe extern "C" fn nn_api_set_placement(
             }
             2 => {
                 let n = node_arg(value)?.ok_or(EINVAL)?;
-                let text = CString::try_from_fmt(fmt!("{}", n.id()))?;
-                let nodes = Some((
-                    NodeMask::from_nodes([n.id()]),
-                    text.to_str().map_err(|_| EINVAL)?,
-                ));
-                let p = params::placement_for(
-                    "neural_migrate_numa_node: ",
-                    Some(NumaPolicy::Bind),
-                    Some(n),
-                    nodes,
-                );
+                let p = params::migrate_to("neural_migrate_numa_node: ", n);
                 replace(net, "neural_migrate_numa_node", p)
             }
             _ => Err(EINVAL),

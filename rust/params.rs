@@ -10,6 +10,7 @@
 //! [`Placement`](crate::numa::placement::Placement).
 
 use kernel::prelude::*;
+use kernel::str::CString;
 
 use crate::numa::placement::{
     NumaPolicy,
@@ -92,6 +93,38 @@ pub(crate) fn placement_for(
     nodes: Option<(NodeMask, &str)>,
 ) -> Result<Placement> {
     resolve(Some(prefix), policy, node, nodes)
+}
+
+/// [`placement_for`] with `policy` and `node` over the node list `nodes` (as in force:
+/// `node N` keeps the list, with its text for the log made here).
+///
+/// # Errors
+///
+/// As [`placement_for`]; `ENOMEM` for the text.
+pub(crate) fn placement_over(
+    prefix: &str,
+    policy: NumaPolicy,
+    node: Option<NodeId>,
+    nodes: NodeMask,
+) -> Result<Placement> {
+    let text = CString::try_from_fmt(fmt!("{}", format_args!("{}", nodes)))?;
+    let text = text.to_str().map_err(|_| EINVAL)?;
+    placement_for(prefix, Some(policy), node, Some((nodes, text)))
+}
+
+/// The placement of `migrate N` (config) and `neural_migrate_numa_node()`: everything on
+/// `node`, exactly (bind to it alone).
+///
+/// # Errors
+///
+/// As [`placement_for`]: `EINVAL` for a node without memory.
+pub(crate) fn migrate_to(prefix: &str, node: NodeId) -> Result<Placement> {
+    placement_over(
+        prefix,
+        NumaPolicy::Bind,
+        Some(node),
+        NodeMask::from_nodes([node.id()]),
+    )
 }
 
 /// [`placement`] with `context` (`None`: the module parameters themselves) and the given

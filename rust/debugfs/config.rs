@@ -193,10 +193,7 @@ fn cpus_of(prefix: &str, value: &str) -> Result<Option<CpuMask>> {
 /// The placement a command asks for, given the one in force (`now`).
 fn resolve(prefix: &str, cmd: &Command<'_>, now: &Placement) -> Result<Placement> {
     if let Some(n) = cmd.migrate {
-        let text = CString::try_from_fmt(fmt!("{}", n.id()))?;
-        let mask = NodeMask::from_nodes([n.id()]);
-        let nodes = Some((mask, text.to_str().map_err(|_| EINVAL)?));
-        return params::placement_for(prefix, Some(NumaPolicy::Bind), Some(n), nodes);
+        return params::migrate_to(prefix, n);
     }
     if cmd.policy.is_some() {
         return params::placement_for(prefix, cmd.policy, cmd.node, cmd.nodes);
@@ -206,9 +203,7 @@ fn resolve(prefix: &str, cmd: &Command<'_>, now: &Placement) -> Result<Placement
     if cmd.nodes.is_some() {
         return params::placement_for(prefix, Some(now.policy), node, cmd.nodes);
     }
-    let text = CString::try_from_fmt(fmt!("{}", format_args!("{}", now.nodes)))?;
-    let nodes = Some((now.nodes, text.to_str().map_err(|_| EINVAL)?));
-    params::placement_for(prefix, Some(now.policy), node, nodes)
+    params::placement_over(prefix, now.policy, node, now.nodes)
 }
 
 impl DebugFile for ConfigFile {
