@@ -20,7 +20,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
 SAMPLES_MAKE = $(MAKE) -C $(KDIR) M=$(REPO)/samples LLVM=$(LLVM) \
 	KBUILD_EXTRA_SYMBOLS=$(REPO)/Module.symvers
 
-.PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench
+.PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench bench-guest
 
 all: modules
 
@@ -89,6 +89,11 @@ bench:
 	@mkdir -p $(REPO)/build/bench
 	$(REPO)/target/release/nn-bench --table $(REPO)/build/bench/bench.md --svg $(REPO)/build/bench/simd.svg
 
+# The in-guest benchmark (tools/testing/bench-guest; performance.rst): the perf kernel
+# under qemu -icount, the module's debugfs bench file, instructions per prediction.
+bench-guest:
+	$(REPO)/tools/testing/bench-guest
+
 rustfmt:
 	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
@@ -109,6 +114,7 @@ help:
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
 	@echo "make nnctl         build the host tool target/release/nnctl"
 	@echo "make bench         time the inference kernels on the host (table + SVG in build/bench/)"
+	@echo "make bench-guest   the module's debugfs bench in a perf-kernel guest under -icount"
 	@echo "KFLAVOR=debug|perf the test kernel flavour (debug has KASAN, kmemleak, lockdep)"
 	@echo "CONFIG_NEURAL_NETWORK_NUMA=y|n CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y|n"
 	@echo "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y|n   the Kconfig options, for out-of-tree builds"

@@ -8,6 +8,7 @@
 //! memory_map           every buffer of every network: size, intended and actual nodes
 //! memory               the memory limits in force and the bytes the networks hold
 //! simd                 the vector path: features, self-check, threshold, layer counts
+//! bench                read (root): runs the in-guest benchmark, prints its table
 //! load                 write a model blob: creates network_<id>; read: the last id
 //! load_firmware        write a name: loads neural_network/<name> by request_firmware
 //! create               write a topology: creates a trainable network_<id>
@@ -59,6 +60,7 @@ pub(crate) struct DebugFs {
     _memory_map: FileEntry<report::ReportFile<report::MemoryMap>>,
     _memory: FileEntry<report::ReportFile<report::Memory>>,
     _simd: FileEntry<report::ReportFile<report::Simd>>,
+    _bench: FileEntry<report::ReportFile<report::Bench>>,
     _load: FileEntry<load::LoadFile>,
     _create: FileEntry<create::CreateFile>,
     _load_firmware: FileEntry<load_firmware::LoadFirmwareFile>,
@@ -112,6 +114,11 @@ impl DebugFs {
                 c"simd",
                 0o444,
                 Arc::new(report::ReportFile(report::Simd), GFP_KERNEL)?,
+            ),
+            _bench: root.file(
+                c"bench",
+                0o400,
+                Arc::new(report::ReportFile(report::Bench), GFP_KERNEL)?,
             ),
             _load: root.file(
                 c"load",

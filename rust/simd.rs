@@ -12,6 +12,9 @@
 //!   `fpu_helper.c`.
 //! - `selfcheck`: the load-time check and timing that may refuse the vector kernel and
 //!   that gives the automatic threshold.
+//! - [`bench`]: the in-guest benchmark (debugfs `bench`): the host benchmark's shapes
+//!   through the module's own section and kernels, in guest time (instructions under
+//!   `qemu -icount`).
 //!
 //! A prediction (or one batch chunk) opens one [`Section`], the [`Runner`] of the batch
 //! driver (`pure::batch`): if the gate sends any of its layers to the vector kernel, the
@@ -25,6 +28,7 @@
 #[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
 pub(crate) mod avx2;
+pub(crate) mod bench;
 #[cfg(CONFIG_X86_64)]
 mod fpu;
 #[expect(unreachable_pub)]
@@ -50,7 +54,7 @@ use kernel::prelude::*;
 pub(crate) const SECTION_MACS: usize = 1 << 16;
 
 /// Rows of each length the self-check times.
-const TIMED_ROWS: usize = 8;
+const TIMED_ROWS: usize = 16;
 
 /// What the module found at load, and what the predictions did since.
 struct State {
@@ -244,8 +248,10 @@ impl Section {
             return Err(ShapeError);
         }
         let vector = self.gate.layer(layer.inputs);
-        if vector {
-            avx2::split_block(xs, split)?;
+        if let (Some(_), true) = (&self.fpu, vector) {
+            // SAFETY: the gate is usable only where the CPU has AVX2, and `self.fpu`
+            // holds the FPU.
+            unsafe { avx2::split_block(xs, split) }?;
         }
         let per_row = layer.inputs.saturating_mul(xs.len()).max(1);
         let mut first = 0;

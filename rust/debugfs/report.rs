@@ -132,6 +132,15 @@ impl Report for Simd {
     }
 }
 
+/// `bench`: the in-guest benchmark (`crate::simd::bench`), run when the file is opened.
+pub(crate) struct Bench;
+
+impl Report for Bench {
+    fn write(&self, t: &mut Text) -> Result {
+        crate::simd::bench::run(&crate::simd::bench::SHAPES, t)
+    }
+}
+
 /// `memory`.
 pub(crate) struct Memory(pub(crate) Arc<Registry>);
 

@@ -218,4 +218,42 @@ mod tests {
         }
         Ok(())
     }
+
+    /// The in-guest benchmark (debugfs `bench`) on two small shapes: its header, one row
+    /// per batch and path, each with the shape, a time and a rate.
+    #[test]
+    fn the_benchmark_reports_every_batch_and_path() -> Result {
+        let mut t = crate::debugfs::file::Text::new();
+        simd::bench::run(&[&[4, 8, 2], &[64, 64]], &mut t)?;
+        let text = core::str::from_utf8(t.as_bytes()).map_err(|_| EINVAL)?;
+        let mut lines = text.lines();
+        assert!(lines
+            .next()
+            .is_some_and(|l| l.starts_with("# guest ns per prediction")));
+        assert_eq!(
+            lines.next(),
+            Some("| shape | batch | path | ns/pred | MAC/ns |")
+        );
+        assert_eq!(lines.next(), Some("|---|---:|---|---:|---:|"));
+        let mut rows = 0;
+        for (i, line) in lines.enumerate() {
+            let cells: KVec<&str> = {
+                let mut v = KVec::new();
+                for c in line.split('|').map(str::trim).filter(|c| !c.is_empty()) {
+                    v.push(c, GFP_KERNEL)?;
+                }
+                v
+            };
+            assert_eq!(cells.len(), 5);
+            let shape = if i < 6 { "4-8-2" } else { "64x64" };
+            let batch = if i % 6 < 3 { "1" } else { "32" };
+            let path = ["scalar", "simd", "auto"][i % 3];
+            assert_eq!((cells[0], cells[1], cells[2]), (shape, batch, path));
+            assert!(cells[3].parse::<u64>().is_ok_and(|ns| ns > 0));
+            assert!(cells[4].contains('.'));
+            rows += 1;
+        }
+        assert_eq!(rows, 12);
+        Ok(())
+    }
 }

@@ -74,8 +74,26 @@ impl Requant {
     }
 
     /// Applies the step to an accumulator (see the module documentation).
+    ///
+    /// Every accumulator of a layer is below 2^43 in magnitude, and for those below 2^47
+    /// `acc * mult + 2^(shift-1)` cannot overflow (`2^47 * 65535 + 2^46 < 2^63`): the
+    /// product, the rounding term and the shift are computed directly (a few
+    /// instructions, once per output of every layer). Larger accumulators take the
+    /// saturating path; both give what [`Requant::apply_saturating`] gives.
     #[inline]
     pub fn apply(self, acc: i64) -> i16 {
+        if acc.unsigned_abs() < 1 << 47 {
+            // `shift <= 47`: the rounding term is `2^(shift-1)`, or 0 for shift 0.
+            let half = (1i64 << self.shift) >> 1;
+            saturate_i16((acc * i64::from(self.mult) + half) >> self.shift)
+        } else {
+            self.apply_saturating(acc)
+        }
+    }
+
+    /// [`Requant::apply`] for any accumulator, by saturating arithmetic.
+    #[inline]
+    pub fn apply_saturating(self, acc: i64) -> i16 {
         let p = acc.saturating_mul(i64::from(self.mult));
         let r = if self.shift == 0 {
             p

@@ -64,14 +64,7 @@ impl DenseLayer<'_> {
         output: &mut [i16],
         row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
     ) -> Result<(), ShapeError> {
-        let end = first.checked_add(output.len()).ok_or(ShapeError)?;
-        if input.len() != self.inputs
-            || end > self.outputs
-            || self.bias.len() != self.outputs
-            || Some(self.weights.len()) != self.inputs.checked_mul(self.outputs)
-        {
-            return Err(ShapeError);
-        }
+        let end = self.rows_end(input.len(), first, output.len())?;
         // `first * inputs <= end * inputs <= weights.len()`: checked above.
         let mut start = first * self.inputs;
         // PANIC: `first <= end <= outputs == bias.len()`, checked above.
@@ -82,6 +75,73 @@ impl DenseLayer<'_> {
                 .activation
                 .apply(self.requant.apply(row_dot(row, input, *b)));
             start += self.inputs;
+        }
+        Ok(())
+    }
+
+    /// The end of rows `first..first + n` for an input of `input_len` values, if they are
+    /// the layer's and the layer's arrays have its shape.
+    #[inline]
+    fn rows_end(&self, input_len: usize, first: usize, n: usize) -> Result<usize, ShapeError> {
+        let end = first.checked_add(n).ok_or(ShapeError)?;
+        if input_len != self.inputs
+            || end > self.outputs
+            || self.bias.len() != self.outputs
+            || Some(self.weights.len()) != self.inputs.checked_mul(self.outputs)
+        {
+            return Err(ShapeError);
+        }
+        Ok(end)
+    }
+
+    /// [`DenseLayer::forward_rows`] four rows at a time: `row_dot4(weights)` gives the
+    /// sums, without the biases, of the four rows from the one `weights` starts at (it
+    /// runs to the end of the layer's weights), or `None` where it cannot (then those rows
+    /// by `row_dot`, as the rows left over after the last four are).
+    ///
+    /// # Errors
+    ///
+    /// As [`DenseLayer::forward_rows`] (nothing is written).
+    #[inline]
+    pub fn forward_rows_by4(
+        &self,
+        input: &[i16],
+        first: usize,
+        output: &mut [i16],
+        row_dot4: impl Fn(&[i16]) -> Option<[i64; 4]>,
+        row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
+    ) -> Result<(), ShapeError> {
+        let end = self.rows_end(input.len(), first, output.len())?;
+        let mut start = first * self.inputs;
+        // PANIC: `first <= end <= outputs == bias.len()`, checked above.
+        let bias = &self.bias[first..end];
+        let mut i = 0;
+        while i < output.len() {
+            // PANIC: `start = (first + i) * inputs < weights.len()`, checked above.
+            let row = &self.weights[start..];
+            let four = if i + 4 <= output.len() {
+                row_dot4(row)
+            } else {
+                None
+            };
+            match four {
+                Some(sums) => {
+                    for (k, sum) in sums.into_iter().enumerate() {
+                        // PANIC: `i + k < i + 4 <= output.len() == bias.len()`.
+                        let acc = sum + i64::from(bias[i + k]);
+                        output[i + k] = self.activation.apply(self.requant.apply(acc));
+                    }
+                    i += 4;
+                    start += 4 * self.inputs;
+                }
+                None => {
+                    // PANIC: `i < output.len() == bias.len()`.
+                    let acc = row_dot(row, input, bias[i]);
+                    output[i] = self.activation.apply(self.requant.apply(acc));
+                    i += 1;
+                    start += self.inputs;
+                }
+            }
         }
         Ok(())
     }
@@ -105,13 +165,8 @@ impl DenseLayer<'_> {
         row_dot: impl Fn(&[i16], i32) -> [i64; 4],
     ) -> Result<(), ShapeError> {
         let n = ys[0].len();
-        let end = first.checked_add(n).ok_or(ShapeError)?;
-        if xs.iter().any(|x| x.len() != self.inputs)
-            || ys.iter().any(|y| y.len() != n)
-            || end > self.outputs
-            || self.bias.len() != self.outputs
-            || Some(self.weights.len()) != self.inputs.checked_mul(self.outputs)
-        {
+        let end = self.rows_end(self.inputs, first, n)?;
+        if xs.iter().any(|x| x.len() != self.inputs) || ys.iter().any(|y| y.len() != n) {
             return Err(ShapeError);
         }
         let [y0, y1, y2, y3] = ys;

@@ -232,6 +232,68 @@ unsafe fn block(w: *const i16, s: *const i16, m: usize) -> i64 {
     sum
 }
 
+/// Passes a chunk of the four-sum kernels adds up in `i32` lanes before it widens them:
+/// the sums of all eight lanes of a chunk of 16 passes are below `2^31` in magnitude
+/// (`128` pair sums of at most `2 * 32768 * 255 < 2^24` each, `2139095040` in all), so
+/// the four sums of a chunk are reduced across lanes in `i32` (`vphaddd`) and widened to
+/// `i64` once, four sums at a time, rather than lane by lane as [`block`] does.
+pub const CHUNK: usize = 16;
+
+/// Reduces the eight `i32` lane sums of four sums (the `h` lanes in ymm0..3, the `l`
+/// lanes in ymm4..7) to `256 * h + l` as four `i64`, added to ymm13. Clobbers ymm0..7.
+macro_rules! reduce4 {
+    () => {
+        concat!(
+            "vphaddd ymm0, ymm0, ymm1\n",
+            "vphaddd ymm2, ymm2, ymm3\n",
+            "vphaddd ymm4, ymm4, ymm5\n",
+            "vphaddd ymm6, ymm6, ymm7\n",
+            "vphaddd ymm0, ymm0, ymm2\n",
+            "vphaddd ymm4, ymm4, ymm6\n",
+            "vextracti128 xmm1, ymm0, 1\n",
+            "vextracti128 xmm5, ymm4, 1\n",
+            "vpaddd xmm0, xmm0, xmm1\n",
+            "vpaddd xmm4, xmm4, xmm5\n",
+            "vpmovsxdq ymm0, xmm0\n",
+            "vpmovsxdq ymm4, xmm4\n",
+            "vpsllq ymm0, ymm0, 8\n",
+            "vpaddq ymm13, ymm13, ymm0\n",
+            "vpaddq ymm13, ymm13, ymm4\n",
+        )
+    };
+}
+
+/// Zeroes the lane sums ymm0..7 for a chunk.
+macro_rules! zero8 {
+    () => {
+        concat!(
+            "vpxor ymm0, ymm0, ymm0\n",
+            "vpxor ymm1, ymm1, ymm1\n",
+            "vpxor ymm2, ymm2, ymm2\n",
+            "vpxor ymm3, ymm3, ymm3\n",
+            "vpxor ymm4, ymm4, ymm4\n",
+            "vpxor ymm5, ymm5, ymm5\n",
+            "vpxor ymm6, ymm6, ymm6\n",
+            "vpxor ymm7, ymm7, ymm7\n",
+        )
+    };
+}
+
+/// Sets `{c}` to the passes of the next chunk (at most [`CHUNK`]) and takes them from
+/// `{p}`.
+macro_rules! next_chunk {
+    () => {
+        concat!(
+            "mov {c}, {p}\n",
+            "cmp {c}, {chunk}\n",
+            "jbe 6f\n",
+            "mov {c}, {chunk}\n",
+            "6:\n",
+            "sub {p}, {c}\n",
+        )
+    };
+}
+
 /// `fixed::dot(&weights[..n], x_k, bias)` for four inputs `xs` of one length `n`, from
 /// `s`, their [`split4`]: one load of each pass of weights for all four. `weights` may go
 /// on past the row, as for [`dot_split`].
@@ -244,145 +306,68 @@ pub unsafe fn dot4_split(weights: &[i16], xs: [&[i16]; 4], s: &[i16], bias: i32)
     let n = xs.iter().fold(weights.len(), |n, x| n.min(x.len()));
     let passes = vector_passes(n, weights.len(), s.len(), 8 * PASS);
     let mut acc = [0i64; 4];
-    let mut p = 0;
-    while p < passes {
-        let m = (passes - p).min(FLUSH);
-        let mut lanes = [0i64; 16];
-        // SAFETY: passes `p..p + m` are within `weights` and `s` (as in `dot_split`, with
-        // 8 values of `s` per value); `lanes` is 128 bytes; AVX2 and the FPU as the
-        // caller guarantees.
-        unsafe {
-            block4(
-                weights.as_ptr().add(p * PASS),
-                s.as_ptr().add(p * 8 * PASS),
-                m,
-                &mut lanes,
-            )
-        };
-        for (k, a) in acc.iter_mut().enumerate() {
-            // PANIC: `4 * k + 3 < 16` for `k < 4`.
-            *a += lanes[4 * k] + lanes[4 * k + 1] + lanes[4 * k + 2] + lanes[4 * k + 3];
-        }
-        p += m;
+    if passes > 0 {
+        // SAFETY: passes `0..passes` are within `weights` and `s` (as in `dot_split`, with
+        // 8 values of `s` per value); `acc` is 32 bytes; AVX2 and the FPU as the caller
+        // guarantees.
+        unsafe { block4(weights.as_ptr(), s.as_ptr(), passes, &mut acc) };
     }
     let done = (passes * PASS).min(n);
     // PANIC: `done <= n <= len()` of every slice.
     core::array::from_fn(|k| acc[k] + dot(&weights[done..n], &xs[k][done..n], bias))
 }
 
-/// [`block`] for four inputs: `lanes[4k..4k + 4]` sum to input `k`'s part.
+/// The four sums `256 * (w . h_k) + (w . l_k)` over `passes` (at least 1) passes of one
+/// row `w` and the [`split4`] `s` of four inputs, into `out`, in chunks of [`CHUNK`].
 ///
 /// # Safety
 ///
-/// `w` has `m * PASS` values and `s` `m * 8 * PASS` (`1 <= m <= FLUSH`); AVX2 and the
-/// FPU as for [`dot_split`].
+/// `w` has `passes * PASS` values and `s` `passes * 8 * PASS`, `passes >= 1`; AVX2 and
+/// the FPU as for [`dot_split`].
 #[inline]
-unsafe fn block4(w: *const i16, s: *const i16, m: usize, lanes: &mut [i64; 16]) {
-    // Widens the h lanes of input k (ymm 2k) and its l lanes (ymm 2k + 1) into
-    // 256 * h + l as four i64 lanes, and stores them at lanes[4k..].
-    macro_rules! widen {
-        ($h:literal, $l:literal, $off:literal) => {
-            concat!(
-                "vpmovsxdq ymm9, xmm",
-                $h,
-                "\n",
-                "vextracti128 xmm",
-                $h,
-                ", ymm",
-                $h,
-                ", 1\n",
-                "vpmovsxdq ymm",
-                $h,
-                ", xmm",
-                $h,
-                "\n",
-                "vpaddq ymm",
-                $h,
-                ", ymm",
-                $h,
-                ", ymm9\n",
-                "vpsllq ymm",
-                $h,
-                ", ymm",
-                $h,
-                ", 8\n",
-                "vpmovsxdq ymm9, xmm",
-                $l,
-                "\n",
-                "vextracti128 xmm",
-                $l,
-                ", ymm",
-                $l,
-                ", 1\n",
-                "vpmovsxdq ymm",
-                $l,
-                ", xmm",
-                $l,
-                "\n",
-                "vpaddq ymm",
-                $l,
-                ", ymm",
-                $l,
-                ", ymm9\n",
-                "vpaddq ymm",
-                $h,
-                ", ymm",
-                $h,
-                ", ymm",
-                $l,
-                "\n",
-                "vmovdqu [{lanes} + ",
-                $off,
-                "], ymm",
-                $h,
-                "\n",
-            )
-        };
-    }
-    // SAFETY: the loop reads `m` passes of 32 bytes of `w` and 256 of `s`, which the
-    // caller guarantees, and the stores write the 128 bytes of `lanes`; every register
+unsafe fn block4(w: *const i16, s: *const i16, passes: usize, out: &mut [i64; 4]) {
+    // SAFETY: the loop reads `passes` passes of 32 bytes of `w` and 256 of `s`, which the
+    // caller guarantees, and the store writes the 32 bytes of `out`; every register
     // written is an operand or a clobber, and the block uses no stack.
     unsafe {
         core::arch::asm!(
-            "vpxor ymm0, ymm0, ymm0",
-            "vpxor ymm1, ymm1, ymm1",
-            "vpxor ymm2, ymm2, ymm2",
-            "vpxor ymm3, ymm3, ymm3",
-            "vpxor ymm4, ymm4, ymm4",
-            "vpxor ymm5, ymm5, ymm5",
-            "vpxor ymm6, ymm6, ymm6",
-            "vpxor ymm7, ymm7, ymm7",
+            "vpxor ymm13, ymm13, ymm13",
+            "5:",
+            next_chunk!(),
+            zero8!(),
             "2:",
             "vmovdqu ymm8, [{w}]",
             "vpmaddwd ymm9, ymm8, [{s}]",
+            "vpmaddwd ymm10, ymm8, [{s} + 32]",
+            "vpmaddwd ymm11, ymm8, [{s} + 64]",
+            "vpmaddwd ymm12, ymm8, [{s} + 96]",
             "vpaddd ymm0, ymm0, ymm9",
-            "vpmaddwd ymm9, ymm8, [{s} + 32]",
-            "vpaddd ymm1, ymm1, ymm9",
-            "vpmaddwd ymm9, ymm8, [{s} + 64]",
-            "vpaddd ymm2, ymm2, ymm9",
-            "vpmaddwd ymm9, ymm8, [{s} + 96]",
-            "vpaddd ymm3, ymm3, ymm9",
+            "vpaddd ymm4, ymm4, ymm10",
+            "vpaddd ymm1, ymm1, ymm11",
+            "vpaddd ymm5, ymm5, ymm12",
             "vpmaddwd ymm9, ymm8, [{s} + 128]",
-            "vpaddd ymm4, ymm4, ymm9",
-            "vpmaddwd ymm9, ymm8, [{s} + 160]",
-            "vpaddd ymm5, ymm5, ymm9",
-            "vpmaddwd ymm9, ymm8, [{s} + 192]",
-            "vpaddd ymm6, ymm6, ymm9",
-            "vpmaddwd ymm9, ymm8, [{s} + 224]",
-            "vpaddd ymm7, ymm7, ymm9",
+            "vpmaddwd ymm10, ymm8, [{s} + 160]",
+            "vpmaddwd ymm11, ymm8, [{s} + 192]",
+            "vpmaddwd ymm12, ymm8, [{s} + 224]",
+            "vpaddd ymm2, ymm2, ymm9",
+            "vpaddd ymm6, ymm6, ymm10",
+            "vpaddd ymm3, ymm3, ymm11",
+            "vpaddd ymm7, ymm7, ymm12",
             "add {w}, 32",
             "add {s}, 256",
-            "dec {m}",
+            "dec {c}",
             "jnz 2b",
-            widen!("0", "1", "0"),
-            widen!("2", "3", "32"),
-            widen!("4", "5", "64"),
-            widen!("6", "7", "96"),
+            reduce4!(),
+            "test {p}, {p}",
+            "jnz 5b",
+            "vmovdqu [{out}], ymm13",
             "vzeroupper",
             w = inout(reg) w => _,
             s = inout(reg) s => _,
-            m = inout(reg) m => _,
-            lanes = in(reg) lanes.as_mut_ptr(),
+            p = inout(reg) passes => _,
+            c = out(reg) _,
+            chunk = const CHUNK,
+            out = in(reg) out.as_mut_ptr(),
             out("ymm0") _,
             out("ymm1") _,
             out("ymm2") _,
@@ -393,7 +378,115 @@ unsafe fn block4(w: *const i16, s: *const i16, m: usize, lanes: &mut [i64; 16]) 
             out("ymm7") _,
             out("ymm8") _,
             out("ymm9") _,
+            out("ymm10") _,
+            out("ymm11") _,
+            out("ymm12") _,
+            out("ymm13") _,
             // `vzeroupper` clears the upper halves of all sixteen.
+            out("ymm14") _,
+            out("ymm15") _,
+            options(nostack),
+        );
+    }
+}
+
+/// The sums (without bias) of four rows of `n` values with one input, from `s`, its
+/// [`split`]: the rows start at `weights[0]`, `weights[n]`, `weights[2n]` and
+/// `weights[3n]`, and each pass of the split is loaded once for the four. Every row runs
+/// whole passes, the last padded (the zeros of the split cancel the values past a row);
+/// `None` where the fourth row's padded pass would read past `weights`, or `s` is too
+/// short: then the caller sums those rows by [`dot_split`].
+///
+/// # Safety
+///
+/// As [`dot_split`].
+#[inline]
+pub unsafe fn rows4_split(weights: &[i16], n: usize, s: &[i16]) -> Option<[i64; 4]> {
+    let passes = passes(n);
+    let reach = n.checked_mul(3)?.checked_add(passes * PASS)?;
+    if reach > weights.len() || s.len() < passes * 2 * PASS {
+        return None;
+    }
+    let mut out = [0i64; 4];
+    if passes > 0 {
+        // SAFETY: the four rows' passes are within `weights` (`3n + passes * PASS <=
+        // weights.len()`, checked above) and the split's within `s`; AVX2 and the FPU as
+        // the caller guarantees.
+        unsafe { rows4(weights.as_ptr(), 2 * n, s.as_ptr(), passes, &mut out) };
+    }
+    Some(out)
+}
+
+/// The four sums `256 * (w_r . h) + (w_r . l)` of rows `w`, `w + stride`, `w + 2 *
+/// stride` and `w + 3 * stride` (`stride` in bytes) over `passes` (at least 1) passes of
+/// the [`split`] `s`, into `out`, in chunks of [`CHUNK`].
+///
+/// # Safety
+///
+/// Each row has `passes * PASS` values from its start, `s` has `passes * 2 * PASS`,
+/// `passes >= 1`; AVX2 and the FPU as for [`dot_split`].
+#[inline]
+unsafe fn rows4(w: *const i16, stride: usize, s: *const i16, passes: usize, out: &mut [i64; 4]) {
+    // SAFETY: the loop reads `passes` passes of 32 bytes of each row and 64 of `s`, which
+    // the caller guarantees, and the store writes the 32 bytes of `out`; every register
+    // written is an operand or a clobber, and the block uses no stack.
+    unsafe {
+        core::arch::asm!(
+            "lea {st3}, [{st} + {st} * 2]",
+            "vpxor ymm13, ymm13, ymm13",
+            "5:",
+            next_chunk!(),
+            zero8!(),
+            "2:",
+            "vmovdqu ymm8, [{s}]",
+            "vmovdqu ymm9, [{s} + 32]",
+            "vmovdqu ymm10, [{w}]",
+            "vmovdqu ymm14, [{w} + {st}]",
+            "vpmaddwd ymm11, ymm10, ymm8",
+            "vpmaddwd ymm12, ymm10, ymm9",
+            "vpmaddwd ymm15, ymm14, ymm8",
+            "vpmaddwd ymm14, ymm14, ymm9",
+            "vpaddd ymm0, ymm0, ymm11",
+            "vpaddd ymm4, ymm4, ymm12",
+            "vpaddd ymm1, ymm1, ymm15",
+            "vpaddd ymm5, ymm5, ymm14",
+            "vmovdqu ymm10, [{w} + {st} * 2]",
+            "vmovdqu ymm14, [{w} + {st3}]",
+            "vpmaddwd ymm11, ymm10, ymm8",
+            "vpmaddwd ymm12, ymm10, ymm9",
+            "vpmaddwd ymm15, ymm14, ymm8",
+            "vpmaddwd ymm14, ymm14, ymm9",
+            "vpaddd ymm2, ymm2, ymm11",
+            "vpaddd ymm6, ymm6, ymm12",
+            "vpaddd ymm3, ymm3, ymm15",
+            "vpaddd ymm7, ymm7, ymm14",
+            "add {w}, 32",
+            "add {s}, 64",
+            "dec {c}",
+            "jnz 2b",
+            reduce4!(),
+            "test {p}, {p}",
+            "jnz 5b",
+            "vmovdqu [{out}], ymm13",
+            "vzeroupper",
+            w = inout(reg) w => _,
+            st = in(reg) stride,
+            st3 = out(reg) _,
+            s = inout(reg) s => _,
+            p = inout(reg) passes => _,
+            c = out(reg) _,
+            chunk = const CHUNK,
+            out = in(reg) out.as_mut_ptr(),
+            out("ymm0") _,
+            out("ymm1") _,
+            out("ymm2") _,
+            out("ymm3") _,
+            out("ymm4") _,
+            out("ymm5") _,
+            out("ymm6") _,
+            out("ymm7") _,
+            out("ymm8") _,
+            out("ymm9") _,
             out("ymm10") _,
             out("ymm11") _,
             out("ymm12") _,
@@ -405,34 +498,104 @@ unsafe fn block4(w: *const i16, s: *const i16, m: usize, lanes: &mut [i64; 16]) 
     }
 }
 
+/// [`split`] by vector instructions: the whole passes of `x` (16 values: `vpsraw` for
+/// the high bytes, a mask for the low), the last, partial one as [`split`] does it; the
+/// pass of input `k` of a block at `out[k * 2 * PASS..]` and the passes `per_pass` values
+/// apart (`2 * PASS` for one input, `8 * PASS` for the four of [`split4`]).
+///
+/// # Safety
+///
+/// `per_pass >= 2 * PASS`; AVX2 and the FPU as for [`dot_split`]. (Passes that `out`
+/// cannot hold are not written.)
+unsafe fn split_fast(x: &[i16], out: &mut [i16], per_pass: usize) {
+    let full = x.len() / PASS;
+    if full > 0 && (full - 1) * per_pass + 2 * PASS <= out.len() {
+        // SAFETY: reads `full` passes of 32 bytes of `x` and writes 64 bytes every
+        // `per_pass` values of `out`, within it (checked above); AVX2 and the FPU as the
+        // caller guarantees; no stack.
+        unsafe {
+            core::arch::asm!(
+                "vpcmpeqw ymm2, ymm2, ymm2",
+                "vpsrlw ymm2, ymm2, 8",
+                "2:",
+                "vmovdqu ymm0, [{x}]",
+                "vpand ymm1, ymm0, ymm2",
+                "vpsraw ymm0, ymm0, 8",
+                "vmovdqu [{o}], ymm0",
+                "vmovdqu [{o} + 32], ymm1",
+                "add {x}, 32",
+                "add {o}, {step}",
+                "dec {n}",
+                "jnz 2b",
+                "vzeroupper",
+                x = inout(reg) x.as_ptr() => _,
+                o = inout(reg) out.as_mut_ptr() => _,
+                n = inout(reg) full => _,
+                step = in(reg) 2 * per_pass,
+                out("ymm0") _,
+                out("ymm1") _,
+                out("ymm2") _,
+                out("ymm3") _,
+                out("ymm4") _,
+                out("ymm5") _,
+                out("ymm6") _,
+                out("ymm7") _,
+                out("ymm8") _,
+                out("ymm9") _,
+                out("ymm10") _,
+                out("ymm11") _,
+                out("ymm12") _,
+                out("ymm13") _,
+                out("ymm14") _,
+                out("ymm15") _,
+                options(nostack),
+            );
+        }
+    }
+    if x.len() % PASS != 0 {
+        let at = full * per_pass;
+        if let Some(o) = out.get_mut(at..at + 2 * PASS) {
+            // PANIC: `full * PASS <= x.len()`.
+            split(&x[full * PASS..], o);
+        }
+    }
+}
+
 /// Splits a block of one to four inputs (of the layer's length) into `split`, once per
-/// layer: four by [`split4`], fewer each by [`split`] in turn.
+/// layer, by vector instructions: four as [`split4`] lays them out, fewer each as
+/// [`split`] does in turn.
 ///
 /// # Errors
 ///
 /// [`ShapeError`] if `split` is shorter than four [`split_len`] of the inputs.
-pub fn split_block(xs: &[&[i16]], split_to: &mut [i16]) -> Result<(), ShapeError> {
+///
+/// # Safety
+///
+/// As [`dot_split`].
+pub unsafe fn split_block(xs: &[&[i16]], split_to: &mut [i16]) -> Result<(), ShapeError> {
     let n = xs.first().map_or(0, |x| x.len());
     let len = split_len(n);
     if xs.len() > 4 || xs.iter().any(|x| x.len() != n) {
         return Err(ShapeError);
     }
     let out = split_to.get_mut(..4 * len).ok_or(ShapeError)?;
-    match *xs {
-        [a, b, c, d] => split4([a, b, c, d], out),
-        _ => {
-            for (j, x) in xs.iter().enumerate() {
-                // PANIC: `(j + 1) * len <= 4 * len` for the at most three inputs here.
-                split(x, &mut out[j * len..(j + 1) * len]);
-            }
-        }
+    let (step, per) = if xs.len() == 4 {
+        (2 * PASS, 8 * PASS)
+    } else {
+        (len, 2 * PASS)
+    };
+    for (j, x) in xs.iter().enumerate() {
+        // PANIC: `j * step <= 3 * len < out.len()` for both layouts.
+        // SAFETY: the caller guarantees AVX2 and the FPU.
+        unsafe { split_fast(x, &mut out[j * step..], per) };
     }
     Ok(())
 }
 
 /// Rows `first..first + ys[k].len()` of the layer for each input of the block, by the
 /// AVX2 kernels, from `split`, the block's [`split_block`]: the batch kernel for four
-/// inputs, the one-input kernel for fewer. The same bits as the scalar path.
+/// inputs, the four-row kernel for each of fewer (and the one-row kernel for the rows
+/// left over). The same bits as the scalar path.
 ///
 /// # Errors
 ///
@@ -468,10 +631,15 @@ pub unsafe fn block_rows(
     }
     for (j, (x, y)) in xs.iter().zip(ys.iter_mut()).enumerate() {
         let s = split.get(j * len..(j + 1) * len).ok_or(ShapeError)?;
-        // SAFETY: as above.
-        layer.forward_rows(x, first, y, |w, x, bias| unsafe {
-            dot_split(w, x, s, bias)
-        })?;
+        layer.forward_rows_by4(
+            x,
+            first,
+            y,
+            // SAFETY: as above.
+            |w| unsafe { rows4_split(w, layer.inputs, s) },
+            // SAFETY: as above.
+            |w, x, bias| unsafe { dot_split(w, x, s, bias) },
+        )?;
     }
     Ok(())
 }

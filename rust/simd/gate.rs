@@ -28,10 +28,6 @@ pub struct Gate {
 
 impl Gate {
     /// A gate that sends every layer to the scalar path.
-    #[cfg_attr(
-        all(CONFIG_RUST, not(CONFIG_NEURAL_NETWORK_KUNIT_TEST)),
-        expect(dead_code, reason = "in the module, only KUnit uses it")
-    )]
     pub const SCALAR: Self = Self {
         usable: false,
         enabled: false,

@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The load-time self-check of the vector kernels, in the spirit of the kernel's raid6
-//! code (`lib/raid6/algos.c`): before any network may use them, the AVX2 kernels for one
-//! input and for four must give the scalar reference's bits on every row length from 1
+//! code (`lib/raid6/algos.c`): before any network may use them, the AVX2 kernels (one
+//! row and one input, four rows and one input, one row and four inputs) must give the scalar reference's bits on every row length from 1
 //! to [`EXACT_MAX`], on the lengths of [`gate::SIZES`] and on the widest row
 //! (`MAX_DIM`), for random rows and for the extremes (every weight and input -32768 or
 //! 32767: the largest lane sums, which a wrong flush interval would overflow on the
-//! widest rows). Then both paths are timed on each length of [`gate::SIZES`], and the
-//! break-even gives the automatic threshold.
+//! widest rows). Then both paths are timed on a layer of [`ROWS`] rows of each length of
+//! [`gate::SIZES`], as a prediction runs it (the vector path with the input's split, the
+//! four-row kernel and the requantization), and the break-even gives the automatic
+//! threshold.
 //!
-//! The check allocates about 100 KiB of scratch and takes well under a millisecond on a
+//! The check allocates about 120 KiB of scratch and takes well under a millisecond on a
 //! real CPU (a few under emulation); it runs once, from module init.
 
-use super::avx2::{dot4_split, dot_split, split, split4, split_len, PASS};
+use super::avx2::{
+    block_rows, dot4_split, dot_split, rows4_split, split, split4, split_block, split_len, PASS,
+};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
-use crate::pure::fixed::{dot, MAX_DIM};
+use crate::pure::activation::Activation;
+use crate::pure::fixed::{dot, Requant, MAX_DIM};
+use crate::pure::forward::DenseLayer;
 use crate::pure::rng::Rng;
 use core::hint::black_box;
 use kernel::prelude::*;
@@ -90,22 +96,38 @@ pub(super) fn run() -> Result<Report> {
     if report.mismatch.is_some() {
         return Ok(report);
     }
+    let bias = [0i32; ROWS];
+    let mut out = [0i16; ROWS];
     for (t, &n) in report.timings.iter_mut().zip(SIZES.iter()) {
         let reps = (TIMED_MACS / (ROWS * n)).max(1);
-        let rows = &weights[..ROWS * n];
+        // A layer of `ROWS` rows of `n` values, run as a prediction runs it: by the scalar
+        // reference, and by the vector path with the input's split (the four-row kernel
+        // and the requantization of each output included).
+        let layer = DenseLayer {
+            inputs: n,
+            outputs: ROWS,
+            activation: Activation::Linear,
+            requant: Requant::IDENTITY,
+            weights: &weights[..ROWS * n],
+            bias: &bias,
+        };
         let x = &input[..n];
         let mut best = (u64::MAX, u64::MAX);
         for _ in 0..TRIALS {
-            best.0 = best.0.min(time(reps, || rows_sum(rows, x, n, dot)));
+            best.0 = best.0.min(time(reps, || {
+                layer.forward(black_box(x), &mut out).map_err(|_| EINVAL)?;
+                Ok(i64::from(out[0]))
+            })?);
             let fpu = Fpu::begin().ok_or(EBUSY)?;
-            // The split of the input is part of a layer's cost: it is timed too.
             let s = &mut split_x[..split_len(n)];
             best.1 = best.1.min(time(reps, || {
-                split(x, s);
-                let s = &*s;
+                let (xs, mut ys) = ([black_box(x)], [&mut out[..]]);
                 // SAFETY: AVX2 was found by the caller, and `fpu` holds the FPU.
-                rows_sum(rows, x, n, |w, x, b| unsafe { dot_split(w, x, s, b) })
-            }));
+                unsafe { split_block(&xs, s) }.map_err(|_| EINVAL)?;
+                // SAFETY: as above.
+                unsafe { block_rows(&layer, &xs, s, 0, &mut ys) }.map_err(|_| EINVAL)?;
+                Ok(i64::from(out[0]))
+            })?);
             drop(fpu);
         }
         *t = best;
@@ -176,9 +198,21 @@ fn check(
                 return Ok(Some(r));
             }
         }
+        // The four-row kernel on rows of `r` values one after another, as a layer's.
+        for i in (0..ROWS).step_by(4) {
+            let rows = &weights[i * r..];
+            // SAFETY: as above.
+            if let Some(four) = unsafe { rows4_split(rows, r, s_r) } {
+                for (k, got) in four.into_iter().enumerate() {
+                    if got != dot(&rows[k * r..(k + 1) * r], &input[..r], 0) {
+                        return Ok(Some(r));
+                    }
+                }
+            }
+        }
         let s = &mut s[..split_len(n)];
         for &(w, x) in &EXTREMES {
-            ext_w[..n].fill(w);
+            ext_w.fill(w);
             ext_x[..n].fill(x);
             // Mixed signs too: every other value of the input negated.
             for flip in [false, true] {
@@ -193,32 +227,23 @@ fn check(
                 if simd != dot(&ext_w[..n], &ext_x[..n], i32::MIN) {
                     return Ok(Some(n));
                 }
+                // SAFETY: as above.
+                if let Some(four) = unsafe { rows4_split(ext_w, n, s) } {
+                    if four.iter().any(|&v| v != dot(&ext_w[..n], &ext_x[..n], 0)) {
+                        return Ok(Some(n));
+                    }
+                }
             }
         }
     }
     Ok(None)
 }
 
-/// The sums of the `ROWS` rows of length `n` in `rows` with `x`, by `row_dot`, each row
-/// given from its start to the end of `rows`, as a layer's rows are (so the vector
-/// kernel runs its padded last pass on every row but the last, as in a layer).
-fn rows_sum(
-    rows: &[i16],
-    x: &[i16],
-    n: usize,
-    row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
-) -> i64 {
-    (0..ROWS)
-        .filter_map(|i| rows.get(i * n..))
-        .map(|w| row_dot(black_box(w), black_box(x), 0))
-        .fold(0i64, i64::wrapping_add)
-}
-
 /// Nanoseconds of `reps` calls of `f`, per call.
-fn time(reps: usize, mut f: impl FnMut() -> i64) -> u64 {
+fn time(reps: usize, mut f: impl FnMut() -> Result<i64>) -> Result<u64> {
     let start = Instant::<Monotonic>::now();
     for _ in 0..reps {
-        black_box(f());
+        black_box(f()?);
     }
-    start.elapsed().as_nanos().max(0) as u64 / reps as u64
+    Ok(start.elapsed().as_nanos().max(0) as u64 / reps as u64)
 }

@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use nn_pure::activation::Activation;
 use nn_pure::batch::{forward, Shape};
-use nn_pure::fixed::{dot, Requant};
+use nn_pure::fixed::Requant;
 use nn_pure::forward::DenseLayer;
 use nn_pure::gated::Gated;
 use nn_pure::rng::Rng;
-use nn_pure::simd::avx2::{dot_split, split, split_len};
+use nn_pure::simd::avx2::{block_rows, split_block, split_len};
 use nn_pure::simd::gate::{self, Gate, SIZES};
 
 #[derive(Parser)]
@@ -119,30 +119,44 @@ fn median_ns(runs: usize, min: Duration, mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// Rows of the layer the break-even is timed on, as the module's self-check times it.
+const TIMED_ROWS: usize = 16;
+
 /// The host's break-even, measured as the module's self-check measures it at load
-/// (`rust/simd/selfcheck.rs`: 8 rows of each length of `SIZES`, the split included), with
-/// the timings.
+/// (`rust/simd/selfcheck.rs`: a layer of 16 rows of each length of `SIZES`, by the scalar
+/// reference and by the vector path with the input's split), with the timings.
 fn break_even(args: &Args, rng: &mut Rng) -> (Option<usize>, Vec<(usize, u64, u64)>) {
-    const ROWS: usize = 8;
     let longest = SIZES[SIZES.len() - 1];
-    let w: Vec<i16> = (0..ROWS * longest).map(|_| rng.next_u32() as i16).collect();
+    let w: Vec<i16> = (0..TIMED_ROWS * longest)
+        .map(|_| rng.next_u32() as i16)
+        .collect();
     let x: Vec<i16> = (0..longest).map(|_| rng.next_u32() as i16).collect();
-    let mut s = vec![0i16; split_len(longest)];
+    let bias = [0i32; TIMED_ROWS];
+    let mut out = [0i16; TIMED_ROWS];
+    let mut s = vec![0i16; 4 * split_len(longest)];
     let min = Duration::from_millis(args.min_ms / 4 + 1);
     let mut samples = Vec::new();
     for &n in &SIZES {
-        let (rows, x) = (&w[..ROWS * n], &x[..n]);
+        let layer = DenseLayer {
+            inputs: n,
+            outputs: TIMED_ROWS,
+            activation: Activation::Linear,
+            requant: Requant::IDENTITY,
+            weights: &w[..TIMED_ROWS * n],
+            bias: &bias,
+        };
+        let x = &x[..n];
         let scalar = median_ns(args.runs, min, || {
-            for r in rows.chunks_exact(n) {
-                black_box(dot(black_box(r), black_box(x), 0));
-            }
+            layer.forward(black_box(x), &mut out).expect("shape");
+            black_box(&out);
         });
         let vector = median_ns(args.runs, min, || {
-            split(x, &mut s);
-            for r in rows.chunks_exact(n) {
-                // SAFETY: main checked AVX2.
-                black_box(unsafe { dot_split(black_box(r), black_box(x), &s, 0) });
-            }
+            let (xs, mut ys) = ([black_box(x)], [&mut out[..]]);
+            // SAFETY: main checked AVX2.
+            unsafe { split_block(&xs, &mut s) }.expect("shape");
+            // SAFETY: as above.
+            unsafe { block_rows(&layer, &xs, &s, 0, &mut ys) }.expect("shape");
+            black_box(&out);
         });
         samples.push((n, scalar.round() as u64, vector.round() as u64));
     }
@@ -202,7 +216,7 @@ fn main() {
         args.min_ms
     );
     out += &format!(
-        "Break-even (rows of 8, split included, as the module's self-check): {}; auto threshold: {}.\n\n",
+        "Break-even (a layer of {TIMED_ROWS} rows, split included, as the module's self-check): {}; auto threshold: {}.\n\n",
         even.map_or("none".to_string(), |n| format!("{n} values")),
         match auto.threshold {
             usize::MAX => "never".to_string(),
@@ -229,7 +243,8 @@ fn main() {
             }
         }
     }
-    out += "\nSelf-check timings on this host (ns per 8 rows):\n\n| row length | scalar ns | simd ns |\n|---:|---:|---:|\n";
+    out += &format!("\nSelf-check timings on this host (ns per layer of {TIMED_ROWS} rows):\n\n");
+    out += "| row length | scalar ns | simd ns |\n|---:|---:|---:|\n";
     for (n, s, v) in &timings {
         out += &format!("| {n} | {s} | {v} |\n");
     }

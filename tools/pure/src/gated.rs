@@ -49,8 +49,9 @@ impl Runner for Gated {
     ) -> Result<(), ShapeError> {
         #[cfg(target_arch = "x86_64")]
         if self.gate.layer(layer.inputs) {
-            crate::simd::avx2::split_block(xs, split)?;
             // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
+            unsafe { crate::simd::avx2::split_block(xs, split) }?;
+            // SAFETY: as above.
             unsafe { crate::simd::avx2::block_rows(layer, xs, split, 0, ys) }?;
             self.simd_layers += xs.len() as u64;
             return Ok(());

@@ -197,3 +197,36 @@ fn relu_and_linear() {
     }
     assert!(Activation::from_code(4).is_none());
 }
+
+/// The direct path of `Requant::apply` gives the saturating path's bits for every
+/// accumulator: random ones of every magnitude, and the edges of the direct path.
+#[test]
+fn requant_direct_and_saturating_agree() {
+    use crate::fixed::{Requant, MAX_SHIFT};
+    use crate::rng::Rng;
+    let mut rng = Rng::from_seed(0x4e9);
+    let edge = 1i64 << 47;
+    for _ in 0..200_000 {
+        let r = Requant::new(
+            1 + rng.below(65535),
+            rng.below(u32::from(MAX_SHIFT) + 1) as u8,
+        )
+        .expect("in range");
+        let bits = rng.below(64);
+        let raw = (u64::from(rng.next_u32()) << 32 | u64::from(rng.next_u32())) as i64;
+        let acc = if bits == 63 { raw } else { raw >> (63 - bits) };
+        for a in [
+            acc,
+            edge - 1,
+            edge,
+            -edge + 1,
+            -edge,
+            i64::MIN,
+            i64::MAX,
+            0,
+            -1,
+        ] {
+            assert_eq!(r.apply(a), r.apply_saturating(a), "{r:?} {a}");
+        }
+    }
+}

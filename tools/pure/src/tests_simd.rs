@@ -168,8 +168,11 @@ fn random_layers_forward_the_same_by_both_paths_and_in_pieces() {
         for (x, y) in xs.iter().zip(want.iter_mut()) {
             layer.forward(x, y).expect("shape");
         }
-        let mut s = std::vec![0i16; 4 * split_len(inputs)];
-        split_block(&xr, &mut s).expect("split");
+        // Stale values in the scratch: the split must write every value the kernels read
+        // (the padding zeros too).
+        let mut s = std::vec![0x5a5ai16; 4 * split_len(inputs)];
+        // SAFETY: AVX2 checked above; user space needs no FPU section.
+        unsafe { split_block(&xr, &mut s) }.expect("split");
         let mut got = std::vec![std::vec![0x5a5ai16; outputs]; k];
         let mut gr: Vec<&mut [i16]> = got.iter_mut().map(|y| y.as_mut_slice()).collect();
         // SAFETY: AVX2 checked above; user space needs no FPU section.
@@ -265,7 +268,9 @@ fn the_gate_picks_by_features_switch_and_row_length() {
 /// passes and past a flush, random and extreme values, and the widest rows.
 #[test]
 fn the_split_kernels_give_the_scalar_sums() {
-    use crate::simd::avx2::{dot4_split, dot_split, split, split4, split_len, FLUSH, PASS};
+    use crate::simd::avx2::{
+        dot4_split, dot_split, rows4_split, split, split4, split_len, FLUSH, PASS,
+    };
     assert!(
         std::is_x86_feature_detected!("avx2"),
         "this host has no AVX2"
@@ -320,6 +325,30 @@ fn the_split_kernels_give_the_scalar_sums() {
                 one_past,
                 dot(&w, &xs[0], bias),
                 "n {n}, round {round}, past the row"
+            );
+            // Four rows (the three after `w` drawn as `w` is) by the four-row kernel, from
+            // their start to the end of the weights as a layer gives them: `None` only
+            // where the fourth row's padded pass would read past them.
+            let mut rows = w.clone();
+            for _ in 0..3 {
+                rows.extend(fill(&mut rng));
+            }
+            // SAFETY: as above.
+            let by4 = unsafe { rows4_split(&rows, n, &s) };
+            let want4: [i64; 4] =
+                core::array::from_fn(|r| dot(&rows[r * n..(r + 1) * n], &xs[0], 0));
+            if n.is_multiple_of(PASS) {
+                assert_eq!(by4, Some(want4), "n {n}, round {round}, four rows");
+            } else {
+                assert_eq!(by4, None, "n {n}, round {round}, four rows at the end");
+            }
+            rows.extend([i16::MIN; PASS - 1]);
+            // SAFETY: as above.
+            let by4 = unsafe { rows4_split(&rows, n, &s) };
+            assert_eq!(
+                by4,
+                Some(want4),
+                "n {n}, round {round}, four rows past the end"
             );
             let mut s4 = std::vec![0i16; 4 * split_len(n)];
             let refs: [&[i16]; 4] = core::array::from_fn(|k| xs[k].as_slice());
