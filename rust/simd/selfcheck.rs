@@ -119,7 +119,8 @@ pub(super) fn run() -> Result<Report> {
                 Ok(i64::from(out[0]))
             })?);
             let fpu = Fpu::begin().ok_or(EBUSY)?;
-            let s = &mut split_x[..split_len(n)];
+            // `split_block` takes scratch for a block of four inputs.
+            let s = &mut split_x[..4 * split_len(n)];
             best.1 = best.1.min(time(reps, || {
                 let (xs, mut ys) = ([black_box(x)], [&mut out[..]]);
                 // SAFETY: AVX2 was found by the caller, and `fpu` holds the FPU.
