@@ -48,7 +48,7 @@ use kernel::prelude::*;
 /// The most multiply-accumulates an FPU section runs before it gives the FPU back
 /// (with at most one more row of at most `MAX_DIM` values for each input of a block of
 /// `pure::batch::BLOCK`): on the host of
-/// performance.rst, some 5 to 10 us by the vector kernels and at most about 50 us when
+/// performance.rst, some 3 us by the vector kernels and at most about 30 us when
 /// the section's layers run scalar (a network whose small layers are under the
 /// threshold), against the 4 KiB chunks (a few microseconds) of the kernel's crypto.
 pub(crate) const SECTION_MACS: usize = 1 << 16;
