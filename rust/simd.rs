@@ -42,7 +42,7 @@ use crate::pure::batch::{self, Runner, Scalar};
 use crate::pure::fixed::dot;
 use crate::pure::forward::{DenseLayer, ShapeError};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use gate::{Gate, SIZES};
+use gate::{Gate, SIZES, TIMED_ROWS};
 use kernel::prelude::*;
 
 /// The most multiply-accumulates an FPU section runs before it gives the FPU back
@@ -52,9 +52,6 @@ use kernel::prelude::*;
 /// the section's layers run scalar (a network whose small layers are under the
 /// threshold), against the 4 KiB chunks (a few microseconds) of the kernel's crypto.
 pub(crate) const SECTION_MACS: usize = 1 << 16;
-
-/// Rows of each length the self-check times.
-const TIMED_ROWS: usize = 16;
 
 /// What the module found at load, and what the predictions did since.
 struct State {

@@ -552,7 +552,7 @@ unsafe fn split_fast(x: &[i16], out: &mut [i16], per_pass: usize) {
             );
         }
     }
-    if x.len() % PASS != 0 {
+    if !x.len().is_multiple_of(PASS) {
         let at = full * per_pass;
         if let Some(o) = out.get_mut(at..at + 2 * PASS) {
             // PANIC: `full * PASS <= x.len()`.
@@ -590,6 +590,28 @@ pub unsafe fn split_block(xs: &[&[i16]], split_to: &mut [i16]) -> Result<(), Sha
         unsafe { split_fast(x, &mut out[j * step..], per) };
     }
     Ok(())
+}
+
+/// The whole layer for each input of a block of one to four, by the AVX2 kernels: the
+/// block's [`split_block`] into `split`, then every row by [`block_rows`].
+///
+/// # Errors
+///
+/// [`ShapeError`] as [`split_block`] and [`block_rows`].
+///
+/// # Safety
+///
+/// As [`block_rows`].
+pub unsafe fn forward_block(
+    layer: &DenseLayer<'_>,
+    xs: &[&[i16]],
+    split: &mut [i16],
+    ys: &mut [&mut [i16]],
+) -> Result<(), ShapeError> {
+    // SAFETY: the caller guarantees AVX2 and the FPU.
+    unsafe { split_block(xs, split) }?;
+    // SAFETY: as above.
+    unsafe { block_rows(layer, xs, split, 0, ys) }
 }
 
 /// Rows `first..first + ys[k].len()` of the layer for each input of the block, by the

@@ -12,8 +12,34 @@
 //!
 //! Only `core`: the host crate builds this file too.
 
+use crate::pure::activation::Activation;
+use crate::pure::fixed::Requant;
+use crate::pure::forward::DenseLayer;
+
 /// The row lengths the self-check compares and times, and `make bench` sweeps.
 pub const SIZES: [usize; 9] = [8, 16, 32, 48, 64, 96, 128, 256, 1024];
+
+/// Rows of the layer the self-check (and `make bench`, the same way) times at each
+/// length of [`SIZES`].
+pub const TIMED_ROWS: usize = 16;
+
+/// The layer the break-even is timed on: [`TIMED_ROWS`] rows of `n` values from the
+/// start of `weights`, linear, requantized by the identity; `None` if `weights` is
+/// shorter.
+pub fn timed_layer<'a>(
+    n: usize,
+    weights: &'a [i16],
+    bias: &'a [i32; TIMED_ROWS],
+) -> Option<DenseLayer<'a>> {
+    Some(DenseLayer {
+        inputs: n,
+        outputs: TIMED_ROWS,
+        activation: Activation::Linear,
+        requant: Requant::IDENTITY,
+        weights: weights.get(..TIMED_ROWS.checked_mul(n)?)?,
+        bias,
+    })
+}
 
 /// What decides the path of a layer, read once per prediction (or batch chunk).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,13 +15,11 @@
 //! real CPU (a few under emulation); it runs once, from module init.
 
 use super::avx2::{
-    block_rows, dot4_split, dot_split, rows4_split, split, split4, split_block, split_len, PASS,
+    dot4_split, dot_split, forward_block, rows4_split, split, split4, split_len, PASS,
 };
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
-use crate::pure::activation::Activation;
-use crate::pure::fixed::{dot, Requant, MAX_DIM};
-use crate::pure::forward::DenseLayer;
+use crate::pure::fixed::{dot, MAX_DIM};
 use crate::pure::rng::Rng;
 use core::hint::black_box;
 use kernel::prelude::*;
@@ -103,14 +101,7 @@ pub(super) fn run() -> Result<Report> {
         // A layer of `ROWS` rows of `n` values, run as a prediction runs it: by the scalar
         // reference, and by the vector path with the input's split (the four-row kernel
         // and the requantization of each output included).
-        let layer = DenseLayer {
-            inputs: n,
-            outputs: ROWS,
-            activation: Activation::Linear,
-            requant: Requant::IDENTITY,
-            weights: &weights[..ROWS * n],
-            bias: &bias,
-        };
+        let layer = gate::timed_layer(n, &weights, &bias).ok_or(EINVAL)?;
         let x = &input[..n];
         let mut best = (u64::MAX, u64::MAX);
         for _ in 0..TRIALS {
@@ -124,9 +115,7 @@ pub(super) fn run() -> Result<Report> {
             best.1 = best.1.min(time(reps, || {
                 let (xs, mut ys) = ([black_box(x)], [&mut out[..]]);
                 // SAFETY: AVX2 was found by the caller, and `fpu` holds the FPU.
-                unsafe { split_block(&xs, s) }.map_err(|_| EINVAL)?;
-                // SAFETY: as above.
-                unsafe { block_rows(&layer, &xs, s, 0, &mut ys) }.map_err(|_| EINVAL)?;
+                unsafe { forward_block(&layer, &xs, s, &mut ys) }.map_err(|_| EINVAL)?;
                 Ok(i64::from(out[0]))
             })?);
             drop(fpu);
@@ -212,8 +201,10 @@ fn check(
             }
         }
         let s = &mut s[..split_len(n)];
+        // What the four-row kernel reads of rows of `n` values: four rows and a padded pass.
+        let reach = (4 * n + PASS).min(MAX_DIM);
         for &(w, x) in &EXTREMES {
-            ext_w.fill(w);
+            ext_w[..reach].fill(w);
             ext_x[..n].fill(x);
             // Mixed signs too: every other value of the input negated.
             for flip in [false, true] {
@@ -229,7 +220,7 @@ fn check(
                     return Ok(Some(n));
                 }
                 // SAFETY: as above.
-                if let Some(four) = unsafe { rows4_split(ext_w, n, s) } {
+                if let Some(four) = unsafe { rows4_split(&ext_w[..reach], n, s) } {
                     if four.iter().any(|&v| v != dot(&ext_w[..n], &ext_x[..n], 0)) {
                         return Ok(Some(n));
                     }

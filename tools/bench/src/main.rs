@@ -24,8 +24,8 @@ use nn_pure::fixed::Requant;
 use nn_pure::forward::DenseLayer;
 use nn_pure::gated::Gated;
 use nn_pure::rng::Rng;
-use nn_pure::simd::avx2::{block_rows, split_block, split_len};
-use nn_pure::simd::gate::{self, Gate, SIZES};
+use nn_pure::simd::avx2::{forward_block, split_len};
+use nn_pure::simd::gate::{self, Gate, SIZES, TIMED_ROWS};
 
 #[derive(Parser)]
 #[command(about = "Times the module's inference kernels on the host (make bench)")]
@@ -119,9 +119,6 @@ fn median_ns(runs: usize, min: Duration, mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// Rows of the layer the break-even is timed on, as the module's self-check times it.
-const TIMED_ROWS: usize = 16;
-
 /// The host's break-even, measured as the module's self-check measures it at load
 /// (`rust/simd/selfcheck.rs`: a layer of 16 rows of each length of `SIZES`, by the scalar
 /// reference and by the vector path with the input's split), with the timings.
@@ -137,14 +134,7 @@ fn break_even(args: &Args, rng: &mut Rng) -> (Option<usize>, Vec<(usize, u64, u6
     let min = Duration::from_millis(args.min_ms / 4 + 1);
     let mut samples = Vec::new();
     for &n in &SIZES {
-        let layer = DenseLayer {
-            inputs: n,
-            outputs: TIMED_ROWS,
-            activation: Activation::Linear,
-            requant: Requant::IDENTITY,
-            weights: &w[..TIMED_ROWS * n],
-            bias: &bias,
-        };
+        let layer = gate::timed_layer(n, &w, &bias).expect("weights for every length");
         let x = &x[..n];
         let scalar = median_ns(args.runs, min, || {
             layer.forward(black_box(x), &mut out).expect("shape");
@@ -153,9 +143,7 @@ fn break_even(args: &Args, rng: &mut Rng) -> (Option<usize>, Vec<(usize, u64, u6
         let vector = median_ns(args.runs, min, || {
             let (xs, mut ys) = ([black_box(x)], [&mut out[..]]);
             // SAFETY: main checked AVX2.
-            unsafe { split_block(&xs, &mut s) }.expect("shape");
-            // SAFETY: as above.
-            unsafe { block_rows(&layer, &xs, &s, 0, &mut ys) }.expect("shape");
+            unsafe { forward_block(&layer, &xs, &mut s, &mut ys) }.expect("shape");
             black_box(&out);
         });
         samples.push((n, scalar.round() as u64, vector.round() as u64));

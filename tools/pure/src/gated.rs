@@ -50,9 +50,7 @@ impl Runner for Gated {
         #[cfg(target_arch = "x86_64")]
         if self.gate.layer(layer.inputs) {
             // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
-            unsafe { crate::simd::avx2::split_block(xs, split) }?;
-            // SAFETY: as above.
-            unsafe { crate::simd::avx2::block_rows(layer, xs, split, 0, ys) }?;
+            unsafe { crate::simd::avx2::forward_block(layer, xs, split, ys) }?;
             self.simd_layers += xs.len() as u64;
             return Ok(());
         }

@@ -36,7 +36,7 @@ pub mod xavier;
 /// The engine under the name the module gives it (`crate::pure`), for the files outside
 /// `rust/pure/` that both crates build (`rust/simd/`).
 mod pure {
-    pub use super::{fixed, forward};
+    pub use super::{activation, fixed, forward};
 }
 
 /// The module's vector kernels (`rust/simd/`): `core` only, but `unsafe` (the caller
