@@ -279,43 +279,90 @@ pub(crate) unsafe extern "C" fn nn_api_predict(
     to_status((|| {
         // SAFETY: by the function's contract.
         let net = unsafe { net_of(h) }?;
-        let (din, dout) = (net.input_dim(), net.output_dim());
-        // Checked division: no panic path (objtool flags one as a fall-through), though a
-        // network's input length is never 0.
-        if input.is_null() || output.is_null() || n_in == 0 || n_in.checked_rem(din) != Some(0) {
-            return Err(EINVAL);
-        }
-        let rows = n_in.checked_div(din).ok_or(EINVAL)?;
-        if rows.checked_mul(dout) != Some(n_out) {
-            return Err(EINVAL);
-        }
-        // What a slice may span, aligned, and disjoint: `&[i16]` and `&mut [i16]` over the
-        // same memory would be undefined behaviour.
-        let span = |n: usize| {
-            n.checked_mul(size_of::<i16>())
-                .filter(|&b| b <= isize::MAX as usize)
-        };
-        let (bytes_in, bytes_out) = (span(n_in).ok_or(EINVAL)?, span(n_out).ok_or(EINVAL)?);
-        if !input.is_aligned() || !output.is_aligned() {
-            return Err(EINVAL);
-        }
-        let (a, b) = (input as usize, output as usize);
-        let (a_end, b_end) = (
-            a.checked_add(bytes_in).ok_or(EINVAL)?,
-            b.checked_add(bytes_out).ok_or(EINVAL)?,
-        );
-        if a < b_end && b < a_end {
-            return Err(EINVAL);
-        }
-        // SAFETY: valid for the lengths given (the contract), not null, aligned, within
-        // `isize::MAX` bytes and disjoint (checked above).
-        let (inputs, outputs) = unsafe {
-            (
-                core::slice::from_raw_parts(input, n_in),
-                core::slice::from_raw_parts_mut(output, n_out),
-            )
-        };
+        // SAFETY: by the function's contract.
+        let (inputs, outputs) = unsafe { io_slices(net, input, n_in, output, n_out) }?;
         net.predict_batch(inputs, outputs).map(|_| ())
+    })())
+}
+
+/// The caller's arrays of [`nn_api_predict`] as slices, after every check: `EINVAL` for
+/// a `NULL` pointer, lengths that do not fit `net` (a positive multiple of the input
+/// length, and as many outputs), arrays misaligned or overlapping.
+///
+/// # Safety
+///
+/// `input` `NULL` or valid for reads of `n_in` values and `output` `NULL` or valid for
+/// writes of `n_out`, for `'a`.
+unsafe fn io_slices<'a>(
+    net: &Network,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> Result<(&'a [i16], &'a mut [i16])> {
+    let (din, dout) = (net.input_dim(), net.output_dim());
+    // Checked division: no panic path (objtool flags one as a fall-through), though a
+    // network's input length is never 0.
+    if input.is_null() || output.is_null() || n_in == 0 || n_in.checked_rem(din) != Some(0) {
+        return Err(EINVAL);
+    }
+    let rows = n_in.checked_div(din).ok_or(EINVAL)?;
+    if rows.checked_mul(dout) != Some(n_out) {
+        return Err(EINVAL);
+    }
+    // What a slice may span, aligned, and disjoint: `&[i16]` and `&mut [i16]` over the
+    // same memory would be undefined behaviour.
+    let span = |n: usize| {
+        n.checked_mul(size_of::<i16>())
+            .filter(|&b| b <= isize::MAX as usize)
+    };
+    let (bytes_in, bytes_out) = (span(n_in).ok_or(EINVAL)?, span(n_out).ok_or(EINVAL)?);
+    if !input.is_aligned() || !output.is_aligned() {
+        return Err(EINVAL);
+    }
+    let (a, b) = (input as usize, output as usize);
+    let (a_end, b_end) = (
+        a.checked_add(bytes_in).ok_or(EINVAL)?,
+        b.checked_add(bytes_out).ok_or(EINVAL)?,
+    );
+    if a < b_end && b < a_end {
+        return Err(EINVAL);
+    }
+    // SAFETY: valid for the lengths given (the contract), not null, aligned, within
+    // `isize::MAX` bytes and disjoint (checked above).
+    Ok(unsafe {
+        (
+            core::slice::from_raw_parts(input, n_in),
+            core::slice::from_raw_parts_mut(output, n_out),
+        )
+    })
+}
+
+/// `neural_network_predict_atomic(nn, in, n_in, out, n_out)`: one input vector (`n_in`
+/// the input length, `n_out` the output length) without sleeping, from any context but
+/// NMI (`network/atomic.rs`); the checks of [`nn_api_predict`] first. `EAGAIN` while a
+/// training call holds the weights.
+///
+/// # Safety
+///
+/// As for [`nn_api_predict`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_predict_atomic(
+    h: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        if n_in != net.input_dim() {
+            return Err(EINVAL);
+        }
+        // SAFETY: by the function's contract.
+        let (inputs, outputs) = unsafe { io_slices(net, input, n_in, output, n_out) }?;
+        net.predict_atomic(inputs, outputs)
     })())
 }
 

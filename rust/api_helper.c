@@ -61,6 +61,16 @@ int neural_network_predict(struct neural_network *nn, const s16 *input, size_t n
 }
 EXPORT_SYMBOL_GPL(neural_network_predict);
 
+/* No might_sleep(): this one is for atomic context (rust/network/atomic.rs). */
+int neural_network_predict_atomic(struct neural_network *nn, const s16 *input, size_t n_in,
+				  s16 *output, size_t n_out)
+{
+	if (IS_ERR_OR_NULL(nn))
+		return -EINVAL;
+	return nn_api_predict_atomic(nn, input, n_in, output, n_out);
+}
+EXPORT_SYMBOL_GPL(neural_network_predict_atomic);
+
 int neural_network_get_dims(struct neural_network *nn, unsigned int *inputs,
 			    unsigned int *outputs, unsigned int *in_frac,
 			    unsigned int *out_frac)

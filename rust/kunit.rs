@@ -8,6 +8,7 @@
 
 mod activation;
 mod alloc;
+mod atomic;
 mod cpulist;
 mod fixed;
 mod model;

@@ -18,6 +18,8 @@
 //! network keeps the [`Charge`] and gives the bytes back when its memory is freed.
 
 mod affinity;
+pub(crate) mod atomic;
+pub(crate) mod cache;
 mod layer;
 mod owner;
 mod placed;
@@ -29,6 +31,14 @@ use affinity::{
     count_cpu, //
     Affinity,
 };
+use atomic::{
+    AtomicScratch,
+    NoPreempt, //
+};
+use cache::{
+    now_ns,
+    CacheStats, //
+};
 use layer::{
     Layer,
     LayerBox,
@@ -39,6 +49,13 @@ pub(crate) use placed::Placed;
 pub(crate) use replace::evacuation;
 use train::TrainMem;
 pub(crate) use train::TrainReport;
+
+use core::sync::atomic::{
+    AtomicBool,
+    AtomicU32,
+    AtomicU64,
+    Ordering, //
+};
 
 use kernel::cpu::CpuId;
 use kernel::new_mutex;
@@ -126,6 +143,20 @@ pub(crate) struct Stats {
     pub(crate) migrated_bytes: Atomic<u64>,
     /// Re-placements that failed (the old placement kept serving).
     pub(crate) migration_failures: Atomic<u64>,
+    /// Nanoseconds the predictions took (each call, or batch chunk, from its start to its
+    /// end, cache lookups included).
+    pub(crate) infer_ns: AtomicU64,
+    /// The longest call (or chunk) of them, in nanoseconds.
+    pub(crate) infer_ns_max: AtomicU64,
+    /// Layer runs (one layer, one input) by the vector kernel and by the scalar path.
+    pub(crate) simd_layers: AtomicU64,
+    pub(crate) scalar_layers: AtomicU64,
+    /// Predictions from atomic context (`neural_network_predict_atomic()`).
+    pub(crate) atomic: AtomicU64,
+    /// Atomic predictions refused with `EAGAIN` (training held the weights, or NMI).
+    pub(crate) atomic_again: AtomicU64,
+    /// The prediction cache.
+    pub(crate) cache: CacheStats,
 }
 
 /// Where the rows of one request ran, counted into [`Stats`] only when all of it
@@ -144,6 +175,9 @@ pub(crate) struct Tally {
     cpus_used: usize,
     /// Whether each call counts as a batch chunk (`cpu_affinity`).
     chunks: bool,
+    /// Nanoseconds of the calls, and of the longest.
+    ns: u64,
+    ns_max: u64,
 }
 
 impl Tally {
@@ -155,6 +189,11 @@ impl Tally {
             chunks: true,
             ..Self::default()
         }
+    }
+
+    fn add_time(&mut self, ns: u64) {
+        self.ns = self.ns.saturating_add(ns);
+        self.ns_max = self.ns_max.max(ns);
     }
 
     fn add_cpu(&mut self, cpu: u32, rows: u64) {
@@ -290,22 +329,33 @@ impl<'a> Buffer<'a> {
     }
 }
 
-/// Calls `f` on every buffer of `layers` (see [`placed::each_buffer`]), then of `scratch`.
+/// Calls `f` on every buffer of `layers` (see [`placed::each_buffer`]), then of the
+/// CPUs' scratch.
 fn each_buffer(
     layers: &[LayerBox],
     scratch: &[Scratch],
+    atomic: &[AtomicScratch],
     mut f: impl FnMut(&Buffer<'_>) -> Result,
 ) -> Result {
     placed::each_buffer(layers, &mut f)?;
-    each_scratch(scratch, f)
+    each_scratch(scratch, atomic, f)
 }
 
-/// Calls `f` on the scratch buffer of every CPU.
-fn each_scratch(scratch: &[Scratch], mut f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
+/// Calls `f` on the scratch buffers of every CPU: its batch scratch, then its atomic
+/// predictions' (one per context level).
+fn each_scratch(
+    scratch: &[Scratch],
+    atomic: &[AtomicScratch],
+    mut f: impl FnMut(&Buffer<'_>) -> Result,
+) -> Result {
     for (cpu, s) in (0u32..).zip(scratch) {
         // The scratch lock under the parameter lock: the module's lock order allows it.
         let buf = s.lock();
         f(&Buffer::of(Part::Cpu(cpu), "scratch", &*buf))?;
+        drop(buf);
+        if let Some(a) = atomic.get(cpu as usize) {
+            a.each_buffer(cpu, &mut f)?;
+        }
     }
     Ok(())
 }
@@ -337,6 +387,12 @@ pub(crate) struct Network {
     update: Mutex<()>,
     pools: Pools,
     scratch: KVec<Scratch>,
+    /// Each possible CPU's scratch for atomic predictions.
+    atomic: KVec<AtomicScratch>,
+    /// `cache_timeout` set in `config` (ms), or `u32::MAX`: the module parameter's.
+    cache_ms: AtomicU32,
+    /// `simd 0` in `config`: every layer of this network runs scalar.
+    no_simd: AtomicBool,
     /// How the CPU mask is chosen (`cpus`, `avoid_cpu0` in `config`).
     #[pin]
     affinity: Mutex<Affinity>,
@@ -378,7 +434,13 @@ impl Network {
             max_width = max_width.max(outputs);
             max_inputs = max_inputs.max(inputs);
         }
-        let per_cpu = batch::checked_scratch_len(max_width, max_inputs)?.checked_mul(I16)?;
+        // A batch's scratch, and an atomic prediction's for each context level.
+        let batch = batch::checked_scratch_len(max_width, max_inputs)?;
+        let one = batch::checked_scratch_len_for(max_width, max_inputs, 1)?;
+        let per_cpu = one
+            .checked_mul(atomic::LEVELS)?
+            .checked_add(batch)?
+            .checked_mul(I16)?;
         let cpus = usize::try_from(topology::nr_cpu_ids()).ok()?;
         let scratch = cpus.checked_mul(per_cpu)?;
         u64::try_from(sum.checked_add(scratch)?).ok()
@@ -532,8 +594,9 @@ impl Network {
             .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
             .fold(0u64, u64::saturating_add);
         let scratch = Self::alloc_scratch(shape.scratch_len(), pools)?;
+        let atomic = Self::alloc_atomic(shape.scratch_len_for(1))?;
         let mut scratch_held = Held::new(&pools.numa);
-        each_scratch(&scratch, |b| scratch_held.add(b.bytes, b.pages))?;
+        each_scratch(&scratch, &atomic, |b| scratch_held.add(b.bytes, b.pages))?;
         scratch_held.publish();
         let placed = Placed::new(layers, rng, *placement, &pools.numa)?;
         let per_cpu = affinity::cpu_counts()?;
@@ -552,6 +615,9 @@ impl Network {
                 update <- new_mutex!((), "neural_network:update"),
                 pools: pools.clone(),
                 scratch,
+                atomic,
+                cache_ms: AtomicU32::new(u32::MAX),
+                no_simd: AtomicBool::new(false),
                 affinity <- new_mutex!(Affinity::new(), "neural_network:affinity"),
                 next_cpu: Atomic::new(0),
                 per_cpu,
@@ -567,6 +633,13 @@ impl Network {
                     migrations: Atomic::new(0),
                     migrated_bytes: Atomic::new(0),
                     migration_failures: Atomic::new(0),
+                    infer_ns: Default::default(),
+                    infer_ns_max: Default::default(),
+                    simd_layers: Default::default(),
+                    scalar_layers: Default::default(),
+                    atomic: Default::default(),
+                    atomic_again: Default::default(),
+                    cache: CacheStats::default(),
                 },
                 _scratch_held: scratch_held,
                 charge,
@@ -586,6 +659,17 @@ impl Network {
                 SlabBox::pin_init(&pools.scratch, new_mutex!(buf), place)?,
                 GFP_KERNEL,
             )?;
+        }
+        Ok(v)
+    }
+
+    /// One atomic scratch (buffers of `len` values per context level) per possible CPU,
+    /// on its node.
+    fn alloc_atomic(len: usize) -> Result<KVec<AtomicScratch>> {
+        let n = topology::nr_cpu_ids();
+        let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+        for cpu in 0..n {
+            v.push(AtomicScratch::new(cpu, len)?, GFP_KERNEL)?;
         }
         Ok(v)
     }
@@ -651,7 +735,8 @@ impl Network {
             .iter()
             .map(|l| l.bytes() + l.train_bytes())
             .sum();
-        layers + self.scratch.len() * self.scratch_len() * size_of::<i16>()
+        let per_cpu = self.scratch_len() + atomic::LEVELS * self.shape.scratch_len_for(1);
+        layers + self.scratch.len() * per_cpu * size_of::<i16>()
     }
 
     /// The scratch length [`Network::predict_with`] needs.
@@ -664,7 +749,7 @@ impl Network {
     pub(crate) fn for_each_buffer(&self, f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
         let placed = self.placed.read();
         let params = placed.params.read();
-        each_buffer(&params.layers, &self.scratch, f)
+        each_buffer(&params.layers, &self.scratch, &self.atomic, f)
     }
 
     /// Calls `f` on each layer, under the read lock.
@@ -699,15 +784,145 @@ impl Network {
         tally: &mut Tally,
     ) -> Result<usize> {
         let n = self.batch_len(inputs, outputs)?;
+        let start = now_ns();
         let placed = self.placed.read();
-        let params = placed.params.read();
         let cpu = CpuId::current().as_u32();
+        let copy = self.copy_here(&placed, n, tally);
+        // One input, and the cache on: its answer may be there already.
+        let timeout = if n == 1 { self.cache_timeout_ms() } else { 0 };
+        if timeout > 0 {
+            // Without a table (no memory) the cache stays off for this one.
+            let _ = placed.cache.ensure();
+            if placed
+                .cache
+                .lookup(inputs, outputs, timeout, &self.stats.cache)
+            {
+                tally.add_cpu(cpu, 1);
+                tally.add_time(now_ns().saturating_sub(start));
+                return Ok(1);
+            }
+        }
+        let params = placed.params.read();
         let slot = self.scratch.get(cpu as usize).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
-        let copy = self.copy_here(&placed, n, tally);
-        self.run(&params.layers, inputs, outputs, &mut scratch, copy)?;
+        self.run(
+            &params.layers,
+            batch::BLOCK,
+            inputs,
+            outputs,
+            &mut scratch,
+            copy,
+        )?;
+        drop(scratch);
+        // Stored under the parameter lock: a training call, which empties the cache,
+        // cannot have begun meanwhile.
+        if timeout > 0 {
+            placed
+                .cache
+                .store(inputs, outputs, timeout, &self.stats.cache);
+        }
+        drop(params);
         tally.add_cpu(cpu, n as u64);
+        tally.add_time(now_ns().saturating_sub(start));
         Ok(n)
+    }
+
+    /// Predicts one input vector (`input_dim` values into `output_dim`) without
+    /// sleeping, from any context but NMI (`network/atomic.rs`): under SRCU, this CPU's
+    /// atomic scratch for the context level, preemption off, the FPU only where the
+    /// context may use it. Looks in the cache first and stores in it.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for lengths that do not fit (nothing is written); `EAGAIN` while a
+    /// training call holds the weights (the cache has no entry then: training emptied it),
+    /// or in NMI.
+    pub(crate) fn predict_atomic(&self, input: &[i16], output: &mut [i16]) -> Result {
+        if input.len() != self.input_dim || output.len() != self.output_dim {
+            return Err(EINVAL);
+        }
+        let ctx = NoPreempt::enter().inspect_err(|_| {
+            self.stats.atomic_again.fetch_add(1, Ordering::Relaxed);
+        })?;
+        let start = now_ns();
+        let placed = self.placed.read();
+        let mut tally = Tally::default();
+        let copy = self.copy_here(&placed, 1, &mut tally);
+        let timeout = self.cache_timeout_ms();
+        let hit = timeout > 0
+            && placed
+                .cache
+                .lookup(input, output, timeout, &self.stats.cache);
+        if !hit {
+            let (Some(_reader), Some(mut scratch)) = (
+                placed.readers.enter(),
+                self.atomic
+                    .get(ctx.cpu() as usize)
+                    .and_then(|a| a.claim(&ctx)),
+            ) else {
+                self.stats.atomic_again.fetch_add(1, Ordering::Relaxed);
+                return Err(EAGAIN);
+            };
+            // SAFETY: inside the atomic readers (`_reader`), which every writer of the
+            // parameters closes, and waits for, before it changes anything.
+            let params = unsafe { placed.params.get_unguarded() };
+            self.run(&params.layers, 1, input, output, scratch.buf(), copy)?;
+            if timeout > 0 {
+                placed
+                    .cache
+                    .store(input, output, timeout, &self.stats.cache);
+            }
+        }
+        tally.add_cpu(ctx.cpu(), 1);
+        tally.add_time(now_ns().saturating_sub(start));
+        drop(placed);
+        self.count(1, 1, [&tally]);
+        self.stats.atomic.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The cache timeout in force (ms; 0: off): the one `config` set, else
+    /// `neural_cache_timeout_ms`.
+    pub(crate) fn cache_timeout_ms(&self) -> u32 {
+        match self.cache_ms.load(Ordering::Relaxed) {
+            u32::MAX => crate::params::cache_timeout_ms(),
+            ms => ms,
+        }
+    }
+
+    /// Whether `config` set the timeout (else the module parameter's applies).
+    pub(crate) fn cache_timeout_set(&self) -> bool {
+        self.cache_ms.load(Ordering::Relaxed) != u32::MAX
+    }
+
+    /// Sets the cache timeout (`None`: the module parameter's again); a timeout of 0
+    /// frees the table (emptied entries counted as invalidated).
+    pub(crate) fn set_cache_timeout(&self, ms: Option<u32>) {
+        self.cache_ms
+            .store(ms.unwrap_or(u32::MAX), Ordering::Relaxed);
+        if self.cache_timeout_ms() == 0 {
+            let n = self.placed.read().cache.free();
+            self.stats
+                .cache
+                .invalidated
+                .fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// What the cache of the layers in force holds.
+    pub(crate) fn cache_usage(&self) -> cache::Usage {
+        self.placed.read().cache.usage()
+    }
+
+    /// Whether the vector path may run this network's layers (`simd` in `config`;
+    /// `neural_enable_simd` and the gate decide as for any network).
+    pub(crate) fn simd_allowed(&self) -> bool {
+        !self.no_simd.load(Ordering::Relaxed)
+    }
+
+    /// Allows or forbids the vector path for this network (`simd 0|1`).
+    pub(crate) fn set_simd(&self, on: bool) {
+        self.no_simd.store(!on, Ordering::Relaxed);
     }
 
     /// As [`Network::predict_batch`], in scratch space supplied by the caller (at least
@@ -733,7 +948,7 @@ impl Network {
         let mut tally = Tally::default();
         let cpu = CpuId::current().as_u32();
         let copy = self.copy_here(&placed, n, &mut tally);
-        self.run(&params.layers, inputs, outputs, scratch, copy)?;
+        self.run(&params.layers, batch::BLOCK, inputs, outputs, scratch, copy)?;
         tally.add_cpu(cpu, n as u64);
         drop(params);
         drop(placed);
@@ -766,6 +981,10 @@ impl Network {
         self.stats.batches.fetch_add(batches, Relaxed);
         let placed = self.placed.read();
         for tally in tallies {
+            self.stats.infer_ns.fetch_add(tally.ns, Ordering::Relaxed);
+            self.stats
+                .infer_ns_max
+                .fetch_max(tally.ns_max, Ordering::Relaxed);
             self.stats.local.fetch_add(tally.local, Relaxed);
             self.stats.cross_node.fetch_add(tally.cross, Relaxed);
             for &(node, copy, rows, local) in &tally.slots[..tally.used] {
@@ -861,27 +1080,36 @@ impl Network {
         copy
     }
 
-    /// Runs `inputs` through the layers into `outputs` in blocks of inputs
-    /// (`pure::batch`), each layer by the path the gate picks: one [`Section`] (one FPU
-    /// section, if any layer runs the vector kernel) for the whole call.
+    /// Runs `inputs` through the layers into `outputs` in blocks of at most `block`
+    /// inputs (`pure::batch`), each layer by the path the gate picks: one [`Section`] (one
+    /// FPU section, if any layer runs the vector kernel) for the whole call. Counts the
+    /// layer runs of each path.
     fn run(
         &self,
         layers: &[LayerBox],
+        block: usize,
         inputs: &[i16],
         outputs: &mut [i16],
         scratch: &mut [i16],
         copy: usize,
     ) -> Result {
-        let mut section = Section::begin(layers.iter().map(|l| l.inputs));
-        batch::forward(
+        let mut gate = crate::simd::gate();
+        gate.enabled &= self.simd_allowed();
+        let mut section = Section::with_gate(gate, layers.iter().map(|l| l.inputs));
+        let r = batch::forward_in(
             self.shape,
+            block,
             |i| layers.get(i).map(|l| l.dense(copy)),
             inputs,
             outputs,
             scratch,
             &mut section,
-        )
-        .map_err(|_| EINVAL)?;
-        Ok(())
+        );
+        let (simd, scalar) = section.counts();
+        self.stats.simd_layers.fetch_add(simd, Ordering::Relaxed);
+        self.stats
+            .scalar_layers
+            .fetch_add(scalar, Ordering::Relaxed);
+        r.map(|_| ()).map_err(|_| EINVAL)
     }
 }

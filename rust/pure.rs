@@ -18,6 +18,7 @@
 //! - [`activation`]: integer activations (relu, sigmoid and tanh by table).
 //! - [`forward`]: the dense-layer forward pass.
 //! - [`batch`]: a network over a batch, in blocks of inputs, layer by layer.
+//! - [`cache`]: the prediction cache's table (hash, compare, expiry, LRU).
 //! - [`model`]: the model format (`.nnm`), its parser and checksum.
 //! - [`decimal`]: exact decimal text for `predict` and `train`.
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
@@ -32,6 +33,9 @@
 pub(crate) mod activation;
 #[expect(unreachable_pub)]
 pub(crate) mod batch;
+// `CacheTable::live` serves the host's tests only.
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod cache;
 #[expect(unreachable_pub)]
 pub(crate) mod cpulist;
 #[expect(unreachable_pub)]

@@ -23,7 +23,8 @@
 //!
 //! # Lock order (the whole module)
 //!
-//! Every lock of the module sleeps; none is taken in atomic context. Outermost first:
+//! Every lock of the module but the caches' spinlocks sleeps; no sleeping lock is taken
+//! in atomic context. Outermost first:
 //!
 //! 1. an open debugfs file's state mutex (`debugfs/file.rs`), held for the whole of one
 //!    `read`, `write` or `release` of that file;
@@ -36,7 +37,16 @@
 //!    (`published.rs`), which is not a lock a reader waits on: it never blocks;
 //! 4. under it, the parameter lock of the layers in force, the rwsem of
 //!    `network/placed.rs` (read to predict or to copy the layers, write to train);
-//! 5. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`).
+//! 5. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`);
+//! 6. innermost, with or without the above, a cache's IRQ-safe spinlock
+//!    (`network/cache.rs`), held only to look up, store or empty entries: nothing is
+//!    taken under it and nothing under it sleeps.
+//!
+//! An atomic prediction (`network/atomic.rs`) takes only 3 and 6 (and its CPU's atomic
+//! scratch, claimed by a busy bit with preemption off, not a lock): instead of 4 it
+//! enters the layers' atomic readers, which a training call closes after it holds 4 for
+//! writing (and waits for, sleeping, under 4 and the update mutex); a reader that finds
+//! them closed fails with `EAGAIN` rather than wait.
 //!
 //! A re-placement waits for the SRCU grace period (`synchronize_srcu()`) holding only
 //! the update mutex and its file's state mutex, never in a read-side section of that

@@ -63,6 +63,18 @@ impl<T> RwSem<T> {
         ReadGuard { lock: self }
     }
 
+    /// The data without the semaphore, for a reader that may not sleep.
+    ///
+    /// # Safety
+    ///
+    /// No `&mut T` may exist while the reference lives: the caller has excluded every
+    /// writer by other means (a network's atomic readers' gate, `network/atomic.rs`,
+    /// which every writer closes after `write` and before it changes anything).
+    pub(crate) unsafe fn get_unguarded(&self) -> &T {
+        // SAFETY: by the function's contract no writer exists meanwhile.
+        unsafe { &*self.data.get() }
+    }
+
     /// Takes the semaphore exclusive (sleeps).
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         // SAFETY: `sem` is initialised (type invariant); released by the guard's drop.

@@ -185,15 +185,11 @@ pub(crate) struct Section {
 }
 
 impl Section {
-    /// A section for layers with rows of these lengths: it takes the FPU if the gate
-    /// sends any of them to the vector kernel.
-    pub(crate) fn begin(row_lengths: impl IntoIterator<Item = usize>) -> Self {
-        Self::with_gate(gate(), row_lengths)
-    }
-
-    /// As [`Section::begin`], with the gate given (the KUnit suite forces paths). The
-    /// gate is usable only if the load-time findings say so, whatever `gate` says: no
-    /// gate reaches the vector kernels on a CPU without AVX2.
+    /// A section for layers with rows of these lengths, by `gate` (the one in force,
+    /// [`gate()`], with a network's own `simd` setting; the KUnit suite forces paths): it
+    /// takes the FPU if the gate sends any of them to the vector kernel. The gate is
+    /// usable only if the load-time findings say so, whatever `gate` says: no gate
+    /// reaches the vector kernels on a CPU without AVX2.
     pub(crate) fn with_gate(gate: Gate, row_lengths: impl IntoIterator<Item = usize>) -> Self {
         let gate = Gate {
             usable: gate.usable && STATE.usable.load(Relaxed),
@@ -222,7 +218,6 @@ impl Section {
     }
 
     /// The layer runs so far: by the vector kernel, and by the scalar reference.
-    #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
     pub(crate) fn counts(&self) -> (u64, u64) {
         (self.simd, self.scalar)
     }

@@ -12,8 +12,8 @@
  * Numbers are the network's fixed point: an input value v stands for v / 2^in_frac, an
  * output value for v / 2^out_frac (neural_network_get_dims()).
  *
- * Context: every function may sleep (process context, no spinlock held); each checks
- * it with might_sleep(). Errors are negative errnos, or ERR_PTR() for the functions
+ * Context: every function but neural_network_predict_atomic() may sleep (process
+ * context, no spinlock held); each checks it with might_sleep(). Errors are negative errnos, or ERR_PTR() for the functions
  * that return a network; a bad argument is -EINVAL and changes nothing.
  */
 #ifndef _LINUX_NEURAL_NETWORK_H
@@ -120,6 +120,35 @@ void neural_network_destroy(struct neural_network *nn);
  */
 int neural_network_predict(struct neural_network *nn, const s16 *input, size_t n_in,
 			   s16 *output, size_t n_out);
+
+/**
+ * neural_network_predict_atomic() - Run one input vector, without sleeping.
+ * @nn: the network.
+ * @input: one input vector.
+ * @n_in: the input length.
+ * @output: room for one output vector.
+ * @n_out: the output length.
+ *
+ * For callers that may not sleep: a softirq, a hardirq handler, a section with
+ * preemption or bottom halves disabled, or under a spinlock (the block I/O submission
+ * path, the network stack). It takes no sleeping lock and allocates nothing: the
+ * weights in force are read under SRCU, the scratch is this CPU's own for the context
+ * level (task, softirq, hardirq; preemption is disabled meanwhile), the FPU is used only
+ * where irq_fpu_usable() allows (else the scalar path, the same bits). A re-placement or
+ * migration never makes it wait: it answers from the weights in force, old or new. The
+ * prediction cache (neural_cache_timeout_ms) is looked up first and filled after.
+ * Counted in the network's stats (atomic_predictions).
+ *
+ * The checks of neural_network_predict() apply; @nn must not be destroyed meanwhile.
+ *
+ * Context: Any context but NMI. Does not sleep.
+ * Return: 0; -EINVAL for a NULL pointer, lengths that are not one vector's, arrays
+ * misaligned or overlapping (nothing is written); -EAGAIN while a training call holds
+ * the weights (neural_network_train() or the train file: the answer would be of weights
+ * half changed; the caller falls back to its own heuristic), or in NMI.
+ */
+int neural_network_predict_atomic(struct neural_network *nn, const s16 *input, size_t n_in,
+				  s16 *output, size_t n_out);
 
 /**
  * neural_network_get_dims() - The shape of a network's vectors.

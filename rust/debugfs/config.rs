@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `network_<id>/config`: read the network's layers, formats and placement
-//! ([`super::report::Config`]); write a command to re-place its memory while it serves
-//! ([`Network::replace`]):
+//! `network_<id>/config`: read the network's settings, layers, formats and placement
+//! ([`super::report::Config`]); write commands, one per line, to change its settings or
+//! re-place its memory while it serves ([`Network::replace`]):
 //!
 //! ```text
 //! echo "policy bind nodes 1" > config      a new placement (as create's policy= node= nodes=)
@@ -13,11 +13,17 @@
 //! echo "cpus 2-3" > config                 batches run on CPUs 2 and 3 (a cpulist)
 //! echo "cpus default" > config             batches run on the CPUs of the weights' nodes
 //! echo "avoid_cpu0 1" > config             ... but not on CPU 0 (unless it is the only one)
+//! echo "cache_timeout 500" > config        the prediction cache's timeout (ms; 0: off)
+//! echo "cache_timeout default" > config    ... neural_cache_timeout_ms's again
+//! echo "simd 0" > config                   every layer of this network runs scalar
+//! printf 'migrate 1\ncpus 2-3\n' > config  several commands, one per line
 //! ```
 //!
-//! `cpus` and `avoid_cpu0` (the CPU mask, `network/affinity.rs`) may come alone or with a
-//! placement; a `cpus` list must name an online CPU. The whole command is checked before
-//! anything changes; the placement changes first, then the mask.
+//! `cpus` and `avoid_cpu0` (the CPU mask, `network/affinity.rs`), `cache_timeout` and
+//! `simd` may come alone or with a placement on a line; a `cpus` list must name an online
+//! CPU. Every line of a write is checked before anything changes (a write with any bad
+//! line changes nothing); then the lines apply in order as one change: the placement they
+//! end at is made once, first (its failure changes nothing else), then the rest.
 //!
 //! `key=value` is taken as well as `key value`. A `policy` command fills what it does not
 //! give from the module parameters, as `create` does; `node` and `nodes` keep the rest of
@@ -62,8 +68,11 @@ use crate::numa::topology::{
 use crate::params;
 use crate::pure::nodes::NodeMask;
 
-/// The longest command a write may hold.
-const COMMAND_MAX: usize = 512;
+/// The longest write: its commands, one per line.
+const COMMAND_MAX: usize = 4096;
+
+/// The longest `cache_timeout` (as `neural_cache_timeout_ms`, `params_helper.h`).
+const CACHE_TIMEOUT_MAX_MS: u32 = 3_600_000;
 
 /// The file's data.
 pub(crate) struct ConfigFile(pub(crate) Arc<Network>);
@@ -84,6 +93,9 @@ struct Command<'a> {
     migrate: Option<NodeId>,
     cpus: Option<&'a str>,
     avoid_cpu0: Option<bool>,
+    /// `Some(None)`: `default`.
+    cache_timeout: Option<Option<u32>>,
+    simd: Option<bool>,
 }
 
 impl Command<'_> {
@@ -97,7 +109,7 @@ impl Command<'_> {
 }
 
 /// The usage line of a bad command.
-const USAGE: &str = "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N, and/or cpus LIST|default, avoid_cpu0 0|1";
+const USAGE: &str = "expected policy NAME [node N] [nodes LIST], node N, nodes LIST or migrate N, and/or cpus LIST|default, avoid_cpu0 0|1, cache_timeout MS|default, simd 0|1";
 
 /// Parses a command; logs what is wrong, each line starting with `prefix`.
 fn parse<'a>(prefix: &str, line: &'a str) -> Result<Command<'a>> {
@@ -152,18 +164,42 @@ fn parse<'a>(prefix: &str, line: &'a str) -> Result<Command<'a>> {
                     _ => return Err(bad("avoid_cpu0 takes 0 or 1")),
                 })
             }
-            "policy" | "node" | "nodes" | "migrate" | "cpus" | "avoid_cpu0" => {
-                return Err(bad("a key given twice"))
+            "cache_timeout" if cmd.cache_timeout.is_none() => {
+                cmd.cache_timeout = Some(match value {
+                    "default" => None,
+                    v => Some(
+                        v.parse::<u32>()
+                            .ok()
+                            .filter(|&ms| ms <= CACHE_TIMEOUT_MAX_MS)
+                            .ok_or_else(|| {
+                                bad("cache_timeout takes 0 to 3600000 (ms) or default")
+                            })?,
+                    ),
+                })
             }
+            "simd" if cmd.simd.is_none() => {
+                cmd.simd = Some(match value {
+                    "0" => false,
+                    "1" => true,
+                    _ => return Err(bad("simd takes 0 or 1")),
+                })
+            }
+            "policy" | "node" | "nodes" | "migrate" | "cpus" | "avoid_cpu0" | "cache_timeout"
+            | "simd" => return Err(bad("a key given twice")),
             _ => return Err(bad(USAGE)),
         }
     }
     if given == 0 {
         return Err(bad(USAGE));
     }
-    let affinity_keys = usize::from(cmd.cpus.is_some()) + usize::from(cmd.avoid_cpu0.is_some());
-    if cmd.migrate.is_some() && given > 1 + affinity_keys {
-        return Err(bad("migrate N stands alone (or with cpus, avoid_cpu0)"));
+    let other_keys = usize::from(cmd.cpus.is_some())
+        + usize::from(cmd.avoid_cpu0.is_some())
+        + usize::from(cmd.cache_timeout.is_some())
+        + usize::from(cmd.simd.is_some());
+    if cmd.migrate.is_some() && given > 1 + other_keys {
+        return Err(bad(
+            "migrate N stands alone (or with cpus, avoid_cpu0, cache_timeout, simd)",
+        ));
     }
     Ok(cmd)
 }
@@ -228,25 +264,22 @@ impl DebugFile for ConfigFile {
         let prefix = CString::try_from_fmt(fmt!("network_{}/config: ", net.id()))?;
         let prefix = prefix.to_str().map_err(|_| EINVAL)?;
         let bytes = read_input(input, len, COMMAND_MAX).inspect_err(|_| {
-            pr_err!("{}one command of at most {} bytes\n", prefix, COMMAND_MAX);
+            pr_err!(
+                "{}commands of at most {} bytes in all\n",
+                prefix,
+                COMMAND_MAX
+            );
         })?;
-        let line = core::str::from_utf8(&bytes).map_err(|_| {
+        let text = core::str::from_utf8(&bytes).map_err(|_| {
             pr_err!("{}not text\n", prefix);
             EINVAL
         })?;
-        let cmd = parse(prefix, line)?;
-        let cpus = cmd.cpus.map(|v| cpus_of(prefix, v)).transpose()?;
-        if cmd.places() {
-            let placement = resolve(prefix, &cmd, &net.placement())?;
-            let what = if cmd.migrate.is_some() {
-                "migrate"
-            } else {
-                "config"
-            };
-            net.replace(placement, what)?;
+        let plan = check(prefix, net, text)?;
+        if let Some(placement) = plan.placement {
+            net.replace(placement, plan.what)?;
         }
-        if cpus.is_some() || cmd.avoid_cpu0.is_some() {
-            net.set_affinity(cpus, cmd.avoid_cpu0)?;
+        if plan.cpus.is_some() || plan.avoid_cpu0.is_some() {
+            net.set_affinity(plan.cpus, plan.avoid_cpu0)?;
             let (mask, explicit) = net.cpu_mask()?;
             pr_info!(
                 "network_{}: CPU mask {} ({})\n",
@@ -255,7 +288,67 @@ impl DebugFile for ConfigFile {
                 if explicit { "cpus" } else { "default" }
             );
         }
+        if let Some(ms) = plan.cache_timeout {
+            net.set_cache_timeout(ms);
+        }
+        if let Some(on) = plan.simd {
+            net.set_simd(on);
+        }
         state.text = None;
         Ok(len)
     }
+}
+
+/// What a write's lines come to, checked, before anything is applied.
+#[derive(Default)]
+struct Plan {
+    /// The placement the lines end at, if any line changes it.
+    placement: Option<Placement>,
+    /// How the re-placement is logged: `migrate` if the last line that places is one.
+    what: &'static str,
+    cpus: Option<Option<CpuMask>>,
+    avoid_cpu0: Option<bool>,
+    cache_timeout: Option<Option<u32>>,
+    simd: Option<bool>,
+}
+
+/// Checks every line of `text` (empty lines skipped) in order, each placement against
+/// the one the lines before it ask for; `EINVAL` (with the line's reason in the log) at
+/// the first bad one, or if no line has a command.
+fn check(prefix: &str, net: &Network, text: &str) -> Result<Plan> {
+    let mut plan = Plan {
+        what: "config",
+        ..Plan::default()
+    };
+    let mut now = net.placement();
+    let mut lines = 0;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        lines += 1;
+        let line_prefix = CString::try_from_fmt(fmt!("{prefix}line {}: ", i + 1))?;
+        let line_prefix = line_prefix.to_str().map_err(|_| EINVAL)?;
+        let cmd = parse(line_prefix, line)?;
+        if let Some(v) = cmd.cpus {
+            plan.cpus = Some(cpus_of(line_prefix, v)?);
+        }
+        if cmd.places() {
+            now = resolve(line_prefix, &cmd, &now)?;
+            plan.placement = Some(now);
+            plan.what = if cmd.migrate.is_some() {
+                "migrate"
+            } else {
+                "config"
+            };
+        }
+        plan.avoid_cpu0 = cmd.avoid_cpu0.or(plan.avoid_cpu0);
+        plan.cache_timeout = cmd.cache_timeout.or(plan.cache_timeout);
+        plan.simd = cmd.simd.or(plan.simd);
+    }
+    if lines == 0 {
+        pr_err!("{}{}\n", prefix, USAGE);
+        return Err(EINVAL);
+    }
+    Ok(plan)
 }

@@ -284,6 +284,15 @@ impl Report for Config {
             if explicit { "cpus" } else { "default" }
         )
         .and_then(|()| writeln!(t, "avoid_cpu0: {}", u8::from(net.avoids_cpu0())))
+        .and_then(|()| {
+            let how = if net.cache_timeout_set() {
+                "set"
+            } else {
+                "neural_cache_timeout_ms"
+            };
+            writeln!(t, "cache_timeout: {} ms ({how})", net.cache_timeout_ms())
+        })
+        .and_then(|()| writeln!(t, "simd: {}", u8::from(net.simd_allowed())))
         .map_err(|_| ENOMEM)?;
         let mut n = 0;
         placed.for_each_layer(|_, _| {
@@ -345,6 +354,35 @@ impl Report for Stats {
                 )
             })
             .map_err(|_| ENOMEM)?;
+        let get = |a: &core::sync::atomic::AtomicU64| a.load(core::sync::atomic::Ordering::Relaxed);
+        let predictions = s.predictions.load(Relaxed);
+        let total = get(&s.infer_ns);
+        let c = &s.cache;
+        let usage = self.0.cache_usage();
+        let mut w = || -> core::fmt::Result {
+            writeln!(t, "infer_ns_total: {total}")?;
+            writeln!(
+                t,
+                "infer_ns_avg: {}",
+                total.checked_div(predictions).unwrap_or(0)
+            )?;
+            writeln!(t, "infer_ns_max: {}", get(&s.infer_ns_max))?;
+            writeln!(t, "simd_layers: {}", get(&s.simd_layers))?;
+            writeln!(t, "scalar_layers: {}", get(&s.scalar_layers))?;
+            writeln!(t, "atomic_predictions: {}", get(&s.atomic))?;
+            writeln!(t, "atomic_eagain: {}", get(&s.atomic_again))?;
+            writeln!(t, "cache_hits: {}", get(&c.hits))?;
+            writeln!(t, "cache_misses: {}", get(&c.misses))?;
+            writeln!(t, "cache_evictions: {}", get(&c.evictions))?;
+            writeln!(t, "cache_invalidated: {}", get(&c.invalidated))?;
+            writeln!(t, "cache_entries: {} of {}", usage.used, usage.capacity)?;
+            writeln!(t, "cache_bytes: {}", usage.bytes)?;
+            match usage.node {
+                Some(n) => writeln!(t, "cache_node: {}", n.id()),
+                None => writeln!(t, "cache_node: none"),
+            }
+        };
+        w().map_err(|_| ENOMEM)?;
         let placed = self.0.placed();
         if let Some(reads) = placed.copy_reads() {
             let mut first = true;

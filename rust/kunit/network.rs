@@ -363,8 +363,10 @@ mod tests {
         let bytes = Network::footprint(dims, true);
         let per_layer = 4096u64 * 4096 * 10 + 4096 * 24;
         // Per CPU: a block of four inputs, two buffers of the widest outputs each, and
-        // their split (two values per input value).
-        let scratch = u64::from(topology::nr_cpu_ids()) * 16 * (4096 + 4096);
+        // their split (two values per input value), 16 bytes per value of a layer's
+        // width and inputs; and an atomic prediction's scratch (one input) for each of 3
+        // context levels, 4 bytes each.
+        let scratch = u64::from(topology::nr_cpu_ids()) * 28 * (4096 + 4096);
         assert_eq!(bytes, Some(16 * per_layer + scratch));
         // A sum that overflows is None, never a small number.
         let huge = core::iter::repeat_n((usize::MAX / 2, 3usize), 2);

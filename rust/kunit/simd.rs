@@ -6,7 +6,7 @@
 #[kernel::macros::kunit_tests(neural_network_simd)]
 mod tests {
     use crate::pure::activation::Activation;
-    use crate::pure::batch::{self, split_len, Runner, Scalar, Shape};
+    use crate::pure::batch::{self, split_len_for, Runner, Scalar, Shape};
     use crate::pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
     use crate::pure::forward::DenseLayer;
     use crate::pure::rng::Rng;
@@ -32,7 +32,8 @@ mod tests {
     /// One input through `layer` by a section behind `gate`; the section's counts. The
     /// split is allocated before the section takes the FPU: nothing may sleep in it.
     fn run_one(gate: Gate, layer: &DenseLayer<'_>, x: &[i16], y: &mut [i16]) -> Result<(u64, u64)> {
-        let mut split = KVec::from_elem(0i16, split_len(layer.inputs), GFP_KERNEL)?;
+        let mut split =
+            KVec::from_elem(0i16, split_len_for(layer.inputs, batch::BLOCK), GFP_KERNEL)?;
         let mut section = Section::with_gate(gate, [layer.inputs]);
         section
             .run(layer, &[x], &mut [y], &mut split)

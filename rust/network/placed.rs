@@ -14,6 +14,8 @@ use kernel::sync::atomic::{
 };
 use kernel::sync::Arc;
 
+use super::atomic::AtomicReaders;
+use super::cache::Cache;
 use super::layer::{
     Layer,
     LayerBox, //
@@ -58,6 +60,12 @@ pub(crate) struct Placed {
     placement: Placement,
     #[pin]
     pub(super) params: RwSem<Params>,
+    /// The atomic predictions reading `params` without its lock: a writer closes them
+    /// out after it holds the lock for writing (`network/atomic.rs`).
+    pub(super) readers: AtomicReaders,
+    /// The prediction cache of these layers, on their first layer's node.
+    #[pin]
+    pub(super) cache: Cache,
     /// `replicate`: the node of each copy of the weights (the first copy's first), and
     /// for each node id the copy its CPUs read (the nearest); both empty for a network
     /// with one copy.
@@ -81,6 +89,8 @@ impl Placed {
         numa: &Arc<NumaStats>,
     ) -> Result<Pin<KBox<Self>>> {
         let first = layers.first().ok_or(EINVAL)?;
+        let last = layers.last().ok_or(EINVAL)?;
+        let (inputs, outputs, place) = (first.inputs, last.outputs, first.wanted);
         let (copy_nodes, copy_of) = copy_table(first)?;
         let mut copy_reads = KVec::with_capacity(copy_nodes.len(), GFP_KERNEL)?;
         for _ in 0..copy_nodes.len() {
@@ -98,6 +108,8 @@ impl Placed {
                     c"neural_network:params",
                     kernel::static_lock_class!()
                 ),
+                readers: AtomicReaders::new(),
+                cache <- Cache::new(inputs, outputs, place),
                 copy_nodes,
                 copy_of,
                 copy_home,

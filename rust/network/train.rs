@@ -90,7 +90,8 @@ impl Network {
     /// Trains for `epochs` passes over `n` samples (`inputs`: `n` vectors in the input
     /// format, `targets`: `n` vectors in the output format) with SGD and backpropagation:
     /// gradients are applied every `batch` samples (and at the end of each pass) at rate
-    /// `lr` (Q8.24, `train::LR_ONE` is 1.0). Predictions wait while it runs. It yields the
+    /// `lr` (Q8.24, `train::LR_ONE` is 1.0). Predictions wait while it runs (atomic ones
+    /// get `EAGAIN`); the prediction cache is emptied first. It yields the
     /// CPU and checks for a fatal signal at bounded intervals ([`Budget`]).
     ///
     /// # Errors
@@ -122,6 +123,11 @@ impl Network {
         let _update = self.update.lock();
         let placed = self.placed.read();
         let mut params = placed.params.write();
+        // Atomic predictions read the weights without the lock: closed out (and waited
+        // for) before a weight changes; they get `EAGAIN` until the end. The cache's
+        // answers are those of the old weights: emptied.
+        let _closed = placed.readers.close();
+        placed.cache.clear(&self.stats.cache);
         let Params { layers, rng } = &mut *params;
         let report = self.train_locked(layers, rng, inputs, targets, n, epochs, lr, batch);
         // `replicate`: every copy as the first before the lock goes, whatever happened.
@@ -129,6 +135,17 @@ impl Network {
             l.sync_copies();
         }
         report
+    }
+
+    /// Runs `f` holding the weights as a training call does (the update mutex, the
+    /// parameter lock for writing, the atomic readers closed): for the KUnit suite.
+    #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
+    pub(crate) fn with_weights_held<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _update = self.update.lock();
+        let placed = self.placed.read();
+        let _params = placed.params.write();
+        let _closed = placed.readers.close();
+        f()
     }
 
     /// [`Network::train`] on `n` samples, under the write lock.

@@ -17,3 +17,5 @@ unsafe impl Plain for i16 {}
 unsafe impl Plain for i32 {}
 // SAFETY: plain integers.
 unsafe impl Plain for i64 {}
+// SAFETY: plain integers.
+unsafe impl Plain for u64 {}

@@ -15,7 +15,7 @@ pub const BLOCK: usize = 4;
 /// Runs one layer for a block of 1 to [`BLOCK`] inputs.
 pub trait Runner {
     /// Computes `ys[k]` from `xs[k]` for every `k`, as `layer.forward` does; `split` is
-    /// scratch of [`split_len`] values for the runner's own use.
+    /// scratch of [`split_len_for`] the block's values, for the runner's own use.
     ///
     /// # Errors
     ///
@@ -50,10 +50,11 @@ impl Runner for Scalar {
 /// The vector kernels' pass: a split input is padded to a multiple of it.
 pub const SPLIT_PASS: usize = 16;
 
-/// The runner's scratch for layers of at most `max_inputs` inputs: two values per input
-/// value of [`BLOCK`] inputs (a split input is twice as long), in whole passes.
-pub const fn split_len(max_inputs: usize) -> usize {
-    2 * BLOCK * max_inputs.next_multiple_of(SPLIT_PASS)
+/// The runner's scratch for layers of at most `max_inputs` inputs and blocks of at most
+/// `block` inputs: two values per input value (a split input is twice as long), in whole
+/// passes.
+pub const fn split_len_for(max_inputs: usize, block: usize) -> usize {
+    2 * block * max_inputs.next_multiple_of(SPLIT_PASS)
 }
 
 /// A network's shape, as [`forward`] reads it.
@@ -89,9 +90,15 @@ impl Shape {
     }
 
     /// The scratch [`forward`] needs: a pair of buffers of [`Shape::max_width`] per input
-    /// of a block, and the runner's [`split_len`].
+    /// of a block, and the runner's [`split_len_for`].
     pub fn scratch_len(&self) -> usize {
-        checked_scratch_len(self.max_width, self.max_inputs).unwrap_or(usize::MAX)
+        self.scratch_len_for(BLOCK)
+    }
+
+    /// The scratch [`forward_in`] needs with blocks of at most `block` inputs (one:
+    /// the scratch of a single prediction).
+    pub fn scratch_len_for(&self, block: usize) -> usize {
+        checked_scratch_len_for(self.max_width, self.max_inputs, block).unwrap_or(usize::MAX)
     }
 }
 
@@ -99,8 +106,13 @@ impl Shape {
 /// inputs, for widths nobody checked yet (a network's footprint is counted before its
 /// shape is): `None` where it overflows.
 pub fn checked_scratch_len(max_width: usize, max_inputs: usize) -> Option<usize> {
+    checked_scratch_len_for(max_width, max_inputs, BLOCK)
+}
+
+/// As [`checked_scratch_len`], for blocks of at most `block` inputs.
+pub fn checked_scratch_len_for(max_width: usize, max_inputs: usize, block: usize) -> Option<usize> {
     let split = max_inputs.checked_next_multiple_of(SPLIT_PASS)?;
-    max_width.checked_add(split)?.checked_mul(2 * BLOCK)
+    max_width.checked_add(split)?.checked_mul(2 * block)
 }
 
 /// Runs `inputs` (`n` vectors of `input_dim`) through the network into `outputs` (`n` of
@@ -121,24 +133,43 @@ pub fn forward<'a>(
     scratch: &mut [i16],
     runner: &mut impl Runner,
 ) -> Result<usize, ShapeError> {
+    forward_in(shape, BLOCK, layer, inputs, outputs, scratch, runner)
+}
+
+/// [`forward`] in blocks of at most `max_block` inputs (1 to [`BLOCK`]), in scratch of
+/// [`Shape::scratch_len_for`] `max_block` values: with 1, a single prediction's, a quarter of
+/// a batch's. The outputs are the same for every `block`, bit for bit.
+///
+/// # Errors
+///
+/// As [`forward`], and for a `max_block` of 0 or over [`BLOCK`].
+pub fn forward_in<'a>(
+    shape: Shape,
+    max_block: usize,
+    layer: impl Fn(usize) -> Option<DenseLayer<'a>>,
+    inputs: &[i16],
+    outputs: &mut [i16],
+    scratch: &mut [i16],
+    runner: &mut impl Runner,
+) -> Result<usize, ShapeError> {
     let (din, dout, mw) = (shape.input_dim, shape.output_dim, shape.max_width);
-    if din == 0 || dout == 0 || shape.layers == 0 {
+    if din == 0 || dout == 0 || shape.layers == 0 || max_block == 0 || max_block > BLOCK {
         return Err(ShapeError);
     }
     let n = inputs.len() / din;
     if !inputs.len().is_multiple_of(din) || Some(outputs.len()) != n.checked_mul(dout) {
         return Err(ShapeError);
     }
-    let ping_len = BLOCK * mw;
-    if scratch.len() < shape.scratch_len() {
+    let ping_len = max_block * mw;
+    if scratch.len() < shape.scratch_len_for(max_block) {
         return Err(ShapeError);
     }
     let (ping, rest) = scratch.split_at_mut(ping_len);
     let (pong, rest) = rest.split_at_mut(ping_len);
-    let split = &mut rest[..split_len(shape.max_inputs)];
+    let split = &mut rest[..split_len_for(shape.max_inputs, max_block)];
     for (xs, ys) in inputs
-        .chunks(BLOCK * din)
-        .zip(outputs.chunks_mut(BLOCK * dout))
+        .chunks(max_block * din)
+        .zip(outputs.chunks_mut(max_block * dout))
     {
         block(
             shape,

@@ -567,7 +567,7 @@ unsafe fn split_fast(x: &[i16], out: &mut [i16], per_pass: usize) {
 ///
 /// # Errors
 ///
-/// [`ShapeError`] if `split` is shorter than four [`split_len`] of the inputs.
+/// [`ShapeError`] if `split` is shorter than one [`split_len`] of the inputs per input.
 ///
 /// # Safety
 ///
@@ -578,14 +578,16 @@ pub unsafe fn split_block(xs: &[&[i16]], split_to: &mut [i16]) -> Result<(), Sha
     if xs.len() > 4 || xs.iter().any(|x| x.len() != n) {
         return Err(ShapeError);
     }
-    let out = split_to.get_mut(..4 * len).ok_or(ShapeError)?;
+    let out = split_to.get_mut(..xs.len() * len).ok_or(ShapeError)?;
     let (step, per) = if xs.len() == 4 {
         (2 * PASS, 8 * PASS)
     } else {
         (len, 2 * PASS)
     };
     for (j, x) in xs.iter().enumerate() {
-        // PANIC: `j * step <= 3 * len < out.len()` for both layouts.
+        // PANIC: `j * step < out.len()` for both layouts: four inputs interleaved
+        // (`j * step <= 6 * PASS < 4 * len`), fewer one after the other (`j * len`, with
+        // `len` left to write).
         // SAFETY: the caller guarantees AVX2 and the FPU.
         unsafe { split_fast(x, &mut out[j * step..], per) };
     }

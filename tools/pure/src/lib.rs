@@ -10,6 +10,8 @@
 pub mod activation;
 #[path = "../../../rust/pure/batch.rs"]
 pub mod batch;
+#[path = "../../../rust/pure/cache.rs"]
+pub mod cache;
 #[path = "../../../rust/pure/cpulist.rs"]
 pub mod cpulist;
 #[path = "../../../rust/pure/decimal.rs"]
@@ -56,6 +58,8 @@ pub mod gate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cache;
 #[cfg(test)]
 mod tests_decimal;
 #[cfg(test)]

@@ -393,7 +393,7 @@ fn a_split_puts_each_value_back_together() {
 #[test]
 fn batches_by_every_runner_give_the_per_input_bits() {
     use crate::activation::Activation;
-    use crate::batch::{forward, Scalar, Shape};
+    use crate::batch::{forward, forward_in, Scalar, Shape, BLOCK};
     use crate::fixed::Requant;
     use crate::forward::DenseLayer;
     use crate::gated::Gated;
@@ -461,6 +461,36 @@ fn batches_by_every_runner_give_the_per_input_bits() {
             (gated.simd_layers, gated.scalar_layers),
             ((n * depth) as u64, 0)
         );
+        // Smaller blocks, each in exactly the scratch it asks for (one input: what an
+        // atomic prediction has), give the same bits by both runners.
+        for k in 1..BLOCK {
+            let mut small = std::vec![0i16; shape.scratch_len_for(k)];
+            for vector in [false, true] {
+                got.fill(0x5a5a);
+                let r = if vector {
+                    // SAFETY: AVX2 checked above.
+                    let mut g = unsafe { Gated::new(Gate::new(true, true, 1, None)) };
+                    forward_in(shape, k, layer, &x, &mut got, &mut small, &mut g)
+                } else {
+                    forward_in(shape, k, layer, &x, &mut got, &mut small, &mut Scalar)
+                };
+                assert_eq!(r, Ok(n));
+                assert_eq!(got, want, "case {case}: blocks of {k}, vector {vector}");
+            }
+        }
+        let mut short = std::vec![0i16; shape.scratch_len_for(1) - 1];
+        assert!(forward_in(shape, 1, layer, &x, &mut got, &mut short, &mut Scalar).is_err());
+        assert!(forward_in(shape, 0, layer, &x, &mut got, &mut scratch, &mut Scalar).is_err());
+        assert!(forward_in(
+            shape,
+            BLOCK + 1,
+            layer,
+            &x,
+            &mut got,
+            &mut scratch,
+            &mut Scalar
+        )
+        .is_err());
     }
 }
 

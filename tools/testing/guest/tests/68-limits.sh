@@ -23,9 +23,9 @@ ram=$(($(awk '/MemTotal/ { s += $4 } END { print s }' /sys/devices/system/node/n
 
 # footprint TRAINABLE IN OUT [IN OUT...]: the bytes of the arrays of a network with those
 # layers, as admin-guide.rst counts them: weights 2 and biases 4 bytes; created networks
-# 8 more per weight and 20 more per output; scratch, per possible CPU, 16 bytes per
-# output of the widest layer and 16 per input of the layer with the most inputs (rounded
-# up to a multiple of 16).
+# 8 more per weight and 20 more per output; scratch, per possible CPU, 28 bytes per
+# output of the widest layer and 28 per input of the layer with the most inputs (rounded
+# up to a multiple of 16): 16 of a batch's scratch, 12 of the atomic predictions'.
 footprint() {
 	local train=$1 sum=0 maxw=0 maxi=0 i o pw po
 	shift
@@ -37,7 +37,7 @@ footprint() {
 		[ "$o" -gt "$maxw" ] && maxw=$o
 		[ "$i" -gt "$maxi" ] && maxi=$i
 	done
-	echo $((sum + ncpu * 16 * (maxw + (maxi + 15) / 16 * 16)))
+	echo $((sum + ncpu * 28 * (maxw + (maxi + 15) / 16 * 16)))
 }
 mem() { sed -n "s/^$1: //p" $D/memory; }
 limits() { echo "$1" >$P/neural_max_network_mb && echo "$2" >$P/neural_max_total_mb; }

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suite `neural_network_atomic`: predictions that never sleep, and the prediction
+//! cache.
+//!
+//! An atomic prediction runs here with bottom halves and preemption disabled (the
+//! context of a softirq's caller; the debug kernel's `DEBUG_ATOMIC_SLEEP` and lockdep
+//! report any sleeping lock or allocation taken there), and must give the very bits of
+//! a sleeping prediction. While a training call holds the weights it gets `EAGAIN`.
+//! The cache returns what a miss computed, expires, keeps its bound and is emptied by
+//! training and by a re-placement.
+
+#[kernel::macros::kunit_tests(neural_network_atomic)]
+mod tests {
+    use crate::budget::Budget;
+    use crate::network::{
+        Network,
+        Owner,
+        Pools, //
+    };
+    use crate::numa::placement::{
+        NumaPolicy,
+        Placement, //
+    };
+    use crate::pure::activation::Activation;
+    use crate::pure::cache::{
+        entries_for,
+        MAX_BYTES, //
+    };
+    use crate::pure::model::{
+        crc32,
+        Model, //
+    };
+    use crate::pure::rng::Rng;
+    use crate::pure::xavier::Plan;
+    use core::sync::atomic::Ordering::Relaxed;
+    use kernel::prelude::*;
+    use kernel::sync::Arc;
+
+    const SAMPLE: &[u8] = include_bytes!("testdata/sample.nnm");
+
+    extern "C" {
+        fn nn_kunit_atomic_begin();
+        fn nn_kunit_atomic_end();
+    }
+
+    /// Runs `f` with bottom halves and preemption disabled.
+    fn atomically<R>(f: impl FnOnce() -> R) -> R {
+        // SAFETY: undone below, in the same context; `f` does not sleep (what is tested).
+        unsafe { nn_kunit_atomic_begin() };
+        let r = f();
+        // SAFETY: pairs with the call above.
+        unsafe { nn_kunit_atomic_end() };
+        r
+    }
+
+    fn pools() -> Result<Pools> {
+        Pools::named(
+            c"neural_kunit_atomic_layer",
+            c"neural_kunit_atomic_scratch",
+            c"neural_kunit_atomic_replica",
+        )
+    }
+
+    fn local() -> Result<Placement> {
+        Placement::check(NumaPolicy::Local, None, None).map_err(|_| EINVAL)
+    }
+
+    fn loaded(pools: &Pools) -> Result<Arc<Network>> {
+        let m = Model::parse(SAMPLE).map_err(|_| EINVAL)?;
+        let budget = Budget::new()?;
+        let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
+        let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
+        Network::from_model(0, &m, crc32(SAMPLE), &local()?, charge, pools, Owner::SELF)
+    }
+
+    /// A trainable [3, 16, 2] network.
+    fn created(pools: &Pools) -> Result<Arc<Network>> {
+        let plan =
+            Plan::new(&[3, 16, 2], &[Activation::Relu, Activation::Linear]).map_err(|_| EINVAL)?;
+        let budget = Budget::new()?;
+        let bytes = Network::plan_footprint(&plan).ok_or(EINVAL)?;
+        let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
+        Network::create(0, &plan, Some(7), &local()?, charge, pools, Owner::SELF)
+    }
+
+    fn input(rng: &mut Rng) -> [i16; 3] {
+        [0; 3].map(|_: i16| (rng.next_u32() >> 20) as i16 - 2048)
+    }
+
+    fn stat(a: &core::sync::atomic::AtomicU64) -> u64 {
+        a.load(Relaxed)
+    }
+
+    #[test]
+    fn atomic_predictions_with_bottom_halves_off_equal_the_sleeping_ones() -> Result {
+        let pools = pools()?;
+        for net in [loaded(&pools)?, created(&pools)?] {
+            // The cache off first (every prediction runs), then on (repeats are hits).
+            for ms in [0, 60_000] {
+                net.set_cache_timeout(Some(ms));
+                let mut rng = Rng::from_seed(11);
+                for _ in 0..64 {
+                    let x = input(&mut rng);
+                    let mut want = [0i16; 2];
+                    net.predict_batch(&x, &mut want)?;
+                    let mut got = [0x5a5a_i16; 2];
+                    atomically(|| net.predict_atomic(&x, &mut got))?;
+                    assert_eq!(got, want);
+                }
+            }
+            assert_eq!(stat(&net.stats.atomic), 128);
+            // With the cache on, every atomic prediction found the sleeping one's entry.
+            assert_eq!(stat(&net.stats.cache.hits), 64);
+            // Wrong lengths are refused, and nothing is written.
+            let mut y = [9i16; 2];
+            assert_eq!(
+                atomically(|| net.predict_atomic(&[1, 2], &mut y)),
+                Err(EINVAL)
+            );
+            assert_eq!(
+                atomically(|| net.predict_atomic(&[1, 2, 3], &mut y[..1])),
+                Err(EINVAL)
+            );
+            assert_eq!(y, [9, 9]);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn atomic_predictions_get_eagain_while_training_holds_the_weights() -> Result {
+        let pools = pools()?;
+        let net = created(&pools)?;
+        net.set_cache_timeout(Some(60_000));
+        let x = [100i16, -200, 300];
+        let mut y = [0i16; 2];
+        net.predict_atomic(&x, &mut y)?;
+        let r = net.with_weights_held(|| {
+            let mut z = [0i16; 2];
+            atomically(|| net.predict_atomic(&[1, 2, 3], &mut z))
+        });
+        assert_eq!(r, Err(EAGAIN));
+        assert_eq!(stat(&net.stats.atomic_again), 1);
+        // Held no longer: it answers again, as before.
+        let mut z = [0i16; 2];
+        atomically(|| net.predict_atomic(&x, &mut z))?;
+        assert_eq!(z, y);
+        Ok(())
+    }
+
+    #[test]
+    fn the_cache_returns_what_a_miss_computed_and_keeps_its_bound() -> Result {
+        let pools = pools()?;
+        let net = loaded(&pools)?;
+        net.set_cache_timeout(Some(60_000));
+        let c = &net.stats.cache;
+        let x = [256i16, -128, 64];
+        let (mut a, mut b) = ([0i16; 2], [0i16; 2]);
+        net.predict_batch(&x, &mut a)?;
+        net.predict_batch(&x, &mut b)?;
+        assert_eq!((stat(&c.misses), stat(&c.hits)), (1, 1));
+        assert_eq!(a, b);
+        // A batch of two is computed, not cached.
+        let mut two = [0i16; 4];
+        net.predict_batch(&[256, -128, 64, 256, -128, 64], &mut two)?;
+        assert_eq!((stat(&c.misses), stat(&c.hits)), (1, 1));
+        assert_eq!(two, [a[0], a[1], a[0], a[1]]);
+        // More distinct inputs than it has room for: the least recently used go.
+        let cap = entries_for(3, 2);
+        let extra = 40;
+        for i in 0..cap + extra {
+            let x = [i as i16, (i >> 8) as i16, 1];
+            let mut y = [0i16; 2];
+            net.predict_batch(&x, &mut y)?;
+        }
+        let usage = net.cache_usage();
+        assert_eq!(usage.capacity, cap);
+        assert_eq!(usage.used, cap);
+        assert!(usage.bytes <= MAX_BYTES + cap * 24);
+        // The first entry was used least recently of all: evicted first, with 40 more.
+        assert_eq!(stat(&c.evictions), extra as u64 + 1);
+        Ok(())
+    }
+
+    #[test]
+    fn entries_expire_after_the_timeout() -> Result {
+        let pools = pools()?;
+        let net = loaded(&pools)?;
+        net.set_cache_timeout(Some(1));
+        let x = [1i16, 2, 3];
+        let mut y = [0i16; 2];
+        net.predict_batch(&x, &mut y)?;
+        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(5));
+        net.predict_batch(&x, &mut y)?;
+        assert_eq!(stat(&net.stats.cache.hits), 0);
+        assert_eq!(stat(&net.stats.cache.misses), 2);
+        // Timeout 0: off, and the table freed.
+        net.set_cache_timeout(Some(0));
+        net.predict_batch(&x, &mut y)?;
+        assert_eq!(stat(&net.stats.cache.misses), 2);
+        assert_eq!(net.cache_usage().capacity, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn training_and_replacement_empty_the_cache() -> Result {
+        let pools = pools()?;
+        let net = created(&pools)?;
+        net.set_cache_timeout(Some(60_000));
+        let c = &net.stats.cache;
+        let x = [512i16, 256, -512];
+        let mut y = [0i16; 2];
+        net.predict_batch(&x, &mut y)?;
+        net.predict_batch(&x, &mut y)?;
+        assert_eq!((stat(&c.misses), stat(&c.hits)), (1, 1));
+        net.train(&x, &[4096, -4096], 1, 1 << 22, 1)?;
+        assert_eq!(stat(&c.invalidated), 1);
+        let mut after = [0i16; 2];
+        net.predict_batch(&x, &mut after)?;
+        assert_eq!((stat(&c.misses), stat(&c.hits)), (2, 1));
+        net.predict_batch(&x, &mut after)?;
+        assert_eq!(stat(&c.hits), 2);
+        // A re-placement makes new layers with an empty cache, on their node.
+        net.replace(local()?, "kunit")?;
+        net.predict_batch(&x, &mut after)?;
+        assert_eq!((stat(&c.misses), stat(&c.hits)), (3, 2));
+        let usage = net.cache_usage();
+        let mut first = None;
+        net.for_each_layer(|i, l| {
+            if i == 0 {
+                first = l.node();
+            }
+            Ok(())
+        })?;
+        assert_eq!(usage.node, first);
+        Ok(())
+    }
+}
