@@ -20,7 +20,8 @@
 //! Between them: [`network`], a network in node-placed memory and its inference and
 //! training; [`registry`], the networks by id (it knows nothing of debugfs: the faces
 //! attach their files to each network); [`budget`], the bytes the networks hold against
-//! the memory limits; [`rwsem`], the lock of a network's weights; [`published`], a
+//! the memory limits; [`rwsem`], the lock of a network's weights; [`rawspin`], the
+//! hardirq-safe lock of a network's prediction cache; [`published`], a
 //! network's layers published under SRCU, so a re-placement never blocks a prediction; [`sched`], long loops
 //! that yield and stop for a fatal signal; [`simd`], the vector path (the AVX2 kernel,
 //! checked on the host and at load, and the gate that picks it per layer). `kunit` holds the KUnit suites
@@ -42,6 +43,7 @@ mod numa;
 mod params;
 mod published;
 mod pure;
+mod rawspin;
 mod registry;
 mod rwsem;
 mod sched;

@@ -38,8 +38,8 @@
 //! 4. under it, the parameter lock of the layers in force, the rwsem of
 //!    `network/placed.rs` (read to predict or to copy the layers, write to train);
 //! 5. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`);
-//! 6. innermost, with or without the above, a cache's IRQ-safe spinlock
-//!    (`network/cache.rs`), held only to look up, store or empty entries: nothing is
+//! 6. innermost, with or without the above, a cache's raw spinlock, interrupts off
+//!    (`network/cache.rs`, `rawspin.rs`), held only to look up, store or empty entries: nothing is
 //!    taken under it and nothing under it sleeps.
 //!
 //! An atomic prediction (`network/atomic.rs`) takes only 3 and 6 (and its CPU's atomic

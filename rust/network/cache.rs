@@ -13,11 +13,11 @@
 //! values the miss that stored them computed.
 //!
 //! The table is made in process context, when a prediction that may sleep finds the
-//! cache on and no table (the timeout switched on at run time), or when the network's
-//! layers are made with the cache on. An atomic prediction never allocates: without a
-//! table it just runs. The table is behind an IRQ-safe spinlock, so every context may
-//! look up and store; nothing else is taken under it, and it is never held while the
-//! network runs.
+//! cache on and no table (the timeout switched on at run time). An atomic prediction
+//! never allocates: without a table it just runs. The table is behind a raw spinlock
+//! taken with interrupts off (`rawspin.rs`), so every context, hardirq too, may look up
+//! and store; nothing else is taken under it, nothing is freed under it, and it is never
+//! held while the network runs.
 
 use core::sync::atomic::{
     AtomicU64,
@@ -25,10 +25,6 @@ use core::sync::atomic::{
 };
 
 use kernel::prelude::*;
-use kernel::sync::{
-    new_spinlock_irq,
-    SpinLockIrq, //
-};
 
 use crate::numa::mem::{
     NodeVec,
@@ -40,6 +36,7 @@ use crate::pure::cache::{
     CacheTable,
     Stored, //
 };
+use crate::rawspin::RawSpinLockIrq;
 
 /// The cache's counters of one network (they survive re-placements).
 #[derive(Default)]
@@ -88,7 +85,7 @@ pub(crate) struct Cache {
     /// Where its memory goes: the first layer's weights' placement.
     place: Where,
     #[pin]
-    table: SpinLockIrq<Option<Table>>,
+    table: RawSpinLockIrq<Option<Table>>,
 }
 
 /// The time a cache (and a prediction's timing) counts in: nanoseconds since boot,
@@ -108,7 +105,7 @@ impl Cache {
             inputs,
             outputs,
             place,
-            table <- new_spinlock_irq!(None, "neural_network:cache"),
+            table <- RawSpinLockIrq::new(None),
         })
     }
 
@@ -158,7 +155,7 @@ impl Cache {
         stats: &CacheStats,
     ) -> bool {
         let mut slot = self.table.lock();
-        let Some(t) = Option::as_mut(&mut *slot) else {
+        let Some(t) = slot.as_mut() else {
             return false;
         };
         let hit = t
@@ -176,7 +173,7 @@ impl Cache {
     /// Stores `output` as the answer for `input`; counts an eviction in `stats`.
     pub(crate) fn store(&self, input: &[i16], output: &[i16], timeout_ms: u32, stats: &CacheStats) {
         let mut slot = self.table.lock();
-        let Some(t) = Option::as_mut(&mut *slot) else {
+        let Some(t) = slot.as_mut() else {
             return;
         };
         let how = t
@@ -190,7 +187,7 @@ impl Cache {
 
     /// Empties the table (the weights are about to change); counts what it held.
     pub(crate) fn clear(&self, stats: &CacheStats) {
-        let n = match Option::as_mut(&mut *self.table.lock()) {
+        let n = match self.table.lock().as_mut() {
             Some(t) => t.view().clear(),
             None => 0,
         };
@@ -201,7 +198,7 @@ impl Cache {
     /// its bytes and its node (`None`: no table, or spread).
     pub(crate) fn usage(&self) -> Usage {
         let mut slot = self.table.lock();
-        match Option::as_mut(&mut *slot) {
+        match slot.as_mut() {
             None => Usage::default(),
             Some(t) => {
                 let node = t.data.node();
