@@ -7,6 +7,8 @@
 
 #include <linux/types.h>
 
+struct cpumask;
+
 /* nn_api_set_placement()'s @which. */
 #define NN_API_SET_NODE		0
 #define NN_API_SET_POLICY	1
@@ -25,5 +27,41 @@ int nn_api_node_count(void);
 int nn_api_distance(int from, int to);
 int nn_api_has_memory(int node);
 int nn_api_best_node(void);
+
+/* What nn_api_train() reports (struct neural_train_report's fields, in order). */
+struct nn_api_train_report {
+	u64 samples;
+	u64 epochs;
+	u64 first_loss;
+	u64 last_loss;
+};
+
+/* What nn_api_numa_stats() fills of struct neural_numa_stats, in order. */
+struct nn_api_counters {
+	u64 predictions;
+	u64 batches;
+	u64 local;
+	u64 cross_node;
+	u64 migrations;
+	u64 migrated_bytes;
+	u64 migration_failures;
+	u64 train_steps;
+	u64 bytes;
+	u64 cpus_explicit;
+};
+
+int nn_api_train(void *nn, const s16 *inputs, size_t n_in, const s16 *targets,
+		 size_t n_targets, unsigned int epochs, u32 lr, unsigned int batch,
+		 struct nn_api_train_report *report);
+int nn_api_batch_create(void *nn, unsigned int max_inputs, int node, void **out);
+int nn_api_batch_process(void *batch, const s16 *input, size_t n_in, s16 *output,
+			 size_t n_out);
+void nn_api_batch_destroy(void *batch);
+int nn_api_set_nodemask(void *nn, const unsigned long *bits, unsigned int nr_nodes);
+int nn_api_set_cpus(void *nn, const struct cpumask *mask);
+int nn_api_numa_info(unsigned long *online, unsigned long *memory, unsigned long *cpus,
+		     u64 *total_kib, u64 *free_kib, unsigned int nr_nodes);
+int nn_api_numa_stats(void *nn, struct nn_api_counters *c, u64 *node_bytes,
+		      unsigned int nr_nodes, struct cpumask *cpus);
 
 #endif /* NN_API_HELPER_H */

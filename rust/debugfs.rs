@@ -37,6 +37,14 @@ mod remove;
 mod report;
 mod train;
 
+/// The most CPUs one batch runs on at once (a `predict` write's, and the API's).
+pub(crate) use predict::MAX_BATCH_CPUS;
+/// The limits of a `train` write: epochs, and values of its samples (the API's too).
+pub(crate) use train::{
+    MAX_EPOCHS as TRAIN_MAX_EPOCHS,
+    MAX_INPUT as TRAIN_MAX_VALUES, //
+};
+
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;

@@ -92,7 +92,7 @@ const MAX_RESULTS: usize = 64 << 20;
 /// at least 4 rows of the widest layer, 4096).
 const CHUNK_VALUES: usize = 16 << 10;
 /// The most CPUs one batch runs on at once.
-const MAX_BATCH_CPUS: usize = 8;
+pub(crate) const MAX_BATCH_CPUS: usize = 8;
 
 /// One chunk of a batch: its rows' inputs and outputs, where it ran, how it ended.
 struct Chunk {
