@@ -556,14 +556,9 @@ unsafe fn in_out<'a>(
 /// `rate` in `network_<id>/train` takes it: a decimal in (0, 8)).
 const TRAIN_LR_MAX: u32 = 8 * crate::pure::train::LR_ONE - 1;
 
-/// What `neural_network_train()` reports (`struct nn_api_train_report`).
-#[repr(C)]
-pub(crate) struct ApiTrainReport {
-    samples: u64,
-    epochs: u64,
-    first_loss: u64,
-    last_loss: u64,
-}
+/// What `neural_network_train()` reports: `struct neural_train_report`'s fields, in
+/// order (`NN_API_TRAIN_REPORT` in `api_helper.h`): samples, epochs, first and last loss.
+type ApiTrainReport = [u64; 4];
 
 /// `neural_network_train(nn, inputs, n_in, targets, n_targets, epochs, lr, batch,
 /// report)`: `epochs` passes of SGD over `n_in / input_dim` samples with the limits of a
@@ -592,7 +587,6 @@ pub(crate) unsafe extern "C" fn nn_api_train(
         // SAFETY: by the function's contract.
         let net = unsafe { net_of(h) }?;
         if !net.trainable()
-            || report.is_null()
             || !(1..=TRAIN_MAX_EPOCHS).contains(&epochs)
             || !(1..=TRAIN_LR_MAX).contains(&lr)
             || batch == 0
@@ -605,14 +599,16 @@ pub(crate) unsafe extern "C" fn nn_api_train(
         // SAFETY: by the function's contract (both only read: they may overlap).
         let (x, t) = unsafe { (values(inputs, n_in)?, values(targets, n_targets)?) };
         let r = net.train(x, t, epochs, lr, batch as usize)?;
-        let r = ApiTrainReport {
-            samples: r.samples as u64,
-            epochs: u64::from(r.epochs),
-            first_loss: r.first_loss,
-            last_loss: r.last_loss,
-        };
-        // SAFETY: not null, valid for a write (the function's contract).
-        unsafe { report.write(r) };
+        if !report.is_null() {
+            let r = [
+                r.samples as u64,
+                u64::from(r.epochs),
+                r.first_loss,
+                r.last_loss,
+            ];
+            // SAFETY: not null, valid for a write (the function's contract).
+            unsafe { report.write(r) };
+        }
         Ok(())
     })())
 }
@@ -841,20 +837,11 @@ pub(crate) unsafe extern "C" fn nn_api_numa_info(
     0
 }
 
-/// What `neural_get_numa_stats()` reads of a network (`struct nn_api_counters`).
-#[repr(C)]
-pub(crate) struct ApiCounters {
-    predictions: u64,
-    batches: u64,
-    local: u64,
-    cross_node: u64,
-    migrations: u64,
-    migrated_bytes: u64,
-    migration_failures: u64,
-    train_steps: u64,
-    bytes: u64,
-    cpus_explicit: u64,
-}
+/// What `neural_get_numa_stats()` reads of a network's counters: `struct
+/// neural_numa_stats`'s first fields, in order (`NN_API_COUNTERS` in `api_helper.h`):
+/// predictions, batches, local, cross_node, migrations, migrated_bytes,
+/// migration_failures, train_steps, bytes.
+type ApiCounters = [u64; 9];
 
 /// Adds `bytes` of an array whose pages are `map` to `per_node`, by node id: split over
 /// the nodes of its pages in proportion to its pages there (the last takes the rounding
@@ -876,15 +863,16 @@ fn add_by_node(per_node: &mut [u64], bytes: usize, map: &PageMap) {
     }
 }
 
-/// `neural_get_numa_stats(nn, stats)`: the network's counters into `c`; the bytes of its
-/// arrays by node into `node_bytes` (`nr_nodes` values, zeroed by the caller); its CPU
-/// mask into `cpus` (cleared by the caller).
+/// `neural_get_numa_stats(nn, stats)`: the network's counters into `c` ([`ApiCounters`]);
+/// the bytes of its arrays by node into `node_bytes` (`nr_nodes` values, zeroed by the
+/// caller); its CPU mask into `cpus` (cleared by the caller), and into `explicit`
+/// whether it was set (1) or is the default (0).
 ///
 /// # Safety
 ///
-/// `h` as for [`nn_api_get_dims`]; `c` `NULL` or valid for a write, `node_bytes` for
-/// writes of `nr_nodes` values, `cpus` a valid `struct cpumask`, each distinct, for the
-/// call.
+/// `h` as for [`nn_api_get_dims`]; each pointer `NULL` or valid for a write (of
+/// `nr_nodes` values for `node_bytes`; `cpus` a valid `struct cpumask`), each distinct
+/// from the others, for the call.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn nn_api_numa_stats(
     h: *mut c_void,
@@ -892,11 +880,12 @@ pub(crate) unsafe extern "C" fn nn_api_numa_stats(
     node_bytes: *mut u64,
     nr_nodes: c_uint,
     cpus: *mut kernel::bindings::cpumask,
+    explicit: *mut u32,
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
         let net = unsafe { net_of(h) }?;
-        if c.is_null() || node_bytes.is_null() || cpus.is_null() {
+        if c.is_null() || node_bytes.is_null() || cpus.is_null() || explicit.is_null() {
             return Err(EINVAL);
         }
         // SAFETY: valid for writes of `nr_nodes` values (the contract), not null.
@@ -907,24 +896,26 @@ pub(crate) unsafe extern "C" fn nn_api_numa_stats(
             add_by_node(per_node, b.bytes, b.pages);
             Ok(())
         })?;
-        let (mask, explicit) = net.cpu_mask()?;
+        let (mask, explicit_mask) = net.cpu_mask()?;
         // SAFETY: a valid cpumask for the call (the contract), not null, distinct.
         mask.copy_to(unsafe { Cpumask::from_raw_mut(cpus) });
         let s = &net.stats;
-        let counters = ApiCounters {
-            predictions: s.predictions.load(Relaxed),
-            batches: s.batches.load(Relaxed),
-            local: s.local.load(Relaxed),
-            cross_node: s.cross_node.load(Relaxed),
-            migrations: s.migrations.load(Relaxed),
-            migrated_bytes: s.migrated_bytes.load(Relaxed),
-            migration_failures: s.migration_failures.load(Relaxed),
-            train_steps: s.train_steps.load(Relaxed),
+        let counters: ApiCounters = [
+            s.predictions.load(Relaxed),
+            s.batches.load(Relaxed),
+            s.local.load(Relaxed),
+            s.cross_node.load(Relaxed),
+            s.migrations.load(Relaxed),
+            s.migrated_bytes.load(Relaxed),
+            s.migration_failures.load(Relaxed),
+            s.train_steps.load(Relaxed),
             bytes,
-            cpus_explicit: u64::from(explicit),
-        };
-        // SAFETY: not null, valid for a write (the function's contract).
-        unsafe { c.write(counters) };
+        ];
+        // SAFETY: not null, valid for writes (the function's contract).
+        unsafe {
+            c.write(counters);
+            explicit.write(u32::from(explicit_mask));
+        }
         Ok(())
     })())
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The exported symbols of include/linux/neural_network.h (kernel-doc there). Each checks
- * its context, and for every network handed out takes a reference on this module
- * (given back by neural_network_destroy()), then calls rust/api.rs.
+ * its context, and for every network and batch handed out takes a reference on this
+ * module (given back by neural_network_destroy() and neural_batch_destroy()), then
+ * calls rust/api.rs.
  */
 #include <linux/cpumask.h>
 #include <linux/err.h>
@@ -10,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/neural_network.h>
 #include <linux/nodemask.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 
 #include "api_helper.h"
@@ -142,20 +144,12 @@ int neural_network_train(struct neural_network *nn, const s16 *inputs, size_t n_
 			 const s16 *targets, size_t n_targets, unsigned int epochs, u32 lr,
 			 unsigned int batch, struct neural_train_report *report)
 {
-	struct nn_api_train_report r;
-	int err;
-
+	BUILD_BUG_ON(sizeof(*report) != NN_API_TRAIN_REPORT * sizeof(u64));
 	might_sleep();
 	if (IS_ERR_OR_NULL(nn))
 		return -EINVAL;
-	err = nn_api_train(nn, inputs, n_in, targets, n_targets, epochs, lr, batch, &r);
-	if (!err && report) {
-		report->samples = r.samples;
-		report->epochs = r.epochs;
-		report->first_loss = r.first_loss;
-		report->last_loss = r.last_loss;
-	}
-	return err;
+	return nn_api_train(nn, inputs, n_in, targets, n_targets, epochs, lr, batch,
+			    report ? &report->samples : NULL);
 }
 EXPORT_SYMBOL_GPL(neural_network_train);
 
@@ -242,28 +236,20 @@ EXPORT_SYMBOL_GPL(neural_get_numa_info);
 
 int neural_get_numa_stats(struct neural_network *nn, struct neural_numa_stats *stats)
 {
-	struct nn_api_counters c;
 	int err;
 
+	BUILD_BUG_ON(offsetof(struct neural_numa_stats, node_bytes) !=
+		     NN_API_COUNTERS * sizeof(u64));
 	might_sleep();
 	if (IS_ERR_OR_NULL(nn) || !stats)
 		return -EINVAL;
 	memset(stats, 0, sizeof(*stats));
-	err = nn_api_numa_stats(nn, &c, stats->node_bytes, MAX_NUMNODES, &stats->cpus);
+	err = nn_api_numa_stats(nn, &stats->predictions, stats->node_bytes, MAX_NUMNODES,
+				&stats->cpus, &stats->cpus_explicit);
 	if (err) {
 		memset(stats, 0, sizeof(*stats));
 		return err;
 	}
-	stats->predictions = c.predictions;
-	stats->batches = c.batches;
-	stats->local = c.local;
-	stats->cross_node = c.cross_node;
-	stats->migrations = c.migrations;
-	stats->migrated_bytes = c.migrated_bytes;
-	stats->migration_failures = c.migration_failures;
-	stats->train_steps = c.train_steps;
-	stats->bytes = c.bytes;
-	stats->cpus_explicit = c.cpus_explicit;
 	stats->node = nn_api_get_numa_node(nn);
 	return 0;
 }

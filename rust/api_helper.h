@@ -28,31 +28,18 @@ int nn_api_distance(int from, int to);
 int nn_api_has_memory(int node);
 int nn_api_best_node(void);
 
-/* What nn_api_train() reports (struct neural_train_report's fields, in order). */
-struct nn_api_train_report {
-	u64 samples;
-	u64 epochs;
-	u64 first_loss;
-	u64 last_loss;
-};
-
-/* What nn_api_numa_stats() fills of struct neural_numa_stats, in order. */
-struct nn_api_counters {
-	u64 predictions;
-	u64 batches;
-	u64 local;
-	u64 cross_node;
-	u64 migrations;
-	u64 migrated_bytes;
-	u64 migration_failures;
-	u64 train_steps;
-	u64 bytes;
-	u64 cpus_explicit;
-};
+/*
+ * nn_api_train()'s @report: NULL or struct neural_train_report, whose 4 fields are u64;
+ * nn_api_numa_stats()'s @counters: the first NN_API_COUNTERS fields of struct
+ * neural_numa_stats, u64 each, predictions to bytes in order (api_helper.c checks both
+ * layouts at build time).
+ */
+#define NN_API_TRAIN_REPORT	4
+#define NN_API_COUNTERS		9
 
 int nn_api_train(void *nn, const s16 *inputs, size_t n_in, const s16 *targets,
 		 size_t n_targets, unsigned int epochs, u32 lr, unsigned int batch,
-		 struct nn_api_train_report *report);
+		 u64 *report);
 int nn_api_batch_create(void *nn, unsigned int max_inputs, int node, void **out);
 int nn_api_batch_process(void *batch, const s16 *input, size_t n_in, s16 *output,
 			 size_t n_out);
@@ -61,7 +48,7 @@ int nn_api_set_nodemask(void *nn, const unsigned long *bits, unsigned int nr_nod
 int nn_api_set_cpus(void *nn, const struct cpumask *mask);
 int nn_api_numa_info(unsigned long *online, unsigned long *memory, unsigned long *cpus,
 		     u64 *total_kib, u64 *free_kib, unsigned int nr_nodes);
-int nn_api_numa_stats(void *nn, struct nn_api_counters *c, u64 *node_bytes,
-		      unsigned int nr_nodes, struct cpumask *cpus);
+int nn_api_numa_stats(void *nn, u64 *counters, u64 *node_bytes, unsigned int nr_nodes,
+		      struct cpumask *cpus, u32 *cpus_explicit);
 
 #endif /* NN_API_HELPER_H */

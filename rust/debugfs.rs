@@ -37,8 +37,7 @@ mod remove;
 mod report;
 mod train;
 
-/// The most CPUs one batch runs on at once (a `predict` write's, and the API's).
-pub(crate) use predict::MAX_BATCH_CPUS;
+pub(crate) use predict::chunk_plan;
 /// The limits of a `train` write: epochs, and values of its samples (the API's too).
 pub(crate) use train::{
     MAX_EPOCHS as TRAIN_MAX_EPOCHS,

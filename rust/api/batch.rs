@@ -7,8 +7,8 @@
 //! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of
 //! `max_rows` vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call
 //! copies the caller's vectors in, runs them in chunks on the CPUs of the network's
-//! mask ([`sched::run_on_cpus`], as a `predict` write of several rows does: up to
-//! `MAX_BATCH_CPUS` chunks a round, each of about [`sched::WORK_PER_CHECK`]
+//! mask ([`sched::run_on_cpus`], as a `predict` write of several rows does,
+//! [`chunk_plan`]: a chunk per CPU a round, each of about [`sched::WORK_PER_CHECK`]
 //! multiply-accumulates at most, the caller yielding and checking for a fatal signal
 //! between rounds), counts them once, and copies the outputs out. A single vector runs
 //! on the caller's CPU.
@@ -27,7 +27,7 @@ use kernel::sync::{
     Mutex, //
 };
 
-use crate::debugfs::MAX_BATCH_CPUS;
+use crate::debugfs::chunk_plan;
 use crate::network::{
     Network,
     Tally, //
@@ -136,16 +136,9 @@ impl Batch {
         let y = outputs.get_mut(..output.len()).ok_or(EINVAL)?;
         x.copy_from_slice(input);
 
-        let cpus = if rows > 1 {
-            net.batch_cpus(MAX_BATCH_CPUS)?
-        } else {
-            KVec::new()
-        };
+        let (cpus, per_chunk) = chunk_plan(net, rows)?;
         let parallel = cpus.len().max(1);
         let work = net.work_per_row().max(1);
-        let per_chunk = usize::try_from(sched::WORK_PER_CHECK / work)
-            .unwrap_or(usize::MAX)
-            .max(1);
         // One tally per CPU of the call, over its rounds.
         let mut tallies = KVec::with_capacity(parallel, GFP_KERNEL)?;
         for _ in 0..parallel {
