@@ -6,11 +6,15 @@
  * At load it reads the topology, loads a model blob and checks its answer against the
  * host's, creates a network on the best node for its CPU, predicts a batch and checks
  * it row by row, migrates the network to another node with memory and re-places it
- * under another policy, checking that the answers did not change, and tries each
- * function's error paths. Each check logs "neural_network_sample: ok NAME" or "neural_network_sample:
+ * under another policy, checking that the answers did not change; reads the topology
+ * and the network's stats (neural_get_numa_info(), neural_get_numa_stats()), runs
+ * batches (neural_batch_*) on the network's node and on each node, against single
+ * predictions, sets a CPU mask and a node mask, trains the network (the loss falls), and
+ * tries each function's error paths. Each check logs "neural_network_sample: ok NAME" or "neural_network_sample:
  * FAIL NAME: WHY", then a last line "neural_network_sample: N checks, F failed"
- * (tools/testing/guest/tests/80-api.sh reads them). The network is held until the
- * sample is unloaded, so that while it is loaded, rmmod neural_network fails with EBUSY.
+ * (tools/testing/guest/tests/80-api.sh reads them). The network and a batch of it are
+ * held until the sample is unloaded, so that while it is loaded, rmmod neural_network
+ * fails with EBUSY.
  * The load fails (-EINVAL) if a check failed, after destroying the network.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -5,9 +5,10 @@
  * A network made here is one of the module's networks: it shows under
  * /sys/kernel/debug/neural_network/network_<id>/ like any other, with its owner (the
  * calling module's KBUILD_MODNAME) in config, and only its owner destroys it. Each
- * network handed out holds a reference on neural_network until destroyed: while a
- * caller holds one, rmmod neural_network fails (EWOULDBLOCK, the kernel's answer for a
- * module in use). Documentation/neural_network/api.rst is the guide.
+ * network and each batch (struct neural_batch) handed out holds a reference on
+ * neural_network until destroyed: while a caller holds one, rmmod neural_network fails
+ * (EWOULDBLOCK, the kernel's answer for a module in use).
+ * Documentation/neural_network/api.rst is the guide.
  *
  * Numbers are the network's fixed point: an input value v stands for v / 2^in_frac, an
  * output value for v / 2^out_frac (neural_network_get_dims()).
