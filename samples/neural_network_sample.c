@@ -167,9 +167,9 @@ static void info_and_stats(struct neural_network *nn, const s16 *in, s16 *again)
 	u64 sum = 0;
 	int node, err;
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	s0 = kzalloc(sizeof(*s0), GFP_KERNEL);
-	s1 = kzalloc(sizeof(*s1), GFP_KERNEL);
+	info = kzalloc_obj(*info, GFP_KERNEL);
+	s0 = kzalloc_obj(*s0, GFP_KERNEL);
+	s1 = kzalloc_obj(*s1, GFP_KERNEL);
 	if (!info || !s0 || !s1) {
 		check(false, "info_and_stats_memory", "ENOMEM", 0);
 		goto out;
@@ -255,8 +255,8 @@ static void batch_checks(struct neural_network *nn, const s16 *in, s16 *want)
 	s16 *big, *got = NULL;
 	int node, err, worst = 0;
 
-	s0 = kzalloc(sizeof(*s0), GFP_KERNEL);
-	s1 = kzalloc(sizeof(*s1), GFP_KERNEL);
+	s0 = kzalloc_obj(*s0, GFP_KERNEL);
+	s1 = kzalloc_obj(*s1, GFP_KERNEL);
 	big = kcalloc((ROWS + 1) * (INPUTS + OUTPUTS), sizeof(*big), GFP_KERNEL);
 	if (!s0 || !s1 || !big) {
 		check(false, "batch_memory", "ENOMEM", 0);
@@ -352,7 +352,7 @@ static void affinity_checks(struct neural_network *nn, const s16 *in, const s16 
 	cpumask_var_t mask;
 	int cpu, err;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc_obj(*s, GFP_KERNEL);
 	if (!s || !zalloc_cpumask_var(&mask, GFP_KERNEL)) {
 		kfree(s);
 		check(false, "affinity_memory", "ENOMEM", 0);
@@ -392,8 +392,8 @@ static void nodemask_checks(struct neural_network *nn)
 	int home, target, node, err;
 	nodemask_t m;
 
-	s0 = kzalloc(sizeof(*s0), GFP_KERNEL);
-	s1 = kzalloc(sizeof(*s1), GFP_KERNEL);
+	s0 = kzalloc_obj(*s0, GFP_KERNEL);
+	s1 = kzalloc_obj(*s1, GFP_KERNEL);
 	if (!s0 || !s1) {
 		check(false, "nodemask_memory", "ENOMEM", 0);
 		goto out;
@@ -458,8 +458,8 @@ static void train_checks(struct neural_network *nn, const s16 *in)
 	size_t big;
 	int i, err;
 
-	s0 = kzalloc(sizeof(*s0), GFP_KERNEL);
-	s1 = kzalloc(sizeof(*s1), GFP_KERNEL);
+	s0 = kzalloc_obj(*s0, GFP_KERNEL);
+	s1 = kzalloc_obj(*s1, GFP_KERNEL);
 	if (!s0 || !s1) {
 		check(false, "train_memory", "ENOMEM", 0);
 		goto out;
