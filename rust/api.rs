@@ -14,10 +14,16 @@
 //! Every pointer and size is checked here: `NULL`, a size that does not fit the network
 //! or a node out of range gives `-EINVAL` (or `ERR_PTR(-EINVAL)`), never a panic, and
 //! changes nothing.
+//!
+//! A `struct neural_batch *` is a [`batch::Batch`]: staging buffers on a node, holding a
+//! reference on its network and (from `api_helper.c`) on this module.
+
+mod batch;
 
 use core::ffi::{
     c_int,
     c_uint,
+    c_ulong,
     c_void, //
 };
 use core::ptr;
@@ -26,15 +32,23 @@ use core::sync::atomic::{
     Ordering, //
 };
 
+use kernel::cpumask::Cpumask;
 use kernel::ffi::c_char;
 use kernel::prelude::*;
+use kernel::sync::atomic::Relaxed;
 use kernel::sync::Arc;
 
-use crate::debugfs::Registry;
+use crate::debugfs::{
+    Registry,
+    TRAIN_MAX_EPOCHS,
+    TRAIN_MAX_VALUES, //
+};
 use crate::network::{
     Network,
     Owner, //
 };
+use crate::numa::cpumask::CpuMask;
+use crate::numa::pagemap::PageMap;
 use crate::numa::placement::{
     NumaPolicy,
     Placement, //
@@ -47,6 +61,7 @@ use crate::numa::topology::{
 use crate::params;
 use crate::pure::activation::Activation;
 use crate::pure::model::MAX_BLOB_LEN;
+use crate::pure::nodes::NodeMask;
 use crate::pure::xavier::Plan;
 
 /// The registry the API works on: set by [`Exported::new`] at the end of the module's
@@ -528,4 +543,426 @@ pub(crate) extern "C" fn nn_api_best_node() -> c_int {
             (f < BEST_NODE_ROOM_KIB, d, u64::MAX - f)
         })
         .map_or(ENODEV.to_errno(), |n| n.as_raw())
+}
+
+/// A C caller's array of `n` values at `p`, as a range of addresses: `p` not null and
+/// aligned, `n > 0`, within `isize::MAX` bytes; `EINVAL` otherwise.
+fn span_of(p: *const i16, n: usize) -> Result<core::ops::Range<usize>> {
+    if p.is_null() || !p.is_aligned() || n == 0 {
+        return Err(EINVAL);
+    }
+    let bytes = n
+        .checked_mul(size_of::<i16>())
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or(EINVAL)?;
+    let start = p as usize;
+    Ok(start..start.checked_add(bytes).ok_or(EINVAL)?)
+}
+
+/// The `n` values at `p`, checked by [`span_of`].
+///
+/// # Safety
+///
+/// `p` is `NULL` or valid for reads of `n` values, not written meanwhile, for `'a`.
+unsafe fn values<'a>(p: *const i16, n: usize) -> Result<&'a [i16]> {
+    span_of(p, n)?;
+    // SAFETY: valid for `n` values (the function's contract), not null, aligned and
+    // within `isize::MAX` bytes (`span_of`).
+    Ok(unsafe { core::slice::from_raw_parts(p, n) })
+}
+
+/// `n_in` values to read at `input` and `n_out` to write at `output`, each checked by
+/// [`span_of`], and disjoint (`EINVAL` otherwise).
+///
+/// # Safety
+///
+/// `input` is `NULL` or valid for reads of `n_in` values and `output` `NULL` or valid
+/// for writes of `n_out`, for `'a`, used by nothing else meanwhile.
+unsafe fn in_out<'a>(
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> Result<(&'a [i16], &'a mut [i16])> {
+    let (a, b) = (span_of(input, n_in)?, span_of(output, n_out)?);
+    // `&[i16]` and `&mut [i16]` over the same memory would be undefined behaviour.
+    if a.start < b.end && b.start < a.end {
+        return Err(EINVAL);
+    }
+    // SAFETY: valid for the lengths given (the function's contract), not null, aligned,
+    // within `isize::MAX` bytes and disjoint (checked above).
+    Ok(unsafe {
+        (
+            core::slice::from_raw_parts(input, n_in),
+            core::slice::from_raw_parts_mut(output, n_out),
+        )
+    })
+}
+
+/// The largest learning rate of `neural_network_train()`, just under 8.0 in Q8.24 (as
+/// `rate` in `network_<id>/train` takes it: a decimal in (0, 8)).
+const TRAIN_LR_MAX: u32 = 8 * crate::pure::train::LR_ONE - 1;
+
+/// What `neural_network_train()` reports: `struct neural_train_report`'s fields, in
+/// order (`NN_API_TRAIN_REPORT` in `api_helper.h`): samples, epochs, first and last loss.
+type ApiTrainReport = [u64; 4];
+
+/// `neural_network_train(nn, inputs, n_in, targets, n_targets, epochs, lr, batch,
+/// report)`: `epochs` passes of SGD over `n_in / input_dim` samples with the limits of a
+/// `network_<id>/train` write (`epochs` 1 to [`TRAIN_MAX_EPOCHS`], `lr` 1 to
+/// [`TRAIN_LR_MAX`], `batch` at least 1, `n_in + n_targets` at most
+/// [`TRAIN_MAX_VALUES`]), on a created network only; [`Network::train`] does it. Every
+/// argument is checked before anything changes: `EINVAL`.
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_predict`]; `inputs` `NULL` or valid for reads of `n_in` values,
+/// `targets` of `n_targets`, for the call; `report` `NULL` or valid for a write.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_train(
+    h: *mut c_void,
+    inputs: *const i16,
+    n_in: usize,
+    targets: *const i16,
+    n_targets: usize,
+    epochs: c_uint,
+    lr: u32,
+    batch: c_uint,
+    report: *mut ApiTrainReport,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        if !net.trainable()
+            || !(1..=TRAIN_MAX_EPOCHS).contains(&epochs)
+            || !(1..=TRAIN_LR_MAX).contains(&lr)
+            || batch == 0
+            || n_in
+                .checked_add(n_targets)
+                .is_none_or(|v| v > TRAIN_MAX_VALUES)
+        {
+            return Err(EINVAL);
+        }
+        // SAFETY: by the function's contract (both only read: they may overlap).
+        let (x, t) = unsafe { (values(inputs, n_in)?, values(targets, n_targets)?) };
+        let r = net.train(x, t, epochs, lr, batch as usize)?;
+        if !report.is_null() {
+            let r = [
+                r.samples as u64,
+                u64::from(r.epochs),
+                r.first_loss,
+                r.last_loss,
+            ];
+            // SAFETY: not null, valid for a write (the function's contract).
+            unsafe { report.write(r) };
+        }
+        Ok(())
+    })())
+}
+
+/// `neural_batch_create_numa(nn, max_inputs, node)` and `neural_batch_create(nn,
+/// max_inputs)` (`node` -1): a [`batch::Batch`] of `max_inputs` vectors (1 to
+/// [`batch::MAX_ROWS`]) of the network, its buffers on `node` (an online node with
+/// memory) or on the network's node.
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_predict`]; `out` valid for a write (the batch, on success).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_create(
+    h: *mut c_void,
+    max_inputs: c_uint,
+    node: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let r = (|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        // `NUMA_NO_NODE`, or an online node with memory.
+        let node = match node {
+            -1 => None,
+            n => Some(
+                online(n)
+                    .ok()
+                    .filter(|&n| topology::node_state(n, NodeState::Memory))
+                    .ok_or(EINVAL)?,
+            ),
+        };
+        // SAFETY: by the function's contract (a live handle, checked above).
+        let home = NodeId::new(unsafe { nn_api_get_numa_node(h) });
+        let max_rows = usize::try_from(max_inputs).map_err(|_| EINVAL)?;
+        let b = batch::Batch::new(net.clone(), max_rows, batch::Batch::place(node, home))?;
+        Ok(Arc::into_raw(b).cast_mut().cast::<c_void>())
+    })();
+    // SAFETY: by the function's contract.
+    unsafe { hand_over(r, out) }
+}
+
+/// `neural_batch_process(batch, input, n_in, output, n_out)`: as [`nn_api_predict`]'s
+/// checks, then at most the batch's `max_inputs` vectors run through its buffers over
+/// the network's CPUs ([`batch::Batch::process`]).
+///
+/// # Safety
+///
+/// `b` is `NULL` or a batch from [`nn_api_batch_create`] not yet given to
+/// [`nn_api_batch_destroy`]; `input` and `output` as for [`nn_api_predict`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_process(
+    b: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> c_int {
+    to_status((|| {
+        if b.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: a live batch from `Arc::into_raw` (the function's contract).
+        let batch = unsafe { &*b.cast_const().cast::<batch::Batch>() };
+        // SAFETY: by the function's contract.
+        let (x, y) = unsafe { in_out(input, n_in, output, n_out) }?;
+        batch.process(x, y)
+    })())
+}
+
+/// `neural_batch_destroy(batch)`: frees the batch, giving back its reference on the
+/// network. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `b` is `NULL` or a batch from [`nn_api_batch_create`], not used again.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_destroy(b: *mut c_void) {
+    if b.is_null() {
+        return;
+    }
+    // SAFETY: from `Arc::into_raw` in `nn_api_batch_create` (the function's contract),
+    // taken back once.
+    drop(unsafe { Arc::from_raw(b.cast_const().cast::<batch::Batch>()) });
+}
+
+/// Bit `bit` of the C bitmap `words`.
+fn test_bit(words: &[c_ulong], bit: usize) -> bool {
+    let per = c_ulong::BITS as usize;
+    words
+        .get(bit / per)
+        .is_some_and(|w| (w >> (bit % per)) & 1 == 1)
+}
+
+/// Sets bit `bit` of the C bitmap `words` (nothing beyond it).
+fn set_bit(words: &mut [c_ulong], bit: usize) {
+    let per = c_ulong::BITS as usize;
+    if let Some(w) = words.get_mut(bit / per) {
+        *w |= 1 << (bit % per);
+    }
+}
+
+/// The words of a C bitmap of `bits` bits.
+fn bitmap_words(bits: c_uint) -> usize {
+    (bits as usize).div_ceil(c_ulong::BITS as usize)
+}
+
+/// `neural_set_numa_nodemask(nn, nodes)`: the policy in force over the nodes of the
+/// `nodemask_t` `bits` (`nr_nodes`, `MAX_NUMNODES`, bits), as `nodes LIST` in
+/// `network_<id>/config`: checked as it is (`params::placement_over`), then
+/// re-placed. An empty mask: `EINVAL`.
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_get_dims`]; `bits` `NULL` or valid for reads of a bitmap of
+/// `nr_nodes` bits for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_set_nodemask(
+    h: *mut c_void,
+    bits: *const c_ulong,
+    nr_nodes: c_uint,
+) -> c_int {
+    let prefix = "neural_set_numa_nodemask: ";
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        if bits.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `bits` is valid for a bitmap of `nr_nodes` bits (the contract), not null.
+        let words = unsafe { core::slice::from_raw_parts(bits, bitmap_words(nr_nodes)) };
+        let mut mask = NodeMask::new();
+        for id in 0..nr_nodes {
+            if test_bit(words, id as usize) && !mask.set(id) {
+                return Err(EINVAL);
+            }
+        }
+        if mask.is_empty() {
+            pr_err!("{}an empty node mask\n", prefix);
+            return Err(EINVAL);
+        }
+        let now = net.placement();
+        let p = params::placement_over(prefix, now.policy, now.node, mask);
+        replace(net, "neural_set_numa_nodemask", p)
+    })())
+}
+
+/// `neural_set_cpu_affinity(nn, mask)`: batches run on exactly the CPUs of `mask`, which
+/// must have an online one (as `cpus LIST` in `network_<id>/config`); `NULL`: the
+/// default mask, the CPUs of the weights' nodes (as `cpus default`).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_get_dims`]; `mask` `NULL` or a valid `struct cpumask` for the
+/// call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_set_cpus(
+    h: *mut c_void,
+    mask: *const kernel::bindings::cpumask,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        let cpus = if mask.is_null() {
+            None
+        } else {
+            // SAFETY: a valid cpumask for the call (the function's contract), not null.
+            let m = CpuMask::from_cpumask(unsafe { Cpumask::from_raw(mask) })?;
+            if m.online().next().is_none() {
+                pr_err!("neural_set_cpu_affinity: no CPU of the mask is online\n");
+                return Err(EINVAL);
+            }
+            Some(m)
+        };
+        net.set_affinity(Some(cpus), None)
+    })())
+}
+
+/// `neural_get_numa_info(info)`: the node states into the `nodemask_t` bitmaps `online`,
+/// `memory` and `cpus` (`nr_nodes` bits each, zeroed by the caller), and each online
+/// node's `MemTotal` and `MemFree` (KiB) into `total_kib` and `free_kib` by node id.
+///
+/// # Safety
+///
+/// Each pointer `NULL` or valid for writes of a bitmap of `nr_nodes` bits (the masks)
+/// or of `nr_nodes` values (the arrays), each distinct from the others, for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_numa_info(
+    online: *mut c_ulong,
+    memory: *mut c_ulong,
+    cpus: *mut c_ulong,
+    total_kib: *mut u64,
+    free_kib: *mut u64,
+    nr_nodes: c_uint,
+) -> c_int {
+    let masks = [online, memory, cpus];
+    if masks.iter().any(|p| p.is_null()) || total_kib.is_null() || free_kib.is_null() {
+        return EINVAL.to_errno();
+    }
+    let (words, n) = (bitmap_words(nr_nodes), nr_nodes as usize);
+    let states = [NodeState::Online, NodeState::Memory, NodeState::Cpu];
+    for (p, state) in masks.into_iter().zip(states) {
+        // SAFETY: valid for writes of `words` words, not null, distinct (the contract).
+        let bits = unsafe { core::slice::from_raw_parts_mut(p, words) };
+        for node in topology::nodes(state) {
+            set_bit(bits, node.id() as usize);
+        }
+    }
+    // SAFETY: as above, for `n` values each.
+    let (total, free) = unsafe {
+        (
+            core::slice::from_raw_parts_mut(total_kib, n),
+            core::slice::from_raw_parts_mut(free_kib, n),
+        )
+    };
+    for node in topology::online_nodes() {
+        let (Some(m), Some(t), Some(f)) = (
+            topology::node_memory(node),
+            total.get_mut(node.id() as usize),
+            free.get_mut(node.id() as usize),
+        ) else {
+            continue;
+        };
+        (*t, *f) = (m.total_kib, m.free_kib);
+    }
+    0
+}
+
+/// What `neural_get_numa_stats()` reads of a network's counters: `struct
+/// neural_numa_stats`'s first fields, in order (`NN_API_COUNTERS` in `api_helper.h`):
+/// predictions, batches, local, cross_node, migrations, migrated_bytes,
+/// migration_failures, train_steps, bytes.
+type ApiCounters = [u64; 9];
+
+/// Adds `bytes` of an array whose pages are `map` to `per_node`, by node id: split over
+/// the nodes of its pages in proportion to its pages there (the last takes the rounding
+/// remainder), as `numa_stats` counts them.
+fn add_by_node(per_node: &mut [u64], bytes: usize, map: &PageMap) {
+    let total = u64::from(map.pages());
+    let bytes = bytes as u64;
+    let mut left = bytes;
+    let mut nodes = map.nodes().iter().filter(|e| e.pages > 0).peekable();
+    while let Some(e) = nodes.next() {
+        let share = match nodes.peek() {
+            None => left,
+            Some(_) => (bytes.saturating_mul(u64::from(e.pages)) / total.max(1)).min(left),
+        };
+        left -= share;
+        if let Some(slot) = per_node.get_mut(e.node.id() as usize) {
+            *slot = slot.saturating_add(share);
+        }
+    }
+}
+
+/// `neural_get_numa_stats(nn, stats)`: the network's counters into `c` ([`ApiCounters`]);
+/// the bytes of its arrays by node into `node_bytes` (`nr_nodes` values, zeroed by the
+/// caller); its CPU mask into `cpus` (cleared by the caller), and into `explicit`
+/// whether it was set (1) or is the default (0).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_get_dims`]; each pointer `NULL` or valid for a write (of
+/// `nr_nodes` values for `node_bytes`; `cpus` a valid `struct cpumask`), each distinct
+/// from the others, for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_numa_stats(
+    h: *mut c_void,
+    c: *mut ApiCounters,
+    node_bytes: *mut u64,
+    nr_nodes: c_uint,
+    cpus: *mut kernel::bindings::cpumask,
+    explicit: *mut u32,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        if c.is_null() || node_bytes.is_null() || cpus.is_null() || explicit.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: valid for writes of `nr_nodes` values (the contract), not null.
+        let per_node = unsafe { core::slice::from_raw_parts_mut(node_bytes, nr_nodes as usize) };
+        let mut bytes = 0u64;
+        net.for_each_buffer(|b| {
+            bytes = bytes.saturating_add(b.bytes as u64);
+            add_by_node(per_node, b.bytes, b.pages);
+            Ok(())
+        })?;
+        let (mask, explicit_mask) = net.cpu_mask()?;
+        // SAFETY: a valid cpumask for the call (the contract), not null, distinct.
+        mask.copy_to(unsafe { Cpumask::from_raw_mut(cpus) });
+        let s = &net.stats;
+        let counters: ApiCounters = [
+            s.predictions.load(Relaxed),
+            s.batches.load(Relaxed),
+            s.local.load(Relaxed),
+            s.cross_node.load(Relaxed),
+            s.migrations.load(Relaxed),
+            s.migrated_bytes.load(Relaxed),
+            s.migration_failures.load(Relaxed),
+            s.train_steps.load(Relaxed),
+            bytes,
+        ];
+        // SAFETY: not null, valid for writes (the function's contract).
+        unsafe {
+            c.write(counters);
+            explicit.write(u32::from(explicit_mask));
+        }
+        Ok(())
+    })())
 }

@@ -37,6 +37,13 @@ mod remove;
 mod report;
 mod train;
 
+pub(crate) use predict::chunk_plan;
+/// The limits of a `train` write: epochs, and values of its samples (the API's too).
+pub(crate) use train::{
+    MAX_EPOCHS as TRAIN_MAX_EPOCHS,
+    MAX_INPUT as TRAIN_MAX_VALUES, //
+};
+
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;

@@ -27,7 +27,8 @@
 //! in atomic context. Outermost first:
 //!
 //! 1. an open debugfs file's state mutex (`debugfs/file.rs`), held for the whole of one
-//!    `read`, `write` or `release` of that file;
+//!    `read`, `write` or `release` of that file; or an API batch's mutex
+//!    (`api/batch.rs`), held for the whole of one `neural_batch_process()`;
 //! 2. then at most one of: this registry's mutex; a network file's `last` mutex
 //!    (`debugfs/network_file.rs`); a network's update mutex (`network.rs`), held by a
 //!    training call or a re-placement for its whole length; a network's affinity mutex
@@ -55,8 +56,8 @@
 //! the scratch mutexes are leaves: nothing is taken while one of them is held.
 //!
 //! A batch's writer waits for its chunks (`sched::run_on_cpus`: `flush_work()` under
-//! `cpus_read_lock()`) holding only its file's state mutex; each chunk's work item takes
-//! 3, 4 and 5 itself, on its CPU.
+//! `cpus_read_lock()`) holding only its file's state mutex (an API batch: only the
+//! batch's mutex); each chunk's work item takes 3, 4 and 5 itself, on its CPU.
 
 use kernel::new_mutex;
 use kernel::prelude::*;

@@ -5,9 +5,10 @@
  * A network made here is one of the module's networks: it shows under
  * /sys/kernel/debug/neural_network/network_<id>/ like any other, with its owner (the
  * calling module's KBUILD_MODNAME) in config, and only its owner destroys it. Each
- * network handed out holds a reference on neural_network until destroyed: while a
- * caller holds one, rmmod neural_network fails (EWOULDBLOCK, the kernel's answer for a
- * module in use). Documentation/neural_network/api.rst is the guide.
+ * network and each batch (struct neural_batch) handed out holds a reference on
+ * neural_network until destroyed: while a caller holds one, rmmod neural_network fails
+ * (EWOULDBLOCK, the kernel's answer for a module in use).
+ * Documentation/neural_network/api.rst is the guide.
  *
  * Numbers are the network's fixed point: an input value v stands for v / 2^in_frac, an
  * output value for v / 2^out_frac (neural_network_get_dims()).
@@ -19,6 +20,8 @@
 #ifndef _LINUX_NEURAL_NETWORK_H
 #define _LINUX_NEURAL_NETWORK_H
 
+#include <linux/cpumask_types.h>
+#include <linux/nodemask_types.h>
 #include <linux/numa.h>
 #include <linux/types.h>
 
@@ -263,5 +266,264 @@ int neural_numa_node_has_memory(int node);
  * show).
  */
 int neural_find_best_numa_node(void);
+
+/* Training: the limits neural_network_train() enforces (as network_<id>/train does). */
+#define NEURAL_TRAIN_MAX_EPOCHS		100000
+/* The most values (@n_in + @n_targets) of one call: 4 Mi, 8 MiB of arrays. */
+#define NEURAL_TRAIN_MAX_VALUES		(4U << 20)
+/* A learning rate of 1.0 in Q8.24; a rate is in (0, 8.0): 1 to 8 * NEURAL_LR_ONE - 1. */
+#define NEURAL_LR_ONE			(1U << 24)
+#define NEURAL_LR_MAX			(8U * NEURAL_LR_ONE - 1)
+
+/**
+ * struct neural_train_report - What a call to neural_network_train() did.
+ * @samples: samples per epoch (@n_in / input length).
+ * @epochs: epochs run.
+ * @first_loss: mean squared error per output over the first epoch, in real units
+ *              times 2^30 (as network_<id>/train's loss_first, before its scaling).
+ * @last_loss: the same over the last epoch.
+ */
+struct neural_train_report {
+	u64 samples;
+	u64 epochs;
+	u64 first_loss;
+	u64 last_loss;
+};
+
+/**
+ * neural_network_train() - Train a created network with SGD.
+ * @nn: a network from neural_network_init() or neural_network_init_numa() (a loaded
+ *      network is not trainable: -EINVAL).
+ * @inputs: @n_in values: the samples' input vectors, one after the other.
+ * @n_in: a positive multiple of the input length.
+ * @targets: @n_targets values: each sample's target output vector, in the output
+ *           format.
+ * @n_targets: (@n_in / input length) times the output length; @n_in + @n_targets at
+ *             most NEURAL_TRAIN_MAX_VALUES.
+ * @epochs: passes over the samples, 1 to NEURAL_TRAIN_MAX_EPOCHS.
+ * @lr: the learning rate in Q8.24 (NEURAL_LR_ONE is 1.0), 1 to NEURAL_LR_MAX.
+ * @batch: samples per gradient update, at least 1 (1: plain SGD; the gradients are
+ *         also applied at the end of each pass).
+ * @report: filled with what the call did on success, if not NULL.
+ *
+ * As a write to network_<id>/train does, with its limits: backpropagation over the
+ * network's own training memory; nothing is allocated for the samples, which are read
+ * where they are. Predictions wait while it runs; counted in the network's
+ * train_steps (neural_get_numa_stats()). It yields the CPU at bounded intervals.
+ *
+ * Context: Process context; may sleep (for as long as the training takes).
+ * Return: 0; -EINVAL for a NULL or misaligned pointer, lengths that do not fit the
+ * network or pass the limit, @epochs, @lr or @batch out of range, or a loaded network
+ * (nothing is changed); -EINTR if a fatal signal came (the weights are those of the
+ * last gradient step applied; @report is not filled).
+ */
+int neural_network_train(struct neural_network *nn, const s16 *inputs, size_t n_in,
+			 const s16 *targets, size_t n_targets, unsigned int epochs, u32 lr,
+			 unsigned int batch, struct neural_train_report *report);
+
+/* An opaque batch: staging buffers of a network's input and output vectors on a node. */
+struct neural_batch;
+
+/*
+ * The most input vectors a batch takes: with vectors of at most 4096 values, its two
+ * buffers hold at most 16 MiB, the most one write to network_<id>/predict takes.
+ */
+#define NEURAL_BATCH_MAX_INPUTS		1024
+
+/**
+ * neural_batch_create_numa() - Make a batch for a network, on a node.
+ * @nn: the network.
+ * @max_inputs: the most input vectors one neural_batch_process() takes, 1 to
+ *              NEURAL_BATCH_MAX_INPUTS.
+ * @node: an online node with memory for the batch's buffers (preferred: the page
+ *        allocator's fallback if it has no room), or NUMA_NO_NODE for the network's
+ *        node (neural_get_numa_node()).
+ *
+ * The batch owns an input buffer of @max_inputs input vectors and an output buffer of
+ * as many output vectors, allocated once, on @node. It holds a reference on @nn and on
+ * neural_network until neural_batch_destroy(): a network destroyed meanwhile leaves
+ * debugfs at once but keeps its memory, and keeps serving the batch, until then.
+ *
+ * Context: Process context; may sleep.
+ * Return: the batch, or ERR_PTR(-EINVAL) for a NULL @nn, @max_inputs out of range or
+ * a node that is not online or has no memory; ERR_PTR(-ENOMEM).
+ */
+struct neural_batch *neural_batch_create_numa(struct neural_network *nn,
+					      unsigned int max_inputs, int node);
+
+/**
+ * neural_batch_create() - Make a batch for a network, on the network's node.
+ * @nn: the network.
+ * @max_inputs: as for neural_batch_create_numa().
+ *
+ * neural_batch_create_numa() with NUMA_NO_NODE.
+ *
+ * Context: Process context; may sleep.
+ * Return: as neural_batch_create_numa().
+ */
+struct neural_batch *neural_batch_create(struct neural_network *nn, unsigned int max_inputs);
+
+/**
+ * neural_batch_process() - Run input vectors through a batch's network.
+ * @batch: the batch.
+ * @input: @n_in values: one or more input vectors, one after the other.
+ * @n_in: a positive multiple of the input length, at most the batch's max_inputs
+ *        vectors.
+ * @output: room for @n_out values.
+ * @n_out: (@n_in / input length) times the output length.
+ *
+ * The vectors are copied into the batch's input buffer, run in chunks spread over the
+ * CPUs of the network's mask (the CPUs of the nodes its weights are on, or those
+ * neural_set_cpu_affinity() set), each chunk by a worker on its CPU, as a write of
+ * several rows to network_<id>/predict is, while the caller waits; then the outputs
+ * are copied from the batch's output buffer to @output. A single vector runs on the
+ * calling CPU. Counted in the network's stats once (one batch) when all of it ran.
+ * Calls on one batch are serialised.
+ *
+ * The two arrays must be aligned and must not overlap (-EINVAL otherwise).
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -EINVAL for a NULL pointer, lengths that do not fit the network or
+ * the batch, or arrays misaligned or overlapping (nothing is written); -ENOMEM;
+ * -EINTR if a fatal signal came between two rounds of chunks (nothing is written to
+ * @output, nothing counted).
+ */
+int neural_batch_process(struct neural_batch *batch, const s16 *input, size_t n_in,
+			 s16 *output, size_t n_out);
+
+/**
+ * neural_batch_destroy() - Free a batch.
+ * @batch: a batch from neural_batch_create() or neural_batch_create_numa(); NULL or
+ *         an ERR_PTR() does nothing.
+ *
+ * Gives back its references on its network and on neural_network. @batch must not be
+ * used again.
+ *
+ * Context: Process context; may sleep.
+ */
+void neural_batch_destroy(struct neural_batch *batch);
+
+/**
+ * neural_set_numa_nodemask() - Re-place a network over other nodes, keeping its policy.
+ * @nn: the network.
+ * @nodes: the node list of its policy (as "nodes LIST" in network_<id>/config): the
+ *         nodes interleave spreads over, bind allows, replicate copies to.
+ *
+ * As neural_set_numa_node() otherwise: the memory moves where the policy in force puts
+ * it over @nodes (local and preferred record the list; their memory stays where their
+ * node puts it); counted in the network's migrations.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @nn or @nodes, an empty mask, a node that is not
+ * online, or (bind, replicate) a node without memory, or (interleave) a mask with no
+ * memory at all (nothing is changed); -ENOMEM, -ENOSPC.
+ */
+int neural_set_numa_nodemask(struct neural_network *nn, const nodemask_t *nodes);
+
+/**
+ * neural_set_cpu_affinity() - Choose the CPUs a network's batches run on.
+ * @nn: the network.
+ * @mask: exactly these CPUs (as "cpus LIST" in network_<id>/config), which must
+ *        include an online one; or NULL for the default (as "cpus default"): the CPUs
+ *        of the nodes the weights are on, following them when they move.
+ *
+ * The mask is copied. Single predictions (neural_network_predict()) run on the
+ * caller's CPU whatever the mask.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @nn or a mask with no online CPU (nothing is
+ * changed), -ENOMEM.
+ */
+int neural_set_cpu_affinity(struct neural_network *nn, const struct cpumask *mask);
+
+/**
+ * struct neural_numa_info - The machine's NUMA topology, as numa_info in debugfs.
+ * @nr_online_nodes: online nodes (neural_get_numa_node_count()).
+ * @nr_nodes_with_memory: online nodes with memory.
+ * @nr_nodes_with_cpus: online nodes with CPUs.
+ * @online: the online nodes.
+ * @with_memory: the nodes with memory.
+ * @with_cpus: the nodes with CPUs.
+ * @mem_total_kib: each online node's MemTotal (nodeN/meminfo), in KiB, by node id; 0
+ *                 for other ids.
+ * @mem_free_kib: each online node's MemFree, in KiB, by node id; 0 for other ids.
+ *
+ * A fixed size: 3 nodemask_t and 2 * MAX_NUMNODES u64 (1 KiB with NODES_SHIFT 6, 16
+ * KiB with 10): allocate it rather than put it on the stack.
+ */
+struct neural_numa_info {
+	unsigned int nr_online_nodes;
+	unsigned int nr_nodes_with_memory;
+	unsigned int nr_nodes_with_cpus;
+	nodemask_t online;
+	nodemask_t with_memory;
+	nodemask_t with_cpus;
+	u64 mem_total_kib[MAX_NUMNODES];
+	u64 mem_free_kib[MAX_NUMNODES];
+};
+
+/**
+ * neural_get_numa_info() - Read the NUMA topology.
+ * @info: filled (every field; what a node lacks is 0).
+ *
+ * Node states and memory are read live: hotplug shows at the next call.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -EINVAL for a NULL @info.
+ */
+int neural_get_numa_info(struct neural_numa_info *info);
+
+/**
+ * struct neural_numa_stats - A network's counters and where its memory is.
+ * @predictions: input vectors predicted (network_<id>/stats: predictions).
+ * @batches: calls that predicted them: a neural_network_predict() or a
+ *           neural_batch_process() counts 1, whatever its vector count.
+ * @local: input vectors predicted on a CPU of the node holding all the weights they
+ *         read.
+ * @cross_node: input vectors predicted on a CPU of another node.
+ * @migrations: re-placements done (set_numa_node, set_numa_policy, migrate_numa_node,
+ *              set_numa_nodemask, and their debugfs forms).
+ * @migrated_bytes: bytes those re-placements copied.
+ * @migration_failures: re-placements that failed (the old placement kept serving).
+ * @train_steps: training steps: one per sample and epoch.
+ * @bytes: bytes of all its arrays: weights, biases, training memory and the scratch
+ *         buffer of every possible CPU (on that CPU's node).
+ * @node_bytes: of @bytes, those on each node, by node id (an array's bytes split over
+ *              the nodes of its pages in proportion to its pages there).
+ * @node: where its weights are, as neural_get_numa_node() says.
+ * @cpus_explicit: 1 if neural_set_cpu_affinity() (or "cpus LIST") set @cpus, 0 for
+ *                 the default.
+ * @cpus: the CPU mask its batches run on now.
+ *
+ * A fixed size: MAX_NUMNODES u64 and a struct cpumask (NR_CPUS bits) besides the
+ * counters: allocate it rather than put it on the stack.
+ */
+struct neural_numa_stats {
+	u64 predictions;
+	u64 batches;
+	u64 local;
+	u64 cross_node;
+	u64 migrations;
+	u64 migrated_bytes;
+	u64 migration_failures;
+	u64 train_steps;
+	u64 bytes;
+	u64 node_bytes[MAX_NUMNODES];
+	int node;
+	u32 cpus_explicit;
+	struct cpumask cpus;
+};
+
+/**
+ * neural_get_numa_stats() - Read a network's counters and placement.
+ * @nn: the network.
+ * @stats: filled.
+ *
+ * Each counter is read on its own (they are atomics, not a snapshot under a lock).
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EINVAL for a NULL @nn or @stats, -ENOMEM.
+ */
+int neural_get_numa_stats(struct neural_network *nn, struct neural_numa_stats *stats);
 
 #endif /* _LINUX_NEURAL_NETWORK_H */

@@ -94,6 +94,26 @@ const CHUNK_VALUES: usize = 16 << 10;
 /// The most CPUs one batch runs on at once.
 const MAX_BATCH_CPUS: usize = 8;
 
+/// How a request of `rows` rows of `net` runs (a `predict` write's, and an API batch's):
+/// the CPUs of the network's mask its chunks run on, up to [`MAX_BATCH_CPUS`] at once
+/// (none for a single row, or if no CPU of the mask is online: the caller's CPU), and
+/// the most rows a chunk may have by its work (about [`sched::WORK_PER_CHECK`]
+/// multiply-accumulates, at least one row).
+///
+/// # Errors
+///
+/// `ENOMEM`.
+pub(crate) fn chunk_plan(net: &Network, rows: usize) -> Result<(KVec<u32>, usize)> {
+    let cpus = if rows > 1 {
+        net.batch_cpus(MAX_BATCH_CPUS)?
+    } else {
+        KVec::new()
+    };
+    let work = net.work_per_row().max(1);
+    let by_work = usize::try_from(sched::WORK_PER_CHECK / work).unwrap_or(usize::MAX);
+    Ok((cpus, by_work.max(1)))
+}
+
 /// One chunk of a batch: its rows' inputs and outputs, where it ran, how it ended.
 struct Chunk {
     inputs: KVVec<i16>,
@@ -225,14 +245,9 @@ impl PredictFile {
 
         // In chunks of rows, into buffers whose size does not depend on the row count:
         // one chunk per CPU of the batch and round.
-        let cpus = if rows > 1 {
-            net.batch_cpus(MAX_BATCH_CPUS)?
-        } else {
-            KVec::new()
-        };
+        let (cpus, by_work) = chunk_plan(net, rows)?;
         let parallel = cpus.len().max(1);
         let work = net.work_per_row().max(1);
-        let by_work = usize::try_from(sched::WORK_PER_CHECK / work).unwrap_or(usize::MAX);
         let per_chunk = (CHUNK_VALUES / parallel / dim.max(out_dim))
             .min(by_work)
             .max(1);

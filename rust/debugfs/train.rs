@@ -59,10 +59,10 @@ use crate::pure::train::{
 };
 use crate::sched::Budget;
 
-/// The most bytes one `write()` may have.
-const MAX_INPUT: usize = 4 << 20;
+/// The most bytes one `write()` may have (and the most values its samples may have).
+pub(crate) const MAX_INPUT: usize = 4 << 20;
 /// The most epochs per write.
-const MAX_EPOCHS: u32 = 100_000;
+pub(crate) const MAX_EPOCHS: u32 = 100_000;
 
 /// The file's data: the network and the report of the last writer.
 pub(crate) type TrainFile = NetworkFile<Option<TrainReport>>;

@@ -11,7 +11,10 @@ use core::fmt;
 
 use kernel::bindings;
 use kernel::cpu::CpuId;
-use kernel::cpumask::CpumaskVar;
+use kernel::cpumask::{
+    Cpumask,
+    CpumaskVar, //
+};
 use kernel::prelude::*;
 
 use super::topology;
@@ -62,6 +65,22 @@ impl CpuMask {
     /// `ENOMEM` (with `CONFIG_CPUMASK_OFFSTACK`).
     pub(crate) fn try_clone(&self) -> Result<Self> {
         Ok(Self(CpumaskVar::try_clone(&self.0)?))
+    }
+
+    /// A copy of the kernel's `mask` (an exported function's argument).
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` (with `CONFIG_CPUMASK_OFFSTACK`).
+    pub(crate) fn from_cpumask(mask: &Cpumask) -> Result<Self> {
+        Ok(Self(CpumaskVar::try_clone(mask)?))
+    }
+
+    /// Adds the CPUs of the set to the kernel's `dst`.
+    pub(crate) fn copy_to(&self, dst: &mut Cpumask) {
+        for id in self.iter().filter_map(cpu_id) {
+            dst.set(id);
+        }
     }
 
     /// Adds `cpu` (ignored unless below `nr_cpu_ids`).

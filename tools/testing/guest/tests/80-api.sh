@@ -2,8 +2,8 @@
 # The exported API from an in-kernel caller: samples/neural_network_sample.c calls each
 # function (include/linux/neural_network.h), its error paths too, and logs a line per
 # check; its network shows in debugfs with its owner, cannot be removed through debugfs
-# (EBUSY, with the reason), holds a reference on neural_network (refcnt) and keeps it
-# from unloading (EWOULDBLOCK) until the sample goes, which frees it.
+# (EBUSY, with the reason), holds a reference on neural_network (refcnt), as its batch
+# does, and keeps it from unloading (EWOULDBLOCK) until the sample goes, which frees both.
 # timeout: 300
 
 D=$NN_DEBUGFS
@@ -19,12 +19,35 @@ CHECKS=(node_count_is_the_online_nodes nodes_with_memory_counted best_node_has_m
 	load_null_einval load_junk_einval predict_null_network_einval predict_null_input_einval
 	predict_short_input_einval predict_wrong_output_length_einval predict_overlapping_arrays_einval
 	migrate_node_out_of_range_einval unknown_policy_einval distance_bad_node_einval
-	has_memory_bad_node_einval get_node_null_einval)
+	has_memory_bad_node_einval get_node_null_einval
+	train_loaded_network_einval
+	numa_info_agrees_with_the_node_count numa_info_nodes_with_memory numa_info_null_einval
+	numa_stats_count_the_predictions numa_stats_node_is_the_networks numa_stats_bytes_by_node
+	numa_stats_null_network_einval numa_stats_null_stats_einval
+	batch_create_on_the_networks_node batch_of_32_is_32_single_predictions batch_counted_once
+	batch_of_fewer_rows batch_of_one_row batch_on_each_node_same_answers
+	batch_works_after_its_network_is_destroyed batch_create_null_network_einval
+	batch_create_zero_inputs_einval batch_create_over_the_bound_einval batch_create_bad_node_einval
+	batch_process_null_batch_einval batch_process_null_input_einval
+	batch_process_over_max_inputs_einval batch_process_partial_vector_einval
+	batch_process_wrong_output_length_einval batch_process_overlapping_arrays_einval
+	affinity_sets_the_mask batch_on_the_cpus_set_same_answers affinity_empty_mask_einval
+	affinity_null_network_einval affinity_refused_changes_nothing affinity_null_is_the_default
+	nodemask_moves_the_weights nodemask_null_network_einval nodemask_null_mask_einval
+	nodemask_empty_einval nodemask_offline_node_einval nodemask_refused_changes_nothing
+	train_lowers_the_loss train_counts_its_steps train_changes_the_answers
+	train_null_network_einval train_null_inputs_einval train_null_targets_einval
+	train_partial_input_einval train_wrong_target_length_einval train_epochs_out_of_range_einval
+	train_rate_out_of_range_einval train_zero_batch_einval train_misaligned_input_einval
+	train_over_the_value_limit_einval refused_training_changes_nothing)
 if [ ${#MEM[@]} -ge 2 ]; then
 	CHECKS+=(migrate_to_another_node same_answers_after_migration)
 else
 	CHECKS+=(migrate_to_its_own_node)
 fi
+# A memoryless online node is refused in a bind node mask.
+mapfile -t ONLINE < <(expand_list "$(</sys/devices/system/node/online)")
+[ ${#ONLINE[@]} -gt ${#MEM[@]} ] && CHECKS+=(nodemask_memoryless_node_einval)
 plan $((${#CHECKS[@]} + 8))
 
 nn_load || bail loads "insmod failed"
@@ -46,10 +69,11 @@ summary=$(sed -n 's/^\[[ 0-9.]*\] neural_network_sample: \([0-9]* checks, [0-9]*
 	fail sample_ran_every_check_and_no_other "'$summary', expected ${#CHECKS[@]} checks"
 grep -q "^neural_network_sample " /proc/modules || bail sample_stays_loaded "its load failed"
 
-# One reference for the sample's use of the symbols, one for the network it holds.
+# One reference for the sample's use of the symbols, one for the network it holds, one
+# for the batch it holds.
 ref=$(</sys/module/neural_network/refcnt)
-[ "$ref" = $((ref0 + 2)) ] && pass network_holds_a_module_reference ||
-	fail network_holds_a_module_reference "refcnt $ref0 -> $ref, expected $((ref0 + 2))"
+[ "$ref" = $((ref0 + 3)) ] && pass network_and_batch_hold_a_module_reference ||
+	fail network_and_batch_hold_a_module_reference "refcnt $ref0 -> $ref, expected $((ref0 + 3))"
 
 # Its network, like any other in debugfs, owned by the sample.
 dirs=($D/network_*)
