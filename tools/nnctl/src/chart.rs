@@ -101,8 +101,13 @@ pub fn svg(path: &Path, bars: &[Bar], nodes: &[u32], title: &str) -> Result<()> 
         .disable_y_mesh()
         .x_desc("bytes")
         .y_labels(n as usize + 1)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        // The first bar on top: bar i in segment n - 1 - i.
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            SegmentValue::CenterOf(i) if *i < n => labels
+                .get((n - 1 - *i) as usize)
+                .cloned()
+                .unwrap_or_default(),
             _ => String::new(),
         })
         .draw()
@@ -116,7 +121,7 @@ pub fn svg(path: &Path, bars: &[Bar], nodes: &[u32], title: &str) -> Result<()> 
             .map(|(i, b)| {
                 let x0 = b.bytes[..k].iter().sum::<u64>() as f64;
                 let x1 = x0 + b.bytes[k] as f64;
-                let i = i as u32;
+                let i = n - 1 - i as u32;
                 let mut r = Rectangle::new(
                     [
                         (x0, SegmentValue::Exact(i)),

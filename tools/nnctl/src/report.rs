@@ -99,7 +99,7 @@ impl NodeTable {
     }
 
     /// The table: a row a field, a column a node, and a total column where every node's
-    /// value is a whole number.
+    /// value is a whole number (but for the cpulists, `cpus`).
     pub fn table(&self) -> Table {
         let mut header = vec![String::new()];
         header.extend(self.nodes.iter().map(|n| format!("node {n}")));
@@ -111,7 +111,12 @@ impl NodeTable {
                 .iter()
                 .map(|&n| self.get(n, f).unwrap_or("").to_string())
                 .collect();
-            let total: Option<u64> = cells.iter().map(|c| c.parse::<u64>().ok()).sum();
+            // A cpulist (`cpus`) of one CPU reads as a number, but adds up to nothing.
+            let total: Option<u64> = if f.ends_with("cpus") {
+                None
+            } else {
+                cells.iter().map(|c| c.parse::<u64>().ok()).sum()
+            };
             let mut row = vec![f.clone()];
             row.extend(cells);
             row.push(total.map(|t| t.to_string()).unwrap_or_default());
@@ -211,8 +216,8 @@ mod tests {
     #[test]
     fn nodes_in_both_forms() {
         let mut t = NodeTable::default();
-        assert!(t.take("node 1 cpus: 2-3"));
-        assert!(t.take("node 0 cpus: 0-1"));
+        assert!(t.take("node 1 cpus: 1"));
+        assert!(t.take("node 0 cpus: 0"));
         assert!(t.take("node 0 bytes 10 pages 1 hit 1 cache_hits 7"));
         assert!(t.take("node 1 bytes 20 pages 2 hit 2 cache_hits 8"));
         assert!(!t.take("node    0   1"));
@@ -223,7 +228,7 @@ mod tests {
         assert_eq!(
             text,
             "            node 0  node 1  total\n\
-             cpus           0-1     2-3\n\
+             cpus             0       1\n\
              bytes           10      20     30\n\
              pages            1       2      3\n\
              hit              1       2      3\n\
