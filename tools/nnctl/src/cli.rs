@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The command line.
+//! The command line (clap, derive): the model commands (compile, eval, info, random,
+//! inputs) and the administrator's commands over the module's debugfs files (status, map,
+//! stats, config, load, predict: `crate::admin`).
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::path::PathBuf;
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 use nn_pure::activation::Activation;
 use nn_pure::writer::write_model;
 
+use crate::admin;
+use crate::debugfs::{Debugfs, DEFAULT_DIR};
 use crate::import::import;
 use crate::quantize::{quantize, report, Options};
 use crate::random::{random_inputs, random_model};
@@ -15,29 +21,187 @@ use crate::run::{eval, info, load, Inputs, Path};
 use crate::text::read_rows;
 use crate::{qformat, Result};
 
-/// The usage text.
-pub const USAGE: &str = "\
-usage:
-  nnctl compile MODEL.onnx -o MODEL.nnm [--calib CALIB.csv] [--input-frac N]
-                [--input-range R] [--headroom H]
-      import an MLP from ONNX and quantize it; the report goes to stderr
-  nnctl eval MODEL.nnm INPUTS [--strict] [--simd]
-      run the model on each line of INPUTS ('-': stdin); print the lines the
-      module's predict file prints (inputs beyond the input format saturate and
-      are counted on stderr; --strict: they are errors, as neural_strict_input=1;
-      --simd: every layer by the module's AVX2 kernels, the same bits)
-  nnctl info MODEL.nnm
-      check a model and show its layers and formats
-  nnctl random --seed S --dims D0,D1,... [--activations A,...] [--input-frac N]
-               -o MODEL.nnm
-      write a random valid network (activations: linear, relu, sigmoid, tanh)
-  nnctl inputs --seed S --count N --dim D [--frac F]
-      print N random input lines of D decimal numbers for inputs in Q(15-F).F
-      (F defaults to 8)
-Documentation/neural_network/nnctl.rst has the details.
-";
+/// `nnctl`: compiles, shows and runs neural_network models on the host, and administers
+/// the module's networks through its debugfs files.
+#[derive(Parser, Debug)]
+#[command(
+    name = "nnctl",
+    version,
+    about = "Compiles, shows and runs neural_network models; administers the module's networks",
+    after_help = "Documentation/neural_network/nnctl.rst has the details. Exit status: 0 on \
+                  success, 1 on an error, 2 on a usage error."
+)]
+pub struct Cli {
+    /// The module's debugfs directory (the administrator's commands).
+    #[arg(long, global = true, value_name = "DIR", env = "NN_DEBUGFS", default_value = DEFAULT_DIR)]
+    pub debugfs: PathBuf,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
 
-/// A command-line mistake (exit status 2) or a failure (exit status 1).
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Import an MLP from ONNX and quantize it; the report goes to stderr.
+    Compile {
+        /// The ONNX model.
+        #[arg(value_name = "MODEL.onnx")]
+        onnx: String,
+        /// The model to write (.nnm).
+        #[arg(short = 'o', value_name = "MODEL.nnm")]
+        output: String,
+        /// Calibration rows: one input vector a line, numbers separated by commas and/or
+        /// whitespace; a first line that is not numbers is a header.
+        #[arg(long, value_name = "CALIB.csv")]
+        calib: Option<String>,
+        /// Force the input format's fractional bits.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=15))]
+        input_frac: Option<u8>,
+        /// The input range assumed without --calib [default: 1].
+        #[arg(long, value_name = "R", value_parser = positive)]
+        input_range: Option<f64>,
+        /// The factor over the observed ranges that must still fit, 1 to 1024
+        /// [default: 1.25].
+        #[arg(long, value_name = "H", value_parser = headroom)]
+        headroom: Option<f64>,
+    },
+    /// Run a model on each line of INPUTS and print the lines the module's predict prints.
+    ///
+    /// Inputs beyond the input format saturate, as predict's do, and are counted on stderr.
+    Eval {
+        /// The model.
+        #[arg(value_name = "MODEL.nnm")]
+        model: String,
+        /// One input vector a line ('-': stdin).
+        #[arg(value_name = "INPUTS")]
+        inputs: String,
+        /// An input beyond the input format is an error (as neural_strict_input=1).
+        #[arg(long)]
+        strict: bool,
+        /// Every layer by the module's AVX2 kernels (the same bits).
+        #[arg(long)]
+        simd: bool,
+    },
+    /// Check a model and show its layers and formats.
+    Info {
+        /// The model.
+        #[arg(value_name = "MODEL.nnm")]
+        model: String,
+    },
+    /// Write a random valid network.
+    Random {
+        /// The generator's seed.
+        #[arg(long, value_name = "S")]
+        seed: u64,
+        /// The layer sizes, inputs first.
+        #[arg(long, value_name = "D0,D1,...", value_delimiter = ',', required = true)]
+        dims: Vec<usize>,
+        /// One activation for every layer or one a layer (linear, relu, sigmoid, tanh);
+        /// drawn at random without it.
+        #[arg(long, value_name = "A,...", value_delimiter = ',', value_parser = activation)]
+        activations: Vec<Activation>,
+        /// The input format's fractional bits (drawn at random without it).
+        #[arg(long, value_name = "N")]
+        input_frac: Option<u8>,
+        /// The model to write (.nnm).
+        #[arg(short = 'o', value_name = "MODEL.nnm")]
+        output: String,
+    },
+    /// Print N random input lines of D decimal numbers for inputs in Q(15-F).F.
+    Inputs {
+        /// The generator's seed.
+        #[arg(long, value_name = "S")]
+        seed: u64,
+        /// How many lines.
+        #[arg(long, value_name = "N")]
+        count: usize,
+        /// Numbers a line.
+        #[arg(long, value_name = "D")]
+        dim: usize,
+        /// The input format's fractional bits.
+        #[arg(long, value_name = "F", default_value_t = 8)]
+        frac: u8,
+    },
+    /// The topology and per-node statistics (numa_info, numa_stats, memory), as numastat.
+    Status,
+    /// Where each network's memory is, per node (memory_map): a table and a bar chart.
+    Map {
+        /// Also draw the chart as an SVG file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// The longest bar, in characters.
+        #[arg(long, value_name = "N", default_value_t = 50,
+              value_parser = clap::value_parser!(u16).range(10..=1000))]
+        width: u16,
+        /// Draw the bars with ASCII characters, not Unicode blocks.
+        #[arg(long)]
+        ascii: bool,
+    },
+    /// A network's statistics (network_<ID>/stats), or every network's side by side.
+    Stats {
+        /// The network (all without it).
+        #[arg(value_name = "ID")]
+        id: Option<u32>,
+        /// Print the files as they are.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Show a network's config, or write commands to it (one write: all or nothing).
+    ///
+    /// With no COMMAND and no --file, prints network_<ID>/config. Otherwise writes the
+    /// commands, one a line, in one write() ("migrate 1", "policy interleave nodes 0-1",
+    /// "cpus 0-1", "avoid_cpu0 1", ...): the module takes them as one command, and
+    /// refuses it whole (Invalid argument: the kernel log says why) or applies it.
+    Config {
+        /// The network.
+        #[arg(value_name = "ID")]
+        id: u32,
+        /// Commands, one an argument.
+        #[arg(value_name = "COMMAND")]
+        commands: Vec<String>,
+        /// Read the commands from FILE ('-': stdin), one a line.
+        #[arg(long, value_name = "FILE", conflicts_with = "commands")]
+        file: Option<String>,
+    },
+    /// Load a model into the module (debugfs load) and print the new network's id.
+    ///
+    /// The blob goes in one write() on a file opened read-write and the id is read back
+    /// from the same open file, so concurrent loaders each get their own. The placement
+    /// options are written to the new network's config afterwards (load itself places
+    /// by the module parameters); if that fails, the network is removed.
+    Load {
+        /// The model (.nnm; '-': stdin).
+        #[arg(value_name = "MODEL.nnm")]
+        model: String,
+        /// Re-place the network under this policy once loaded.
+        #[arg(long, value_name = "NAME",
+              value_parser = ["local", "interleave", "preferred", "bind", "replicate"])]
+        policy: Option<String>,
+        /// The policy's node (preferred, bind), or with no --policy: the policy in force
+        /// on this node.
+        #[arg(long, value_name = "N")]
+        node: Option<u32>,
+        /// The policy's node list (interleave, bind, replicate), such as 0-1.
+        #[arg(long, value_name = "LIST")]
+        nodes: Option<String>,
+        /// The network's CPU mask for batches (a cpulist, or default).
+        #[arg(long, value_name = "LIST")]
+        cpus: Option<String>,
+    },
+    /// Run a network on input lines (network_<ID>/predict) and print its output lines.
+    Predict {
+        /// The network.
+        #[arg(value_name = "ID")]
+        id: u32,
+        /// One input vector a line, numbers separated by spaces or tabs ('-' or none:
+        /// stdin).
+        #[arg(value_name = "INPUTS")]
+        inputs: Option<String>,
+    },
+}
+
+/// A command-line mistake found after parsing (exit status 2) or a failure (exit status 1).
 #[derive(Debug)]
 pub enum Failure {
     /// Wrong arguments.
@@ -52,95 +216,31 @@ impl From<String> for Failure {
     }
 }
 
-struct Args {
-    positional: Vec<String>,
-    options: HashMap<String, String>,
-}
-
-fn usage(msg: impl Into<String>) -> Failure {
-    Failure::Usage(msg.into())
-}
-
-fn parse_args(args: &[String], valued: &[&str]) -> std::result::Result<Args, Failure> {
-    parse_args_flags(args, valued, &[])
-}
-
-/// As [`parse_args`], also taking the options in `flags`, which have no value (stored as
-/// an empty one).
-fn parse_args_flags(
-    args: &[String],
-    valued: &[&str],
-    flags: &[&str],
-) -> std::result::Result<Args, Failure> {
-    let mut positional = Vec::new();
-    let mut options = HashMap::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a.starts_with('-') && a.len() > 1 {
-            let (name, inline) = match a.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (a.as_str(), None),
-            };
-            if flags.contains(&name) {
-                if inline.is_some() {
-                    return Err(usage(format!("option '{name}' takes no value")));
-                }
-                if options.insert(name.to_string(), String::new()).is_some() {
-                    return Err(usage(format!("option '{name}' given twice")));
-                }
-                continue;
-            }
-            if !valued.contains(&name) {
-                return Err(usage(format!("unknown option '{name}'")));
-            }
-            let v = match inline {
-                Some(v) => v,
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| usage(format!("option '{name}' needs a value")))?,
-            };
-            if options.insert(name.to_string(), v).is_some() {
-                return Err(usage(format!("option '{name}' given twice")));
-            }
-        } else {
-            positional.push(a.clone());
-        }
-    }
-    Ok(Args {
-        positional,
-        options,
-    })
-}
-
-impl Args {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.options.get(name).map(String::as_str)
-    }
-
-    fn need(&self, name: &str) -> std::result::Result<&str, Failure> {
-        self.get(name)
-            .ok_or_else(|| usage(format!("option '{name}' is required")))
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str) -> std::result::Result<Option<T>, Failure> {
-        self.get(name)
-            .map(|v| {
-                v.parse()
-                    .map_err(|_| usage(format!("option '{name}': '{v}' is not a valid number")))
-            })
-            .transpose()
-    }
-
-    fn positionals(&self, n: usize, what: &str) -> std::result::Result<&[String], Failure> {
-        if self.positional.len() != n {
-            return Err(usage(format!("expected {what}")));
-        }
-        Ok(&self.positional)
+fn positive(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        Ok(_) => Err("must be positive".into()),
+        Err(_) => Err(format!("'{s}' is not a valid number")),
     }
 }
 
-fn read(path: &str) -> Result<Vec<u8>> {
+fn headroom(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(h) if (1.0..=1024.0).contains(&h) => Ok(h),
+        Ok(_) => Err("must be in 1..=1024".into()),
+        Err(_) => Err(format!("'{s}' is not a valid number")),
+    }
+}
+
+fn activation(s: &str) -> std::result::Result<Activation, String> {
+    (0..4)
+        .filter_map(Activation::from_code)
+        .find(|a| a.name() == s.trim())
+        .ok_or_else(|| format!("'{s}' is not one of linear, relu, sigmoid, tanh"))
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read(path: &str) -> Result<Vec<u8>> {
     if path == "-" {
         let mut v = Vec::new();
         std::io::stdin()
@@ -155,83 +255,50 @@ fn write(path: &str, data: &[u8]) -> Result<()> {
     std::fs::write(path, data).map_err(|e| format!("{path}: {e}"))
 }
 
-fn activation_by_name(s: &str) -> Option<Activation> {
-    (0..4)
-        .filter_map(Activation::from_code)
-        .find(|a| a.name() == s)
+fn output_error(e: std::io::Error) -> Failure {
+    Failure::Error(format!("output: {e}"))
 }
 
-fn list<T>(
-    s: &str,
-    what: &str,
-    f: impl Fn(&str) -> Option<T>,
-) -> std::result::Result<Vec<T>, Failure> {
-    s.split(',')
-        .map(|x| f(x.trim()).ok_or_else(|| usage(format!("{what}: bad value '{x}'"))))
-        .collect()
-}
-
-/// Runs a command; `out` and `err` are stdout and stderr.
-pub fn run(
-    args: &[String],
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> std::result::Result<(), Failure> {
-    let Some((cmd, rest)) = args.split_first() else {
-        return Err(usage("no command"));
-    };
-    let io = |e: std::io::Error| Failure::Error(format!("output: {e}"));
-    match cmd.as_str() {
-        "compile" => {
-            let a = parse_args(
-                rest,
-                &[
-                    "-o",
-                    "--calib",
-                    "--input-frac",
-                    "--input-range",
-                    "--headroom",
-                ],
-            )?;
-            let p = a.positionals(1, "one ONNX model")?;
-            let onnx = &p[0];
-            let output = a.need("-o")?;
+/// Runs a parsed command; `out` and `err` are stdout and stderr.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::Result<(), Failure> {
+    let io = output_error;
+    let fs = Debugfs::new(cli.debugfs);
+    match cli.command {
+        Command::Compile {
+            onnx,
+            output,
+            calib,
+            input_frac,
+            input_range,
+            headroom,
+        } => {
             let mut opts = Options {
-                input_frac: a.number("--input-frac")?,
+                input_frac,
                 ..Options::default()
             };
-            if opts.input_frac.is_some_and(|f| f > 15) {
-                return Err(usage("--input-frac must be in 0..=15"));
-            }
-            if let Some(r) = a.number::<f64>("--input-range")? {
-                if !(r > 0.0 && r.is_finite()) {
-                    return Err(usage("--input-range must be positive"));
-                }
+            if let Some(r) = input_range {
                 opts.input_range = r;
             }
-            if let Some(h) = a.number::<f64>("--headroom")? {
-                if !(1.0..=1024.0).contains(&h) {
-                    return Err(usage("--headroom must be in 1..=1024"));
-                }
+            if let Some(h) = headroom {
                 opts.headroom = h;
             }
-            let imported = import(&read(onnx)?).map_err(|e| format!("{onnx}: {e}"))?;
-            let calib = match a.get("--calib") {
+            let imported = import(&read(&onnx)?).map_err(|e| format!("{onnx}: {e}"))?;
+            let calib_rows = match &calib {
                 Some(c) => read_rows(c, &read(c)?, imported.net.input_dim)?,
                 None => Vec::new(),
             };
-            if a.get("--calib").is_some() && calib.is_empty() {
+            if calib.is_some() && calib_rows.is_empty() {
                 return Err(Failure::Error("the calibration file has no rows".into()));
             }
-            let compiled = quantize(&imported.net, &calib, &opts)?;
+            let compiled = quantize(&imported.net, &calib_rows, &opts)?;
             let blob = write_model(
                 imported.net.input_dim,
                 compiled.input_frac,
                 &compiled.layers,
             );
             // Check with the module's parser before writing.
-            load(output, &blob)?;
-            write(output, &blob)?;
+            load(&output, &blob)?;
+            write(&output, &blob)?;
             writeln!(
                 err,
                 "{onnx}: {} dense layers, {} inputs -> {output} ({} bytes)",
@@ -246,25 +313,24 @@ pub fn run(
             write!(
                 err,
                 "{}",
-                report(&compiled, !calib.is_empty(), opts.headroom)
+                report(&compiled, !calib_rows.is_empty(), opts.headroom)
             )
             .map_err(io)?;
         }
-        "eval" => {
-            let a = parse_args_flags(rest, &[], &["--strict", "--simd"])?;
-            let p = a.positionals(2, "a model and an inputs file")?;
-            let m = load(&p[0], &read(&p[0])?)?;
-            let mode = if a.get("--strict").is_some() {
+        Command::Eval {
+            model,
+            inputs,
+            strict,
+            simd,
+        } => {
+            let m = load(&model, &read(&model)?)?;
+            let mode = if strict {
                 Inputs::Strict
             } else {
                 Inputs::Saturate
             };
-            let path = if a.get("--simd").is_some() {
-                Path::Simd
-            } else {
-                Path::Scalar
-            };
-            let e = eval(&m, &p[1], &read(&p[1])?, mode, path)?;
+            let path = if simd { Path::Simd } else { Path::Scalar };
+            let e = eval(&m, &inputs, &read(&inputs)?, mode, path)?;
             out.write_all(e.text.as_bytes()).map_err(io)?;
             if e.clipped > 0 {
                 writeln!(
@@ -276,63 +342,98 @@ pub fn run(
                 .map_err(io)?;
             }
         }
-        "info" => {
-            let a = parse_args(rest, &[])?;
-            let p = a.positionals(1, "one model")?;
-            out.write_all(info(&p[0], &read(&p[0])?)?.as_bytes())
+        Command::Info { model } => {
+            out.write_all(info(&model, &read(&model)?)?.as_bytes())
                 .map_err(io)?;
         }
-        "random" => {
-            let a = parse_args(
-                rest,
-                &["--seed", "--dims", "--activations", "--input-frac", "-o"],
-            )?;
-            a.positionals(0, "no positional arguments")?;
-            let seed = a
-                .number::<u64>("--seed")?
-                .ok_or_else(|| usage("option '--seed' is required"))?;
-            let dims = list(a.need("--dims")?, "--dims", |s| s.parse().ok())?;
-            let acts = match a.get("--activations") {
-                Some(s) => list(s, "--activations", activation_by_name)?,
-                None => Vec::new(),
-            };
-            let output = a.need("-o")?;
+        Command::Random {
+            seed,
+            dims,
+            activations,
+            input_frac,
+            output,
+        } => {
             let (input_frac, layers) =
-                random_model(seed, &dims, &acts, a.number("--input-frac")?).map_err(usage)?;
+                random_model(seed, &dims, &activations, input_frac).map_err(Failure::Usage)?;
             let blob = write_model(dims[0], input_frac, &layers);
-            load(output, &blob)?;
-            write(output, &blob)?;
+            load(&output, &blob)?;
+            write(&output, &blob)?;
         }
-        "inputs" => {
-            let a = parse_args(rest, &["--seed", "--count", "--dim", "--frac"])?;
-            a.positionals(0, "no positional arguments")?;
-            let seed = a
-                .number::<u64>("--seed")?
-                .ok_or_else(|| usage("option '--seed' is required"))?;
-            let count = a
-                .number::<usize>("--count")?
-                .ok_or_else(|| usage("option '--count' is required"))?;
-            let dim = a
-                .number::<usize>("--dim")?
-                .ok_or_else(|| usage("option '--dim' is required"))?;
-            let frac = a.number::<u8>("--frac")?.unwrap_or(8);
-            let text = random_inputs(seed, count, dim, frac).map_err(usage)?;
+        Command::Inputs {
+            seed,
+            count,
+            dim,
+            frac,
+        } => {
+            let text = random_inputs(seed, count, dim, frac).map_err(Failure::Usage)?;
             out.write_all(text.as_bytes()).map_err(io)?;
         }
-        "help" | "-h" | "--help" => {
-            out.write_all(USAGE.as_bytes()).map_err(io)?;
+        Command::Status => admin::status(&fs, out)?,
+        Command::Map { svg, width, ascii } => {
+            admin::map(&fs, out, usize::from(width), ascii, svg.as_deref())?
         }
-        other => return Err(usage(format!("unknown command '{other}'"))),
+        Command::Stats { id, raw } => admin::stats(&fs, out, id, raw)?,
+        Command::Config { id, commands, file } => {
+            let commands = match file {
+                Some(f) => Some(String::from_utf8_lossy(&read(&f)?).into_owned()),
+                None if commands.is_empty() => None,
+                None => Some(commands.join("\n")),
+            };
+            admin::config(&fs, out, id, commands.as_deref())?
+        }
+        Command::Load {
+            model,
+            policy,
+            node,
+            nodes,
+            cpus,
+        } => {
+            let place = admin::Placement {
+                policy,
+                node,
+                nodes,
+                cpus,
+            };
+            admin::load(&fs, out, &model, &read(&model)?, &place)?
+        }
+        Command::Predict { id, inputs } => {
+            let name = inputs.unwrap_or_else(|| "-".into());
+            admin::predict(&fs, out, id, &read(&name)?)?
+        }
     }
     Ok(())
 }
 
-/// The program: returns the exit status.
+/// The clap error for a usage mistake found after parsing, as clap reports its own (with
+/// the subcommand's usage line).
+fn usage_error(args: &[String], msg: &str) -> clap::Error {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let sub = args
+        .iter()
+        .find_map(|a| cmd.find_subcommand(a).map(|c| c.get_name().to_string()));
+    match sub.and_then(|s| cmd.find_subcommand_mut(&s).cloned()) {
+        Some(mut c) => c.error(ErrorKind::ValueValidation, msg),
+        None => cmd.error(ErrorKind::ValueValidation, msg),
+    }
+}
+
+/// The program: `args` without the program's name; returns the exit status.
 pub fn main_with(args: &[String]) -> i32 {
+    let cli =
+        match Cli::try_parse_from(std::iter::once("nnctl".to_string()).chain(args.iter().cloned()))
+        {
+            Ok(c) => c,
+            Err(e) => {
+                // --help and --version print to stdout and exit 0; mistakes exit 2.
+                let _ = e.print();
+                return e.exit_code();
+            }
+        };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr();
-    let r = run(args, &mut out, &mut err);
+    let r = run(cli, &mut out, &mut err);
     let flushed = out.flush();
     match r {
         Ok(()) if flushed.is_ok() => 0,
@@ -341,12 +442,23 @@ pub fn main_with(args: &[String]) -> i32 {
             1
         }
         Err(Failure::Usage(m)) => {
-            eprintln!("nnctl: {m}\n{USAGE}");
+            let e = usage_error(args, &m);
+            let _ = e.print();
             2
         }
         Err(Failure::Error(m)) => {
             eprintln!("nnctl: {m}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

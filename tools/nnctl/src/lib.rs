@@ -2,13 +2,18 @@
 
 //! `nnctl`: compiles trained MLPs from ONNX into neural_network models (`.nnm`), shows
 //! them, and runs them on the host with the module's own code (`nn-pure`), so that its
-//! results are the kernel's, bit for bit. Documentation/neural_network/nnctl.rst.
+//! results are the kernel's, bit for bit; and administers the module's networks through
+//! its debugfs files. Documentation/neural_network/nnctl.rst.
 
+pub mod admin;
+pub mod chart;
 pub mod cli;
+pub mod debugfs;
 pub mod float;
 pub mod import;
 pub mod quantize;
 pub mod random;
+pub mod report;
 pub mod run;
 pub mod text;
 
