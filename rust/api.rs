@@ -325,32 +325,8 @@ unsafe fn io_slices<'a>(
     if rows.checked_mul(dout) != Some(n_out) {
         return Err(EINVAL);
     }
-    // What a slice may span, aligned, and disjoint: `&[i16]` and `&mut [i16]` over the
-    // same memory would be undefined behaviour.
-    let span = |n: usize| {
-        n.checked_mul(size_of::<i16>())
-            .filter(|&b| b <= isize::MAX as usize)
-    };
-    let (bytes_in, bytes_out) = (span(n_in).ok_or(EINVAL)?, span(n_out).ok_or(EINVAL)?);
-    if !input.is_aligned() || !output.is_aligned() {
-        return Err(EINVAL);
-    }
-    let (a, b) = (input as usize, output as usize);
-    let (a_end, b_end) = (
-        a.checked_add(bytes_in).ok_or(EINVAL)?,
-        b.checked_add(bytes_out).ok_or(EINVAL)?,
-    );
-    if a < b_end && b < a_end {
-        return Err(EINVAL);
-    }
-    // SAFETY: valid for the lengths given (the contract), not null, aligned, within
-    // `isize::MAX` bytes and disjoint (checked above).
-    Ok(unsafe {
-        (
-            core::slice::from_raw_parts(input, n_in),
-            core::slice::from_raw_parts_mut(output, n_out),
-        )
-    })
+    // SAFETY: by the function's contract.
+    unsafe { in_out(input, n_in, output, n_out) }
 }
 
 /// `neural_network_predict_atomic(nn, in, n_in, out, n_out)`: one input vector (`n_in`

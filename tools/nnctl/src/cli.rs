@@ -151,8 +151,9 @@ pub enum Command {
     ///
     /// With no COMMAND and no --file, prints network_<ID>/config. Otherwise writes the
     /// commands, one a line, in one write() ("migrate 1", "policy interleave nodes 0-1",
-    /// "cpus 0-1", "avoid_cpu0 1", ...): the module takes them as one command, and
-    /// refuses it whole (Invalid argument: the kernel log says why) or applies it.
+    /// "cpus 0-1", "cache_timeout 500", ...): the module checks every line first, and
+    /// refuses them all (Invalid argument: the kernel log says which line) or applies
+    /// them all.
     Config {
         /// The network.
         #[arg(value_name = "ID")]

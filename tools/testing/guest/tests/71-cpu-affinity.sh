@@ -154,7 +154,7 @@ done
 log=$(log_since_mark)
 for why in "cpus 100000: a CPU id is not below nr_cpu_ids" "cpus abc: not a cpulist" \
 	"cpus 3-1: not a cpulist" "a key without a value" "avoid_cpu0 takes 0 or 1" "a key given twice"; do
-	grep -qF -- "network_$id/config: $why" <<<"$log" || bad+=" no log line '$why';"
+	grep -qF -- "network_$id/config: line 1: $why" <<<"$log" || bad+=" no log line '$why';"
 done
 [ "$(snap "$id")" = "$before" ] || bad+=" something changed;"
 [ -z "$bad" ] && pass bad_cpus_commands_einval_and_change_nothing ||
