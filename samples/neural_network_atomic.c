@@ -29,24 +29,13 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 
+#include "sample_check.h"
 #include "sample_model.h"
 
 #define INPUTS 3
 #define OUTPUTS 2
 #define ROWS 16
 
-static unsigned int checks, failed;
-
-static void check(bool ok, const char *name, const char *why, long value)
-{
-	checks++;
-	if (ok) {
-		pr_info("ok %s\n", name);
-	} else {
-		failed++;
-		pr_err("FAIL %s: %s (%ld)\n", name, why, value);
-	}
-}
 
 /* What one atomic context saw. */
 struct run {

@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "sample_check.h"
 #include "sample_model.h"
 
 #define INPUTS 4
@@ -36,18 +37,6 @@
 
 static struct neural_network *held;
 static struct neural_batch *held_batch;
-static unsigned int checks, failed;
-
-static void check(bool ok, const char *name, const char *why, long value)
-{
-	checks++;
-	if (ok) {
-		pr_info("ok %s\n", name);
-	} else {
-		failed++;
-		pr_err("FAIL %s: %s (%ld)\n", name, why, value);
-	}
-}
 
 /* Q3.12 inputs of row @r: a spread of values in (-8, 8). */
 static void fill(s16 *in)
