@@ -178,6 +178,9 @@ pub(crate) struct Tally {
     /// Nanoseconds of the calls, and of the longest.
     ns: u64,
     ns_max: u64,
+    /// Layer runs on the vector kernel, and on the scalar one.
+    simd: u64,
+    scalar: u64,
 }
 
 impl Tally {
@@ -812,6 +815,7 @@ impl Network {
             outputs,
             &mut scratch,
             copy,
+            tally,
         )?;
         drop(scratch);
         // Stored under the parameter lock: a training call, which empties the cache,
@@ -866,7 +870,15 @@ impl Network {
             // SAFETY: inside the atomic readers (`_reader`), which every writer of the
             // parameters closes, and waits for, before it changes anything.
             let params = unsafe { placed.params.get_unguarded() };
-            self.run(&params.layers, 1, input, output, scratch.buf(), copy)?;
+            self.run(
+                &params.layers,
+                1,
+                input,
+                output,
+                scratch.buf(),
+                copy,
+                &mut tally,
+            )?;
             if timeout > 0 {
                 placed
                     .cache
@@ -948,7 +960,15 @@ impl Network {
         let mut tally = Tally::default();
         let cpu = CpuId::current().as_u32();
         let copy = self.copy_here(&placed, n, &mut tally);
-        self.run(&params.layers, batch::BLOCK, inputs, outputs, scratch, copy)?;
+        self.run(
+            &params.layers,
+            batch::BLOCK,
+            inputs,
+            outputs,
+            scratch,
+            copy,
+            &mut tally,
+        )?;
         tally.add_cpu(cpu, n as u64);
         drop(params);
         drop(placed);
@@ -982,6 +1002,12 @@ impl Network {
         let placed = self.placed.read();
         for tally in tallies {
             self.stats.infer_ns.fetch_add(tally.ns, Ordering::Relaxed);
+            self.stats
+                .simd_layers
+                .fetch_add(tally.simd, Ordering::Relaxed);
+            self.stats
+                .scalar_layers
+                .fetch_add(tally.scalar, Ordering::Relaxed);
             self.stats
                 .infer_ns_max
                 .fetch_max(tally.ns_max, Ordering::Relaxed);
@@ -1082,8 +1108,8 @@ impl Network {
 
     /// Runs `inputs` through the layers into `outputs` in blocks of at most `block`
     /// inputs (`pure::batch`), each layer by the path the gate picks: one [`Section`] (one
-    /// FPU section, if any layer runs the vector kernel) for the whole call. Counts the
-    /// layer runs of each path.
+    /// FPU section, if any layer runs the vector kernel) for the whole call. Adds the
+    /// layer runs of each path to `tally`, which [`Network::count`] counts.
     fn run(
         &self,
         layers: &[LayerBox],
@@ -1092,6 +1118,7 @@ impl Network {
         outputs: &mut [i16],
         scratch: &mut [i16],
         copy: usize,
+        tally: &mut Tally,
     ) -> Result {
         let mut gate = crate::simd::gate();
         gate.enabled &= self.simd_allowed();
@@ -1106,10 +1133,8 @@ impl Network {
             &mut section,
         );
         let (simd, scalar) = section.counts();
-        self.stats.simd_layers.fetch_add(simd, Ordering::Relaxed);
-        self.stats
-            .scalar_layers
-            .fetch_add(scalar, Ordering::Relaxed);
+        tally.simd += simd;
+        tally.scalar += scalar;
         r.map(|_| ()).map_err(|_| EINVAL)
     }
 }
