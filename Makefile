@@ -95,15 +95,16 @@ bench-guest:
 	$(REPO)/tools/testing/bench-guest
 
 rustfmt:
-	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
+	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples $(REPO)/include -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
 
 rustfmtcheck:
-	rustfmt --check --edition 2021 $$(find $(REPO)/rust $(REPO)/samples -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
+	rustfmt --check --edition 2021 $$(find $(REPO)/rust $(REPO)/samples $(REPO)/include -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all -- --check
 
 clippy:
 	$(KMAKE) CLIPPY=1 modules
+	$(SAMPLES_MAKE) CLIPPY=1 modules
 
 help:
 	@echo "make [KDIR=...]    build neural_network.ko (default KDIR: the cached test kernel)"

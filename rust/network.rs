@@ -183,6 +183,12 @@ pub(crate) struct Tally {
     scalar: u64,
 }
 
+/// Layer runs of one [`Network::run`], on the vector kernel and on the scalar one.
+struct LayerRuns {
+    simd: u64,
+    scalar: u64,
+}
+
 impl Tally {
     const SLOTS: usize = 4;
 
@@ -192,6 +198,11 @@ impl Tally {
             chunks: true,
             ..Self::default()
         }
+    }
+
+    fn add_runs(&mut self, runs: LayerRuns) {
+        self.simd += runs.simd;
+        self.scalar += runs.scalar;
     }
 
     fn add_time(&mut self, ns: u64) {
@@ -815,8 +826,8 @@ impl Network {
             outputs,
             &mut scratch,
             copy,
-            tally,
-        )?;
+        )
+        .map(|runs| tally.add_runs(runs))?;
         drop(scratch);
         // Stored under the parameter lock: a training call, which empties the cache,
         // cannot have begun meanwhile.
@@ -870,15 +881,8 @@ impl Network {
             // SAFETY: inside the atomic readers (`_reader`), which every writer of the
             // parameters closes, and waits for, before it changes anything.
             let params = unsafe { placed.params.get_unguarded() };
-            self.run(
-                &params.layers,
-                1,
-                input,
-                output,
-                scratch.buf(),
-                copy,
-                &mut tally,
-            )?;
+            self.run(&params.layers, 1, input, output, scratch.buf(), copy)
+                .map(|runs| tally.add_runs(runs))?;
             if timeout > 0 {
                 placed
                     .cache
@@ -960,15 +964,8 @@ impl Network {
         let mut tally = Tally::default();
         let cpu = CpuId::current().as_u32();
         let copy = self.copy_here(&placed, n, &mut tally);
-        self.run(
-            &params.layers,
-            batch::BLOCK,
-            inputs,
-            outputs,
-            scratch,
-            copy,
-            &mut tally,
-        )?;
+        self.run(&params.layers, batch::BLOCK, inputs, outputs, scratch, copy)
+            .map(|runs| tally.add_runs(runs))?;
         tally.add_cpu(cpu, n as u64);
         drop(params);
         drop(placed);
@@ -1109,7 +1106,7 @@ impl Network {
     /// Runs `inputs` through the layers into `outputs` in blocks of at most `block`
     /// inputs (`pure::batch`), each layer by the path the gate picks: one [`Section`] (one
     /// FPU section, if any layer runs the vector kernel) for the whole call. Adds the
-    /// layer runs of each path to `tally`, which [`Network::count`] counts.
+    /// layer runs of each path, for the caller's [`Tally`].
     fn run(
         &self,
         layers: &[LayerBox],
@@ -1118,8 +1115,7 @@ impl Network {
         outputs: &mut [i16],
         scratch: &mut [i16],
         copy: usize,
-        tally: &mut Tally,
-    ) -> Result {
+    ) -> Result<LayerRuns> {
         let mut gate = crate::simd::gate();
         gate.enabled &= self.simd_allowed();
         let mut section = Section::with_gate(gate, layers.iter().map(|l| l.inputs));
@@ -1133,8 +1129,6 @@ impl Network {
             &mut section,
         );
         let (simd, scalar) = section.counts();
-        tally.simd += simd;
-        tally.scalar += scalar;
-        r.map(|_| ()).map_err(|_| EINVAL)
+        r.map(|_| LayerRuns { simd, scalar }).map_err(|_| EINVAL)
     }
 }

@@ -83,6 +83,27 @@ log_part() {
 		<<<"$NN_LOG"
 }
 
+# sample_checks MODULE PREFIX CHECK...: the verdicts of a sample module that logs
+# "MODULE: ok CHECK" or "MODULE: FAIL CHECK: WHY" per check and then "MODULE: N checks,
+# F failed" (samples/): a case PREFIX_CHECK for each CHECK, and one that it ran exactly
+# these checks and no other; from the log `log_read` read last. Cases: $# - 2 + 1.
+sample_checks() {
+	local module=$1 prefix=$2 c failures summary
+	local -A ok=()
+	shift 2
+	while read -r c; do
+		[ -n "$c" ] && ok[$c]=1
+	done < <(sed -n "s/^\[[ 0-9.]*\] $module: ok //p" <<<"$NN_LOG")
+	failures=$(grep "$module: FAIL" <<<"$NN_LOG" | head -n3 | tr '\n' '|')
+	for c; do
+		[ -n "${ok[$c]:-}" ] && pass "${prefix}_$c" ||
+			fail "${prefix}_$c" "not logged as ok; ${failures:-no FAIL line}"
+	done
+	summary=$(sed -n "s/^\[[ 0-9.]*\] $module: \([0-9]* checks, [0-9]* failed\)\$/\1/p" <<<"$NN_LOG")
+	[ "$summary" = "$# checks, 0 failed" ] && pass ${prefix}_ran_every_check_and_no_other ||
+		fail ${prefix}_ran_every_check_and_no_other "'$summary', expected $# checks"
+}
+
 # defer_case NAME TEXT VERDICT: a case, marked with `log_mark_as NAME` before it ran, whose
 # other checks gave VERDICT (empty if they passed) and whose part of the log must contain
 # the fixed string TEXT. `judge_deferred` reads the log once and reports every deferred

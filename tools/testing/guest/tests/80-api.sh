@@ -56,17 +56,7 @@ ref0=$(</sys/module/neural_network/refcnt)
 out=$("$NN_INSMOD" "$SAMPLE_KO") && pass sample_loads || fail sample_loads "insmod $SAMPLE_KO: $out"
 
 log_read
-declare -A ok=()
-while read -r c; do
-	[ -n "$c" ] && ok[$c]=1
-done < <(sed -n 's/^\[[ 0-9.]*\] neural_network_sample: ok //p' <<<"$NN_LOG")
-failures=$(grep 'neural_network_sample: FAIL' <<<"$NN_LOG" | head -n3 | tr '\n' '|')
-for c in "${CHECKS[@]}"; do
-	[ -n "${ok[$c]:-}" ] && pass "sample_$c" || fail "sample_$c" "not logged as ok; ${failures:-no FAIL line}"
-done
-summary=$(sed -n 's/^\[[ 0-9.]*\] neural_network_sample: \([0-9]* checks, [0-9]* failed\)$/\1/p' <<<"$NN_LOG")
-[ "$summary" = "${#CHECKS[@]} checks, 0 failed" ] && pass sample_ran_every_check_and_no_other ||
-	fail sample_ran_every_check_and_no_other "'$summary', expected ${#CHECKS[@]} checks"
+sample_checks neural_network_sample sample "${CHECKS[@]}"
 grep -q "^neural_network_sample " /proc/modules || bail sample_stays_loaded "its load failed"
 
 # One reference for the sample's use of the symbols, one for the network it holds, one

@@ -22,17 +22,7 @@ plan $((${#CHECKS[@]} + 4))
 nn_load || bail loads "insmod failed"
 out=$("$NN_INSMOD" "$KO") && pass sample_loads || fail sample_loads "insmod $KO: $out"
 log_read
-declare -A ok=()
-while read -r c; do
-	[ -n "$c" ] && ok[$c]=1
-done < <(sed -n 's/^\[[ 0-9.]*\] neural_network_atomic: ok //p' <<<"$NN_LOG")
-failures=$(grep 'neural_network_atomic: FAIL' <<<"$NN_LOG" | head -n3 | tr '\n' '|')
-for c in "${CHECKS[@]}"; do
-	[ -n "${ok[$c]:-}" ] && pass "atomic_$c" || fail "atomic_$c" "not logged as ok; ${failures:-no FAIL line}"
-done
-summary=$(sed -n 's/^\[[ 0-9.]*\] neural_network_atomic: \([0-9]* checks, [0-9]* failed\)$/\1/p' <<<"$NN_LOG")
-[ "$summary" = "${#CHECKS[@]} checks, 0 failed" ] && pass sample_ran_every_check_and_no_other ||
-	fail sample_ran_every_check_and_no_other "'$summary', expected ${#CHECKS[@]} checks"
+sample_checks neural_network_atomic atomic "${CHECKS[@]}"
 /busybox/rmmod neural_network_atomic 2>/dev/null
 [ "$(network_count)" = 0 ] && pass sample_destroyed_its_network ||
 	fail sample_destroyed_its_network "$(network_count) networks left"
