@@ -519,13 +519,14 @@ fn exercise(c: &mut Checks, net: &Network, batch: &Batch, best: i32, memory: &No
         format_args!("{r:?}"),
     );
     batch_agrees(c, batch, &input, &want, "same_answers_under_interleave");
-    let r = net
-        .set_numa_policy(Policy::Preferred)
-        .and_then(|()| net.set_numa_node(best));
+    let r = net.set_numa_policy(Policy::Local);
+    c.check(r.is_ok(), "policy_local", format_args!("{r:?}"));
+    batch_agrees(c, batch, &input, &want, "same_answers_under_policy_local");
+    let r = net.migrate(best);
     let node = net.numa_node();
     c.check(
         r.is_ok() && node == Ok(best),
-        "preferred_on_the_best_node",
+        "migrate_back_to_the_best_node",
         format_args!("{r:?}, node {node:?}"),
     );
 
