@@ -111,7 +111,7 @@ help:
 	@echo "make setup         install packages and toolchain, build the test kernel (cached)"
 	@echo "make check         the tests CI runs (30 min): host, KUnit, guest on 1/2/16 nodes + asymmetric"
 	@echo "make check-full    every guest script on every topology, 100 load cycles (over an hour)"
-	@echo "make demo          boot a 2-node guest, load the module, show what it reports"
+	@echo "make demo          the story in a 2-node guest: digits model, map, stats, migrate, C sample"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
 	@echo "make nnctl         build the host tool target/release/nnctl"
 	@echo "make bench         time the inference kernels on the host (table + SVG in build/bench/)"
