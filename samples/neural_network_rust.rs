@@ -467,6 +467,18 @@ fn exercise(c: &mut Checks, net: &Network, batch: &Batch, best: i32, memory: &No
     let mut want = [0i16; ROWS * OUTPUTS];
     rows_alone(net, &input, &mut want)?;
     batch_agrees(c, batch, &input, &want, "batch_of_32_is_each_row_alone");
+    // A batch of its own on each node with memory (neural_batch_create_numa()).
+    let mut differ = 0;
+    for node in nodes(memory) {
+        let mut out = [0i16; ROWS * OUTPUTS];
+        let r = Batch::new(net, ROWS as u32, node).and_then(|b| b.process(&input, &mut out));
+        differ += u32::from(r.is_err() || out != want);
+    }
+    c.check(
+        differ == 0,
+        "batch_on_each_node_same_answers",
+        format_args!("{differ} nodes differ"),
+    );
 
     // Under a spinlock (preemption off; a sleep would splat under DEBUG_ATOMIC_SLEEP).
     let lock = KBox::pin_init(new_spinlock!(()), GFP_KERNEL)?;

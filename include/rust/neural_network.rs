@@ -487,7 +487,8 @@ impl Drop for Network {
 ///
 /// # Invariants
 ///
-/// The pointer came from `neural_batch_create_numa()` and is destroyed only by drop.
+/// The pointer came from `neural_batch_create()` or `neural_batch_create_numa()` and is
+/// destroyed only by drop.
 pub(crate) struct Batch(NonNull<ffi::neural_batch>);
 
 // SAFETY: calls on one batch are serialised by the module; destroy is called once.
@@ -496,10 +497,16 @@ unsafe impl Send for Batch {}
 unsafe impl Sync for Batch {}
 
 impl Batch {
-    /// `neural_batch_create_numa()` (`node` [`NUMA_NO_NODE`]: the network's node).
+    /// `neural_batch_create_numa()` on `node`, or `neural_batch_create()` (the
+    /// network's node) for [`NUMA_NO_NODE`].
     pub(crate) fn new(net: &Network, max_inputs: u32, node: i32) -> Result<Self> {
-        // SAFETY: a live network.
-        let p = unsafe { ffi::neural_batch_create_numa(net.as_ptr(), max_inputs, node) };
+        let p = if node == NUMA_NO_NODE {
+            // SAFETY: a live network.
+            unsafe { ffi::neural_batch_create(net.as_ptr(), max_inputs) }
+        } else {
+            // SAFETY: a live network.
+            unsafe { ffi::neural_batch_create_numa(net.as_ptr(), max_inputs, node) }
+        };
         let p = from_err_ptr(p)?;
         // INVARIANT: a batch the API made, now owned by the new value.
         Ok(Self(NonNull::new(p).ok_or(ENOMEM)?))

@@ -20,8 +20,9 @@
 //! held while the network runs.
 
 use core::sync::atomic::{
+    AtomicBool,
     AtomicU64,
-    Ordering::Relaxed, //
+    Ordering::{Acquire, Relaxed, Release}, //
 };
 
 use kernel::prelude::*;
@@ -86,6 +87,10 @@ pub(crate) struct Cache {
     place: Where,
     #[pin]
     table: RawSpinLockIrq<Option<Table>>,
+    /// Set once a table is in `table`, cleared when [`Cache::free`] takes it: lets
+    /// [`Cache::ensure`] skip the lock on every prediction. A stale `true` after a free
+    /// only means one request finds no table (a miss, not stored).
+    made: AtomicBool,
 }
 
 /// The time a cache (and a prediction's timing) counts in: nanoseconds since boot,
@@ -106,6 +111,7 @@ impl Cache {
             outputs,
             place,
             table <- RawSpinLockIrq::new(None),
+            made: AtomicBool::new(false),
         })
     }
 
@@ -115,7 +121,7 @@ impl Cache {
     ///
     /// `ENOMEM`: the cache stays off until a later try.
     pub(crate) fn ensure(&self) -> Result {
-        if self.table.lock().is_some() {
+        if self.made.load(Acquire) {
             return Ok(());
         }
         let n = table::entries_for(self.inputs, self.outputs);
@@ -130,6 +136,7 @@ impl Cache {
         let mut slot = self.table.lock();
         if slot.is_none() {
             *slot = Some(t);
+            self.made.store(true, Release);
             return Ok(());
         }
         drop(slot);
@@ -140,7 +147,11 @@ impl Cache {
 
     /// Frees the table (the cache turned off); returns the entries it held.
     pub(crate) fn free(&self) -> usize {
-        let t = self.table.lock().take();
+        let t = {
+            let mut slot = self.table.lock();
+            self.made.store(false, Release);
+            slot.take()
+        };
         // Freed outside the lock (freeing may sleep).
         t.map_or(0, |mut t| t.view().clear())
     }
