@@ -5,8 +5,8 @@
 //!
 //! `rust/api_helper.c` holds the exported symbols (`EXPORT_SYMBOL_GPL`). Each one checks
 //! that it may sleep (`might_sleep()`), takes a reference on this module for every
-//! network it hands out (so `rmmod neural_network` fails with `EBUSY` while a caller
-//! holds one) and calls the `nn_api_*` function of this file with the caller's module
+//! network it hands out (so `rmmod neural_network` fails, with `EWOULDBLOCK`, the
+//! kernel's answer for a module in use, while a caller holds one) and calls the `nn_api_*` function of this file with the caller's module
 //! name (`KBUILD_MODNAME`, through the header's macros). A `struct neural_network *` is a
 //! [`Handle`]: a reference on a network of the registry, which debugfs shows like any
 //! other, with its owner in `config`; only the owner removes it.

@@ -175,6 +175,9 @@ pub(crate) struct Tally {
     cpus_used: usize,
     /// Whether each call counts as a batch chunk (`cpu_affinity`).
     chunks: bool,
+    /// Whether the calls are pieces of a request of several rows, which never uses the
+    /// cache (a piece of one row included).
+    many: bool,
     /// Nanoseconds of the calls, and of the longest.
     ns: u64,
     ns_max: u64,
@@ -192,10 +195,12 @@ struct LayerRuns {
 impl Tally {
     const SLOTS: usize = 4;
 
-    /// The tally of a batch's chunks: each call is one chunk.
-    pub(crate) fn for_chunks() -> Self {
+    /// The tally of a request of `rows` rows, run in chunks (each call one chunk, for
+    /// `cpu_affinity`) or not.
+    pub(crate) fn for_request(rows: usize, chunks: bool) -> Self {
         Self {
-            chunks: true,
+            chunks,
+            many: rows > 1,
             ..Self::default()
         }
     }
@@ -802,8 +807,12 @@ impl Network {
         let placed = self.placed.read();
         let cpu = CpuId::current().as_u32();
         let copy = self.copy_here(&placed, n, tally);
-        // One input, and the cache on: its answer may be there already.
-        let timeout = if n == 1 { self.cache_timeout_ms() } else { 0 };
+        // A request of one input, and the cache on: its answer may be there already.
+        let timeout = if n == 1 && !tally.many {
+            self.cache_timeout_ms()
+        } else {
+            0
+        };
         if timeout > 0 {
             // Without a table (no memory) the cache stays off for this one.
             let _ = placed.cache.ensure();

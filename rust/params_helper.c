@@ -203,7 +203,7 @@ MODULE_PARM_DESC(neural_cache_timeout_ms,
 		 "Prediction cache entry lifetime in ms, 0 disables the cache (default "
 		 __stringify(NN_CACHE_TIMEOUT_DEFAULT_MS) ", max "
 		 __stringify(NN_CACHE_TIMEOUT_MAX_MS) "; writable at run time; "
-		 "no effect yet: there is no cache)");
+		 "a network's config cache_timeout overrides it)");
 
 module_param_cb(neural_max_network_mb, &nn_mb_ops, &nn_max_network_mb, 0644);
 MODULE_PARM_DESC(neural_max_network_mb,

@@ -14,7 +14,7 @@
  * FAIL NAME: WHY", then a last line "neural_network_sample: N checks, F failed"
  * (tools/testing/guest/tests/80-api.sh reads them). The network and a batch of it are
  * held until the sample is unloaded, so that while it is loaded, rmmod neural_network
- * fails with EBUSY.
+ * fails (EWOULDBLOCK, the kernel's answer for a module in use).
  * The load fails (-EINVAL) if a check failed, after destroying the network.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

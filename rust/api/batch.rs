@@ -142,11 +142,7 @@ impl Batch {
         // One tally per CPU of the call, over its rounds.
         let mut tallies = KVec::with_capacity(parallel, GFP_KERNEL)?;
         for _ in 0..parallel {
-            let tally = if cpus.is_empty() {
-                Tally::default()
-            } else {
-                Tally::for_chunks()
-            };
+            let tally = Tally::for_request(rows, !cpus.is_empty());
             tallies.push(tally, GFP_KERNEL)?;
         }
         let mut budget = Budget::new();

@@ -260,11 +260,7 @@ impl PredictFile {
                         inputs: KVVec::from_elem(0i16, per_chunk * dim, GFP_KERNEL)?,
                         outputs: KVVec::from_elem(0i16, per_chunk * out_dim, GFP_KERNEL)?,
                         rows: 0,
-                        tally: if cpus.is_empty() {
-                            Tally::default()
-                        } else {
-                            Tally::for_chunks()
-                        },
+                        tally: Tally::for_request(rows, !cpus.is_empty()),
                         result: Ok(()),
                     },
                 ),
