@@ -23,6 +23,7 @@ use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::cpumask::Cpumask;
 use kernel::error::{from_err_ptr, to_result};
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 /// The C functions and structs, as the header declares them.
@@ -278,6 +279,28 @@ fn to_value(ret: i32) -> Result<i32> {
     }
 }
 
+/// The C signature shared by predict, predict_atomic and batch_process.
+type IoFn<T> = unsafe extern "C" fn(*mut T, *const i16, usize, *mut i16, usize) -> c_int;
+
+/// Calls `f` on `handle` with `input` and `output` as pointer and length pairs.
+///
+/// # Safety
+///
+/// `handle` is live for the call.
+unsafe fn io_call<T>(f: IoFn<T>, handle: *mut T, input: &[i16], output: &mut [i16]) -> Result {
+    // SAFETY: `handle` by the contract; the slices are valid for their lengths, and the
+    // borrow rules keep them from overlapping.
+    to_result(unsafe {
+        f(
+            handle,
+            input.as_ptr(),
+            input.len(),
+            output.as_mut_ptr(),
+            output.len(),
+        )
+    })
+}
+
 /// A network made through the API, destroyed when dropped.
 ///
 /// # Invariants
@@ -344,32 +367,22 @@ impl Network {
     /// `neural_network_predict()`: `input` holds whole input vectors, `output` room for
     /// as many output vectors.
     pub(crate) fn predict(&self, input: &[i16], output: &mut [i16]) -> Result {
-        // SAFETY: a live network (invariant); slices valid for their lengths, and the
-        // borrow rules keep them from overlapping.
-        to_result(unsafe {
-            ffi::neural_network_predict(
-                self.as_ptr(),
-                input.as_ptr(),
-                input.len(),
-                output.as_mut_ptr(),
-                output.len(),
-            )
-        })
+        // SAFETY: a live network (invariant).
+        unsafe { io_call(ffi::neural_network_predict, self.as_ptr(), input, output) }
     }
 
     /// `neural_network_predict_atomic()`: one vector, from any context but NMI, never
     /// sleeping; `EAGAIN` while a training call holds the weights.
     pub(crate) fn predict_atomic(&self, input: &[i16], output: &mut [i16]) -> Result {
-        // SAFETY: as for `predict`.
-        to_result(unsafe {
-            ffi::neural_network_predict_atomic(
+        // SAFETY: a live network (invariant).
+        unsafe {
+            io_call(
+                ffi::neural_network_predict_atomic,
                 self.as_ptr(),
-                input.as_ptr(),
-                input.len(),
-                output.as_mut_ptr(),
-                output.len(),
+                input,
+                output,
             )
-        })
+        }
     }
 
     /// `neural_network_get_dims()`.
@@ -519,16 +532,8 @@ impl Batch {
 
     /// `neural_batch_process()`: spread over the network's CPUs, the caller waiting.
     pub(crate) fn process(&self, input: &[i16], output: &mut [i16]) -> Result {
-        // SAFETY: a live batch; slices valid for their lengths and not overlapping.
-        to_result(unsafe {
-            ffi::neural_batch_process(
-                self.as_ptr(),
-                input.as_ptr(),
-                input.len(),
-                output.as_mut_ptr(),
-                output.len(),
-            )
-        })
+        // SAFETY: a live batch (invariant).
+        unsafe { io_call(ffi::neural_batch_process, self.as_ptr(), input, output) }
     }
 }
 
