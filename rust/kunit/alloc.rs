@@ -52,12 +52,9 @@ mod tests {
         Ok(v)
     }
 
-    /// Whether `node` has room to spare beyond the allocator's watermarks: a booted
-    /// guest can have a node that boot-time allocations filled (on 16 nodes of 96 MiB
-    /// the last one), where an exact allocation rightly fails.
+    /// Whether `node` has room to spare beyond the allocator's watermarks.
     fn has_room(node: NodeId) -> bool {
-        const SPARE_KIB: u64 = 8 * 1024;
-        topology::node_memory(node).is_some_and(|m| m.free_kib >= SPARE_KIB)
+        crate::kunit::has_room(node, 0)
     }
 
     /// The memory nodes with room to spare.

@@ -82,15 +82,6 @@ mod tests {
         Ok(v)
     }
 
-    /// Whether `node` has `bytes` free with room to spare (the allocator keeps its
-    /// watermarks, and a booted guest can have a node that boot-time allocations filled:
-    /// on 16 nodes of 96 MiB the last node has no free page at all).
-    fn has_room(node: topology::NodeId, bytes: usize) -> bool {
-        const SPARE_KIB: u64 = 8 * 1024;
-        topology::node_memory(node)
-            .is_some_and(|m| m.free_kib >= (bytes as u64).div_ceil(1024) + SPARE_KIB)
-    }
-
     #[test]
     fn bind_places_every_layer_on_its_node() -> Result {
         let pools = pools()?;
@@ -106,7 +97,7 @@ mod tests {
                 // Bind never falls back: a full node is an error, never another node.
                 Err(e) => {
                     assert_eq!(e, ENOMEM);
-                    assert!(!has_room(node, NET_BYTES));
+                    assert!(!crate::kunit::has_room(node, NET_BYTES));
                 }
             }
         }
@@ -128,7 +119,7 @@ mod tests {
             // Interleave prefers its node and falls back when it is full, as preferred
             // does: each layer is checked where its node has room.
             for (layer, want) in [(0, nth(id)), (1, nth(id + 1))] {
-                if let Some(want) = want.filter(|&n| has_room(n, NET_BYTES)) {
+                if let Some(want) = want.filter(|&n| crate::kunit::has_room(n, NET_BYTES)) {
                     assert_eq!(got[layer], Some(want.id()));
                     checked += 1;
                 }
@@ -145,7 +136,7 @@ mod tests {
         for node in topology::nodes(NodeState::Memory) {
             // Preferred falls back to another node when its own is full, so the node is
             // only checked where it has room; the network is made either way.
-            let room = has_room(node, NET_BYTES);
+            let room = crate::kunit::has_room(node, NET_BYTES);
             let net = build(0, NumaPolicy::Preferred, Some(node), &pools)?;
             for n in layer_nodes(&net)? {
                 assert!(n.is_some());
@@ -176,7 +167,7 @@ mod tests {
                     // `Only` never takes another node's memory.
                     Err(e) => {
                         assert_eq!(e, ENOMEM);
-                        assert!(!has_room(node, bytes));
+                        assert!(!crate::kunit::has_room(node, bytes));
                     }
                 }
             }
@@ -230,7 +221,7 @@ mod tests {
                 // A full node refuses, and the old layers serve on.
                 Err(e) => {
                     assert_eq!(e, ENOMEM);
-                    assert!(!has_room(node, NET_BYTES));
+                    assert!(!crate::kunit::has_room(node, NET_BYTES));
                 }
             }
             let mut y = [0i16; 2];
@@ -253,7 +244,7 @@ mod tests {
         let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut checked = 0;
         for node in topology::nodes(NodeState::Memory) {
-            if topology::node_cpus(node).next().is_none() || !has_room(node, NET_BYTES) {
+            if topology::node_cpus(node).next().is_none() || !crate::kunit::has_room(node, NET_BYTES) {
                 continue;
             }
             let bind = Placement::check(NumaPolicy::Bind, Some(node), None).map_err(|_| EINVAL)?;
