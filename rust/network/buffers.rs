@@ -32,8 +32,11 @@ use crate::numa::stats::NumaStats;
 pub(crate) struct Pools {
     /// The `numa_stats` counters.
     pub(crate) numa: Arc<NumaStats>,
+    /// `neural_layer`: the layer descriptors.
     pub(super) layers: Arc<SlabCache<Layer>>,
+    /// `neural_scratch`: each CPU's scratch mutex and buffer header (`scratch.rs`).
     pub(super) scratch: Arc<SlabCache<Mutex<NodeVec<i16>>>>,
+    /// `neural_replica`: the descriptors of `replicate`'s copies.
     pub(super) replicas: Arc<SlabCache<Replica>>,
 }
 
@@ -87,8 +90,8 @@ impl core::fmt::Display for Part {
 pub(crate) struct Buffer<'a> {
     /// The owner.
     pub(crate) part: Part,
-    /// What it holds: `weights`, `bias`, `grad_w`, `grad_b`, `pre`, `out`, `delta`,
-    /// `scratch`.
+    /// What it holds: `weights`, `bias`, `weights_replica`, `bias_replica`, `grad_w`,
+    /// `grad_b`, `pre`, `out`, `delta`, `scratch`, `atomic`.
     pub(crate) kind: &'static str,
     /// Bytes asked for.
     pub(crate) bytes: usize,

@@ -42,7 +42,7 @@ pub(crate) struct Stats {
     pub(crate) batches: Atomic<u64>,
     /// Training steps (one per sample and epoch).
     pub(crate) train_steps: Atomic<u64>,
-    /// Mean loss of the last epoch trained, in units of 2^-30 (`train::LOSS_FRAC`).
+    /// Mean loss of the last epoch trained, in units of 2^-30 (`pure::train::LOSS_FRAC`).
     pub(crate) last_loss: Atomic<u64>,
     /// Input numbers beyond the input format that `predict` saturated.
     pub(crate) inputs_clipped: Atomic<u64>,
