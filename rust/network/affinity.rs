@@ -15,7 +15,8 @@
 //!
 //! [`CpuCounts`] counts, per CPU, the rows predicted and the batch chunks run there
 //! (`cpu_affinity`), counted with the rest of a request's counters when all of it
-//! succeeded.
+//! succeeded. A network's mask is read and set through [`Network::cpu_mask`] and
+//! [`Network::set_affinity`]; a batch takes its CPUs from [`Network::batch_cpus`].
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{
@@ -23,7 +24,8 @@ use kernel::sync::atomic::{
     Relaxed, //
 };
 
-use super::Placed;
+use super::placed::Placed;
+use super::Network;
 use crate::numa::cpumask::CpuMask;
 use crate::numa::topology::{
     self,
@@ -127,5 +129,77 @@ pub(crate) fn count_cpu(counts: &[CpuCounts], cpu: u32, rows: u64, chunks: u64) 
     if let Some(c) = counts.get(cpu as usize) {
         c.predictions.fetch_add(rows, Relaxed);
         c.chunks.fetch_add(chunks, Relaxed);
+    }
+}
+
+impl Network {
+    /// The CPU mask in force, and whether `cpus LIST` set it (else: the default, from
+    /// the weights' nodes).
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`.
+    pub(crate) fn cpu_mask(&self) -> Result<(CpuMask, bool)> {
+        let affinity = self.affinity.lock();
+        let mask = affinity.mask(&self.placed.read())?;
+        Ok((mask, affinity.explicit.is_some()))
+    }
+
+    /// Whether the default mask leaves CPU 0 out.
+    pub(crate) fn avoids_cpu0(&self) -> bool {
+        self.affinity.lock().avoid_cpu0
+    }
+
+    /// Sets the mask: `Some(Some(mask))` exactly `mask` (which the caller checked has an
+    /// online CPU), `Some(None)` the default; and whether the default leaves CPU 0 out.
+    /// `None` leaves either as it is.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`: then nothing changed.
+    pub(crate) fn set_affinity(
+        &self,
+        cpus: Option<Option<CpuMask>>,
+        avoid_cpu0: Option<bool>,
+    ) -> Result {
+        let cpus = match cpus {
+            Some(Some(m)) => Some(Some(KBox::new(m, GFP_KERNEL)?)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let mut affinity = self.affinity.lock();
+        if let Some(cpus) = cpus {
+            affinity.explicit = cpus;
+        }
+        if let Some(avoid) = avoid_cpu0 {
+            affinity.avoid_cpu0 = avoid;
+        }
+        Ok(())
+    }
+
+    /// What ran on each CPU, by CPU id.
+    pub(crate) fn cpu_counts(&self) -> &[CpuCounts] {
+        &self.per_cpu
+    }
+
+    /// Up to `max` online CPUs of the mask for one batch, starting one further along the
+    /// mask at each call (so that concurrent batches spread over it). Empty if no CPU of
+    /// the mask is online.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`.
+    pub(crate) fn batch_cpus(&self, max: usize) -> Result<KVec<u32>> {
+        let (mask, _) = self.cpu_mask()?;
+        let online = mask.online().count();
+        let mut cpus = KVec::with_capacity(online.min(max), GFP_KERNEL)?;
+        if online == 0 {
+            return Ok(cpus);
+        }
+        let start = self.next_cpu.fetch_add(1, Relaxed) as usize % online;
+        for cpu in mask.online().cycle().skip(start).take(online.min(max)) {
+            cpus.push(cpu, GFP_KERNEL)?;
+        }
+        Ok(cpus)
     }
 }

@@ -32,7 +32,7 @@ use core::sync::atomic::{
 
 use kernel::prelude::*;
 
-use super::{
+use super::buffers::{
     Buffer,
     Part, //
 };

@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The prediction cache (`neural_cache_timeout_ms`, `cache_timeout` in `config`): per
-//! network, the outputs of recent single-input predictions, keyed by the exact input.
+//! network, the outputs of recent single-input predictions, keyed by the exact input;
+//! and the network's setting of it ([`Network::cache_timeout_ms`]).
 //!
 //! The table (`pure::cache`) sits in memory on the node of the network's first layer's
 //! weights: `pure::cache::MAX_BYTES` at most, in `MAX_ENTRIES` entries at most (the table's
 //! bookkeeping, 24 bytes an entry, besides), outside the memory limits of
 //! `neural_max_network_mb` and `neural_max_total_mb`, which count a network's arrays as
-//! made. It belongs to the layers in force (a
-//! [`super::Placed`]): a re-placement builds new layers with an empty cache on their new
-//! node, and training empties it before it changes a weight. A hit returns the very
-//! values the miss that stored them computed.
+//! made. It belongs to the layers in force (a [`super::placed::Placed`]): a re-placement
+//! builds new layers with an empty cache on their new node, and training empties it
+//! before it changes a weight. A hit returns the very values the miss that stored them
+//! computed.
 //!
-//! The table is made in process context, when a prediction that may sleep finds the
-//! cache on and no table (the timeout switched on at run time). An atomic prediction
+//! The table is made in process context, when a prediction of one input that may sleep
+//! finds the cache on and no table (`predict.rs` says when that is). An atomic prediction
 //! never allocates: without a table it just runs. The table is behind a raw spinlock
 //! taken with interrupts off (`rawspin.rs`), so every context, hardirq too, may look up
 //! and store; nothing else is taken under it, nothing is freed under it, and it is never
@@ -27,6 +28,7 @@ use core::sync::atomic::{
 
 use kernel::prelude::*;
 
+use super::Network;
 use crate::numa::mem::{
     NodeVec,
     Where, //
@@ -238,4 +240,35 @@ pub(crate) struct Usage {
     pub(crate) bytes: usize,
     /// The node of its memory.
     pub(crate) node: Option<NodeId>,
+}
+
+impl Network {
+    /// The cache timeout in force (ms; 0: off): the one `config` set, else
+    /// `neural_cache_timeout_ms`.
+    pub(crate) fn cache_timeout_ms(&self) -> u32 {
+        match self.cache_ms.load(Relaxed) {
+            u32::MAX => crate::params::cache_timeout_ms(),
+            ms => ms,
+        }
+    }
+
+    /// Whether `config` set the timeout (else the module parameter's applies).
+    pub(crate) fn cache_timeout_set(&self) -> bool {
+        self.cache_ms.load(Relaxed) != u32::MAX
+    }
+
+    /// Sets the cache timeout (`None`: the module parameter's again); a timeout of 0
+    /// frees the table (emptied entries counted as invalidated).
+    pub(crate) fn set_cache_timeout(&self, ms: Option<u32>) {
+        self.cache_ms.store(ms.unwrap_or(u32::MAX), Relaxed);
+        if self.cache_timeout_ms() == 0 {
+            let n = self.placed.read().cache.free();
+            self.stats.cache.invalidated.fetch_add(n as u64, Relaxed);
+        }
+    }
+
+    /// What the cache of the layers in force holds.
+    pub(crate) fn cache_usage(&self) -> Usage {
+        self.placed.read().cache.usage()
+    }
 }

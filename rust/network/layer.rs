@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! One dense layer of a network in node-placed memory ([`Layer`], an object of the
-//! `neural_layer` cache on the layer's node), and for `replicate` its copies on the other
-//! nodes ([`Replica`], objects of the `neural_replica` cache on theirs).
+//! `neural_layer` cache on the layer's node), for `replicate` its copies on the other
+//! nodes ([`Replica`], objects of the `neural_replica` cache on theirs), and for a
+//! created network its training memory ([`TrainMem`], which `train.rs` uses).
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
-use super::train::TrainMem;
-use super::Pools;
 use crate::numa::mem::{
+    Array,
     NodeVec,
     Where, //
 };
-use crate::numa::slab::SlabBox;
+use crate::numa::slab::{
+    SlabBox,
+    SlabCache, //
+};
 use crate::numa::topology::{
     self,
     NodeId, //
@@ -44,7 +48,7 @@ pub(crate) struct Layer {
     /// Gradients and saved activations, for networks created from a topology.
     pub(super) train: Option<(LayerPlan, TrainMem)>,
     /// `replicate`: the copies of `weights` and `bias` on the other nodes of the mask,
-    /// in the order of [`Network`](super::Network)'s copy table.
+    /// in the order of [`Placed`](super::placed::Placed)'s copy table.
     pub(super) copies: KVec<SlabBox<Replica>>,
 }
 
@@ -61,7 +65,7 @@ pub(crate) struct Replica {
 
 impl Layer {
     /// The layer as the forward pass reads it, from copy `copy` (0: the first copy, `k`:
-    /// `copies[k - 1]`, which [`Network`](super::Network)'s copy table picks).
+    /// `copies[k - 1]`, which [`Placed`](super::placed::Placed)'s copy table picks).
     pub(super) fn dense(&self, copy: usize) -> DenseLayer<'_> {
         let (weights, bias) = match copy.checked_sub(1).and_then(|k| self.copies.get(k)) {
             Some(r) => (&r.weights, &r.bias),
@@ -77,8 +81,13 @@ impl Layer {
         }
     }
 
-    /// Makes a copy of the weights and biases on each node of `nodes`, exactly there.
-    pub(super) fn replicate(&mut self, nodes: NodeMask, pools: &Pools) -> Result {
+    /// Makes a copy of the weights and biases on each node of `nodes`, exactly there, as
+    /// objects of `replicas` (`Pools::replicas`).
+    pub(super) fn replicate(
+        &mut self,
+        nodes: NodeMask,
+        replicas: &Arc<SlabCache<Replica>>,
+    ) -> Result {
         let mut copies = KVec::with_capacity(nodes.count(), GFP_KERNEL)?;
         for node in topology::mask_nodes(nodes) {
             let place = Where::Only(node);
@@ -90,7 +99,7 @@ impl Layer {
                 weights,
                 bias,
             };
-            copies.push(SlabBox::new(&pools.replicas, replica, place)?, GFP_KERNEL)?;
+            copies.push(SlabBox::new(replicas, replica, place)?, GFP_KERNEL)?;
         }
         self.copies = copies;
         Ok(())
@@ -117,5 +126,54 @@ impl Layer {
     /// Bytes of training memory (gradients and saved activations).
     pub(crate) fn train_bytes(&self) -> usize {
         self.train.as_ref().map_or(0, |(_, m)| m.bytes())
+    }
+}
+
+/// A layer's training memory, on the layer's node (`pure::train::TrainLayer` says what each
+/// array holds).
+pub(super) struct TrainMem {
+    pub(super) grad_w: NodeVec<i64>,
+    pub(super) grad_b: NodeVec<i64>,
+    pub(super) pre: NodeVec<i16>,
+    pub(super) out: NodeVec<i16>,
+    pub(super) delta: NodeVec<i64>,
+}
+
+impl TrainMem {
+    /// The memory of a layer of `inputs` by `outputs`, each array where `place` puts
+    /// that many bytes of the layer.
+    pub(super) fn new(
+        inputs: usize,
+        outputs: usize,
+        place: impl Fn(usize) -> Where,
+    ) -> Result<Self> {
+        let small = place(0);
+        Ok(Self {
+            grad_w: NodeVec::zeroed(inputs * outputs, place(inputs * outputs * size_of::<i64>()))?,
+            grad_b: NodeVec::zeroed(outputs, small)?,
+            pre: NodeVec::zeroed(outputs, small)?,
+            out: NodeVec::zeroed(outputs, small)?,
+            delta: NodeVec::zeroed(outputs, small)?,
+        })
+    }
+
+    /// Calls `f` with the kind and the array of each array.
+    pub(super) fn each_buffer(
+        &self,
+        mut f: impl FnMut(&'static str, &dyn Array) -> Result,
+    ) -> Result {
+        f("grad_w", &self.grad_w)?;
+        f("grad_b", &self.grad_b)?;
+        f("pre", &self.pre)?;
+        f("out", &self.out)?;
+        f("delta", &self.delta)
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        self.grad_w.bytes()
+            + self.grad_b.bytes()
+            + self.pre.bytes()
+            + self.out.bytes()
+            + self.delta.bytes()
     }
 }

@@ -15,16 +15,15 @@ use kernel::sync::atomic::{
 use kernel::sync::Arc;
 
 use super::atomic::AtomicReaders;
+use super::buffers::{
+    each_buffer,
+    Pools, //
+};
 use super::cache::Cache;
 use super::layer::{
     Layer,
-    LayerBox, //
-};
-use super::train::TrainMem;
-use super::{
-    Buffer,
-    Part,
-    Pools, //
+    LayerBox,
+    TrainMem, //
 };
 use crate::numa::mem::{
     Array,
@@ -218,23 +217,6 @@ impl Placed {
     }
 }
 
-/// Calls `f` on every buffer of `layers`: weights, biases, their copies, training memory.
-pub(super) fn each_buffer(layers: &[LayerBox], mut f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
-    for (i, l) in layers.iter().enumerate() {
-        let part = Part::Layer(i);
-        f(&Buffer::of(part, "weights", &l.weights))?;
-        f(&Buffer::of(part, "bias", &l.bias))?;
-        for r in l.copies.iter() {
-            f(&Buffer::of(part, "weights_replica", &r.weights))?;
-            f(&Buffer::of(part, "bias_replica", &r.bias))?;
-        }
-        if let Some((_, m)) = &l.train {
-            m.each_buffer(|kind, v| f(&Buffer::of(part, kind, v)))?;
-        }
-    }
-    Ok(())
-}
-
 /// The bytes of every buffer of `layers`, copies included: what a re-placement
 /// allocates before it frees the old.
 pub(super) fn layer_bytes(layers: &[LayerBox]) -> usize {
@@ -279,7 +261,7 @@ pub(super) fn copy_layers(
             train,
             copies: KVec::new(),
         };
-        layer.replicate(placed.copies(wanted), pools)?;
+        layer.replicate(placed.copies(wanted), &pools.replicas)?;
         layers.push(SlabBox::new(&pools.layers, layer, wanted)?, GFP_KERNEL)?;
     }
     Ok(layers)

@@ -19,6 +19,7 @@
 use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
+use super::buffers;
 use super::placed::{
     self,
     Placed, //
@@ -131,7 +132,7 @@ impl Network {
         {
             let placed = self.placed.read();
             let params = placed.params.read();
-            let _ = placed::each_buffer(&params.layers, |b| {
+            let _ = buffers::each_buffer(&params.layers, |b| {
                 bytes += b.bytes;
                 fallbacks += usize::from(b.fell_back);
                 self.pools.numa.count_buffer(b.pages, b.fell_back);

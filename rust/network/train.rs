@@ -1,77 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Training a created network: its training memory ([`TrainMem`], on each layer's node)
-//! and the SGD loop ([`Network::train`]) over the integer backpropagation of
-//! [`crate::pure::train`].
+//! Training a created network: the SGD loop ([`Network::train`]) over the integer
+//! backpropagation of [`crate::pure::train`], in each layer's training memory
+//! ([`TrainMem`](super::layer::TrainMem)).
 
 use kernel::prelude::*;
 use kernel::sync::atomic::Relaxed;
 
+use super::layer::{
+    Layer,
+    LayerBox, //
+};
 use super::placed::Params;
-use super::{
-    LayerBox,
-    Network, //
-};
-use crate::numa::mem::Array;
-use crate::numa::mem::{
-    NodeVec,
-    Where, //
-};
+use super::Network;
 use crate::pure::rng::Rng;
 use crate::pure::train::{
     self,
     TrainLayer, //
 };
 use crate::sched::Budget;
-
-/// A layer's training memory, on the layer's node (`train::TrainLayer` says what each
-/// array holds).
-pub(super) struct TrainMem {
-    grad_w: NodeVec<i64>,
-    grad_b: NodeVec<i64>,
-    pre: NodeVec<i16>,
-    out: NodeVec<i16>,
-    delta: NodeVec<i64>,
-}
-
-impl TrainMem {
-    /// The memory of a layer of `inputs` by `outputs`, each array where `place` puts
-    /// that many bytes of the layer.
-    pub(super) fn new(
-        inputs: usize,
-        outputs: usize,
-        place: impl Fn(usize) -> Where,
-    ) -> Result<Self> {
-        let small = place(0);
-        Ok(Self {
-            grad_w: NodeVec::zeroed(inputs * outputs, place(inputs * outputs * size_of::<i64>()))?,
-            grad_b: NodeVec::zeroed(outputs, small)?,
-            pre: NodeVec::zeroed(outputs, small)?,
-            out: NodeVec::zeroed(outputs, small)?,
-            delta: NodeVec::zeroed(outputs, small)?,
-        })
-    }
-
-    /// Calls `f` with the kind and the array of each array.
-    pub(super) fn each_buffer(
-        &self,
-        mut f: impl FnMut(&'static str, &dyn Array) -> Result,
-    ) -> Result {
-        f("grad_w", &self.grad_w)?;
-        f("grad_b", &self.grad_b)?;
-        f("pre", &self.pre)?;
-        f("out", &self.out)?;
-        f("delta", &self.delta)
-    }
-
-    pub(super) fn bytes(&self) -> usize {
-        self.grad_w.bytes()
-            + self.grad_b.bytes()
-            + self.pre.bytes()
-            + self.out.bytes()
-            + self.delta.bytes()
-    }
-}
 
 /// What a call to [`Network::train`] did.
 #[derive(Clone, Copy, Debug)]
@@ -163,7 +110,7 @@ impl Network {
     ) -> Result<TrainReport> {
         let mut tl = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
         for l in layers.iter_mut() {
-            let l: &mut super::Layer = l;
+            let l: &mut Layer = l;
             let Some((plan, mem)) = l.train.as_mut() else {
                 return Err(EINVAL);
             };
