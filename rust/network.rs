@@ -19,6 +19,7 @@
 
 mod affinity;
 pub(crate) mod atomic;
+pub(crate) mod batch;
 pub(crate) mod cache;
 mod layer;
 mod owner;
