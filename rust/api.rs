@@ -24,7 +24,7 @@
 //! - [`numa`]: the topology queries and the NUMA reports;
 //! - [`batch`]: a `struct neural_batch *`, staging buffers on a node, holding a
 //!   reference on its network (and, from `api_helper.c`, on this module), run by the
-//!   batch engine ([`crate::network::batch`]).
+//!   batch engine ([`crate::network::rounds`]).
 
 mod batch;
 mod ffi;

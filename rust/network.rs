@@ -19,12 +19,12 @@
 
 mod affinity;
 pub(crate) mod atomic;
-pub(crate) mod batch;
 pub(crate) mod cache;
 mod layer;
 mod owner;
 mod placed;
 mod replace;
+pub(crate) mod rounds;
 mod train;
 
 pub(crate) use affinity::CpuCounts;

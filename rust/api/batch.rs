@@ -7,7 +7,7 @@
 //! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of
 //! `max_rows` vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call
 //! copies the caller's vectors in, runs them in chunks on the CPUs of the network's
-//! mask by the batch engine ([`crate::network::batch`], as a `predict` write of several
+//! mask by the batch engine ([`crate::network::rounds`], as a `predict` write of several
 //! rows does: a chunk per CPU a round, the caller yielding and checking for a fatal
 //! signal between rounds), counts them once, and copies the outputs out. A single vector runs
 //! on the caller's CPU.
@@ -38,7 +38,7 @@ use super::ffi::{
     to_status, //
 };
 use super::network::home_node;
-use crate::network::batch::{
+use crate::network::rounds::{
     self,
     Rows, //
 };
@@ -147,8 +147,8 @@ impl Batch {
         let y = outputs.get_mut(..output.len()).ok_or(EINVAL)?;
         x.copy_from_slice(input);
 
-        let plan = batch::Plan::new(net, rows)?;
-        batch::run(
+        let plan = rounds::Plan::new(net, rows)?;
+        rounds::run(
             net,
             rows,
             &plan,
@@ -221,9 +221,12 @@ pub(crate) unsafe extern "C" fn nn_api_batch_process(
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
-        let batch = unsafe { ffi::shared::<Batch>(b) }?;
-        // SAFETY: by the function's contract.
-        let (x, y) = unsafe { ffi::in_out(input, n_in, output, n_out) }?;
+        let (batch, (x, y)) = unsafe {
+            (
+                ffi::shared::<Batch>(b)?,
+                ffi::in_out(input, n_in, output, n_out)?,
+            )
+        };
         batch.process(x, y)
     })())
 }

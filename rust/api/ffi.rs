@@ -349,7 +349,7 @@ pub(super) unsafe fn io_slices<'a>(
 }
 
 /// The bits of a C bitmap word.
-const WORD_BITS: usize = size_of::<c_ulong>() * 8;
+const WORD_BITS: usize = c_ulong::BITS as usize;
 
 /// The words of a C bitmap of `bits` bits.
 fn bitmap_words(bits: usize) -> usize {
@@ -407,8 +407,11 @@ pub(super) fn set_bit(words: &mut [c_ulong], bit: usize) {
 ///
 /// `p` is `NULL` or a valid `struct cpumask`, not written meanwhile, for `'a`.
 pub(super) unsafe fn cpumask<'a>(p: *const bindings::cpumask) -> Option<&'a Cpumask> {
+    if p.is_null() {
+        return None;
+    }
     // SAFETY: not null, a valid cpumask for `'a` (the function's contract).
-    (!p.is_null()).then(|| unsafe { Cpumask::from_raw(p) })
+    Some(unsafe { Cpumask::from_raw(p) })
 }
 
 /// The `struct cpumask` at `p`, to write; `EINVAL` for `NULL`.

@@ -99,9 +99,8 @@ pub(crate) unsafe extern "C" fn nn_api_load(
 ) -> c_int {
     let r = (|| {
         // SAFETY: by the function's contract.
-        let owner = unsafe { ffi::owner_of(owner) }?;
-        // SAFETY: by the function's contract.
-        let blob = unsafe { ffi::bytes(blob, len, MAX_BLOB_LEN) }?;
+        let (owner, blob) =
+            unsafe { (ffi::owner_of(owner)?, ffi::bytes(blob, len, MAX_BLOB_LEN)?) };
         with_registry(|r| {
             let id = r.load(blob, "neural_network_load", owner)?;
             hand_out(r, id)
@@ -147,9 +146,10 @@ pub(crate) unsafe extern "C" fn nn_api_predict(
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
-        let net = unsafe { ffi::net_of(h) }?;
-        // SAFETY: by the function's contract.
-        let (inputs, outputs) = unsafe { ffi::io_slices(net, input, n_in, output, n_out) }?;
+        let (net, (inputs, outputs)) = unsafe {
+            let net = ffi::net_of(h)?;
+            (net, ffi::io_slices(net, input, n_in, output, n_out)?)
+        };
         net.predict_batch(inputs, outputs).map(|_| ())
     })())
 }
@@ -172,12 +172,13 @@ pub(crate) unsafe extern "C" fn nn_api_predict_atomic(
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
-        let net = unsafe { ffi::net_of(h) }?;
+        let (net, (inputs, outputs)) = unsafe {
+            let net = ffi::net_of(h)?;
+            (net, ffi::io_slices(net, input, n_in, output, n_out)?)
+        };
         if n_in != net.input_dim() {
             return Err(EINVAL);
         }
-        // SAFETY: by the function's contract.
-        let (inputs, outputs) = unsafe { ffi::io_slices(net, input, n_in, output, n_out) }?;
         net.predict_atomic(inputs, outputs)
     })())
 }
@@ -307,9 +308,7 @@ pub(crate) unsafe extern "C" fn nn_api_set_nodemask(
     let prefix = "neural_set_numa_nodemask: ";
     to_status((|| {
         // SAFETY: by the function's contract.
-        let net = unsafe { ffi::net_of(h) }?;
-        // SAFETY: by the function's contract.
-        let words = unsafe { ffi::bitmap(bits, nr_nodes) }?;
+        let (net, words) = unsafe { (ffi::net_of(h)?, ffi::bitmap(bits, nr_nodes)?) };
         let mut mask = NodeMask::new();
         for id in 0..nr_nodes {
             let bit = usize::try_from(id).map_err(|_| EINVAL)?;
@@ -342,9 +341,8 @@ pub(crate) unsafe extern "C" fn nn_api_set_cpus(
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
-        let net = unsafe { ffi::net_of(h) }?;
-        // SAFETY: by the function's contract.
-        let cpus = match unsafe { ffi::cpumask(mask) } {
+        let (net, mask) = unsafe { (ffi::net_of(h)?, ffi::cpumask(mask)) };
+        let cpus = match mask {
             None => None,
             Some(mask) => {
                 let m = CpuMask::from_cpumask(mask)?;
@@ -387,20 +385,23 @@ pub(crate) unsafe extern "C" fn nn_api_train(
     report: *mut ApiTrainReport,
 ) -> c_int {
     to_status((|| {
-        // SAFETY: by the function's contract.
-        let net = unsafe { ffi::net_of(h) }?;
+        // SAFETY: by the function's contract (`inputs` and `targets` are only read: they
+        // may overlap).
+        let (net, x, t) = unsafe {
+            (
+                ffi::net_of(h)?,
+                ffi::values(inputs, n_in)?,
+                ffi::values(targets, n_targets)?,
+            )
+        };
         if !net.trainable()
             || !(1..=MAX_EPOCHS).contains(&epochs)
             || !(1..=LR_MAX).contains(&lr)
             || batch == 0
-            || n_in
-                .checked_add(n_targets)
-                .is_none_or(|v| v > MAX_VALUES)
+            || n_in.checked_add(n_targets).is_none_or(|v| v > MAX_VALUES)
         {
             return Err(EINVAL);
         }
-        // SAFETY: by the function's contract (both only read: they may overlap).
-        let (x, t) = unsafe { (ffi::values(inputs, n_in)?, ffi::values(targets, n_targets)?) };
         let batch = usize::try_from(batch).map_err(|_| EINVAL)?;
         let r = net.train(x, t, epochs, lr, batch)?;
         let r = [

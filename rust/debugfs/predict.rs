@@ -20,13 +20,13 @@
 //! (or, in strict mode, does not fit) fails the whole `write()` with `-EINVAL`, names the
 //! line and the reason in the kernel log, and changes nothing.
 //!
-//! Then the rows run, by the batch engine ([`crate::network::batch`]). A write of one row
+//! Then the rows run, by the batch engine ([`crate::network::rounds`]). A write of one row
 //! runs it on the writer's CPU. A write of more rows is a batch: its rows run in chunks,
 //! each by a work item on a CPU of the network's mask (`network/affinity.rs`; up to
-//! [`batch::MAX_BATCH_CPUS`] of them at once, a chunk each, while the writer waits), or on
+//! [`rounds::MAX_BATCH_CPUS`] of them at once, a chunk each, while the writer waits), or on
 //! the writer's CPU if no CPU of the mask is online. The chunks of one round hold at most
-//! [`batch::CHUNK_VALUES`] input and as many output values in all (at least a row each),
-//! and each about [`sched::WORK_PER_CHECK`] multiply-accumulates at most: the memory a
+//! [`rounds::CHUNK_VALUES`] input and as many output values in all (at least a row each),
+//! and each about [`crate::sched::WORK_PER_CHECK`] multiply-accumulates at most: the memory a
 //! write allocates besides its own text and its results is those chunk buffers, whatever
 //! its row count. Between rounds the writer yields the CPU and stops with `-EINTR` on a
 //! fatal signal. The results are appended to the open file's only when all
@@ -60,7 +60,7 @@ use super::file::{
     Text, //
 };
 use super::network_file::NetworkFile;
-use crate::network::batch::{
+use crate::network::rounds::{
     self,
     Rows, //
 };
@@ -71,10 +71,7 @@ use crate::pure::decimal::{
     Clipped,
     DecimalError, //
 };
-use crate::sched::{
-    self,
-    Budget, //
-};
+use crate::sched::Budget;
 
 /// The most bytes one `write()` or one unfinished line may have.
 const MAX_INPUT: usize = 16 << 20;
@@ -249,7 +246,7 @@ impl PredictFile {
 
         // In chunks of rows, into buffers whose size does not depend on the row count:
         // one chunk per CPU of the batch and round.
-        let mut plan = batch::Plan::new(net, rows)?;
+        let mut plan = rounds::Plan::new(net, rows)?;
         plan.limit_values(dim.max(out_dim));
         let round = plan.round_rows();
         let kept = own.len();
@@ -262,7 +259,7 @@ impl PredictFile {
             outputs: KVVec::from_elem(0i16, round * out_dim, GFP_KERNEL)?,
             own,
         };
-        if let Err(e) = batch::run(net, rows, &plan, &mut src) {
+        if let Err(e) = rounds::run(net, rows, &plan, &mut src) {
             src.own.truncate(kept);
             return Err(e);
         }
