@@ -4,13 +4,13 @@
 //! placed on a node, and a run of them spread over the CPUs of the network's mask.
 //!
 //! A batch holds its network (an [`Arc`]) and, through `api_helper.c`, a reference on
-//! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of
-//! `max_rows` vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call
-//! copies the caller's vectors in, runs them in chunks on the CPUs of the network's
-//! mask by the batch engine ([`crate::network::rounds`], as a `predict` write of several
-//! rows does: a chunk per CPU a round, the caller yielding and checking for a fatal
-//! signal between rounds), counts them once, and copies the outputs out. A single vector runs
-//! on the caller's CPU.
+//! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of `max_rows`
+//! vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call copies the
+//! caller's vectors in, runs them in chunks on the CPUs of the network's mask by the
+//! batch engine ([`crate::network::rounds`], as a `predict` write of several rows does:
+//! a chunk per CPU a round, the caller yielding and checking for a fatal signal between
+//! rounds), counts them once, and copies the outputs out. A single vector runs on the
+//! caller's CPU.
 //!
 //! # Locking
 //!

@@ -2,9 +2,10 @@
 
 //! The exported API's edge with C: the registry the exports reach, handles and batches
 //! as pointers, and every raw pointer and length a caller gives, checked and turned into
-//! a reference or a slice. The API's unsafe code is here and nowhere else: the
-//! `nn_api_*` functions of the other files call these at their top, with their own
-//! contract, and work on what they return.
+//! a reference or a slice. Every unsafe operation of the API is here: the `nn_api_*`
+//! functions of the other files are `unsafe extern "C"` for their raw pointers, and
+//! their only `unsafe` blocks call these (at their top, to turn the caller's pointers
+//! into references and slices, and [`hand_over`] at the end), under their own contract.
 //!
 //! Every check gives `EINVAL` (`NULL`, misaligned, a length of 0 or beyond
 //! `isize::MAX` bytes, arrays that overlap), never a panic.
@@ -346,6 +347,25 @@ pub(super) unsafe fn io_slices<'a>(
     }
     // SAFETY: by the function's contract.
     unsafe { in_out(input, n_in, output, n_out) }
+}
+
+/// The network behind `h` ([`net_of`]) and the caller's arrays for it ([`io_slices`]).
+///
+/// # Safety
+///
+/// `h` as for [`net_of`]; `input` and `output` as for [`in_out`].
+pub(super) unsafe fn net_io<'a>(
+    h: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> Result<(&'a Arc<Network>, &'a [i16], &'a mut [i16])> {
+    // SAFETY: by the function's contract.
+    let net = unsafe { net_of(h) }?;
+    // SAFETY: by the function's contract.
+    let (x, y) = unsafe { io_slices(net, input, n_in, output, n_out) }?;
+    Ok((net, x, y))
 }
 
 /// The bits of a C bitmap word.

@@ -146,10 +146,7 @@ pub(crate) unsafe extern "C" fn nn_api_predict(
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
-        let (net, (inputs, outputs)) = unsafe {
-            let net = ffi::net_of(h)?;
-            (net, ffi::io_slices(net, input, n_in, output, n_out)?)
-        };
+        let (net, inputs, outputs) = unsafe { ffi::net_io(h, input, n_in, output, n_out) }?;
         net.predict_batch(inputs, outputs).map(|_| ())
     })())
 }
@@ -172,10 +169,7 @@ pub(crate) unsafe extern "C" fn nn_api_predict_atomic(
 ) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
-        let (net, (inputs, outputs)) = unsafe {
-            let net = ffi::net_of(h)?;
-            (net, ffi::io_slices(net, input, n_in, output, n_out)?)
-        };
+        let (net, inputs, outputs) = unsafe { ffi::net_io(h, input, n_in, output, n_out) }?;
         if n_in != net.input_dim() {
             return Err(EINVAL);
         }

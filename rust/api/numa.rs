@@ -102,7 +102,7 @@ pub(crate) unsafe extern "C" fn nn_api_numa_info(
     nr_nodes: c_uint,
 ) -> c_int {
     to_status((|| {
-        // SAFETY: by the function's contract (every pointer checked before any is written).
+        // SAFETY: by the function's contract (each pointer checked before any is written).
         let (masks, total, free) = unsafe {
             (
                 [
@@ -162,7 +162,7 @@ pub(crate) unsafe extern "C" fn nn_api_numa_stats(
     explicit: *mut u32,
 ) -> c_int {
     to_status((|| {
-        // SAFETY: by the function's contract (every pointer checked before any is written).
+        // SAFETY: by the function's contract (each pointer checked before any is written).
         let (net, c, per_node, cpus, explicit) = unsafe {
             (
                 ffi::net_of(h)?,

@@ -20,18 +20,19 @@
 //! (or, in strict mode, does not fit) fails the whole `write()` with `-EINVAL`, names the
 //! line and the reason in the kernel log, and changes nothing.
 //!
-//! Then the rows run, by the batch engine ([`crate::network::rounds`]). A write of one row
-//! runs it on the writer's CPU. A write of more rows is a batch: its rows run in chunks,
-//! each by a work item on a CPU of the network's mask (`network/affinity.rs`; up to
-//! [`rounds::MAX_BATCH_CPUS`] of them at once, a chunk each, while the writer waits), or on
-//! the writer's CPU if no CPU of the mask is online. The chunks of one round hold at most
-//! [`rounds::CHUNK_VALUES`] input and as many output values in all (at least a row each),
-//! and each about [`crate::sched::WORK_PER_CHECK`] multiply-accumulates at most: the memory a
-//! write allocates besides its own text and its results is those chunk buffers, whatever
-//! its row count. Between rounds the writer yields the CPU and stops with `-EINTR` on a
-//! fatal signal. The results are appended to the open file's only when all
-//! rows ran (and `predictions`, `batches` and `inputs_clipped` count them only then): an
-//! interrupted write, or one whose results pass [`MAX_RESULTS`] after all, keeps nothing.
+//! Then the rows run, by the batch engine ([`crate::network::rounds`]). A write of one
+//! row runs it on the writer's CPU. A write of more rows is a batch: its rows run in
+//! chunks, each by a work item on a CPU of the network's mask (`network/affinity.rs`;
+//! up to [`rounds::MAX_BATCH_CPUS`] of them at once, a chunk each, while the writer
+//! waits), or on the writer's CPU if no CPU of the mask is online. The chunks of one
+//! round hold at most [`rounds::CHUNK_VALUES`] input and as many output values in all
+//! (at least a row each), and each about [`crate::sched::WORK_PER_CHECK`]
+//! multiply-accumulates at most: the memory a write allocates besides its own text and
+//! its results is those chunk buffers, whatever its row count. Between rounds the
+//! writer yields the CPU and stops with `-EINTR` on a fatal signal. The results are
+//! appended to the open file's only when all rows ran (and `predictions`, `batches` and
+//! `inputs_clipped` count them only then): an interrupted write, or one whose results
+//! pass [`MAX_RESULTS`] after all, keeps nothing.
 //!
 //! Reading: one line per input, in order, the outputs as exact decimals then
 //! ` class <k>`, the arg-max (`decimal::write_outputs`), e.g. `0.25 -0.5 0.75 class 2`.
