@@ -37,26 +37,17 @@ mod remove;
 mod report;
 mod train;
 
-pub(crate) use predict::chunk_plan;
-/// The limits of a `train` write: epochs, and values of its samples (the API's too).
-pub(crate) use train::{
-    MAX_EPOCHS as TRAIN_MAX_EPOCHS,
-    MAX_INPUT as TRAIN_MAX_VALUES, //
-};
-
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;
 
 use crate::network::Network;
 use crate::registry::Attach;
+use crate::Registry;
 use file::{
     Dentry,
     FileEntry, //
 };
-
-/// The networks, each with its `network_<id>/` directory.
-pub(crate) type Registry = crate::registry::Registry<NetworkFiles>;
 
 /// The files at the top of the tree.
 pub(crate) struct DebugFs {

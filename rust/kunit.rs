@@ -23,7 +23,7 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 
 use crate::numa::topology::{
-    self,
+    node_memory,
     NodeId, //
 };
 
@@ -34,15 +34,15 @@ use crate::numa::topology::{
 pub(crate) fn has_room(node: NodeId, bytes: usize) -> bool {
     const SPARE_KIB: u64 = 8 * 1024;
     let need = u64::try_from(bytes).map_or(u64::MAX, |b| b.div_ceil(1024).saturating_add(SPARE_KIB));
-    topology::node_memory(node).is_some_and(|m| m.free_kib >= need)
+    node_memory(node).is_some_and(|m| m.free_kib >= need)
 }
 
-/// A check that fails the running KUnit case without ending it: `expect!(cond)` reports
+/// A check that fails the running KUnit case without ending it: `check!(cond)` reports
 /// the condition, file and line as `assert!` does (a KUnit expectation, not an
 /// assertion), and evaluates to `cond`. A suite's `assert!` ends the test's thread at
 /// once, so the values the case made are never dropped and kmemleak reports them; a case
-/// that checks with `expect!` while it holds memory frees it on the way out.
-macro_rules! expect {
+/// that checks with `check!` while it holds memory frees it on the way out.
+macro_rules! check {
     ($cond:expr $(,)?) => {{
         let ok: bool = $cond;
         if !ok {
@@ -55,9 +55,9 @@ macro_rules! expect {
         ok
     }};
 }
-pub(crate) use expect;
+pub(crate) use check;
 
-/// Reports a failed [`expect!`] to the running KUnit case, which it marks failed.
+/// Reports a failed [`check!`] to the running KUnit case, which it marks failed.
 pub(crate) fn expectation_failed(file: &'static CStr, line: u32, condition: &'static CStr) {
     // SAFETY: `kunit_get_current_test` has no preconditions.
     let test = unsafe { bindings::kunit_get_current_test() };

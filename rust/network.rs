@@ -34,6 +34,7 @@ mod owner; // who made a network
 mod placed; // the layers as one placement put them, and the copy table of `replicate`
 mod predict; // the predict paths, and the `simd` setting
 mod replace; // re-placement while predictions run, and a node's evacuation
+pub(crate) mod rounds; // a batch's rows in chunks over the CPUs of its mask (debugfs predict, API batches)
 mod scratch; // each possible CPU's scratch space
 mod stats; // where a network came from, its counters, and the tally of a request
 mod train; // training a created network: the SGD loop

@@ -49,6 +49,10 @@ mod rwsem;
 mod sched;
 mod simd;
 
+/// The module's networks, each with its `network_<id>/` directory: the registry the
+/// faces share, made and kept by the module.
+pub(crate) type Registry = registry::Registry<debugfs::NetworkFiles>;
+
 module! {
     type: NeuralNetworkModule,
     name: "neural_network",
@@ -66,7 +70,7 @@ struct NeuralNetworkModule {
     // `Drop::drop` removes before it have no handle left either.
     _api: api::Exported,
     _debugfs: debugfs::DebugFs,
-    registry: Arc<debugfs::Registry>,
+    registry: Arc<Registry>,
     // Last: the workqueue that batches' chunks run on outlives every caller.
     _workers: sched::Workers,
 }
@@ -77,7 +81,7 @@ impl kernel::Module for NeuralNetworkModule {
         let workers = sched::Workers::new()?;
         simd::init();
         let root = debugfs::DebugFs::root()?;
-        let registry = debugfs::Registry::new(placement, root.clone())?;
+        let registry = Registry::new(placement, root.clone())?;
         let debugfs = debugfs::DebugFs::new(&root, &registry)?;
         log_placement(&placement);
         Ok(Self {

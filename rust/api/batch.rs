@@ -4,14 +4,13 @@
 //! placed on a node, and a run of them spread over the CPUs of the network's mask.
 //!
 //! A batch holds its network (an [`Arc`]) and, through `api_helper.c`, a reference on
-//! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of
-//! `max_rows` vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call
-//! copies the caller's vectors in, runs them in chunks on the CPUs of the network's
-//! mask ([`sched::run_on_cpus`], as a `predict` write of several rows does,
-//! [`chunk_plan`]: a chunk per CPU a round, each of about [`sched::WORK_PER_CHECK`]
-//! multiply-accumulates at most, the caller yielding and checking for a fatal signal
-//! between rounds), counts them once, and copies the outputs out. A single vector runs
-//! on the caller's CPU.
+//! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of `max_rows`
+//! vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call copies the
+//! caller's vectors in, runs them in chunks on the CPUs of the network's mask by the
+//! batch engine ([`crate::network::rounds`], as a `predict` write of several rows does:
+//! a chunk per CPU a round, the caller yielding and checking for a fatal signal between
+//! rounds), counts them once, and copies the outputs out. A single vector runs on the
+//! caller's CPU.
 //!
 //! # Locking
 //!
@@ -20,6 +19,12 @@
 //! order ([`crate::registry`], "Lock order"), outermost, and nothing the chunks take is
 //! above it.
 
+use core::ffi::{
+    c_int,
+    c_uint,
+    c_void, //
+};
+
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{
@@ -27,25 +32,31 @@ use kernel::sync::{
     Mutex, //
 };
 
-use crate::debugfs::chunk_plan;
-use crate::network::{
-    Network,
-    Tally, //
+use super::ffi::{
+    self,
+    online,
+    to_status, //
 };
+use super::network::home_node;
+use crate::network::rounds::{
+    self,
+    Rows, //
+};
+use crate::network::Network;
 use crate::numa::mem::{
     NodeVec,
     Where, //
 };
-use crate::numa::topology::NodeId;
-use crate::sched::{
+use crate::numa::topology::{
     self,
-    Budget, //
+    NodeId,
+    NodeState, //
 };
 
 /// The most input vectors a batch takes (`NEURAL_BATCH_MAX_INPUTS`): with vectors of at
 /// most 4096 values, its two buffers hold at most 16 MiB, the most one `predict` write
 /// takes.
-pub(super) const MAX_ROWS: usize = 1024;
+const MAX_ROWS: usize = 1024;
 
 /// A batch's buffers.
 struct Staging {
@@ -55,7 +66,7 @@ struct Staging {
 
 /// What a `struct neural_batch *` points to.
 #[pin_data]
-pub(super) struct Batch {
+struct Batch {
     net: Arc<Network>,
     max_rows: usize,
     /// The buffers, and the right to use them: one call at a time.
@@ -63,20 +74,20 @@ pub(super) struct Batch {
     staging: Mutex<Staging>,
 }
 
-/// One chunk of a call: its rows' inputs and outputs in the buffers, where it ran, how
-/// it ended.
-struct Job<'a> {
-    inputs: &'a [i16],
-    outputs: &'a mut [i16],
-    tally: &'a mut Tally,
-    result: Result,
+/// A call's rows in the batch's buffers, for the batch engine: each round runs in place.
+struct Staged<'a> {
+    x: &'a [i16],
+    y: &'a mut [i16],
+    din: usize,
+    dout: usize,
 }
 
-/// Runs `job`'s rows on this CPU, uncounted.
-fn run_job(net: &Network, job: &mut Job<'_>) {
-    job.result = net
-        .predict_uncounted(job.inputs, job.outputs, job.tally)
-        .map(|_| ());
+impl Rows for Staged<'_> {
+    fn round(&mut self, done: usize, n: usize) -> Result<(&[i16], &mut [i16])> {
+        let x = self.x.get(done * self.din..(done + n) * self.din);
+        let y = self.y.get_mut(done * self.dout..(done + n) * self.dout);
+        x.zip(y).ok_or(EINVAL)
+    }
 }
 
 impl Batch {
@@ -86,7 +97,7 @@ impl Batch {
     /// # Errors
     ///
     /// `EINVAL` for `max_rows` out of range, `ENOMEM`.
-    pub(super) fn new(net: Arc<Network>, max_rows: usize, place: Where) -> Result<Arc<Self>> {
+    fn new(net: Arc<Network>, max_rows: usize, place: Where) -> Result<Arc<Self>> {
         if max_rows == 0 || max_rows > MAX_ROWS {
             return Err(EINVAL);
         }
@@ -108,7 +119,7 @@ impl Batch {
 
     /// Where a batch's buffers go: on `node` (preferred), else on the network's node
     /// `home`, else anywhere.
-    pub(super) fn place(node: Option<NodeId>, home: Option<NodeId>) -> Where {
+    fn place(node: Option<NodeId>, home: Option<NodeId>) -> Where {
         node.or(home).map_or(Where::Anywhere, Where::Prefer)
     }
 
@@ -119,7 +130,7 @@ impl Batch {
     ///
     /// `EINVAL` for lengths that do not fit, `ENOMEM`, `EINTR` (a fatal signal between
     /// rounds): then nothing is written to `output` and nothing counted.
-    pub(super) fn process(&self, input: &[i16], output: &mut [i16]) -> Result {
+    fn process(&self, input: &[i16], output: &mut [i16]) -> Result {
         let net = &*self.net;
         let (din, dout) = (net.input_dim(), net.output_dim());
         let rows = input.len().checked_div(din).ok_or(EINVAL)?;
@@ -136,54 +147,98 @@ impl Batch {
         let y = outputs.get_mut(..output.len()).ok_or(EINVAL)?;
         x.copy_from_slice(input);
 
-        let (cpus, per_chunk) = chunk_plan(net, rows)?;
-        let parallel = cpus.len().max(1);
-        let work = net.work_per_row().max(1);
-        // One tally per CPU of the call, over its rounds.
-        let mut tallies = KVec::with_capacity(parallel, GFP_KERNEL)?;
-        for _ in 0..parallel {
-            let tally = Tally::for_request(rows, !cpus.is_empty());
-            tallies.push(tally, GFP_KERNEL)?;
-        }
-        let mut budget = Budget::new();
-        let mut done = 0;
-        while done < rows {
-            // A round: the rows left, spread evenly over the CPUs.
-            let each = (rows - done).div_ceil(parallel).min(per_chunk);
-            let (xs, ys) = (
-                x.get(done * din..).ok_or(EINVAL)?,
-                y.get_mut(done * dout..).ok_or(EINVAL)?,
-            );
-            let mut jobs = KVec::with_capacity(parallel, GFP_KERNEL)?;
-            let chunks = xs.chunks(each * din).zip(ys.chunks_mut(each * dout));
-            for ((k, tally), (inputs, outputs)) in tallies.iter_mut().enumerate().zip(chunks) {
-                let job = Job {
-                    inputs,
-                    outputs,
-                    tally,
-                    result: Ok(()),
-                };
-                jobs.push((cpus.get(k).copied().unwrap_or(0), job), GFP_KERNEL)?;
-            }
-            if cpus.is_empty() {
-                for (_, job) in jobs.iter_mut() {
-                    run_job(net, job);
-                }
-            } else {
-                sched::run_on_cpus(&mut jobs, &|job: &mut Job<'_>| run_job(net, job))?;
-            }
-            for (_, job) in jobs.iter() {
-                job.result?;
-            }
-            // Every chunk of `each` rows but the last, which has the rest.
-            let k = (rows - done).min(each * jobs.len());
-            done += k;
-            if done < rows {
-                budget.tick(k as u64 * work)?;
-            }
-        }
-        net.count(rows, 1, tallies.iter());
+        let plan = rounds::Plan::new(net, rows)?;
+        rounds::run(
+            net,
+            rows,
+            &plan,
+            &mut Staged {
+                x,
+                y: &mut *y,
+                din,
+                dout,
+            },
+        )?;
         output.copy_from_slice(y);
         Ok(())
     }
+}
+
+/// `neural_batch_create_numa(nn, max_inputs, node)` and `neural_batch_create(nn,
+/// max_inputs)` (`node` -1): a [`Batch`] of `max_inputs` vectors (1 to [`MAX_ROWS`]) of
+/// the network, its buffers on `node` (an online node with memory) or on the network's
+/// node ([`home_node`]).
+///
+/// # Safety
+///
+/// `h` as for [`super::network::nn_api_predict`]; `out` valid for a write (the batch, on
+/// success).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_create(
+    h: *mut c_void,
+    max_inputs: c_uint,
+    node: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let r = (|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { ffi::net_of(h) }?;
+        // `NUMA_NO_NODE`, or an online node with memory.
+        let node = match node {
+            -1 => None,
+            n => Some(
+                online(n)
+                    .ok()
+                    .filter(|&n| topology::node_state(n, NodeState::Memory))
+                    .ok_or(EINVAL)?,
+            ),
+        };
+        let home = home_node(net);
+        let max_rows = usize::try_from(max_inputs).map_err(|_| EINVAL)?;
+        let b = Batch::new(net.clone(), max_rows, Batch::place(node, home))?;
+        Ok(ffi::share(b))
+    })();
+    // SAFETY: by the function's contract.
+    unsafe { ffi::hand_over(r, out) }
+}
+
+/// `neural_batch_process(batch, input, n_in, output, n_out)`: as
+/// [`super::network::nn_api_predict`]'s checks, then at most the batch's `max_inputs`
+/// vectors run through its buffers over the network's CPUs ([`Batch::process`]).
+///
+/// # Safety
+///
+/// `b` is `NULL` or a batch from [`nn_api_batch_create`] not yet given to
+/// [`nn_api_batch_destroy`]; `input` and `output` as for
+/// [`super::network::nn_api_predict`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_process(
+    b: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (batch, (x, y)) = unsafe {
+            (
+                ffi::shared::<Batch>(b)?,
+                ffi::in_out(input, n_in, output, n_out)?,
+            )
+        };
+        batch.process(x, y)
+    })())
+}
+
+/// `neural_batch_destroy(batch)`: frees the batch, giving back its reference on the
+/// network. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `b` is `NULL` or a batch from [`nn_api_batch_create`], not used again.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_destroy(b: *mut c_void) {
+    // SAFETY: by the function's contract.
+    drop(unsafe { ffi::take_shared::<Batch>(b) });
 }

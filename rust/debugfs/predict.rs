@@ -20,17 +20,19 @@
 //! (or, in strict mode, does not fit) fails the whole `write()` with `-EINVAL`, names the
 //! line and the reason in the kernel log, and changes nothing.
 //!
-//! Then the rows run. A write of one row runs it on the writer's CPU. A write of more
-//! rows is a batch: its rows run in chunks, each by a work item on a CPU of the network's
-//! mask (`network/affinity.rs`; up to [`MAX_BATCH_CPUS`] of them at once, a chunk each,
-//! while the writer waits), or on the writer's CPU if no CPU of the mask is online. The
-//! chunks of one round hold at most [`CHUNK_VALUES`] input and as many output values in
-//! all (at least a row each), and each about [`sched::WORK_PER_CHECK`]
-//! multiply-accumulates at most: the only memory a write allocates besides its own text
-//! and its results is those chunk buffers, whatever its row count. Between rounds the
-//! writer yields the CPU and stops with `-EINTR` on a fatal signal. The results are appended to the open file's only when all
-//! rows ran (and `predictions`, `batches` and `inputs_clipped` count them only then): an
-//! interrupted write, or one whose results pass [`MAX_RESULTS`] after all, keeps nothing.
+//! Then the rows run, by the batch engine ([`crate::network::rounds`]). A write of one
+//! row runs it on the writer's CPU. A write of more rows is a batch: its rows run in
+//! chunks, each by a work item on a CPU of the network's mask (`network/affinity.rs`;
+//! up to [`rounds::MAX_BATCH_CPUS`] of them at once, a chunk each, while the writer
+//! waits), or on the writer's CPU if no CPU of the mask is online. The chunks of one
+//! round hold at most [`rounds::CHUNK_VALUES`] input and as many output values in all
+//! (at least a row each), and each about [`crate::sched::WORK_PER_CHECK`]
+//! multiply-accumulates at most: the memory a write allocates besides its own text and
+//! its results is those chunk buffers, whatever its row count. Between rounds the
+//! writer yields the CPU and stops with `-EINTR` on a fatal signal. The results are
+//! appended to the open file's only when all rows ran (and `predictions`, `batches` and
+//! `inputs_clipped` count them only then): an interrupted write, or one whose results
+//! pass [`MAX_RESULTS`] after all, keeps nothing.
 //!
 //! Reading: one line per input, in order, the outputs as exact decimals then
 //! ` class <k>`, the arg-max (`decimal::write_outputs`), e.g. `0.25 -0.5 0.75 class 2`.
@@ -59,68 +61,68 @@ use super::file::{
     Text, //
 };
 use super::network_file::NetworkFile;
-use crate::network::{
-    Network,
-    Tally, //
+use crate::network::rounds::{
+    self,
+    Rows, //
 };
+use crate::network::Network;
 use crate::params;
 use crate::pure::decimal::{
     self,
     Clipped,
     DecimalError, //
 };
-use crate::sched::{
-    self,
-    Budget, //
-};
-
-/// Runs `job`'s rows on this CPU.
-fn run_chunk(net: &Network, job: &mut Chunk) {
-    let (dim, out_dim) = (net.input_dim(), net.output_dim());
-    let (x, y) = (
-        &job.inputs[..job.rows * dim],
-        &mut job.outputs[..job.rows * out_dim],
-    );
-    job.result = net.predict_uncounted(x, y, &mut job.tally).map(|_| ());
-}
+use crate::sched::Budget;
 
 /// The most bytes one `write()` or one unfinished line may have.
 const MAX_INPUT: usize = 16 << 20;
 /// The most bytes of results an open file keeps.
 const MAX_RESULTS: usize = 64 << 20;
-/// The most input values, and the most output values, of one chunk of rows (32 KiB each:
-/// at least 4 rows of the widest layer, 4096).
-const CHUNK_VALUES: usize = 16 << 10;
-/// The most CPUs one batch runs on at once.
-const MAX_BATCH_CPUS: usize = 8;
-
-/// How a request of `rows` rows of `net` runs (a `predict` write's, and an API batch's):
-/// the CPUs of the network's mask its chunks run on, up to [`MAX_BATCH_CPUS`] at once
-/// (none for a single row, or if no CPU of the mask is online: the caller's CPU), and
-/// the most rows a chunk may have by its work (about [`sched::WORK_PER_CHECK`]
-/// multiply-accumulates, at least one row).
-///
-/// # Errors
-///
-/// `ENOMEM`.
-pub(crate) fn chunk_plan(net: &Network, rows: usize) -> Result<(KVec<u32>, usize)> {
-    let cpus = if rows > 1 {
-        net.batch_cpus(MAX_BATCH_CPUS)?
-    } else {
-        KVec::new()
-    };
-    let work = net.work_per_row().max(1);
-    let by_work = usize::try_from(sched::WORK_PER_CHECK / work).unwrap_or(usize::MAX);
-    Ok((cpus, by_work.max(1)))
-}
-
-/// One chunk of a batch: its rows' inputs and outputs, where it ran, how it ended.
-struct Chunk {
+/// A write's rows, for the batch engine: its checked lines, parsed a round at a time
+/// into buffers of one round, their outputs appended to the open file's results.
+struct Source<'a, I> {
+    net: &'a Network,
+    /// The write's rows.
+    rows: usize,
+    lines: I,
+    strict: bool,
     inputs: KVVec<i16>,
     outputs: KVVec<i16>,
-    rows: usize,
-    tally: Tally,
-    result: Result,
+    own: &'a mut Text,
+}
+
+impl<'t, I: Iterator<Item = (usize, &'t [u8])>> Rows for Source<'_, I> {
+    fn round(&mut self, _done: usize, n: usize) -> Result<(&[i16], &mut [i16])> {
+        let (dim, out_dim) = (self.net.input_dim(), self.net.output_dim());
+        let x = self.inputs.get_mut(..n * dim).ok_or(EINVAL)?;
+        let mut parsed = 0;
+        for (row, (_, line)) in x.chunks_mut(dim).zip(self.lines.by_ref()) {
+            // Checked before: the same text gives the same numbers.
+            parse(line, self.net.input_frac(), row, self.strict).map_err(|_| EINVAL)?;
+            parsed += 1;
+        }
+        if parsed != n {
+            return Err(EINVAL);
+        }
+        let y = self.outputs.get_mut(..n * out_dim).ok_or(EINVAL)?;
+        Ok((x, y))
+    }
+
+    fn ran(&mut self, _done: usize, n: usize) -> Result {
+        let out_dim = self.net.output_dim();
+        let ys = self.outputs.get(..n * out_dim).ok_or(EINVAL)?;
+        for y in ys.chunks(out_dim) {
+            decimal::write_outputs(self.own, y, self.net.output_frac()).map_err(|_| ENOMEM)?;
+        }
+        if self.own.len() > MAX_RESULTS {
+            return Err(too_big(self.net, self.rows));
+        }
+        Ok(())
+    }
+
+    fn interrupted(&self, done: usize, rows: usize) -> Error {
+        interrupted(self.net, done, rows)
+    }
 }
 
 /// The file's data: the network and the results of the last writer.
@@ -245,82 +247,23 @@ impl PredictFile {
 
         // In chunks of rows, into buffers whose size does not depend on the row count:
         // one chunk per CPU of the batch and round.
-        let (cpus, by_work) = chunk_plan(net, rows)?;
-        let parallel = cpus.len().max(1);
-        let work = net.work_per_row().max(1);
-        let per_chunk = (CHUNK_VALUES / parallel / dim.max(out_dim))
-            .min(by_work)
-            .max(1);
-        let mut jobs = KVec::with_capacity(parallel, GFP_KERNEL)?;
-        for k in 0..parallel {
-            jobs.push(
-                (
-                    cpus.get(k).copied().unwrap_or(0),
-                    Chunk {
-                        inputs: KVVec::from_elem(0i16, per_chunk * dim, GFP_KERNEL)?,
-                        outputs: KVVec::from_elem(0i16, per_chunk * out_dim, GFP_KERNEL)?,
-                        rows: 0,
-                        tally: Tally::for_request(rows, !cpus.is_empty()),
-                        result: Ok(()),
-                    },
-                ),
-                GFP_KERNEL,
-            )?;
-        }
+        let mut plan = rounds::Plan::new(net, rows)?;
+        plan.limit_values(dim.max(out_dim));
+        let round = plan.round_rows();
         let kept = own.len();
-        let result = (|| -> Result {
-            let mut lines = lines;
-            let mut done = 0;
-            while done < rows {
-                // A round: the rows left, spread evenly over the chunks.
-                let each = (rows - done).div_ceil(parallel).min(per_chunk);
-                let mut used = 0;
-                for (_, job) in jobs.iter_mut() {
-                    job.rows = 0;
-                    for (x, (_, line)) in job.inputs.chunks_mut(dim).take(each).zip(lines.by_ref())
-                    {
-                        // Checked above: the same text gives the same numbers.
-                        parse(line, net.input_frac(), x, strict).map_err(|_| EINVAL)?;
-                        job.rows += 1;
-                    }
-                    if job.rows == 0 {
-                        break;
-                    }
-                    used += 1;
-                }
-                if used == 0 {
-                    return Err(EINVAL);
-                }
-                if cpus.is_empty() {
-                    run_chunk(net, &mut jobs[0].1);
-                } else {
-                    sched::run_on_cpus(&mut jobs[..used], &|job: &mut Chunk| run_chunk(net, job))?;
-                }
-                let mut k = 0;
-                for (_, job) in jobs[..used].iter() {
-                    job.result?;
-                    for y in job.outputs[..job.rows * out_dim].chunks(out_dim) {
-                        decimal::write_outputs(own, y, net.output_frac()).map_err(|_| ENOMEM)?;
-                    }
-                    k += job.rows;
-                }
-                if own.len() > MAX_RESULTS {
-                    return Err(too_big(net, rows));
-                }
-                done += k;
-                if done < rows {
-                    budget
-                        .tick(k as u64 * work)
-                        .map_err(|_| interrupted(net, done, rows))?;
-                }
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            own.truncate(kept);
+        let mut src = Source {
+            net,
+            rows,
+            lines,
+            strict,
+            inputs: KVVec::from_elem(0i16, round * dim, GFP_KERNEL)?,
+            outputs: KVVec::from_elem(0i16, round * out_dim, GFP_KERNEL)?,
+            own,
+        };
+        if let Err(e) = rounds::run(net, rows, &plan, &mut src) {
+            src.own.truncate(kept);
             return Err(e);
         }
-        net.count(rows, 1, jobs.iter().map(|(_, job)| &job.tally));
         if clipped > 0 {
             net.stats.inputs_clipped.fetch_add(clipped, Relaxed);
             if !net.stats.clip_logged.xchg(true, Relaxed) {

@@ -55,14 +55,14 @@ use crate::pure::decimal;
 use crate::pure::train::{
     LOSS_FRAC,
     LR_FRAC,
-    LR_ONE, //
+    LR_ONE,
+    MAX_EPOCHS,
+    MAX_VALUES, //
 };
 use crate::sched::Budget;
 
-/// The most bytes one `write()` may have (and the most values its samples may have).
-pub(crate) const MAX_INPUT: usize = 4 << 20;
-/// The most epochs per write.
-pub(crate) const MAX_EPOCHS: u32 = 100_000;
+/// The most bytes one `write()` may have (its samples' values: at most [`MAX_VALUES`]).
+const MAX_INPUT: usize = 4 << 20;
 
 /// The file's data: the network and the report of the last writer.
 pub(crate) type TrainFile = NetworkFile<Option<TrainReport>>;
@@ -179,13 +179,13 @@ impl TrainState {
         // separator at least, so the values (2 bytes each) take no more bytes than the
         // text (at most 2 * MAX_INPUT with a pending line): the allocation is bounded by
         // the write. The check below writes the limit down.
-        if rows.checked_mul(din + dout).is_none_or(|v| v > MAX_INPUT) {
+        if rows.checked_mul(din + dout).is_none_or(|v| v > MAX_VALUES) {
             pr_err!(
                 "network_{}: train: {} samples of {} values pass the limit of {} values a write may hold\n",
                 net.id(),
                 rows,
                 din + dout,
-                MAX_INPUT
+                MAX_VALUES
             );
             return Err(EFBIG);
         }

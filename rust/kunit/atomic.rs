@@ -18,7 +18,7 @@ mod tests {
         Owner,
         Pools, //
     };
-    use crate::kunit::expect;
+    use crate::kunit::check;
     use crate::numa::placement::{
         NumaPolicy,
         Placement, //
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn training_and_replacement_empty_the_cache() -> Result {
-        // Checked with `expect!`: a failed check still frees the network on the way out.
+        // Checked with `check!`: a failed check still frees the network on the way out.
         let pools = pools()?;
         let net = created(&pools)?;
         net.set_cache_timeout(Some(60_000));
@@ -224,14 +224,14 @@ mod tests {
         let mut y = [0i16; 2];
         net.predict_batch(&x, &mut y)?;
         net.predict_batch(&x, &mut y)?;
-        expect!((stat(&c.misses), stat(&c.hits)) == (1, 1));
+        check!((stat(&c.misses), stat(&c.hits)) == (1, 1));
         net.train(&x, &[4096, -4096], 1, 1 << 22, 1)?;
-        expect!(stat(&c.invalidated) == 1);
+        check!(stat(&c.invalidated) == 1);
         let mut after = [0i16; 2];
         net.predict_batch(&x, &mut after)?;
-        expect!((stat(&c.misses), stat(&c.hits)) == (2, 1));
+        check!((stat(&c.misses), stat(&c.hits)) == (2, 1));
         net.predict_batch(&x, &mut after)?;
-        expect!(stat(&c.hits) == 2);
+        check!(stat(&c.hits) == 2);
         // A re-placement makes new layers with an empty cache, on their node. The cache
         // goes where the first layer's weights were asked to go: under `local` that is
         // only a preference, which a node that boot filled (on 16 nodes of 96 MiB) turns
@@ -248,7 +248,7 @@ mod tests {
         };
         net.replace(bound(node)?, "kunit")?;
         net.predict_batch(&x, &mut after)?;
-        expect!((stat(&c.misses), stat(&c.hits)) == (3, 2));
+        check!((stat(&c.misses), stat(&c.hits)) == (3, 2));
         let usage = net.cache_usage();
         let mut first = None;
         net.for_each_layer(|i, l| {
@@ -258,10 +258,10 @@ mod tests {
             Ok(())
         })?;
         if cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
-            expect!(first == Some(node));
-            expect!(usage.node == Some(node));
+            check!(first == Some(node));
+            check!(usage.node == Some(node));
         } else {
-            expect!(usage.node.is_some() && first.is_some());
+            check!(usage.node.is_some() && first.is_some());
         }
         Ok(())
     }

@@ -159,6 +159,35 @@ impl NumaStats {
     }
 }
 
+/// Splits `bytes` of an array whose pages landed as `map` says over the nodes of its
+/// pages, in proportion to its pages there (the last node takes the rounding remainder):
+/// `f(node, bytes, pages)` for each node with pages, in `map`'s order. What `numa_stats`
+/// and `neural_get_numa_stats()` count by node.
+///
+/// # Errors
+///
+/// What `f` returns (the split stops there).
+pub(crate) fn split_by_node(
+    bytes: usize,
+    map: &PageMap,
+    mut f: impl FnMut(NodeId, u64, u64) -> Result,
+) -> Result {
+    let total = u64::from(map.pages()).max(1);
+    let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+    let mut left = bytes;
+    let mut nodes = map.nodes().iter().filter(|e| e.pages > 0).peekable();
+    while let Some(e) = nodes.next() {
+        let pages = u64::from(e.pages);
+        let share = match nodes.peek() {
+            None => left,
+            Some(_) => (bytes.saturating_mul(pages) / total).min(left),
+        };
+        left -= share;
+        f(e.node, share, pages)?;
+    }
+    Ok(())
+}
+
 /// One node's share of what a network holds.
 #[derive(Clone, Copy)]
 struct Share {
@@ -192,35 +221,23 @@ impl Held {
     ///
     /// `ENOMEM` if the few bytes of the per-node summary cannot be had.
     pub(crate) fn add(&mut self, bytes: usize, map: &PageMap) -> Result {
-        let total = u64::from(map.pages());
-        let bytes = bytes as u64;
-        let mut left = bytes;
-        let n = map.nodes().iter().filter(|e| e.pages > 0).count();
-        for (k, e) in map.nodes().iter().filter(|e| e.pages > 0).enumerate() {
-            let pages = u64::from(e.pages);
-            // The last node takes the rounding remainder.
-            let b = if k + 1 == n {
-                left
-            } else {
-                bytes.saturating_mul(pages) / total
-            };
-            left -= b.min(left);
-            match self.shares.iter_mut().find(|s| s.node == e.node) {
+        split_by_node(bytes, map, |node, b, pages| {
+            match self.shares.iter_mut().find(|s| s.node == node) {
                 Some(s) => {
                     s.bytes += b;
                     s.pages += pages;
                 }
                 None => self.shares.push(
                     Share {
-                        node: e.node,
+                        node,
                         bytes: b,
                         pages,
                     },
                     GFP_KERNEL,
                 )?,
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Adds what was summed to the held counters, until this is dropped.

@@ -62,6 +62,15 @@ pub const DELTA_FRAC: u8 = 24;
 pub const LR_FRAC: u8 = 24;
 /// A learning rate of 1.0.
 pub const LR_ONE: u32 = 1 << LR_FRAC;
+/// The largest learning rate of a training request, just under 8.0 (as `rate` in
+/// `network_<id>/train` takes it: a decimal in (0, 8)).
+pub const LR_MAX: u32 = 8 * LR_ONE - 1;
+/// The most epochs of a training request (`network_<id>/train`'s `epochs`,
+/// `neural_network_train()`'s `NEURAL_TRAIN_MAX_EPOCHS`).
+pub const MAX_EPOCHS: u32 = 100_000;
+/// The most values (inputs and targets) of a training request's samples (a
+/// `network_<id>/train` write's, `neural_network_train()`'s `NEURAL_TRAIN_MAX_VALUES`).
+pub const MAX_VALUES: usize = 4 << 20;
 /// Fractional bits of the loss [`step`] returns (`loss / 2^30` is the mean squared
 /// error in real units).
 pub const LOSS_FRAC: u8 = 30;
