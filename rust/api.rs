@@ -61,7 +61,7 @@ use crate::numa::topology::{
 };
 use crate::pure::activation::Activation;
 use crate::pure::model::MAX_BLOB_LEN;
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::xavier::Plan;
 
 /// The registry the API works on: set by [`Exported::new`] at the end of the module's

@@ -66,7 +66,7 @@ use crate::numa::topology::{
     self,
     NodeId, //
 };
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 
 /// The longest write: its commands, one per line.
 const COMMAND_MAX: usize = 4096;

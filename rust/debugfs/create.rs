@@ -48,7 +48,7 @@ use crate::numa::placement::{
 };
 use crate::numa::topology;
 use crate::pure::activation::Activation;
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::xavier::{
     Plan,
     MAX_LAYERS, //

@@ -50,10 +50,10 @@ use super::topology::{
     NodeId, //
 };
 use crate::params;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::nodes::{
     self,
-    NodeError,
-    NodeMask, //
+    NodeError, //
 };
 
 /// The weights of a layer from which an interleaved layer is spread page by page rather
