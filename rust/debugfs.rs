@@ -28,13 +28,15 @@
 mod config;
 mod create;
 mod evacuate;
-pub(crate) mod file;
+mod file;
+mod id_file;
 mod load;
 mod load_firmware;
 mod network_file;
 mod predict;
 mod remove;
 mod report;
+pub(crate) mod text;
 mod train;
 
 pub(crate) use predict::chunk_plan;

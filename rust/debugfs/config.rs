@@ -45,10 +45,10 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
+use super::file::DebugFile;
+use super::text::{
     read_input,
     read_snapshot,
-    DebugFile,
     Text, //
 };
 use super::report::{

@@ -32,10 +32,10 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
+use super::file::DebugFile;
+use super::text::{
     read_input,
     read_snapshot,
-    DebugFile,
     Text, //
 };
 use super::load::write_last_created;

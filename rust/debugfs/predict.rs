@@ -50,11 +50,11 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
+use super::file::DebugFile;
+use super::text::{
     numbered_lines,
     read_input,
     read_snapshot,
-    DebugFile,
     Lines,
     Text, //
 };
