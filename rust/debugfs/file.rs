@@ -15,6 +15,9 @@
 //! the file was removed (debugfs calls it unconditionally; `i_private` is then stale).
 //! Removal (`debugfs_remove`) waits for the `open`, `read` and `write` calls in flight.
 //! The table's `owner` pins the module while a file is open.
+//!
+//! The text the files read and write (snapshots, input by lines, ids) is
+//! [`super::text`]'s.
 
 use core::marker::PhantomData;
 

@@ -249,9 +249,10 @@ pub(crate) fn from_params() -> Result<Placement> {
     resolve(None, None, None, None)
 }
 
-/// The placement of one network for which `create` (or a re-placement in `config`) gave
-/// `policy`, `node` and `nodes` (with its text), each `None` when not given: the module
-/// parameters fill in the rest. `prefix` starts each log line (`create: `).
+/// The placement of one network for which `create` (or a re-placement in `config`, or an
+/// exported setter) gave `policy`, `node` and `nodes` (with its text), each `None` when
+/// not given: the module parameters fill in the rest. `prefix` starts each log line
+/// (`create: `).
 ///
 /// # Errors
 ///
