@@ -28,13 +28,15 @@
 mod config;
 mod create;
 mod evacuate;
-pub(crate) mod file;
+mod file;
+mod id_file;
 mod load;
 mod load_firmware;
 mod network_file;
 mod predict;
 mod remove;
 mod report;
+pub(crate) mod text;
 mod train;
 
 use kernel::prelude::*;
@@ -192,7 +194,7 @@ impl Attach for NetworkFiles {
             _predict: dir.file(
                 c"predict",
                 0o600,
-                predict::PredictFile::new(net.clone(), file::Text::new())?,
+                predict::PredictFile::new(net.clone(), text::Text::new())?,
             ),
             _train: if net.trainable() {
                 Some(dir.file(c"train", 0o600, train::TrainFile::new(net.clone(), None)?))

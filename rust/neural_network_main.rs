@@ -77,7 +77,7 @@ struct NeuralNetworkModule {
 
 impl kernel::Module for NeuralNetworkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let placement = params::placement()?;
+        let placement = numa::placement::from_params()?;
         let workers = sched::Workers::new()?;
         simd::init();
         let root = debugfs::DebugFs::root()?;

@@ -5,25 +5,13 @@
 //! They are registered from C (`params_helper.c`), because Rust's `module!` in 7.3 gives
 //! parameters no sysfs entry. The C setters already refuse values out of range; this file
 //! turns the raw values into types and resolves the memory limits (`0` is automatic: a
-//! fraction of the RAM) where they are used. The placement parameters are checked against
-//! the running system (is the node online, has it memory) by
-//! [`Placement`](crate::numa::placement::Placement).
+//! fraction of the RAM) where they are used. The placement parameters are resolved into a
+//! placement, and checked against the running system (is the node online, has it memory),
+//! by [`numa::placement`](crate::numa::placement).
 
-use kernel::prelude::*;
-use kernel::str::CString;
-
-use crate::numa::placement::{
-    NumaPolicy,
-    Placement,
-    PlacementError, //
-};
 use crate::numa::topology::{
     self,
     NodeId, //
-};
-use crate::pure::nodes::{
-    NodeError,
-    NodeMask, //
 };
 use kernel::ffi::{
     c_int,
@@ -46,7 +34,8 @@ mod ffi {
     }
 }
 
-/// `neural_numa_policy`, as a number ([`NumaPolicy::try_from`] names it).
+/// `neural_numa_policy`, as a number
+/// ([`NumaPolicy::try_from`](crate::numa::placement::NumaPolicy::try_from) names it).
 pub(crate) fn numa_policy() -> i32 {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
     unsafe { ffi::nn_param_numa_policy() }
@@ -67,154 +56,6 @@ pub(crate) fn numa_nodes(buf: &mut [u8; NODELIST_MAX + 1]) -> Option<&str> {
     let n = unsafe { ffi::nn_param_numa_nodes(buf.as_mut_ptr(), buf.len()) };
     let text = core::str::from_utf8(buf.get(..n)?).ok()?;
     (!text.is_empty()).then_some(text)
-}
-
-/// The placement the parameters ask for, checked against the running system.
-///
-/// # Errors
-///
-/// `EINVAL`, with a log line naming the parameter and the reason: a node list that does
-/// not parse, and whatever [`Placement::check`] refuses.
-pub(crate) fn placement() -> Result<Placement> {
-    resolve(None, None, None, None)
-}
-
-/// The placement of one network for which `create` (or a re-placement in `config`) gave
-/// `policy`, `node` and `nodes` (with its text), each `None` when not given: the module
-/// parameters fill in the rest. `prefix` starts each log line (`create: `).
-///
-/// # Errors
-///
-/// `EINVAL`, with a log line that names the argument and the reason.
-pub(crate) fn placement_for(
-    prefix: &str,
-    policy: Option<NumaPolicy>,
-    node: Option<NodeId>,
-    nodes: Option<(NodeMask, &str)>,
-) -> Result<Placement> {
-    resolve(Some(prefix), policy, node, nodes)
-}
-
-/// [`placement_for`] with `policy` and `node` over the node list `nodes` (as in force:
-/// `node N` keeps the list, with its text for the log made here).
-///
-/// # Errors
-///
-/// As [`placement_for`]; `ENOMEM` for the text.
-pub(crate) fn placement_over(
-    prefix: &str,
-    policy: NumaPolicy,
-    node: Option<NodeId>,
-    nodes: NodeMask,
-) -> Result<Placement> {
-    let text = CString::try_from_fmt(fmt!("{}", format_args!("{}", nodes)))?;
-    let text = text.to_str().map_err(|_| EINVAL)?;
-    placement_for(prefix, Some(policy), node, Some((nodes, text)))
-}
-
-/// The placement of `migrate N` (config) and `neural_migrate_numa_node()`: everything on
-/// `node`, exactly (bind to it alone).
-///
-/// # Errors
-///
-/// As [`placement_for`]: `EINVAL` for a node without memory.
-pub(crate) fn migrate_to(prefix: &str, node: NodeId) -> Result<Placement> {
-    placement_over(
-        prefix,
-        NumaPolicy::Bind,
-        Some(node),
-        NodeMask::from_nodes([node.id()]),
-    )
-}
-
-/// [`placement`] with `context` (`None`: the module parameters themselves) and the given
-/// overrides.
-fn resolve(
-    context: Option<&str>,
-    policy: Option<NumaPolicy>,
-    node: Option<NodeId>,
-    nodes: Option<(NodeMask, &str)>,
-) -> Result<Placement> {
-    let raw = numa_policy();
-    let policy = policy.unwrap_or(NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local));
-    let node = node.or_else(default_numa_node);
-    let mut buf = [0u8; NODELIST_MAX + 1];
-    let (nodes, text) = match (nodes, numa_nodes(&mut buf)) {
-        (Some((mask, t)), _) => (Some(mask), Some(t)),
-        (None, Some(t)) => match NodeMask::parse(t, topology::max_numnodes()) {
-            Ok(mask) => (Some(mask), Some(t)),
-            Err(e) => {
-                pr_err!("neural_numa_nodes={}: {}\n", t, format_args!("{e}"));
-                return Err(EINVAL);
-            }
-        },
-        (None, None) => (None, None),
-    };
-    // How the log names each setting: the parameter, or the argument of `create`.
-    let (p_name, n_name, l_name, what) = match context {
-        None => (
-            "neural_numa_policy",
-            "neural_default_numa_node",
-            "neural_numa_nodes",
-            "",
-        ),
-        Some(prefix) => ("policy", "node", "nodes", prefix),
-    };
-    Placement::check(policy, node, nodes).map_err(|e| {
-        let t = text.unwrap_or("");
-        let (pn, pv) = (policy.name(), policy as i32);
-        match e {
-            PlacementError::NeedsNode(NumaPolicy::Bind) => pr_err!(
-                "{}{}={} (bind) needs {} or {} set to an online node with memory\n",
-                what,
-                p_name,
-                pv,
-                l_name,
-                n_name
-            ),
-            PlacementError::NeedsNode(_) => pr_err!(
-                "{}{}={} ({}) needs {} set to an online node\n",
-                what,
-                p_name,
-                pv,
-                pn,
-                n_name
-            ),
-            PlacementError::Node(NodeError::NoMemory(n)) => pr_err!(
-                "{}{}={}: node {} has no memory, so {}={} ({}) cannot place anything on it\n",
-                what,
-                n_name,
-                n,
-                n,
-                p_name,
-                pv,
-                pn
-            ),
-            PlacementError::Node(NodeError::Offline(n)) => {
-                pr_err!("{}{}={}: node {} is not online\n", what, n_name, n, n)
-            }
-            PlacementError::Node(e) => {
-                pr_err!("{}{}: {}\n", what, n_name, format_args!("{e}"))
-            }
-            PlacementError::Mask(e) => pr_err!(
-                "{}{}={}: {} ({}={} ({}))\n",
-                what,
-                l_name,
-                t,
-                format_args!("{e}"),
-                p_name,
-                pv,
-                pn
-            ),
-            PlacementError::NoMemory => {
-                pr_err!(
-                "{}{}={}: no node of the list has memory, so {}={} ({}) cannot place anything\n",
-                what, l_name, t, p_name, pv, pn
-            )
-            }
-        }
-        EINVAL
-    })
 }
 
 /// `neural_enable_simd` (writable at run time: read it where it is used).

@@ -68,7 +68,7 @@ static int nn_param_set_node(const char *val, const struct kernel_param *kp)
 
 /*
  * The syntax only (digits, commas and dashes, at most NN_NODELIST_MAX bytes); which nodes
- * exist and have memory is checked when the module initialises (rust/params.rs).
+ * exist and have memory is checked when the module initialises (rust/numa/placement.rs).
  */
 static int nn_param_set_nodes(const char *val, const struct kernel_param *kp)
 {

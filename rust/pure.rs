@@ -5,10 +5,13 @@
 //! initialisation and training.
 //!
 //! **The rule of this folder: only `core`.** No `kernel` crate, no allocation, no
-//! `unsafe`, no floating point, no panic on any input. The host crate `tools/pure` builds
-//! these very files (`#[path = "../../../rust/pure/..."]`), so `cargo test`, `nnctl` and
-//! the fuzzers run the code the module runs. A file here names its siblings as `super::x`,
-//! which resolves in both crates.
+//! `unsafe`, no panic on any input, and no floating point in the module: the one use of
+//! `f64` (`fixed::Requant::from_real` and `fixed::round_half_up`, for the host's tools
+//! and tests) is behind `#[cfg(not(CONFIG_RUST))]`, which the kernel build never
+//! compiles. The host crate `tools/pure` builds these very files
+//! (`#[path = "../../../rust/pure/..."]`), so `cargo test`, `nnctl` and the fuzzers run
+//! the code the module runs. A file here names its siblings as `super::x`, which resolves
+//! in both crates.
 //!
 //! Their items are `pub`, the host crate's API; in the module they sit in this
 //! crate-private folder, so `unreachable_pub` is expected of each, and `dead_code` of
@@ -22,8 +25,10 @@
 //! - [`model`]: the model format (`.nnm`), its parser and checksum.
 //! - [`decimal`]: exact decimal text for `predict` and `train`.
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
-//! - [`nodes`]: node masks and lists, and the topology decisions (nearest node with
-//!   memory, best node, fallback order) over a live or made-up machine.
+//! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
+//! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
+//!   memory, best node for a request (the exported `neural_find_best_numa_node()`),
+//!   fallback order, the checks of a node or node list given by the user.
 //! - [`xavier`]: created networks' formats and Xavier initialisation.
 //! - [`rng`]: the deterministic generator (xoshiro256**) of initialisation and training.
 //! - [`int`]: integer division and square root without 64-bit division instructions.
@@ -49,6 +54,8 @@ pub(crate) mod int;
 #[expect(unreachable_pub)]
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod model;
+#[expect(unreachable_pub)]
+pub(crate) mod nodemask;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod nodes;
 #[expect(unreachable_pub)]

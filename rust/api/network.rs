@@ -24,14 +24,14 @@ use super::ffi::{
 use crate::network::Network;
 use crate::numa::cpumask::CpuMask;
 use crate::numa::placement::{
+    self,
     NumaPolicy,
     Placement, //
 };
 use crate::numa::topology::NodeId;
-use crate::params;
 use crate::pure::activation::Activation;
 use crate::pure::model::MAX_BLOB_LEN;
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::train::{
     LR_MAX,
     MAX_EPOCHS,
@@ -67,7 +67,7 @@ pub(crate) unsafe extern "C" fn nn_api_init(
         })?;
         let placement = match node_arg(node)? {
             None => None,
-            Some(n) => Some(params::placement_for(
+            Some(n) => Some(placement::placement_for(
                 "neural_network_init_numa: ",
                 Some(NumaPolicy::Preferred),
                 Some(n),
@@ -266,17 +266,17 @@ pub(crate) unsafe extern "C" fn nn_api_set_placement(
             0 => {
                 let prefix = "neural_set_numa_node: ";
                 let n = node_arg(value)?.ok_or(EINVAL)?;
-                let p = params::placement_over(prefix, now.policy, Some(n), now.nodes);
+                let p = placement::placement_over(prefix, now.policy, Some(n), now.nodes);
                 replace(net, "neural_set_numa_node", p)
             }
             1 => {
                 let policy = NumaPolicy::try_from(value)?;
-                let p = params::placement_for("neural_set_numa_policy: ", Some(policy), None, None);
+                let p = placement::placement_for("neural_set_numa_policy: ", Some(policy), None, None);
                 replace(net, "neural_set_numa_policy", p)
             }
             2 => {
                 let n = node_arg(value)?.ok_or(EINVAL)?;
-                let p = params::migrate_to("neural_migrate_numa_node: ", n);
+                let p = placement::migrate_to("neural_migrate_numa_node: ", n);
                 replace(net, "neural_migrate_numa_node", p)
             }
             _ => Err(EINVAL),
@@ -286,7 +286,7 @@ pub(crate) unsafe extern "C" fn nn_api_set_placement(
 
 /// `neural_set_numa_nodemask(nn, nodes)`: the policy in force over the nodes of the
 /// `nodemask_t` `bits` (`nr_nodes`, `MAX_NUMNODES`, bits), as `nodes LIST` in
-/// `network_<id>/config`: checked as it is (`params::placement_over`), then
+/// `network_<id>/config`: checked as it is (`placement::placement_over`), then
 /// re-placed. An empty mask: `EINVAL`.
 ///
 /// # Safety
@@ -315,7 +315,7 @@ pub(crate) unsafe extern "C" fn nn_api_set_nodemask(
             return Err(EINVAL);
         }
         let now = net.placement();
-        let p = params::placement_over(prefix, now.policy, now.node, mask);
+        let p = placement::placement_over(prefix, now.policy, now.node, mask);
         replace(net, "neural_set_numa_nodemask", p)
     })())
 }

@@ -26,9 +26,9 @@ use crate::numa::topology::{
     NodeId,
     NodeState, //
 };
+use crate::pure::nodemask::NodeMask;
 use crate::pure::nodes::{
     self,
-    NodeMask,
     Topology, //
 };
 

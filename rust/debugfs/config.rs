@@ -45,19 +45,20 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
-    read_input,
-    read_snapshot,
-    DebugFile,
-    Text, //
-};
+use super::file::DebugFile;
 use super::report::{
     Config,
     Report, //
 };
+use super::text::{
+    read_input,
+    read_snapshot,
+    Text, //
+};
 use crate::network::Network;
 use crate::numa::cpumask::CpuMask;
 use crate::numa::placement::{
+    self,
     NumaPolicy,
     Placement, //
 };
@@ -65,8 +66,7 @@ use crate::numa::topology::{
     self,
     NodeId, //
 };
-use crate::params;
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 
 /// The longest write: its commands, one per line.
 const COMMAND_MAX: usize = 4096;
@@ -229,17 +229,17 @@ fn cpus_of(prefix: &str, value: &str) -> Result<Option<CpuMask>> {
 /// The placement a command asks for, given the one in force (`now`).
 fn resolve(prefix: &str, cmd: &Command<'_>, now: &Placement) -> Result<Placement> {
     if let Some(n) = cmd.migrate {
-        return params::migrate_to(prefix, n);
+        return placement::migrate_to(prefix, n);
     }
     if cmd.policy.is_some() {
-        return params::placement_for(prefix, cmd.policy, cmd.node, cmd.nodes);
+        return placement::placement_for(prefix, cmd.policy, cmd.node, cmd.nodes);
     }
     // `node` and/or `nodes` alone: the rest as it is now.
     let node = cmd.node.or(now.node);
     if cmd.nodes.is_some() {
-        return params::placement_for(prefix, Some(now.policy), node, cmd.nodes);
+        return placement::placement_for(prefix, Some(now.policy), node, cmd.nodes);
     }
-    params::placement_over(prefix, now.policy, node, now.nodes)
+    placement::placement_over(prefix, now.policy, node, now.nodes)
 }
 
 impl DebugFile for ConfigFile {

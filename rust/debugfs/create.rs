@@ -32,23 +32,23 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
+use super::file::DebugFile;
+use super::load::write_last_created;
+use super::text::{
     read_input,
     read_snapshot,
-    DebugFile,
     Text, //
 };
-use super::load::write_last_created;
 use super::Registry;
 use crate::network::Owner;
 use crate::numa::placement::{
+    self,
     NumaPolicy,
     Placement, //
 };
 use crate::numa::topology;
-use crate::params;
 use crate::pure::activation::Activation;
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::xavier::{
     Plan,
     MAX_LAYERS, //
@@ -138,7 +138,7 @@ fn parse(line: &[u8]) -> Result<Request> {
     }
     let plan = Plan::new(&dims[..nd], &acts[..na]).map_err(|e| bad(e.reason()))?;
     let placement = if policy.is_some() || node.is_some() || nodes.is_some() {
-        Some(params::placement_for("create: ", policy, node, nodes)?)
+        Some(placement::placement_for("create: ", policy, node, nodes)?)
     } else {
         None
     };

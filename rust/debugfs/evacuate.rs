@@ -8,20 +8,13 @@
 //!
 //! An id that is not a number, or names no online node: `-EINVAL`, nothing moves. A move
 //! that fails (`-ENOMEM`, `-ENOSPC`) leaves that network where it was; the others are
-//! still tried and the write returns the first error.
+//! still tried and the write returns the first error. The write itself is
+//! [`super::id_file`]'s.
 
 use kernel::prelude::*;
-use kernel::sync::{
-    Arc,
-    ArcBorrow, //
-};
-use kernel::uaccess::UserSliceReader;
+use kernel::sync::Arc;
 
-use super::file::{
-    read_input,
-    DebugFile, //
-};
-use super::remove::parse_id;
+use super::id_file::IdCommand;
 use super::Registry;
 use crate::numa::topology::{
     self,
@@ -31,23 +24,15 @@ use crate::numa::topology::{
 /// The file's data.
 pub(crate) struct EvacuateFile(pub(crate) Arc<Registry>);
 
-impl DebugFile for EvacuateFile {
-    type State = Arc<Registry>;
-    const READ: bool = false;
-    const WRITE: bool = true;
+impl IdCommand for EvacuateFile {
+    const NAME: &'static str = "evacuate";
+    const WHAT: &'static str = "a node id";
 
-    fn open(this: ArcBorrow<'_, Self>) -> Result<Arc<Registry>> {
-        Ok(this.0.clone())
+    fn registry(&self) -> &Arc<Registry> {
+        &self.0
     }
 
-    fn write(registry: &mut Arc<Registry>, input: UserSliceReader, len: usize) -> Result<usize> {
-        let bytes = read_input(input, len, 32).inspect_err(|_| {
-            pr_err!("evacuate: expected a node id\n");
-        })?;
-        let Some(id) = parse_id(&bytes) else {
-            pr_err!("evacuate: expected a node id\n");
-            return Err(EINVAL);
-        };
+    fn run(registry: &Registry, id: u32) -> Result {
         let node = topology::node_of(id)
             .filter(|&n| topology::node_state(n, NodeState::Online))
             .ok_or_else(|| {
@@ -55,6 +40,6 @@ impl DebugFile for EvacuateFile {
                 EINVAL
             })?;
         registry.evacuate(node)?;
-        Ok(len)
+        Ok(())
     }
 }

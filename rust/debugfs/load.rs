@@ -34,9 +34,9 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
+use super::file::DebugFile;
+use super::text::{
     read_snapshot,
-    DebugFile,
     Text, //
 };
 use super::Registry;

@@ -14,10 +14,8 @@ use kernel::sync::{
 };
 use kernel::uaccess::UserSliceReader;
 
-use super::file::{
-    read_input,
-    DebugFile, //
-};
+use super::file::DebugFile;
+use super::text::read_input;
 use super::Registry;
 use crate::firmware::FirmwareDevice;
 use crate::network::Owner;

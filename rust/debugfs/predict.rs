@@ -52,15 +52,15 @@ use kernel::uaccess::{
     UserSliceWriter, //
 };
 
-use super::file::{
+use super::file::DebugFile;
+use super::network_file::NetworkFile;
+use super::text::{
     numbered_lines,
     read_input,
     read_snapshot,
-    DebugFile,
     Lines,
     Text, //
 };
-use super::network_file::NetworkFile;
 use crate::network::rounds::{
     self,
     Rows, //

@@ -73,10 +73,8 @@ use kernel::sync::{
 };
 use kernel::uaccess::UserSliceWriter;
 
-use super::file::{
-    DebugFile,
-    Text, //
-};
+use super::file::DebugFile;
+use super::text::Text;
 use super::Registry;
 use crate::network::{
     Network,

@@ -76,8 +76,9 @@ mod tests {
             l.dense(&w, &b).forward(&x, &mut y).map_err(|_| EINVAL)?;
             x = y;
         }
-        // The same input through the host's copy of this code (tests_model.rs,
-        // `kunit_sample_forward`) gives these outputs.
+        // The same input through the host's copy of this code gives these outputs:
+        // `sample_output_source` in tools/pure/src/tests_model.rs, which the host test
+        // `kunit_sample_blob_is_current` checks against `testdata/sample_output.rs`.
         assert_eq!(&x[..], &SAMPLE_OUTPUT[..]);
         assert_eq!(argmax(&x), Some(SAMPLE_ARGMAX));
         Ok(())

@@ -18,10 +18,8 @@ mod tests {
         NodeState, //
     };
     use crate::params::{self, MemLimits};
-    use crate::pure::nodes::{
-        NodeError,
-        NodeMask, //
-    };
+    use crate::pure::nodemask::NodeMask;
+    use crate::pure::nodes::NodeError;
     use kernel::prelude::*;
 
     #[test]

@@ -224,7 +224,7 @@ mod tests {
     /// per batch and path, each with the shape, a time and a rate.
     #[test]
     fn the_benchmark_reports_every_batch_and_path() -> Result {
-        let mut t = crate::debugfs::file::Text::new();
+        let mut t = crate::debugfs::text::Text::new();
         simd::bench::run(&[&[4, 8, 2], &[64, 64]], &mut t)?;
         let text = core::str::from_utf8(t.as_bytes()).map_err(|_| EINVAL)?;
         let mut lines = text.lines();

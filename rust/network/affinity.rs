@@ -31,10 +31,8 @@ use crate::numa::topology::{
     self,
     Live, //
 };
-use crate::pure::nodes::{
-    self,
-    NodeMask, //
-};
+use crate::pure::nodemask::NodeMask;
+use crate::pure::nodes;
 
 /// How a network's mask is chosen (`config`'s `cpus` and `avoid_cpu0`).
 pub(crate) struct Affinity {

@@ -24,7 +24,7 @@ use crate::numa::topology::{
 use crate::pure::activation::Activation;
 use crate::pure::fixed::Requant;
 use crate::pure::forward::DenseLayer;
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::xavier::LayerPlan;
 
 /// One dense layer in node-placed memory.

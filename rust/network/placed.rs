@@ -42,7 +42,7 @@ use crate::numa::topology::{
     self,
     NodeId, //
 };
-use crate::pure::nodes::NodeMask;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::rng::Rng;
 use crate::rwsem::RwSem;
 

@@ -29,9 +29,9 @@ use super::topology::{
     Live,
     NodeId, //
 };
+use crate::pure::nodemask::NodeMask;
 use crate::pure::nodes::{
     self,
-    NodeMask,
     Topology, //
 };
 

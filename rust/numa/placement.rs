@@ -4,8 +4,10 @@
 //!
 //! A [`Placement`] is a policy with its node and node mask, checked against the running
 //! machine. The module parameters give the default (`neural_numa_policy`,
-//! `neural_default_numa_node`, `neural_numa_nodes`); `create` may give its own per
-//! network. The mask defaults to every node with memory.
+//! `neural_default_numa_node`, `neural_numa_nodes`: [`from_params`]); `create`, `config`
+//! and the exported API may give their own per network ([`placement_for`],
+//! [`placement_over`], [`migrate_to`]), the parameters filling in what they leave out.
+//! The mask defaults to every node with memory.
 //!
 //! - `local`: on the node of the CPU that creates the network, or, on a CPU of a
 //!   memoryless node, the nearest node with memory by SLIT distance; beyond that the
@@ -36,6 +38,7 @@
 use core::fmt;
 
 use kernel::prelude::*;
+use kernel::str::CString;
 
 use super::mem::{
     self,
@@ -46,10 +49,11 @@ use super::topology::{
     Live,
     NodeId, //
 };
+use crate::params;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::nodes::{
     self,
-    NodeError,
-    NodeMask, //
+    NodeError, //
 };
 
 /// The weights of a layer from which an interleaved layer is spread page by page rather
@@ -233,6 +237,155 @@ impl fmt::Display for Placement {
             NumaPolicy::Local | NumaPolicy::Preferred => Ok(()),
         }
     }
+}
+
+/// The placement the module parameters ask for, checked against the running system.
+///
+/// # Errors
+///
+/// `EINVAL`, with a log line naming the parameter and the reason: a node list that does
+/// not parse, and whatever [`Placement::check`] refuses.
+pub(crate) fn from_params() -> Result<Placement> {
+    resolve(None, None, None, None)
+}
+
+/// The placement of one network for which `create` (or a re-placement in `config`, or an
+/// exported setter) gave `policy`, `node` and `nodes` (with its text), each `None` when
+/// not given: the module parameters fill in the rest. `prefix` starts each log line
+/// (`create: `).
+///
+/// # Errors
+///
+/// `EINVAL`, with a log line that names the argument and the reason.
+pub(crate) fn placement_for(
+    prefix: &str,
+    policy: Option<NumaPolicy>,
+    node: Option<NodeId>,
+    nodes: Option<(NodeMask, &str)>,
+) -> Result<Placement> {
+    resolve(Some(prefix), policy, node, nodes)
+}
+
+/// [`placement_for`] with `policy` and `node` over the node list `nodes` (as in force:
+/// `node N` keeps the list, with its text for the log made here).
+///
+/// # Errors
+///
+/// As [`placement_for`]; `ENOMEM` for the text.
+pub(crate) fn placement_over(
+    prefix: &str,
+    policy: NumaPolicy,
+    node: Option<NodeId>,
+    nodes: NodeMask,
+) -> Result<Placement> {
+    let text = CString::try_from_fmt(fmt!("{}", format_args!("{}", nodes)))?;
+    let text = text.to_str().map_err(|_| EINVAL)?;
+    placement_for(prefix, Some(policy), node, Some((nodes, text)))
+}
+
+/// The placement of `migrate N` (config) and `neural_migrate_numa_node()`: everything on
+/// `node`, exactly (bind to it alone).
+///
+/// # Errors
+///
+/// As [`placement_for`]: `EINVAL` for a node without memory.
+pub(crate) fn migrate_to(prefix: &str, node: NodeId) -> Result<Placement> {
+    placement_over(
+        prefix,
+        NumaPolicy::Bind,
+        Some(node),
+        NodeMask::from_nodes([node.id()]),
+    )
+}
+
+/// [`from_params`] with `context` (`None`: the module parameters themselves) and the given
+/// overrides.
+fn resolve(
+    context: Option<&str>,
+    policy: Option<NumaPolicy>,
+    node: Option<NodeId>,
+    nodes: Option<(NodeMask, &str)>,
+) -> Result<Placement> {
+    let raw = params::numa_policy();
+    let policy = policy.unwrap_or(NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local));
+    let node = node.or_else(params::default_numa_node);
+    let mut buf = [0u8; params::NODELIST_MAX + 1];
+    let (nodes, text) = match (nodes, params::numa_nodes(&mut buf)) {
+        (Some((mask, t)), _) => (Some(mask), Some(t)),
+        (None, Some(t)) => match NodeMask::parse(t, topology::max_numnodes()) {
+            Ok(mask) => (Some(mask), Some(t)),
+            Err(e) => {
+                pr_err!("neural_numa_nodes={}: {}\n", t, format_args!("{e}"));
+                return Err(EINVAL);
+            }
+        },
+        (None, None) => (None, None),
+    };
+    // How the log names each setting: the parameter, or the argument of `create`.
+    let (p_name, n_name, l_name, what) = match context {
+        None => (
+            "neural_numa_policy",
+            "neural_default_numa_node",
+            "neural_numa_nodes",
+            "",
+        ),
+        Some(prefix) => ("policy", "node", "nodes", prefix),
+    };
+    Placement::check(policy, node, nodes).map_err(|e| {
+        let t = text.unwrap_or("");
+        let (pn, pv) = (policy.name(), policy as i32);
+        match e {
+            PlacementError::NeedsNode(NumaPolicy::Bind) => pr_err!(
+                "{}{}={} (bind) needs {} or {} set to an online node with memory\n",
+                what,
+                p_name,
+                pv,
+                l_name,
+                n_name
+            ),
+            PlacementError::NeedsNode(_) => pr_err!(
+                "{}{}={} ({}) needs {} set to an online node\n",
+                what,
+                p_name,
+                pv,
+                pn,
+                n_name
+            ),
+            PlacementError::Node(NodeError::NoMemory(n)) => pr_err!(
+                "{}{}={}: node {} has no memory, so {}={} ({}) cannot place anything on it\n",
+                what,
+                n_name,
+                n,
+                n,
+                p_name,
+                pv,
+                pn
+            ),
+            PlacementError::Node(NodeError::Offline(n)) => {
+                pr_err!("{}{}={}: node {} is not online\n", what, n_name, n, n)
+            }
+            PlacementError::Node(e) => {
+                pr_err!("{}{}: {}\n", what, n_name, format_args!("{e}"))
+            }
+            PlacementError::Mask(e) => pr_err!(
+                "{}{}={}: {} ({}={} ({}))\n",
+                what,
+                l_name,
+                t,
+                format_args!("{e}"),
+                p_name,
+                pv,
+                pn
+            ),
+            PlacementError::NoMemory => {
+                pr_err!(
+                "{}{}={}: no node of the list has memory, so {}={} ({}) cannot place anything\n",
+                what, l_name, t, p_name, pv, pn
+            )
+            }
+        }
+        EINVAL
+    })
 }
 
 /// Where the buffers of one network go ([`Placement::for_network`]).

@@ -9,10 +9,8 @@
 
 use kernel::bindings;
 
-use crate::pure::nodes::{
-    NodeMask,
-    Topology, //
-};
+use crate::pure::nodemask::NodeMask;
+use crate::pure::nodes::Topology;
 use kernel::ffi::{
     c_int,
     c_uint,

@@ -39,6 +39,33 @@
 use crate::pure::fixed::dot;
 use crate::pure::forward::{DenseLayer, ShapeError};
 
+/// `core::arch::asm!` with every vector register, ymm0 to ymm15, declared clobbered: the
+/// kernels of this file use most of them, and each ends with `vzeroupper`, which clears
+/// the upper halves of all sixteen. The operands given end with a comma.
+macro_rules! asm_ymm {
+    ($($asm:tt)+) => {
+        core::arch::asm!(
+            $($asm)+
+            out("ymm0") _,
+            out("ymm1") _,
+            out("ymm2") _,
+            out("ymm3") _,
+            out("ymm4") _,
+            out("ymm5") _,
+            out("ymm6") _,
+            out("ymm7") _,
+            out("ymm8") _,
+            out("ymm9") _,
+            out("ymm10") _,
+            out("ymm11") _,
+            out("ymm12") _,
+            out("ymm13") _,
+            out("ymm14") _,
+            out("ymm15") _,
+        )
+    };
+}
+
 /// Values per pass of the vector loops.
 pub const PASS: usize = 16;
 
@@ -152,7 +179,7 @@ unsafe fn block(w: *const i16, s: *const i16, m: usize) -> i64 {
     // caller guarantees; every register written is an operand or a clobber, and the
     // block uses no stack.
     unsafe {
-        core::arch::asm!(
+        asm_ymm!(
             // Two passes per iteration into two pairs of lanes (ymm0/1 and ymm4/5); an odd
             // count runs one pass first.
             "vpxor ymm0, ymm0, ymm0",
@@ -209,23 +236,6 @@ unsafe fn block(w: *const i16, s: *const i16, m: usize) -> i64 {
             s = inout(reg) s => _,
             m = inout(reg) m => _,
             sum = out(reg) sum,
-            out("ymm0") _,
-            out("ymm1") _,
-            out("ymm2") _,
-            out("ymm3") _,
-            out("ymm4") _,
-            out("ymm5") _,
-            out("ymm6") _,
-            out("ymm7") _,
-            // `vzeroupper` clears the upper halves of all sixteen.
-            out("ymm8") _,
-            out("ymm9") _,
-            out("ymm10") _,
-            out("ymm11") _,
-            out("ymm12") _,
-            out("ymm13") _,
-            out("ymm14") _,
-            out("ymm15") _,
             options(nostack, readonly),
         );
     }
@@ -330,7 +340,7 @@ unsafe fn block4(w: *const i16, s: *const i16, passes: usize, out: &mut [i64; 4]
     // caller guarantees, and the store writes the 32 bytes of `out`; every register
     // written is an operand or a clobber, and the block uses no stack.
     unsafe {
-        core::arch::asm!(
+        asm_ymm!(
             "vpxor ymm13, ymm13, ymm13",
             "5:",
             next_chunk!(),
@@ -368,23 +378,6 @@ unsafe fn block4(w: *const i16, s: *const i16, passes: usize, out: &mut [i64; 4]
             c = out(reg) _,
             chunk = const CHUNK,
             out = in(reg) out.as_mut_ptr(),
-            out("ymm0") _,
-            out("ymm1") _,
-            out("ymm2") _,
-            out("ymm3") _,
-            out("ymm4") _,
-            out("ymm5") _,
-            out("ymm6") _,
-            out("ymm7") _,
-            out("ymm8") _,
-            out("ymm9") _,
-            out("ymm10") _,
-            out("ymm11") _,
-            out("ymm12") _,
-            out("ymm13") _,
-            // `vzeroupper` clears the upper halves of all sixteen.
-            out("ymm14") _,
-            out("ymm15") _,
             options(nostack),
         );
     }
@@ -431,7 +424,7 @@ unsafe fn rows4(w: *const i16, stride: usize, s: *const i16, passes: usize, out:
     // the caller guarantees, and the store writes the 32 bytes of `out`; every register
     // written is an operand or a clobber, and the block uses no stack.
     unsafe {
-        core::arch::asm!(
+        asm_ymm!(
             "lea {st3}, [{st} + {st} * 2]",
             "vpxor ymm13, ymm13, ymm13",
             "5:",
@@ -477,22 +470,6 @@ unsafe fn rows4(w: *const i16, stride: usize, s: *const i16, passes: usize, out:
             c = out(reg) _,
             chunk = const CHUNK,
             out = in(reg) out.as_mut_ptr(),
-            out("ymm0") _,
-            out("ymm1") _,
-            out("ymm2") _,
-            out("ymm3") _,
-            out("ymm4") _,
-            out("ymm5") _,
-            out("ymm6") _,
-            out("ymm7") _,
-            out("ymm8") _,
-            out("ymm9") _,
-            out("ymm10") _,
-            out("ymm11") _,
-            out("ymm12") _,
-            out("ymm13") _,
-            out("ymm14") _,
-            out("ymm15") _,
             options(nostack),
         );
     }
@@ -514,7 +491,7 @@ unsafe fn split_fast(x: &[i16], out: &mut [i16], per_pass: usize) {
         // `per_pass` values of `out`, within it (checked above); AVX2 and the FPU as the
         // caller guarantees; no stack.
         unsafe {
-            core::arch::asm!(
+            asm_ymm!(
                 "vpcmpeqw ymm2, ymm2, ymm2",
                 "vpsrlw ymm2, ymm2, 8",
                 "2:",
@@ -532,22 +509,6 @@ unsafe fn split_fast(x: &[i16], out: &mut [i16], per_pass: usize) {
                 o = inout(reg) out.as_mut_ptr() => _,
                 n = inout(reg) full => _,
                 step = in(reg) 2 * per_pass,
-                out("ymm0") _,
-                out("ymm1") _,
-                out("ymm2") _,
-                out("ymm3") _,
-                out("ymm4") _,
-                out("ymm5") _,
-                out("ymm6") _,
-                out("ymm7") _,
-                out("ymm8") _,
-                out("ymm9") _,
-                out("ymm10") _,
-                out("ymm11") _,
-                out("ymm12") _,
-                out("ymm13") _,
-                out("ymm14") _,
-                out("ymm15") _,
                 options(nostack),
             );
         }

@@ -25,6 +25,8 @@ pub mod gated;
 pub mod int;
 #[path = "../../../rust/pure/model.rs"]
 pub mod model;
+#[path = "../../../rust/pure/nodemask.rs"]
+pub mod nodemask;
 #[path = "../../../rust/pure/nodes.rs"]
 pub mod nodes;
 #[path = "../../../rust/pure/rng.rs"]

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host tests of node lists and the topology decisions (`rust/pure/nodes.rs`), on made-up
-//! machines.
+//! Host tests of node masks and lists (`rust/pure/nodemask.rs`) and the topology
+//! decisions (`rust/pure/nodes.rs`), on made-up machines.
 
 extern crate std;
 
@@ -11,10 +11,11 @@ use std::string::{String, ToString};
 use std::vec;
 use std::vec::Vec;
 
+use crate::nodemask::{NodeListError, NodeMask, MAX_NODELIST_LEN, MAX_NODES};
 use crate::nodes::{
     best_node, by_distance, check_mask, check_node, cpu_nodes, fallback, interleave_node,
     memory_nodes, nearest_in, nearest_with_memory, node_count, nodes_with_room, NodeError,
-    NodeListError, NodeMask, Topology, MAX_NODELIST_LEN, MAX_NODES,
+    Topology,
 };
 
 /// 1 GiB in KiB.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Out-of-range or malformed parameter values: insmod fails with EINVAL, the log gives the
 # module's own reason (the parameter, the value and what it accepts, from
-# rust/params_helper.c or rust/params.rs), and nothing is left behind (no module, no
+# rust/params_helper.c or rust/numa/placement.rs), and nothing is left behind (no module, no
 # debugfs directory). None of these depends on the machine's nodes, so `make check` runs
 # this script on 2 nodes only; 21-bad-nodes has the cases that name online, offline or
 # memoryless nodes, on every topology.
