@@ -51,6 +51,9 @@ pub(crate) mod int;
 pub(crate) mod model;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod nodes;
+// Not every conversion has a caller in every configuration.
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod num;
 #[expect(unreachable_pub)]
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]

@@ -27,6 +27,8 @@ pub mod int;
 pub mod model;
 #[path = "../../../rust/pure/nodes.rs"]
 pub mod nodes;
+#[path = "../../../rust/pure/num.rs"]
+pub mod num;
 #[path = "../../../rust/pure/rng.rs"]
 pub mod rng;
 #[path = "../../../rust/pure/train.rs"]
