@@ -58,6 +58,9 @@ pub(crate) mod model;
 pub(crate) mod nodemask;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod nodes;
+// Not every conversion has a caller in every configuration.
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod num;
 #[expect(unreachable_pub)]
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]

@@ -41,6 +41,7 @@ use crate::pure::batch::{self, Runner, Scalar};
 #[cfg(CONFIG_X86_64)]
 use crate::pure::fixed::dot;
 use crate::pure::forward::{DenseLayer, ShapeError};
+use crate::pure::num::{u32_as_usize, usize_as_u64};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use gate::{Gate, SIZES, TIMED_ROWS};
 use kernel::prelude::*;
@@ -165,7 +166,7 @@ pub(crate) fn gate() -> Gate {
     Gate::new(
         STATE.usable.load(Relaxed),
         params::simd_enabled(),
-        params::simd_threshold() as usize,
+        u32_as_usize(params::simd_threshold()),
         break_even(),
     )
 }
@@ -273,7 +274,7 @@ impl Section {
             self.since += n * per_row;
             first += n;
         }
-        let k = xs.len() as u64;
+        let k = usize_as_u64(xs.len());
         match (&self.fpu, vector) {
             (Some(_), true) => self.simd += k,
             _ => self.scalar += k,
@@ -297,7 +298,7 @@ impl Runner for Section {
             return self.run_held(layer, xs, ys, split);
         }
         Scalar.run(layer, xs, ys, split)?;
-        self.scalar += xs.len() as u64;
+        self.scalar += usize_as_u64(xs.len());
         Ok(())
     }
 }

@@ -126,7 +126,7 @@ impl<T: Plain> KvArray<T> {
     /// The node of each page the array spans, in order.
     fn page_nodes(&self) -> impl Iterator<Item = Option<NodeId>> + '_ {
         let page = topology::page_size();
-        let start = self.ptr.as_ptr() as usize;
+        let start = self.ptr.as_ptr().addr();
         let first = start / page;
         let last = (start + self.len * size_of::<T>() - 1) / page;
         (0..=last - first).map(move |k| {

@@ -11,6 +11,7 @@ use kernel::bindings;
 
 use crate::pure::nodemask::NodeMask;
 use crate::pure::nodes::Topology;
+use crate::pure::num::usize_as_u64;
 use kernel::ffi::{
     c_int,
     c_uint,
@@ -167,7 +168,7 @@ pub(crate) fn node_memory(node: NodeId) -> Option<NodeMemory> {
     // SAFETY: the node is online, so NODE_DATA(node) is set up (the kernel never frees it);
     // the two pointers are valid for writes for the duration of the call.
     unsafe { ffi::nn_node_meminfo(node.as_raw(), &mut total, &mut free) };
-    let page_kib = page_size() as u64 / 1024;
+    let page_kib = usize_as_u64(page_size()) / 1024;
     Some(NodeMemory {
         total_kib: ulong_to_u64(total).saturating_mul(page_kib),
         free_kib: ulong_to_u64(free).saturating_mul(page_kib),
@@ -181,7 +182,7 @@ pub(crate) fn available_bytes() -> u64 {
     let pages = unsafe { kernel::bindings::si_mem_available() };
     u64::try_from(pages)
         .unwrap_or(0)
-        .saturating_mul(page_size() as u64)
+        .saturating_mul(usize_as_u64(page_size()))
 }
 
 /// `PAGE_SIZE`.

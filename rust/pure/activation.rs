@@ -89,9 +89,9 @@ pub const SQUASH_OUT_FRAC: u8 = 15;
 #[inline]
 fn interpolate(table: &[i16; 257], q: i16) -> i32 {
     // |q| <= 32767 keeps idx + 1 <= 256.
-    let a = i32::from(q).abs().min(32767);
-    let idx = (a >> 7) as usize;
-    let frac = a & 127;
+    let a = q.unsigned_abs().min(32767);
+    let idx = usize::from(a >> 7);
+    let frac = i32::from(a & 127);
     // PANIC: idx <= 255, so idx and idx + 1 are in bounds.
     let lo = i32::from(table[idx]);
     let hi = i32::from(table[idx + 1]);

@@ -13,6 +13,8 @@
 //!
 //! Pure code: only `core`.
 
+use super::num::i16_to_bits;
+
 /// The most entries of one network's cache.
 pub const MAX_ENTRIES: usize = 256;
 
@@ -49,7 +51,7 @@ pub const fn entries_for(inputs: usize, outputs: usize) -> usize {
 pub fn hash(input: &[i16]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &v in input {
-        h = (h ^ u64::from(v as u16)).wrapping_mul(0x0000_0100_0000_01b3);
+        h = (h ^ u64::from(i16_to_bits(v))).wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
 }

@@ -137,7 +137,7 @@ pub fn parse_q(s: &[u8], frac: u8) -> Result<i16, DecimalError> {
         carry = t / 10;
     }
     // A = I * M + P <= 2^20 * 2^16 + 2^16: no overflow, and it fits i64.
-    let a = (int * m + carry) as i64;
+    let a = i64::try_from(int * m + carry).map_err(|_| DecimalError::OutOfRange)?;
     let q = if !negative {
         (a + 1) >> 1
     } else if inexact {
@@ -274,8 +274,9 @@ pub fn write_q<W: fmt::Write>(w: &mut W, q: i16, frac: u8) -> fmt::Result {
     // of two, so the loop ends after at most `frac` digits, the last one non-zero.
     while rem != 0 {
         rem *= 10;
-        let digit = (rem >> frac) as u8;
-        w.write_char(char::from(b'0' + digit))?;
+        // rem < 10 * 2^frac: one decimal digit.
+        let digit = char::from_digit(rem >> frac, 10).ok_or(fmt::Error)?;
+        w.write_char(digit)?;
         rem &= mask;
     }
     Ok(())

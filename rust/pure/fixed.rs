@@ -126,16 +126,20 @@ impl Requant {
         if !(1.0..=65535.0).contains(&mult) {
             return None;
         }
-        Self::new(mult as u32, shift as u8)
+        // CAST: `mult` is a whole number in 1..=65535 (checked above): exact.
+        let mult = mult as u32;
+        // `shift` is in 0..=MAX_SHIFT: it fits.
+        Self::new(mult, u8::try_from(shift).ok()?)
     }
 }
 
 /// Rounds half up (ties towards +infinity), as requantization does.
 #[cfg(not(CONFIG_RUST))]
 pub fn round_half_up(x: f64) -> f64 {
-    let f = x - (x as i64) as f64;
+    // CAST: truncates towards zero on purpose (and saturates); rebuild floor(x + 0.5)
+    // without libm.
     let base = (x as i64) as f64;
-    // `as i64` truncates towards zero; rebuild floor(x + 0.5) without libm.
+    let f = x - base;
     let floor = if f < 0.0 { base - 1.0 } else { base };
     let frac = x - floor;
     if frac >= 0.5 {

@@ -39,6 +39,7 @@
 use super::activation::Activation;
 use super::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
 use super::forward::DenseLayer;
+use super::num::{low_u8, saturating_u8, u32_as_usize};
 
 /// "NNMF".
 pub const MAGIC: [u8; 4] = *b"NNMF";
@@ -296,8 +297,8 @@ impl<'a> Model<'a> {
         let mut at = table_end;
         for (i, slot) in layers.iter_mut().enumerate().take(n_layers) {
             let e = HEADER_LEN + i * LAYER_ENTRY_LEN;
-            // PANIC: i < 16, fits u8.
-            let li = i as u8;
+            // i < 16: it fits.
+            let li = saturating_u8(i);
             let inputs = dim(u32_at(blob, e)?)?;
             let outputs = dim(u32_at(blob, e + 4)?)?;
             if inputs != prev {
@@ -354,8 +355,8 @@ impl<'a> Model<'a> {
         };
         for (i, l) in model.layers().enumerate() {
             if model.weights(&l).any(|w| w < -WEIGHT_MAX) {
-                // PANIC: i < 16.
-                return Err(ParseError::BadWeight(i as u8));
+                // i < 16: it fits.
+                return Err(ParseError::BadWeight(saturating_u8(i)));
             }
         }
         Ok(model)
@@ -405,16 +406,16 @@ pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in data {
         // PANIC: the index is a u8.
-        crc = CRC_TABLE[usize::from((crc as u8) ^ b)] ^ (crc >> 8);
+        crc = CRC_TABLE[usize::from(low_u8(crc) ^ b)] ^ (crc >> 8);
     }
     !crc
 }
 
 const CRC_TABLE: [u32; 256] = {
     let mut t = [0u32; 256];
-    let mut i = 0;
+    let mut i: u32 = 0;
     while i < 256 {
-        let mut c = i as u32;
+        let mut c = i;
         let mut k = 0;
         while k < 8 {
             c = if c & 1 != 0 {
@@ -424,7 +425,7 @@ const CRC_TABLE: [u32; 256] = {
             };
             k += 1;
         }
-        t[i] = c;
+        t[u32_as_usize(i)] = c;
         i += 1;
     }
     t

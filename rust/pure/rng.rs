@@ -8,6 +8,8 @@
 //!
 //! Pure code: only `core`.
 
+use super::num::{high_u32, i16_from_bits, i32_from_bits, low_u16, low_u32};
+
 /// SplitMix64: the generator that expands a seed into xoshiro's state.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -64,8 +66,18 @@ impl Rng {
 
     /// The next 32 random bits (the high half of [`Rng::next_u64`]).
     pub fn next_u32(&mut self) -> u32 {
-        // PANIC: none; the shift leaves 32 bits.
-        (self.next_u64() >> 32) as u32
+        high_u32(self.next_u64())
+    }
+
+    /// The next 16 random bits as an `i16` (the low half of [`Rng::next_u32`]), for
+    /// test and benchmark values over the whole range.
+    pub fn next_i16(&mut self) -> i16 {
+        i16_from_bits(low_u16(self.next_u32()))
+    }
+
+    /// The next 32 random bits as an `i32` (those of [`Rng::next_u32`]).
+    pub fn next_i32(&mut self) -> i32 {
+        i32_from_bits(self.next_u32())
     }
 
     /// A uniform integer in `0..n`, exactly (Lemire's multiply-and-reject);
@@ -75,17 +87,16 @@ impl Rng {
             return 0;
         }
         let mut m = u64::from(self.next_u32()) * u64::from(n);
-        // The low 32 bits.
-        let mut low = m as u32;
+        let mut low = low_u32(m);
         if low < n {
             // 2^32 mod n: the values of `low` below it would bias the result.
             let threshold = n.wrapping_neg() % n;
             while low < threshold {
                 m = u64::from(self.next_u32()) * u64::from(n);
-                low = m as u32;
+                low = low_u32(m);
             }
         }
-        // PANIC: none; m < 2^32 * n, so m >> 32 < n fits u32.
-        (m >> 32) as u32
+        // m < 2^32 * n, so the high half is below n.
+        high_u32(m)
     }
 }

@@ -53,6 +53,7 @@ use super::activation::Activation;
 use super::fixed::{dot, MAX_DIM, WEIGHT_MAX};
 use super::forward::DenseLayer;
 use super::int::div_u64;
+use super::num::{i32_as_i64, saturating_u8};
 use super::rng::Rng;
 use super::xavier::{LayerPlan, MAX_LAYERS};
 
@@ -77,7 +78,7 @@ pub const LOSS_FRAC: u8 = 30;
 
 /// |delta| stays within `i32`'s range: `|w * delta| < 2^46`, and a sum over 4096
 /// products stays below 2^58.
-const DELTA_MAX: i64 = i32::MAX as i64;
+const DELTA_MAX: i64 = i32_as_i64(i32::MAX);
 /// [`apply`] first brings a weight's mean gradient to `weight_frac + 20` fractional
 /// bits, so that `gradient * lr >> 44` is in weight units: since `2^63 >> 44 = 2^19`
 /// exceeds the weights' range, a saturated product gives the exact (saturated) result.
@@ -204,8 +205,8 @@ pub fn check(layers: &[TrainLayer<'_>]) -> Result<(), TrainError> {
     }
     let mut prev: Option<&LayerPlan> = None;
     for (i, l) in layers.iter().enumerate() {
-        // PANIC: i < 16, fits u8.
-        let index = i as u8;
+        // i < 16: it fits.
+        let index = saturating_u8(i);
         l.check(index)?;
         if let Some(p) = prev {
             if l.plan.inputs != p.outputs || l.plan.input_frac != p.out_frac {
@@ -453,8 +454,9 @@ fn batch_mean(g: i64, recip: Option<u64>) -> i64 {
 fn sgd_delta(g: i64, lr: u32, shift: u32, rng: &mut Option<&mut Rng>) -> i64 {
     let p = g.saturating_mul(i64::from(lr));
     let r = match rng {
-        // PANIC: none; `shift` is 30 or 44, so 64 - shift is in 1..=63.
-        Some(rng) => (rng.next_u64() >> (64 - shift)) as i64,
+        // PANIC: none; `shift` is 30 or 44, so 64 - shift is in 1..=63 and the shifted
+        // value has `shift` bits: it fits.
+        Some(rng) => i64::try_from(rng.next_u64() >> (64 - shift)).unwrap_or(i64::MAX),
         None => 1 << (shift - 1),
     };
     p.saturating_add(r) >> shift

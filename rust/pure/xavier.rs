@@ -28,6 +28,7 @@
 use super::activation::Activation;
 use super::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
 use super::int::{div_u64, isqrt};
+use super::num::saturating_u8;
 use super::rng::Rng;
 
 /// The most layers a network has (as in the model format).
@@ -140,8 +141,8 @@ impl Plan {
         }
         for (i, &d) in dims.iter().enumerate() {
             if d == 0 || d > MAX_DIM {
-                // PANIC: i < 17, fits u8.
-                return Err(PlanError::BadDim(i as u8));
+                // i < 17: it fits.
+                return Err(PlanError::BadDim(saturating_u8(i)));
             }
         }
         if activations.len() != dims.len() - 1 {
@@ -228,7 +229,8 @@ pub fn xavier_limit(inputs: usize, outputs: usize, weight_frac: u8) -> Result<i1
     // 6 * 2^(2 * weight_frac) <= 6 * 2^30 and inputs + outputs <= 8192: no overflow.
     let fan = u32::try_from(inputs + outputs).map_err(|_| PlanError::BadDim(0))?;
     let l = isqrt(div_u64(6u64 << (2 * u32::from(weight_frac)), fan));
-    Ok(i16::try_from(l.min(WEIGHT_MAX as u64)).unwrap_or(WEIGHT_MAX))
+    let max = u64::from(WEIGHT_MAX.unsigned_abs());
+    Ok(i16::try_from(l.min(max)).unwrap_or(WEIGHT_MAX))
 }
 
 /// Fills `weights` (`outputs * inputs`, row-major) with integers drawn uniformly from

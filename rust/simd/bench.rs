@@ -20,6 +20,7 @@ use crate::pure::activation::Activation;
 use crate::pure::batch::{self, Shape};
 use crate::pure::fixed::Requant;
 use crate::pure::forward::DenseLayer;
+use crate::pure::num::{nonnegative, usize_as_u64};
 use crate::pure::rng::Rng;
 use core::fmt::Write;
 use kernel::prelude::*;
@@ -65,18 +66,18 @@ impl Bench {
             for _ in 0..d[0] * d[1] {
                 // As the host benchmark: a quarter of the range, so that the sums of the
                 // wider layers do not all saturate.
-                w.push((rng.next_u32() as i16) / 4, GFP_KERNEL)?;
+                w.push(rng.next_i16() / 4, GFP_KERNEL)?;
             }
             let mut b = KVec::with_capacity(d[1], GFP_KERNEL)?;
             for _ in 0..d[1] {
-                b.push(rng.next_u32() as i32 >> 12, GFP_KERNEL)?;
+                b.push(rng.next_i32() >> 12, GFP_KERNEL)?;
             }
             weights.push(w, GFP_KERNEL)?;
             bias.push(b, GFP_KERNEL)?;
         }
         let mut inputs = KVVec::with_capacity(batch * shape.input_dim, GFP_KERNEL)?;
         for _ in 0..batch * shape.input_dim {
-            inputs.push(rng.next_u32() as i16, GFP_KERNEL)?;
+            inputs.push(rng.next_i16(), GFP_KERNEL)?;
         }
         Ok(Self {
             dims,
@@ -90,13 +91,16 @@ impl Bench {
     }
 
     fn macs(&self) -> u64 {
-        self.dims.windows(2).map(|d| (d[0] * d[1]) as u64).sum()
+        self.dims
+            .windows(2)
+            .map(|d| usize_as_u64(d[0] * d[1]))
+            .sum()
     }
 
     /// Guest nanoseconds of one call of `batch` predictions behind `gate`: the fastest
     /// of [`TRIALS`] runs of enough calls for [`RUN_MACS`].
     fn time(&mut self, batch: usize, gate: Gate) -> Result<u64> {
-        let calls = RUN_MACS.div_ceil(self.macs() * batch as u64).max(1);
+        let calls = RUN_MACS.div_ceil(self.macs() * usize_as_u64(batch)).max(1);
         let (din, dout) = (self.shape.input_dim, self.shape.output_dim);
         let (weights, bias, dims) = (&self.weights, &self.bias, self.dims);
         let layer = |i: usize| -> Option<DenseLayer<'_>> {
@@ -128,7 +132,7 @@ impl Bench {
                 )
                 .map_err(|_| EINVAL)?;
             }
-            let ns = start.elapsed().as_nanos().max(0) as u64;
+            let ns = nonnegative(start.elapsed().as_nanos());
             best = best.min(ns / calls);
             crate::sched::cond_resched();
         }
@@ -163,9 +167,9 @@ pub(crate) fn run(shapes: &[&'static [usize]], w: &mut impl Write) -> Result {
         for batch in BATCHES {
             for (path, gate) in paths {
                 let ns = bench.time(batch, gate)?;
-                let per_pred = ns / batch as u64;
+                let per_pred = ns / usize_as_u64(batch);
                 // MACs per nanosecond, in hundredths.
-                let rate = (bench.macs() * batch as u64 * 100)
+                let rate = (bench.macs() * usize_as_u64(batch) * 100)
                     .checked_div(ns)
                     .unwrap_or(0);
                 // Named as the host benchmark names them: `1024x1024` for the one layer.

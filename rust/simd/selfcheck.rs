@@ -20,6 +20,7 @@ use super::avx2::{
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
 use crate::pure::fixed::{dot, MAX_DIM};
+use crate::pure::num::{nonnegative, usize_as_u64};
 use crate::pure::rng::Rng;
 use core::hint::black_box;
 use kernel::prelude::*;
@@ -74,7 +75,7 @@ pub(super) fn run() -> Result<Report> {
     let mut extremes = KVec::from_elem(0i16, 2 * MAX_DIM, GFP_KERNEL)?;
     let mut split_x = KVec::from_elem(0i16, 4 * split_len(MAX_DIM), GFP_KERNEL)?;
     let mut rng = Rng::from_seed(0x5eed_51bd);
-    let mut random = || rng.next_u32() as u16 as i16;
+    let mut random = || rng.next_i16();
     for _ in 0..ROWS * LONGEST {
         weights.push(random(), GFP_KERNEL)?;
     }
@@ -126,7 +127,7 @@ pub(super) fn run() -> Result<Report> {
     for _ in 0..16 {
         drop(Fpu::begin().ok_or(EBUSY)?);
     }
-    report.fpu_ns = start.elapsed().as_nanos().max(0) as u64 / 16;
+    report.fpu_ns = nonnegative(start.elapsed().as_nanos()) / 16;
     Ok(report)
 }
 
@@ -164,8 +165,9 @@ fn check(
         let s4 = &mut s[..4 * split_len(r)];
         split4(xs, s4);
         let s4 = &*s4;
-        for i in 0..ROWS {
-            let bias = (i as i32 - 4) * 0x0123_4567;
+        // Row i's bias is (i - 4) * 0x0123_4567: of both signs, and large.
+        for (i, k) in (0..ROWS).zip(-4i32..) {
+            let bias = k * 0x0123_4567;
             // From the row's start to the end of the weights, as a layer's rows are given:
             // the padded last pass reads past `r` values, which the split's zeros cancel.
             let row = &weights[i * LONGEST..];
@@ -179,8 +181,9 @@ fn check(
         }
         let s_r = &mut s[..split_len(r)];
         split(&input[..r], s_r);
-        for i in 0..ROWS {
-            let bias = (i as i32 - 4) * 0x0123_4567;
+        // Row i's bias is (i - 4) * 0x0123_4567: of both signs, and large.
+        for (i, k) in (0..ROWS).zip(-4i32..) {
+            let bias = k * 0x0123_4567;
             let row = &weights[i * LONGEST..];
             // SAFETY: as above.
             let simd = unsafe { dot_split(row, &input[..r], s_r, bias) };
@@ -237,5 +240,5 @@ fn time(reps: usize, mut f: impl FnMut() -> Result<i64>) -> Result<u64> {
     for _ in 0..reps {
         black_box(f()?);
     }
-    Ok(start.elapsed().as_nanos().max(0) as u64 / reps as u64)
+    Ok(nonnegative(start.elapsed().as_nanos()) / usize_as_u64(reps))
 }

@@ -29,6 +29,8 @@ pub mod model;
 pub mod nodemask;
 #[path = "../../../rust/pure/nodes.rs"]
 pub mod nodes;
+#[path = "../../../rust/pure/num.rs"]
+pub mod num;
 #[path = "../../../rust/pure/rng.rs"]
 pub mod rng;
 #[path = "../../../rust/pure/train.rs"]
