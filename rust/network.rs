@@ -11,8 +11,10 @@
 //! possible CPU on that CPU's node, each behind its own mutex (the zswap pattern: a task
 //! that migrates mid-prediction keeps using, and holding, the buffer of the CPU it started
 //! on, so correctness never depends on staying put). Callers that bring their own scratch
-//! use [`Network::predict_with`]. Where these two locks sit in the module's lock order:
-//! [`crate::registry`], "Lock order".
+//! use [`Network::predict_with`].
+//!
+//! Lock order: the update and affinity mutexes (fields of [`Network`]) are level 2, the
+//! scratch mutexes level 5, in the crate root's list (`neural_network_main.rs`).
 //!
 //! Prediction allocates nothing but the prediction cache's table: the first prediction of
 //! one input that may sleep and finds the cache on without a table makes it
@@ -68,7 +70,7 @@ use kernel::sync::Mutex;
 use crate::budget::Charge;
 use crate::numa::placement::Placement;
 use crate::numa::stats::Held;
-use crate::published::{
+use crate::sync::published::{
     Published,
     ReadGuard, //
 };

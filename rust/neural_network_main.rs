@@ -20,14 +20,56 @@
 //! Between them: [`network`], a network in node-placed memory and its inference and
 //! training; [`registry`], the networks by id (it knows nothing of debugfs: the faces
 //! attach their files to each network); [`budget`], the bytes the networks hold against
-//! the memory limits; [`rwsem`], the lock of a network's weights; [`rawspin`], the
-//! hardirq-safe lock of a network's prediction cache; [`published`], a
-//! network's layers published under SRCU, so a re-placement never blocks a prediction; [`sched`], long loops
-//! that yield and stop for a fatal signal; [`simd`], the vector path (the AVX2 kernel,
-//! checked on the host and at load, and the gate that picks it per layer). `kunit` holds the KUnit suites
-//! (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
+//! the memory limits; [`sync`], the synchronisation wrappers (the weights' rwsem, the
+//! cache's raw spinlock, the layers published under SRCU); [`sched`], long loops that
+//! yield and stop for a fatal signal, and a batch's work on chosen CPUs; [`simd`], the
+//! vector path (the AVX2 kernel, checked on the host and at load, and the gate that picks
+//! it per layer). The faces: [`api`] (the exported functions of
+//! `include/linux/neural_network.h`, for other kernel code), [`debugfs`], [`params`] and
+//! [`firmware`]; `api/` and `debugfs/` do not import each other. `kunit` holds the KUnit
+//! suites (`CONFIG_NEURAL_NETWORK_KUNIT_TEST`).
 //!
-//! Lock order: [`registry`] documents the module's locks and the order they nest in.
+//! # Lock order (the whole module)
+//!
+//! Every lock of the module but the caches' raw spinlocks sleeps; no sleeping lock is
+//! taken in atomic context. Each file that owns a lock points here. Outermost first:
+//!
+//! 1. an open debugfs file's state mutex (`debugfs/file.rs`), held for the whole of one
+//!    `read`, `write` or `release` of that file; or an API batch's mutex
+//!    (`api/batch.rs`), held for the whole of one `neural_batch_process()`;
+//! 2. then at most one of: the registry's mutex (`registry.rs`); a network file's `last`
+//!    mutex (`debugfs/network_file.rs`); a network's update mutex (the `update` field of
+//!    `Network`, `network.rs`), held by a training call or a re-placement for its whole
+//!    length; a network's affinity mutex (the `affinity` field of `Network`,
+//!    `network.rs`, used by `network/affinity.rs`), held only to read or set its CPU
+//!    mask (with 3 and 4 under it, to find the weights' nodes);
+//! 3. then (with or without the update mutex) a read-side section of the network's SRCU
+//!    (`sync/published.rs`), which is not a lock a reader waits on: it never blocks;
+//! 4. under it, the parameter lock of the layers in force, the rwsem of
+//!    `network/placed.rs` (`sync/rwsem.rs`; read to predict or to copy the layers, write
+//!    to train);
+//! 5. under the parameter lock held for reading: one CPU's scratch mutex
+//!    (`network/scratch.rs`);
+//! 6. innermost, with or without the above, a cache's raw spinlock, interrupts off
+//!    (`network/cache.rs`, `sync/rawspin.rs`), held only to look up, store or empty
+//!    entries: nothing is taken under it and nothing under it sleeps.
+//!
+//! An atomic prediction (`network/atomic.rs`) takes only 3 and 6 (and its CPU's atomic
+//! scratch, claimed by a busy bit with preemption off, not a lock): instead of 4 it
+//! enters the layers' atomic readers, which a training call closes after it holds 4 for
+//! writing (and waits for, sleeping, under 4 and the update mutex); a reader that finds
+//! them closed fails with `EAGAIN` rather than wait.
+//!
+//! A re-placement waits for the SRCU grace period (`synchronize_srcu()`) holding only
+//! the update mutex and its file's state mutex, never in a read-side section of that
+//! SRCU. An evacuation (the `evacuate` file) takes the registry's mutex only to copy the
+//! list of networks, then re-places them one by one. The registry's mutex, `last` and
+//! the scratch mutexes are leaves: nothing is taken while one of them is held.
+//!
+//! A batch's writer waits for its chunks (`sched::run_on_cpus`: `flush_work()` under
+//! `cpus_read_lock()`, `network/rounds.rs`) holding only its file's state mutex (an API
+//! batch: only the batch's mutex); each chunk's work item takes 3, 4 and 5 itself, on
+//! its CPU.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -41,13 +83,11 @@ mod kunit;
 mod network;
 mod numa;
 mod params;
-mod published;
 mod pure;
-mod rawspin;
 mod registry;
-mod rwsem;
 mod sched;
 mod simd;
+mod sync;
 
 /// The module's networks, each with its `network_<id>/` directory: the registry the
 /// faces share, made and kept by the module.

@@ -21,43 +21,8 @@
 //! a debugfs file waits for its readers). The budget is an atomic counter, outside any
 //! lock.
 //!
-//! # Lock order (the whole module)
-//!
-//! Every lock of the module but the caches' spinlocks sleeps; no sleeping lock is taken
-//! in atomic context. Outermost first:
-//!
-//! 1. an open debugfs file's state mutex (`debugfs/file.rs`), held for the whole of one
-//!    `read`, `write` or `release` of that file; or an API batch's mutex
-//!    (`api/batch.rs`), held for the whole of one `neural_batch_process()`;
-//! 2. then at most one of: this registry's mutex; a network file's `last` mutex
-//!    (`debugfs/network_file.rs`); a network's update mutex (`network.rs`), held by a
-//!    training call or a re-placement for its whole length; a network's affinity mutex
-//!    (`network/affinity.rs`), held only to read or set its CPU mask (with 3 and 4
-//!    under it, to find the weights' nodes);
-//! 3. then (with or without the update mutex) a read-side section of the network's SRCU
-//!    (`published.rs`), which is not a lock a reader waits on: it never blocks;
-//! 4. under it, the parameter lock of the layers in force, the rwsem of
-//!    `network/placed.rs` (read to predict or to copy the layers, write to train);
-//! 5. under the parameter lock held for reading: one CPU's scratch mutex (`network.rs`);
-//! 6. innermost, with or without the above, a cache's raw spinlock, interrupts off
-//!    (`network/cache.rs`, `rawspin.rs`), held only to look up, store or empty entries: nothing is
-//!    taken under it and nothing under it sleeps.
-//!
-//! An atomic prediction (`network/atomic.rs`) takes only 3 and 6 (and its CPU's atomic
-//! scratch, claimed by a busy bit with preemption off, not a lock): instead of 4 it
-//! enters the layers' atomic readers, which a training call closes after it holds 4 for
-//! writing (and waits for, sleeping, under 4 and the update mutex); a reader that finds
-//! them closed fails with `EAGAIN` rather than wait.
-//!
-//! A re-placement waits for the SRCU grace period (`synchronize_srcu()`) holding only
-//! the update mutex and its file's state mutex, never in a read-side section of that
-//! SRCU. An evacuation (the `evacuate` file) takes the registry's mutex only to copy the
-//! list of networks, then re-places them one by one. The registry's mutex, `last` and
-//! the scratch mutexes are leaves: nothing is taken while one of them is held.
-//!
-//! A batch's writer waits for its chunks (`sched::run_on_cpus`: `flush_work()` under
-//! `cpus_read_lock()`) holding only its file's state mutex (an API batch: only the
-//! batch's mutex); each chunk's work item takes 3, 4 and 5 itself, on its CPU.
+//! Where this mutex sits among the module's locks: the crate root's "Lock order"
+//! (`neural_network_main.rs`).
 
 use kernel::new_mutex;
 use kernel::prelude::*;

@@ -16,7 +16,7 @@
 //!
 //! The batch's mutex (`staging`) is held for the whole of a call, waiting for its
 //! chunks: it sits where an open debugfs file's state mutex does in the module's lock
-//! order ([`crate::registry`], "Lock order"), outermost, and nothing the chunks take is
+//! order (the crate root's "Lock order", level 1), outermost, and nothing the chunks take is
 //! above it.
 
 use core::ffi::{

@@ -18,6 +18,9 @@
 //!
 //! The text the files read and write (snapshots, input by lines, ids) is
 //! [`super::text`]'s.
+//!
+//! Lock order: a file's state mutex is level 1, the outermost, in the crate root's list
+//! (`neural_network_main.rs`).
 
 use core::marker::PhantomData;
 

@@ -2,6 +2,9 @@
 
 //! What `predict` and `train` share: a network, and the result of the last writer to
 //! close, which open files that wrote nothing themselves read.
+//!
+//! Lock order: the `last` mutex is level 2, a leaf, in the crate root's list
+//! (`neural_network_main.rs`).
 
 use kernel::new_mutex;
 use kernel::prelude::*;

@@ -17,6 +17,9 @@
 //! (`cpu_affinity`), counted with the rest of a request's counters when all of it
 //! succeeded. A network's mask is read and set through [`Network::cpu_mask`] and
 //! [`Network::set_affinity`]; a batch takes its CPUs from [`Network::batch_cpus`].
+//!
+//! Lock order: the affinity mutex (the `affinity` field of `Network`) is level 2 in the
+//! crate root's list (`neural_network_main.rs`).
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{

@@ -7,7 +7,7 @@
 //! a training call holds for writing) and its CPU's scratch mutex. An atomic prediction
 //! takes neither:
 //!
-//! - The layers in force are read under the network's SRCU ([`crate::published`]), as
+//! - The layers in force are read under the network's SRCU ([`crate::sync::published`]), as
 //!   every prediction does: a re-placement publishes new layers and waits for the old
 //!   ones' readers, never the other way round.
 //! - Instead of the rwsem it enters the layers' [`AtomicReaders`]: a counter that a

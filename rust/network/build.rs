@@ -40,7 +40,7 @@ use crate::numa::placement::Placement;
 use crate::numa::slab::SlabBox;
 use crate::numa::stats::Held;
 use crate::numa::topology;
-use crate::published::Published;
+use crate::sync::published::Published;
 use crate::pure::batch::{
     self,
     Shape, //

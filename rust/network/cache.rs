@@ -16,9 +16,12 @@
 //! The table is made in process context, when a prediction of one input that may sleep
 //! finds the cache on and no table (`predict.rs` says when that is). An atomic prediction
 //! never allocates: without a table it just runs. The table is behind a raw spinlock
-//! taken with interrupts off (`rawspin.rs`), so every context, hardirq too, may look up
+//! taken with interrupts off (`sync/rawspin.rs`), so every context, hardirq too, may look up
 //! and store; nothing else is taken under it, nothing is freed under it, and it is never
 //! held while the network runs.
+//!
+//! Lock order: the cache's raw spinlock is level 6, the innermost, in the crate root's
+//! list (`neural_network_main.rs`).
 
 use core::sync::atomic::{
     AtomicBool,
@@ -39,7 +42,7 @@ use crate::pure::cache::{
     CacheTable,
     Stored, //
 };
-use crate::rawspin::RawSpinLockIrq;
+use crate::sync::rawspin::RawSpinLockIrq;
 
 /// The cache's counters of one network (they survive re-placements).
 #[derive(Default)]

@@ -3,9 +3,12 @@
 //! A network's placed memory ([`Placed`]): its layers where one placement put them, the
 //! table of `replicate` copies, and what the layers hold on each node.
 //!
-//! A network publishes one `Placed` at a time ([`crate::published::Published`]); a
+//! A network publishes one `Placed` at a time ([`crate::sync::published::Published`]); a
 //! re-placement builds a whole new one from the old ([`copy_layers`]) and publishes it in
 //! one store, so a prediction reads one placement from its first layer to its last.
+//!
+//! Lock order: the parameter rwsem is level 4 in the crate root's list
+//! (`neural_network_main.rs`).
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{
@@ -44,7 +47,7 @@ use crate::numa::topology::{
 };
 use crate::pure::nodemask::NodeMask;
 use crate::pure::rng::Rng;
-use crate::rwsem::RwSem;
+use crate::sync::rwsem::RwSem;
 
 /// The parameters under the network's lock.
 pub(super) struct Params {

@@ -4,6 +4,9 @@
 //! network: a buffer for the predictions that may sleep, behind a mutex of its own
 //! ([`Scratch`]), and the buffers of the atomic ones ([`AtomicScratch`]); and their
 //! listing for `memory_map` and the NUMA counters.
+//!
+//! Lock order: a scratch mutex is level 5, a leaf, in the crate root's list
+//! (`neural_network_main.rs`).
 
 use kernel::new_mutex;
 use kernel::prelude::*;

@@ -7,6 +7,9 @@
 //! context ("Invalid wait context"). The prediction cache is used from hardirq handlers
 //! (`neural_network_predict_atomic()`), so its lock is a raw one, held only for a
 //! bounded pass over a small table, with nothing taken or freed under it.
+//!
+//! Lock order: as a network's cache lock, level 6, the innermost, in the crate root's
+//! list (`neural_network_main.rs`).
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomPinned;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* raw_spinlock_t for neural_network (rust/rawspin.rs declares the same). */
+/* raw_spinlock_t for neural_network (rust/sync/rawspin.rs declares the same). */
 #ifndef NN_RAWSPIN_HELPER_H
 #define NN_RAWSPIN_HELPER_H
 

@@ -6,6 +6,9 @@
 //! one: many CPUs predict at once (readers of the weights) while a training step (the
 //! writer) must have the weights to itself. Like `Mutex`, it sleeps, so it is taken only
 //! in process context.
+//!
+//! Lock order: as a network's parameter lock, level 4 in the crate root's list
+//! (`neural_network_main.rs`).
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomPinned;

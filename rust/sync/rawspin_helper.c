@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * raw_spinlock_t for neural_network (rust/rawspin.rs): raw_spin_lock_init() and the
+ * raw_spinlock_t for neural_network (rust/sync/rawspin.rs): raw_spin_lock_init() and the
  * irqsave pair are macros, and the kernel crate has no raw spinlock.
  */
 

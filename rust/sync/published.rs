@@ -17,6 +17,9 @@
 //!
 //! Writers serialise among themselves (the network's update mutex): two replacements at
 //! once would each free what the other published.
+//!
+//! Lock order: a read-side section is level 3 in the crate root's list
+//! (`neural_network_main.rs`).
 
 use core::marker::PhantomPinned;
 use core::ops::Deref;
