@@ -203,7 +203,7 @@ impl Attach for NetworkFiles {
             _predict: dir.file(
                 c"predict",
                 0o600,
-                predict::PredictFile::new(net.clone(), file::Text::new())?,
+                predict::PredictFile::new(net.clone(), text::Text::new())?,
             ),
             _train: if net.trainable() {
                 Some(dir.file(c"train", 0o600, train::TrainFile::new(net.clone(), None)?))

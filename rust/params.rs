@@ -9,8 +9,6 @@
 //! placement, and checked against the running system (is the node online, has it memory),
 //! by [`numa::placement`](crate::numa::placement).
 
-use kernel::prelude::*;
-
 use crate::numa::topology::{
     self,
     NodeId, //

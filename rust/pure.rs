@@ -54,7 +54,7 @@ pub(crate) mod int;
 #[expect(unreachable_pub)]
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod model;
-#[expect(dead_code, unreachable_pub)]
+#[expect(unreachable_pub)]
 pub(crate) mod nodemask;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod nodes;

@@ -46,14 +46,14 @@ use kernel::uaccess::{
 };
 
 use super::file::DebugFile;
+use super::report::{
+    Config,
+    Report, //
+};
 use super::text::{
     read_input,
     read_snapshot,
     Text, //
-};
-use super::report::{
-    Config,
-    Report, //
 };
 use crate::network::Network;
 use crate::numa::cpumask::CpuMask;

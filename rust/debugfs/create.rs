@@ -33,12 +33,12 @@ use kernel::uaccess::{
 };
 
 use super::file::DebugFile;
+use super::load::write_last_created;
 use super::text::{
     read_input,
     read_snapshot,
     Text, //
 };
-use super::load::write_last_created;
 use super::Registry;
 use crate::network::Owner;
 use crate::numa::placement::{

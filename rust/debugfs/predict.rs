@@ -51,6 +51,7 @@ use kernel::uaccess::{
 };
 
 use super::file::DebugFile;
+use super::network_file::NetworkFile;
 use super::text::{
     numbered_lines,
     read_input,
@@ -58,7 +59,6 @@ use super::text::{
     Lines,
     Text, //
 };
-use super::network_file::NetworkFile;
 use crate::network::{
     Network,
     Tally, //

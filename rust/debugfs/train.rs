@@ -39,6 +39,7 @@ use kernel::uaccess::{
 };
 
 use super::file::DebugFile;
+use super::network_file::NetworkFile;
 use super::text::{
     numbered_lines,
     read_input,
@@ -46,7 +47,6 @@ use super::text::{
     Lines,
     Text, //
 };
-use super::network_file::NetworkFile;
 use crate::network::{
     Network,
     TrainReport, //

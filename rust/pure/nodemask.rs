@@ -405,4 +405,3 @@ impl fmt::Display for NodeListError {
         }
     }
 }
-
