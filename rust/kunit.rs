@@ -33,7 +33,8 @@ use crate::numa::topology::{
 /// where an exact allocation rightly fails and a preferred one rightly falls back.
 pub(crate) fn has_room(node: NodeId, bytes: usize) -> bool {
     const SPARE_KIB: u64 = 8 * 1024;
-    let need = u64::try_from(bytes).map_or(u64::MAX, |b| b.div_ceil(1024).saturating_add(SPARE_KIB));
+    let need =
+        u64::try_from(bytes).map_or(u64::MAX, |b| b.div_ceil(1024).saturating_add(SPARE_KIB));
     node_memory(node).is_some_and(|m| m.free_kib >= need)
 }
 

@@ -70,11 +70,11 @@ use kernel::sync::Mutex;
 use crate::budget::Charge;
 use crate::numa::placement::Placement;
 use crate::numa::stats::Held;
+use crate::pure::batch::Shape;
 use crate::sync::published::{
     Published,
     ReadGuard, //
 };
-use crate::pure::batch::Shape;
 
 /// A network.
 ///

@@ -32,6 +32,7 @@
 //! - [`xavier`]: created networks' formats and Xavier initialisation.
 //! - [`rng`]: the deterministic generator (xoshiro256**) of initialisation and training.
 //! - [`int`]: integer division and square root without 64-bit division instructions.
+//! - [`num`]: lossless integer conversions and named truncations, instead of `as`.
 //! - [`train`]: backpropagation and SGD in integers.
 
 #[expect(unreachable_pub)]

@@ -114,8 +114,10 @@ void neural_network_destroy(struct neural_network *nn);
  * The two arrays must be aligned and must not overlap (-EINVAL otherwise); @nn must
  * not be destroyed meanwhile (the caller's to ensure, as for every function here).
  *
- * Runs on the calling CPU, in that CPU's scratch memory (nothing is allocated), with
- * the SIMD path where the module's gate allows it; counted in the network's stats.
+ * Runs on the calling CPU, in that CPU's scratch memory, with the SIMD path where the
+ * module's gate allows it; counted in the network's stats. It allocates nothing but,
+ * once, the prediction cache's table: a one-input call that finds the cache on and no
+ * table makes it (after creation, a re-placement, or the cache switched back on).
  *
  * Context: Process context; may sleep (it waits for a training step in progress).
  * Return: 0, or -EINVAL for a NULL pointer, lengths that do not fit the network, or

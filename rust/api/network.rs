@@ -271,7 +271,8 @@ pub(crate) unsafe extern "C" fn nn_api_set_placement(
             }
             1 => {
                 let policy = NumaPolicy::try_from(value)?;
-                let p = placement::placement_for("neural_set_numa_policy: ", Some(policy), None, None);
+                let p =
+                    placement::placement_for("neural_set_numa_policy: ", Some(policy), None, None);
                 replace(net, "neural_set_numa_policy", p)
             }
             2 => {

@@ -13,12 +13,12 @@
 #[kernel::macros::kunit_tests(neural_network_atomic)]
 mod tests {
     use crate::budget::Budget;
+    use crate::kunit::check;
     use crate::network::{
         Network,
         Owner,
         Pools, //
     };
-    use crate::kunit::check;
     use crate::numa::placement::{
         NumaPolicy,
         Placement, //

@@ -244,7 +244,9 @@ mod tests {
         let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut checked = 0;
         for node in topology::nodes(NodeState::Memory) {
-            if topology::node_cpus(node).next().is_none() || !crate::kunit::has_room(node, NET_BYTES) {
+            if topology::node_cpus(node).next().is_none()
+                || !crate::kunit::has_room(node, NET_BYTES)
+            {
                 continue;
             }
             let bind = Placement::check(NumaPolicy::Bind, Some(node), None).map_err(|_| EINVAL)?;

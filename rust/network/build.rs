@@ -40,7 +40,6 @@ use crate::numa::placement::Placement;
 use crate::numa::slab::SlabBox;
 use crate::numa::stats::Held;
 use crate::numa::topology;
-use crate::sync::published::Published;
 use crate::pure::batch::{
     self,
     Shape, //
@@ -51,6 +50,7 @@ use crate::pure::xavier::{
     self,
     Plan, //
 };
+use crate::sync::published::Published;
 
 impl Network {
     /// The bytes of the arrays of a network whose layers have `dims` (inputs, outputs):

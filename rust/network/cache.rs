@@ -4,8 +4,10 @@
 //! network, the outputs of recent single-input predictions, keyed by the exact input;
 //! and the network's setting of it ([`Network::cache_timeout_ms`]).
 //!
-//! The table (`pure::cache`) sits in memory on the node of the network's first layer's
-//! weights: `pure::cache::MAX_BYTES` at most, in `MAX_ENTRIES` entries at most (the table's
+//! The table (`pure::cache`) is allocated where the network's first layer's weights were
+//! asked to go (the same `Where`: exactly there under `bind` and `replicate`; under
+//! `local`, `interleave` and `preferred` the page allocator may put a full node's share
+//! elsewhere, so the table and the weights can then differ): `pure::cache::MAX_BYTES` at most, in `MAX_ENTRIES` entries at most (the table's
 //! bookkeeping, 24 bytes an entry, besides), outside the memory limits of
 //! `neural_max_network_mb` and `neural_max_total_mb`, which count a network's arrays as
 //! made. It belongs to the layers in force (a [`super::placed::Placed`]): a re-placement
