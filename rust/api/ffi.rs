@@ -37,6 +37,7 @@ use crate::numa::topology::{
     NodeId,
     NodeState, //
 };
+use crate::pure::num::u32_as_usize;
 use crate::Registry;
 
 /// The registry the API works on: set by [`Exported::new`] at the end of the module's
@@ -262,7 +263,7 @@ fn span_of<T>(p: *const T, n: usize) -> Result<core::ops::Range<usize>> {
         .checked_mul(size_of::<T>())
         .filter(|&b| isize::try_from(b).is_ok())
         .ok_or(EINVAL)?;
-    let start = p as usize;
+    let start = p.addr();
     Ok(start..start.checked_add(bytes).ok_or(EINVAL)?)
 }
 
@@ -369,7 +370,7 @@ pub(super) unsafe fn net_io<'a>(
 }
 
 /// The bits of a C bitmap word.
-const WORD_BITS: usize = c_ulong::BITS as usize;
+const WORD_BITS: usize = u32_as_usize(c_ulong::BITS);
 
 /// The words of a C bitmap of `bits` bits.
 fn bitmap_words(bits: usize) -> usize {

@@ -46,6 +46,8 @@ use kernel::uaccess::{
 };
 use kernel::ModuleMetadata;
 
+use crate::pure::num::i32_as_isize;
+
 /// A debugfs file's behaviour.
 pub(crate) trait DebugFile: Send + Sync + Sized + 'static {
     /// What each open file keeps.
@@ -248,11 +250,11 @@ impl<T: DebugFile> Ops<T> {
         let pos = unsafe { &mut *ppos };
         let mut guard = open.state.lock();
         let Some(state) = (*guard).as_mut() else {
-            return EINVAL.to_errno() as isize;
+            return i32_as_isize(EINVAL.to_errno());
         };
-        match T::read(state, &mut out, pos) {
-            Ok(n) => n as isize,
-            Err(e) => e.to_errno() as isize,
+        match T::read(state, &mut out, pos).and_then(|n| Ok(isize::try_from(n)?)) {
+            Ok(n) => n,
+            Err(e) => i32_as_isize(e.to_errno()),
         }
     }
 
@@ -270,11 +272,11 @@ impl<T: DebugFile> Ops<T> {
         let input = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), count).reader();
         let mut guard = open.state.lock();
         let Some(state) = (*guard).as_mut() else {
-            return EINVAL.to_errno() as isize;
+            return i32_as_isize(EINVAL.to_errno());
         };
-        match T::write(state, input, count) {
-            Ok(n) => n as isize,
-            Err(e) => e.to_errno() as isize,
+        match T::write(state, input, count).and_then(|n| Ok(isize::try_from(n)?)) {
+            Ok(n) => n,
+            Err(e) => i32_as_isize(e.to_errno()),
         }
     }
 }

@@ -72,6 +72,7 @@ use crate::pure::decimal::{
     Clipped,
     DecimalError, //
 };
+use crate::pure::num::usize_as_u64;
 use crate::sched::Budget;
 
 /// The most bytes one `write()` or one unfinished line may have.
@@ -231,7 +232,7 @@ impl PredictFile {
         let mut row = KVVec::from_elem(0i16, dim, GFP_KERNEL)?;
         let (mut clipped, mut first_clip) = (0u64, None);
         for (lineno, line) in lines.clone() {
-            budget.tick(line.len() as u64).inspect_err(|_| {
+            budget.tick(usize_as_u64(line.len())).inspect_err(|_| {
                 pr_info!(
                     "network_{}: predict: interrupted by a fatal signal at line {}, before any row ran; nothing kept\n",
                     net.id(),
@@ -240,7 +241,7 @@ impl PredictFile {
             })?;
             let c = Self::check(net, lineno, line, &mut row, strict)?;
             if c.clipped > 0 {
-                clipped += c.clipped as u64;
+                clipped += usize_as_u64(c.clipped);
                 first_clip.get_or_insert(lineno);
             }
         }

@@ -52,6 +52,7 @@ use crate::network::{
     TrainReport, //
 };
 use crate::pure::decimal;
+use crate::pure::num::usize_as_u64;
 use crate::pure::train::{
     LOSS_FRAC,
     LR_FRAC,
@@ -115,9 +116,10 @@ fn setting(net: &Network, s: &mut Settings, line: &[u8], n: usize) -> Result<boo
             // Q3.12 from the text, then to the Q8.24 of `train::apply`.
             let q = decimal::parse_q(value.as_bytes(), 12)
                 .ok()
+                .and_then(|q| u16::try_from(q).ok())
                 .filter(|&q| q > 0)
                 .ok_or_else(|| bad(net, n, "rate must be a decimal in (0, 8)"))?;
-            s.lr = (q as u32) << (LR_FRAC - 12);
+            s.lr = u32::from(q) << (LR_FRAC - 12);
         }
         _ => return Ok(false),
     }
@@ -159,7 +161,7 @@ impl TrainState {
         let mut t = KVVec::from_elem(0i16, dout, GFP_KERNEL)?;
         let mut rows = 0usize;
         for (n, line) in numbered_lines(lines, first_line) {
-            budget.tick(line.len() as u64).inspect_err(|_| {
+            budget.tick(usize_as_u64(line.len())).inspect_err(|_| {
                 pr_info!(
                     "network_{}: train: interrupted by a fatal signal at line {}; nothing trained\n",
                     net.id(),

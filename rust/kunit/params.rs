@@ -32,7 +32,7 @@ mod tests {
             (4, NumaPolicy::Replicate, "replicate"),
         ] {
             assert_eq!(NumaPolicy::try_from(raw), Ok(policy));
-            assert_eq!(policy as i32, raw);
+            assert_eq!(i32::from(policy), raw);
             assert_eq!(policy.name(), name);
             assert_eq!(NumaPolicy::from_name(name), Some(policy));
         }

@@ -36,6 +36,7 @@ use crate::numa::topology::{
 };
 use crate::pure::nodemask::NodeMask;
 use crate::pure::nodes;
+use crate::pure::num::u32_as_usize;
 
 /// How a network's mask is chosen (`config`'s `cpus` and `avoid_cpu0`).
 pub(crate) struct Affinity {
@@ -111,7 +112,7 @@ pub(crate) struct CpuCounts {
 ///
 /// `ENOMEM`.
 pub(crate) fn cpu_counts() -> Result<KVec<CpuCounts>> {
-    let n = topology::nr_cpu_ids() as usize;
+    let n = u32_as_usize(topology::nr_cpu_ids());
     let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
         v.push(
@@ -127,7 +128,7 @@ pub(crate) fn cpu_counts() -> Result<KVec<CpuCounts>> {
 
 /// Adds `rows` and `chunks` to `cpu`'s counts (nothing for a CPU out of range).
 pub(crate) fn count_cpu(counts: &[CpuCounts], cpu: u32, rows: u64, chunks: u64) {
-    if let Some(c) = counts.get(cpu as usize) {
+    if let Some(c) = counts.get(u32_as_usize(cpu)) {
         c.predictions.fetch_add(rows, Relaxed);
         c.chunks.fetch_add(chunks, Relaxed);
     }
@@ -197,7 +198,7 @@ impl Network {
         if online == 0 {
             return Ok(cpus);
         }
-        let start = self.next_cpu.fetch_add(1, Relaxed) as usize % online;
+        let start = u32_as_usize(self.next_cpu.fetch_add(1, Relaxed)) % online;
         for cpu in mask.online().cycle().skip(start).take(online.min(max)) {
             cpus.push(cpu, GFP_KERNEL)?;
         }

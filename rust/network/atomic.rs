@@ -225,7 +225,7 @@ impl AtomicScratch {
                 bytes: l.len * size_of::<i16>(),
                 pages: l.vec.pages(),
                 fell_back: Array::fell_back(&l.vec),
-                addr: l.ptr as usize,
+                addr: l.ptr.addr(),
             })?;
         }
         Ok(())

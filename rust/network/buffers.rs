@@ -113,7 +113,7 @@ impl<'a> Buffer<'a> {
             bytes: v.bytes(),
             pages: v.pages(),
             fell_back: v.fell_back(),
-            addr: v.as_ptr() as usize,
+            addr: v.as_ptr().addr(),
         }
     }
 }

@@ -45,6 +45,7 @@ use crate::pure::batch::{
     Shape, //
 };
 use crate::pure::model::Model;
+use crate::pure::num::usize_as_u64;
 use crate::pure::rng::Rng;
 use crate::pure::xavier::{
     self,
@@ -235,7 +236,7 @@ impl Network {
         let shape = Shape::of(layers.iter().map(|l| (l.inputs, l.outputs))).ok_or(EINVAL)?;
         let work = layers
             .iter()
-            .map(|l| (l.inputs as u64).saturating_mul(l.outputs as u64))
+            .map(|l| usize_as_u64(l.inputs).saturating_mul(usize_as_u64(l.outputs)))
             .fold(0u64, u64::saturating_add);
         let scratch = scratch::alloc_scratch(shape.scratch_len(), pools)?;
         let atomic = scratch::alloc_atomic(shape.scratch_len_for(1))?;

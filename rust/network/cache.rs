@@ -44,6 +44,7 @@ use crate::pure::cache::{
     CacheTable,
     Stored, //
 };
+use crate::pure::num::{nonnegative, usize_as_u64};
 use crate::sync::rawspin::RawSpinLockIrq;
 
 /// The cache's counters of one network (they survive re-placements).
@@ -106,7 +107,7 @@ pub(crate) fn now_ns() -> u64 {
     // SAFETY: `ktime_get` may be called in any context but NMI, where nothing of the
     // module runs; it counts nanoseconds from boot, never negative.
     let t = unsafe { kernel::bindings::ktime_get() };
-    t as u64
+    nonnegative(t)
 }
 
 impl Cache {
@@ -209,7 +210,7 @@ impl Cache {
             Some(t) => t.view().clear(),
             None => 0,
         };
-        stats.invalidated.fetch_add(n as u64, Relaxed);
+        stats.invalidated.fetch_add(usize_as_u64(n), Relaxed);
     }
 
     /// What `stats` shows of the table: entries (the most it holds, and those in use),
@@ -268,7 +269,10 @@ impl Network {
         self.cache_ms.store(ms.unwrap_or(u32::MAX), Relaxed);
         if self.cache_timeout_ms() == 0 {
             let n = self.placed.read().cache.free();
-            self.stats.cache.invalidated.fetch_add(n as u64, Relaxed);
+            self.stats
+                .cache
+                .invalidated
+                .fetch_add(usize_as_u64(n), Relaxed);
         }
     }
 

@@ -36,7 +36,7 @@ impl Owner {
         }
         let mut o = Self::SELF;
         o.name[..name.len()].copy_from_slice(name);
-        o.len = name.len() as u8;
+        o.len = u8::try_from(name.len()).ok()?;
         Some(o)
     }
 

@@ -46,6 +46,7 @@ use crate::numa::topology::{
     NodeId, //
 };
 use crate::pure::nodemask::NodeMask;
+use crate::pure::num::u32_as_usize;
 use crate::pure::rng::Rng;
 use crate::sync::rwsem::RwSem;
 
@@ -135,7 +136,7 @@ impl Placed {
         if self.copy_of.is_empty() {
             return 0;
         }
-        node.and_then(|n| self.copy_of.get(n.id() as usize))
+        node.and_then(|n| self.copy_of.get(u32_as_usize(n.id())))
             .map_or(0, |&k| usize::from(k))
     }
 
@@ -284,7 +285,7 @@ fn copy_table(first: &Layer) -> Result<(KVec<NodeId>, KVec<u16>)> {
     }
     let mask = NodeMask::from_nodes(nodes.iter().map(|n| n.id()));
     let limit = topology::max_numnodes();
-    let mut of = KVec::with_capacity(limit as usize, GFP_KERNEL)?;
+    let mut of = KVec::with_capacity(u32_as_usize(limit), GFP_KERNEL)?;
     for id in 0..limit {
         let near = crate::pure::nodes::nearest_in(&topology::Live, id, mask);
         let k = near

@@ -31,6 +31,7 @@ use super::stats::{
 use super::Network;
 use crate::numa::mem;
 use crate::pure::batch;
+use crate::pure::num::{u32_as_usize, usize_as_u64};
 use crate::simd::Section;
 
 impl Network {
@@ -86,7 +87,7 @@ impl Network {
             }
         }
         let params = placed.params.read();
-        let slot = self.scratch.get(cpu as usize).ok_or(EINVAL)?;
+        let slot = self.scratch.get(u32_as_usize(cpu)).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
         self.run(
             &params.layers,
@@ -106,7 +107,7 @@ impl Network {
                 .store(inputs, outputs, timeout, &self.stats.cache);
         }
         drop(params);
-        tally.add_cpu(cpu, n as u64);
+        tally.add_cpu(cpu, usize_as_u64(n));
         tally.add_time(now_ns().saturating_sub(start));
         Ok(n)
     }
@@ -141,7 +142,7 @@ impl Network {
             let (Some(_reader), Some(mut scratch)) = (
                 placed.readers.enter(),
                 self.atomic
-                    .get(ctx.cpu() as usize)
+                    .get(u32_as_usize(ctx.cpu()))
                     .and_then(|a| a.claim(&ctx)),
             ) else {
                 self.stats.atomic_again.fetch_add(1, Ordering::Relaxed);
@@ -192,7 +193,7 @@ impl Network {
         let copy = self.copy_here(&placed, n, &mut tally);
         self.run(&params.layers, batch::BLOCK, inputs, outputs, scratch, copy)
             .map(|runs| tally.add_runs(runs))?;
-        tally.add_cpu(cpu, n as u64);
+        tally.add_cpu(cpu, usize_as_u64(n));
         drop(params);
         drop(placed);
         self.count(n, 1, [&tally]);
@@ -225,7 +226,7 @@ impl Network {
     fn copy_here(&self, placed: &Placed, rows: usize, tally: &mut Tally) -> usize {
         let node = mem::current_node();
         let copy = placed.copy_for(node);
-        tally.add(node, copy, rows as u64, placed.is_local(copy, node));
+        tally.add(node, copy, usize_as_u64(rows), placed.is_local(copy, node));
         copy
     }
 

@@ -39,6 +39,7 @@ use crate::pure::nodes::{
     self,
     Topology, //
 };
+use crate::pure::num::usize_as_u64;
 
 /// What a re-placement did.
 #[derive(Clone, Copy, Debug)]
@@ -63,8 +64,10 @@ impl Network {
         match self.replace_locked(placement) {
             Ok(r) => {
                 self.stats.migrations.fetch_add(1, Relaxed);
-                self.stats.migrated_bytes.fetch_add(r.bytes as u64, Relaxed);
-                self.pools.numa.count_migration(r.bytes as u64);
+                self.stats
+                    .migrated_bytes
+                    .fetch_add(usize_as_u64(r.bytes), Relaxed);
+                self.pools.numa.count_migration(usize_as_u64(r.bytes));
                 pr_info!(
                     "network_{}: {}: re-placed from {} to {}, {} bytes moved\n",
                     self.id,
@@ -119,7 +122,7 @@ impl Network {
             let charge = budget::charge_available(
                 self.charge.budget(),
                 format_args!("network_{}: re-placement", self.id),
-                bytes as u64,
+                usize_as_u64(bytes),
             )?;
             let layers = placed::copy_layers(&params.layers, &target, &self.pools)?;
             (layers, params.rng.clone(), charge)
@@ -162,7 +165,7 @@ pub(crate) fn evacuation(p: &Placement, node: NodeId, bytes: usize) -> Option<Pl
     let elsewhere = || {
         let mut others = nodes::memory_nodes(&Live);
         others.clear(node.id());
-        let need = (bytes as u64).saturating_add(EVACUATION_HEADROOM);
+        let need = usize_as_u64(bytes).saturating_add(EVACUATION_HEADROOM);
         let roomy = nodes::by_distance(&Live, node.id(), others)
             .find(|&n| Live.free_kib(n).saturating_mul(1024) >= need);
         let near = roomy

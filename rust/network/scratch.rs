@@ -22,6 +22,7 @@ use crate::numa::mem::NodeVec;
 use crate::numa::placement;
 use crate::numa::slab::SlabBox;
 use crate::numa::topology;
+use crate::pure::num::u32_as_usize;
 
 /// Scratch space of one CPU: two buffers of the widest layer, behind a mutex that is an
 /// object of the `neural_scratch` cache on the CPU's node.
@@ -30,7 +31,7 @@ pub(super) type Scratch = Pin<SlabBox<Mutex<NodeVec<i16>>>>;
 /// One scratch buffer (`len` values) per possible CPU, on its node.
 pub(super) fn alloc_scratch(len: usize, pools: &Pools) -> Result<KVec<Scratch>> {
     let n = topology::nr_cpu_ids();
-    let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+    let mut v = KVec::with_capacity(u32_as_usize(n), GFP_KERNEL)?;
     for cpu in 0..n {
         let place = placement::cpu_where(cpu);
         let buf = NodeVec::zeroed(len, place)?;
@@ -46,7 +47,7 @@ pub(super) fn alloc_scratch(len: usize, pools: &Pools) -> Result<KVec<Scratch>> 
 /// on its node.
 pub(super) fn alloc_atomic(len: usize) -> Result<KVec<AtomicScratch>> {
     let n = topology::nr_cpu_ids();
-    let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+    let mut v = KVec::with_capacity(u32_as_usize(n), GFP_KERNEL)?;
     for cpu in 0..n {
         v.push(AtomicScratch::new(cpu, len)?, GFP_KERNEL)?;
     }
@@ -65,7 +66,7 @@ pub(super) fn each_scratch(
         let buf = s.lock();
         f(&Buffer::of(Part::Cpu(cpu), "scratch", &*buf))?;
         drop(buf);
-        if let Some(a) = atomic.get(cpu as usize) {
+        if let Some(a) = atomic.get(u32_as_usize(cpu)) {
             a.each_buffer(cpu, &mut f)?;
         }
     }

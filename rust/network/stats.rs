@@ -18,6 +18,7 @@ use super::affinity::count_cpu;
 use super::cache::CacheStats;
 use super::Network;
 use crate::numa::topology;
+use crate::pure::num::usize_as_u64;
 
 /// Where a network came from.
 #[derive(Clone, Copy, Debug)]
@@ -210,7 +211,7 @@ impl Network {
         batches: u64,
         tallies: impl IntoIterator<Item = &'a Tally>,
     ) {
-        self.stats.predictions.fetch_add(n as u64, Relaxed);
+        self.stats.predictions.fetch_add(usize_as_u64(n), Relaxed);
         self.stats.batches.fetch_add(batches, Relaxed);
         let placed = self.placed.read();
         for tally in tallies {

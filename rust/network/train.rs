@@ -13,6 +13,7 @@ use super::layer::{
 };
 use super::placed::Params;
 use super::Network;
+use crate::pure::num::{u32_as_usize, usize_as_u64};
 use crate::pure::rng::Rng;
 use crate::pure::train::{
     self,
@@ -140,8 +141,10 @@ impl Network {
                 if let Err(e) = budget.tick(work) {
                     // Stop at the last step applied: drop the batch under way.
                     train::zero_grad(&mut tl);
-                    let applied = i - pending as usize;
-                    self.stats.train_steps.fetch_add(applied as u64, Relaxed);
+                    let applied = i - u32_as_usize(pending);
+                    self.stats
+                        .train_steps
+                        .fetch_add(usize_as_u64(applied), Relaxed);
                     if epoch > 0 {
                         self.stats.last_loss.store(last_loss, Relaxed);
                     }
@@ -155,17 +158,17 @@ impl Network {
                 let loss = train::step(&mut tl, x, t).map_err(|_| EINVAL)?;
                 sum = sum.saturating_add(loss);
                 pending += 1;
-                if pending as usize == batch || i + 1 == n {
+                if u32_as_usize(pending) == batch || i + 1 == n {
                     train::apply(&mut tl, lr, pending, Some(&mut *rng)).map_err(|_| EINVAL)?;
                     pending = 0;
                 }
             }
-            let mean = sum / n as u64;
+            let mean = sum / usize_as_u64(n);
             if epoch == 0 {
                 first_loss = mean;
             }
             last_loss = mean;
-            self.stats.train_steps.fetch_add(n as u64, Relaxed);
+            self.stats.train_steps.fetch_add(usize_as_u64(n), Relaxed);
         }
         self.stats.last_loss.store(last_loss, Relaxed);
         Ok(TrainReport {

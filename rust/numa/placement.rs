@@ -55,6 +55,7 @@ use crate::pure::nodes::{
     self,
     NodeError, //
 };
+use crate::pure::num::u32_as_usize;
 
 /// The weights of a layer from which an interleaved layer is spread page by page rather
 /// than placed whole: 256 KiB, 64 pages, so that each node of a 16-node mask gets at
@@ -116,6 +117,19 @@ impl TryFrom<i32> for NumaPolicy {
             .ok()
             .and_then(|i| Self::ALL.get(i).copied())
             .ok_or(EINVAL)
+    }
+}
+
+impl From<NumaPolicy> for i32 {
+    /// The policy's number (its index in [`NumaPolicy::ALL`]).
+    fn from(policy: NumaPolicy) -> Self {
+        match policy {
+            NumaPolicy::Local => 0,
+            NumaPolicy::Interleave => 1,
+            NumaPolicy::Preferred => 2,
+            NumaPolicy::Bind => 3,
+            NumaPolicy::Replicate => 4,
+        }
     }
 }
 
@@ -333,7 +347,7 @@ fn resolve(
     };
     Placement::check(policy, node, nodes).map_err(|e| {
         let t = text.unwrap_or("");
-        let (pn, pv) = (policy.name(), policy as i32);
+        let (pn, pv) = (policy.name(), i32::from(policy));
         match e {
             PlacementError::NeedsNode(NumaPolicy::Bind) => pr_err!(
                 "{}{}={} (bind) needs {} or {} set to an online node with memory\n",
@@ -408,7 +422,7 @@ impl NetworkPlacement {
             NumaPolicy::Local => home.map_or(Where::Anywhere, Where::Prefer),
             NumaPolicy::Interleave => {
                 let spread = p.spread();
-                let k = (id as usize).wrapping_add(layer);
+                let k = u32_as_usize(id).wrapping_add(layer);
                 if bytes >= INTERLEAVE_PAGE_BYTES && spread.count() > 1 {
                     Where::Pages {
                         nodes: spread,

@@ -31,6 +31,7 @@ use super::topology::{
     self,
     NodeId, //
 };
+use crate::pure::num::u32_as_usize;
 
 /// One node's counters.
 struct NodeCounters {
@@ -59,7 +60,7 @@ pub(crate) struct NumaStats {
 impl NumaStats {
     /// Counters at zero for every node id below `MAX_NUMNODES`.
     pub(crate) fn new() -> Result<Arc<Self>> {
-        let n = topology::max_numnodes() as usize;
+        let n = u32_as_usize(topology::max_numnodes());
         let mut nodes = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             nodes.push(
@@ -91,7 +92,7 @@ impl NumaStats {
     }
 
     fn node(&self, node: NodeId) -> Option<&NodeCounters> {
-        self.nodes.get(node.id() as usize)
+        self.nodes.get(u32_as_usize(node.id()))
     }
 
     /// The bytes and pages the networks hold, over all nodes.

@@ -39,6 +39,7 @@ lossless! {
     u32_as_usize: u32 => usize;
     usize_as_u64: usize => u64;
     i32_as_i64: i32 => i64;
+    i32_as_isize: i32 => isize;
 }
 
 // `usize` is 64 bits on every architecture the module builds for that has it; a 32-bit
@@ -122,6 +123,9 @@ mod tests {
         assert_eq!(usize_as_u64(usize::MAX), u64::MAX >> (64 - usize::BITS));
         assert_eq!(i32_as_i64(i32::MIN), -(1i64 << 31));
         assert_eq!(i32_as_i64(i32::MAX), (1i64 << 31) - 1);
+        assert_eq!(i32_as_isize(i32::MIN), -(1isize << 31));
+        assert_eq!(i32_as_isize(-22), -22);
+        assert_eq!(i32_as_isize(i32::MAX), (1isize << 31) - 1);
         #[cfg(target_pointer_width = "64")]
         assert_eq!(u64_as_usize(u64::MAX), usize::MAX);
         const { assert!(u32_as_usize(7) == 7) };
