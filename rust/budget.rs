@@ -7,6 +7,9 @@
 //! lock is needed and two creations cannot both take the last bytes) and lives in the
 //! network it pays for: the bytes return to the budget when the network's memory is
 //! freed, which may be after its removal, when the last open file of it is closed.
+//!
+//! The limits it is charged against are [`MemLimits`]: `neural_max_network_mb` and
+//! `neural_max_total_mb` resolved on this machine's RAM.
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{
@@ -14,6 +17,9 @@ use kernel::sync::atomic::{
     Relaxed, //
 };
 use kernel::sync::Arc;
+
+use crate::numa::topology;
+use crate::params;
 
 /// The bytes charged by the networks alive and those being created.
 pub(crate) struct Budget {
@@ -85,7 +91,7 @@ pub(crate) fn charge_available(
         );
         return Err(ENOMEM);
     }
-    let limits = crate::params::MemLimits::from_params();
+    let limits = MemLimits::from_params();
     Budget::charge(budget, bytes, limits.total).map_err(|used| {
         pr_err!(
             "{}: network needs {} bytes, but {} of the {} bytes all networks may take are in use (neural_max_total_mb={})\n",
@@ -115,5 +121,41 @@ impl Charge {
 impl Drop for Charge {
     fn drop(&mut self) {
         self.budget.used.fetch_sub(self.bytes, Relaxed);
+    }
+}
+
+/// The memory limits in force, in bytes of network arrays (`Network::footprint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MemLimits {
+    /// The most one network may take.
+    pub(crate) network: u64,
+    /// The most all networks together may take.
+    pub(crate) total: u64,
+}
+
+impl MemLimits {
+    /// The limits that `network_mb` and `total_mb` give on a machine of `ram` bytes: a
+    /// value in MiB, or for 0 a quarter of `ram` (per network) and half of it (in all).
+    pub(crate) fn resolve(network_mb: u32, total_mb: u32, ram: u64) -> Self {
+        // The C setters keep the values in range; `min` makes the shift safe regardless.
+        let pick = |mb: u32, auto: u64| match mb {
+            0 => auto,
+            mb => u64::from(mb.min(params::MEM_LIMIT_MAX_MB)) << 20,
+        };
+        Self {
+            network: pick(network_mb, ram / 4),
+            total: pick(total_mb, ram / 2),
+        }
+    }
+
+    /// The limits the parameters set now, on this machine's RAM (`MemTotal` of every
+    /// online node).
+    pub(crate) fn from_params() -> Self {
+        let ram = topology::online_nodes()
+            .filter_map(topology::node_memory)
+            .fold(0u64, |sum, m| {
+                sum.saturating_add(m.total_kib.saturating_mul(1024))
+            });
+        Self::resolve(params::max_network_mb(), params::max_total_mb(), ram)
     }
 }

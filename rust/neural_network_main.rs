@@ -166,7 +166,7 @@ fn log_placement(placement: &numa::placement::Placement) {
             timeout
         ),
     }
-    let limits = params::MemLimits::from_params();
+    let limits = budget::MemLimits::from_params();
     pr_info!(
         "memory limits: {} MiB per network (neural_max_network_mb={}), {} MiB in all (neural_max_total_mb={})\n",
         limits.network >> 20,

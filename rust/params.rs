@@ -4,15 +4,12 @@
 //!
 //! They are registered from C (`params_helper.c`), because Rust's `module!` in 7.3 gives
 //! parameters no sysfs entry. The C setters already refuse values out of range; this file
-//! turns the raw values into types and resolves the memory limits (`0` is automatic: a
-//! fraction of the RAM) where they are used. The placement parameters are resolved into a
-//! placement, and checked against the running system (is the node online, has it memory),
-//! by [`numa::placement`](crate::numa::placement).
+//! reads the values and imports nothing of the module (a leaf, as `pure` is). What they
+//! mean is resolved where it is used: the placement parameters into a placement, checked
+//! against the running system (is the node online, has it memory), by
+//! [`numa::placement`](crate::numa::placement); the memory limits (`0` is automatic: a
+//! fraction of the RAM) by [`budget::MemLimits`](crate::budget::MemLimits).
 
-use crate::numa::topology::{
-    self,
-    NodeId, //
-};
 use kernel::ffi::{
     c_int,
     c_uint, //
@@ -41,10 +38,11 @@ pub(crate) fn numa_policy() -> i32 {
     unsafe { ffi::nn_param_numa_policy() }
 }
 
-/// `neural_default_numa_node`, `None` for -1.
-pub(crate) fn default_numa_node() -> Option<NodeId> {
+/// `neural_default_numa_node`, as a number: -1 (none) or a node id below
+/// `MAX_NUMNODES` (`NodeId::new` names it).
+pub(crate) fn default_numa_node() -> c_int {
     // SAFETY: a plain getter of a variable the C setter keeps in range.
-    NodeId::new(unsafe { ffi::nn_param_default_numa_node() })
+    unsafe { ffi::nn_param_default_numa_node() }
 }
 
 /// The longest `neural_numa_nodes` (`NN_NODELIST_MAX` in `params_helper.h`).
@@ -99,39 +97,3 @@ pub(crate) fn max_total_mb() -> u32 {
 /// The largest value `neural_max_network_mb` and `neural_max_total_mb` take (1 TiB;
 /// `NN_MEM_LIMIT_MAX_MB` in `params_helper.h`).
 pub(crate) const MEM_LIMIT_MAX_MB: u32 = 1 << 20;
-
-/// The memory limits in force, in bytes of network arrays (`Network::footprint`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MemLimits {
-    /// The most one network may take.
-    pub(crate) network: u64,
-    /// The most all networks together may take.
-    pub(crate) total: u64,
-}
-
-impl MemLimits {
-    /// The limits that `network_mb` and `total_mb` give on a machine of `ram` bytes: a
-    /// value in MiB, or for 0 a quarter of `ram` (per network) and half of it (in all).
-    pub(crate) fn resolve(network_mb: u32, total_mb: u32, ram: u64) -> Self {
-        // The C setters keep the values in range; `min` makes the shift safe regardless.
-        let pick = |mb: u32, auto: u64| match mb {
-            0 => auto,
-            mb => u64::from(mb.min(MEM_LIMIT_MAX_MB)) << 20,
-        };
-        Self {
-            network: pick(network_mb, ram / 4),
-            total: pick(total_mb, ram / 2),
-        }
-    }
-
-    /// The limits the parameters set now, on this machine's RAM (`MemTotal` of every
-    /// online node).
-    pub(crate) fn from_params() -> Self {
-        let ram = topology::online_nodes()
-            .filter_map(topology::node_memory)
-            .fold(0u64, |sum, m| {
-                sum.saturating_add(m.total_kib.saturating_mul(1024))
-            });
-        Self::resolve(max_network_mb(), max_total_mb(), ram)
-    }
-}

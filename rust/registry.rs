@@ -31,6 +31,7 @@ use kernel::sync::{
     Mutex, //
 };
 
+use crate::budget::MemLimits;
 use crate::budget::{
     self,
     Budget,
@@ -45,7 +46,6 @@ use crate::network::{
 use crate::numa::placement::Placement;
 use crate::numa::stats::NumaStats;
 use crate::numa::topology::NodeId;
-use crate::params::MemLimits;
 use crate::pure::model::{
     self,
     Model, //

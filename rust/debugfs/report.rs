@@ -76,13 +76,13 @@ use kernel::uaccess::UserSliceWriter;
 use super::file::DebugFile;
 use super::text::Text;
 use super::Registry;
+use crate::budget::MemLimits;
 use crate::network::{
     Network,
     Origin, //
 };
 use crate::numa::mem::Where;
 use crate::numa::topology;
-use crate::params::MemLimits;
 
 /// Something that writes a report.
 pub(crate) trait Report: Send + Sync + 'static {

@@ -7,6 +7,7 @@
 #[kernel::macros::kunit_tests(neural_network_params)]
 mod tests {
     use crate::budget::Budget;
+    use crate::budget::MemLimits;
     use crate::numa::placement::{
         NumaPolicy,
         Placement,
@@ -17,7 +18,7 @@ mod tests {
         NodeId,
         NodeState, //
     };
-    use crate::params::{self, MemLimits};
+    use crate::params;
     use crate::pure::nodemask::NodeMask;
     use crate::pure::nodes::NodeError;
     use kernel::prelude::*;

@@ -322,7 +322,7 @@ fn resolve(
 ) -> Result<Placement> {
     let raw = params::numa_policy();
     let policy = policy.unwrap_or(NumaPolicy::try_from(raw).unwrap_or(NumaPolicy::Local));
-    let node = node.or_else(params::default_numa_node);
+    let node = node.or_else(|| NodeId::new(params::default_numa_node()));
     let mut buf = [0u8; params::NODELIST_MAX + 1];
     let (nodes, text) = match (nodes, params::numa_nodes(&mut buf)) {
         (Some((mask, t)), _) => (Some(mask), Some(t)),
