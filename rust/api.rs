@@ -7,7 +7,7 @@
 //! `neural_network_predict_atomic()` checks that it may sleep (`might_sleep()`); each
 //! takes a reference on this module for every network or batch it hands out (so `rmmod
 //! neural_network` fails, with `EWOULDBLOCK`, the kernel's answer for a module in use,
-//! while a caller holds one) and calls an `nn_api_*` function of this folder with the
+//! while a caller holds one) and calls an `nn_api_*` function of [`ffi`] with the
 //! caller's module name (`KBUILD_MODNAME`, through the header's macros). A `struct
 //! neural_network *` is a handle ([`ffi`]): a reference on a network of the registry,
 //! which debugfs shows like any other, with its owner in `config`; only the owner
@@ -17,10 +17,12 @@
 //! network or a node out of range gives `-EINVAL` (or `ERR_PTR(-EINVAL)`), never a
 //! panic, and changes nothing.
 //!
-//! - [`ffi`]: the edge with C, the API's only unsafe code: the registry the exports
-//!   reach ([`Exported`]), handles and batches as pointers, the caller's pointers and
-//!   lengths checked and turned into references and slices;
-//! - [`network`]: a network's exports: made, destroyed, predicting, re-placed, trained;
+//! - [`ffi`]: the edge with C, every `nn_api_*` function (`api_helper.h` declares
+//!   them): the registry the exports reach ([`Exported`]), handles and batches as
+//!   pointers, the caller's pointers and lengths checked and turned into references and
+//!   slices, the results written back; the one file here with raw pointers;
+//! - [`network`]: a network's exports on Rust values: made, destroyed, predicting,
+//!   re-placed, trained;
 //! - [`numa`]: the topology queries and the NUMA reports;
 //! - [`batch`]: a `struct neural_batch *`, staging buffers on a node, holding a
 //!   reference on its network (and, from `api_helper.c`, on this module), run by the

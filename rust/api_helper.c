@@ -3,7 +3,7 @@
  * The exported symbols of include/linux/neural_network.h (kernel-doc there). Each checks
  * its context, and for every network and batch handed out takes a reference on this
  * module (given back by neural_network_destroy() and neural_batch_destroy()), then
- * calls the nn_api_* function of rust/api/ (rust/api.rs names its files).
+ * calls the nn_api_* function of rust/api/ffi.rs (the C edge of rust/api/).
  */
 #include <linux/cpumask.h>
 #include <linux/err.h>

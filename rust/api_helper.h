@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What rust/api_helper.c calls in rust/api/ (its doc comments say what each does).
+ * What rust/api_helper.c calls in rust/api/ffi.rs (its doc comments say what each does).
  */
 #ifndef NN_API_HELPER_H
 #define NN_API_HELPER_H

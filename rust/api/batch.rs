@@ -4,7 +4,8 @@
 //! placed on a node, and a run of them spread over the CPUs of the network's mask.
 //!
 //! A batch holds its network (an [`Arc`]) and, through `api_helper.c`, a reference on
-//! the module, so that it outlives neither. Its buffers ([`NodeVec`]s of `max_rows`
+//! the module, so that it outlives neither; [`super::ffi`] gives it to the caller as a
+//! pointer and takes it back. Its buffers ([`NodeVec`]s of `max_rows`
 //! vectors, at most [`MAX_ROWS`]) are allocated once, at creation; a call copies the
 //! caller's vectors in, runs them in chunks on the CPUs of the network's mask by the
 //! batch engine ([`crate::network::rounds`], as a `predict` write of several rows does:
@@ -19,12 +20,6 @@
 //! order (the crate root's "Lock order", level 1), outermost, and nothing the chunks take is
 //! above it.
 
-use core::ffi::{
-    c_int,
-    c_uint,
-    c_void, //
-};
-
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{
@@ -32,11 +27,6 @@ use kernel::sync::{
     Mutex, //
 };
 
-use super::ffi::{
-    self,
-    online,
-    to_status, //
-};
 use super::network::home_node;
 use crate::network::rounds::{
     self,
@@ -66,7 +56,7 @@ struct Staging {
 
 /// What a `struct neural_batch *` points to.
 #[pin_data]
-struct Batch {
+pub(super) struct Batch {
     net: Arc<Network>,
     max_rows: usize,
     /// The buffers, and the right to use them: one call at a time.
@@ -130,7 +120,7 @@ impl Batch {
     ///
     /// `EINVAL` for lengths that do not fit, `ENOMEM`, `EINTR` (a fatal signal between
     /// rounds): then nothing is written to `output` and nothing counted.
-    fn process(&self, input: &[i16], output: &mut [i16]) -> Result {
+    pub(super) fn process(&self, input: &[i16], output: &mut [i16]) -> Result {
         let net = &*self.net;
         let (din, dout) = (net.input_dim(), net.output_dim());
         let rows = input.len().checked_div(din).ok_or(EINVAL)?;
@@ -164,81 +154,16 @@ impl Batch {
     }
 }
 
-/// `neural_batch_create_numa(nn, max_inputs, node)` and `neural_batch_create(nn,
-/// max_inputs)` (`node` -1): a [`Batch`] of `max_inputs` vectors (1 to [`MAX_ROWS`]) of
-/// the network, its buffers on `node` (an online node with memory) or on the network's
-/// node ([`home_node`]).
-///
-/// # Safety
-///
-/// `h` as for [`super::network::nn_api_predict`]; `out` valid for a write (the batch, on
-/// success).
-#[no_mangle]
-pub(crate) unsafe extern "C" fn nn_api_batch_create(
-    h: *mut c_void,
-    max_inputs: c_uint,
-    node: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    let r = (|| {
-        // SAFETY: by the function's contract.
-        let net = unsafe { ffi::net_of(h) }?;
-        // `NUMA_NO_NODE`, or an online node with memory.
-        let node = match node {
-            -1 => None,
-            n => Some(
-                online(n)
-                    .ok()
-                    .filter(|&n| topology::node_state(n, NodeState::Memory))
-                    .ok_or(EINVAL)?,
-            ),
-        };
-        let home = home_node(net);
-        let max_rows = usize::try_from(max_inputs).map_err(|_| EINVAL)?;
-        let b = Batch::new(net.clone(), max_rows, Batch::place(node, home))?;
-        Ok(ffi::share(b))
-    })();
-    // SAFETY: by the function's contract.
-    unsafe { ffi::hand_over(r, out) }
-}
-
-/// `neural_batch_process(batch, input, n_in, output, n_out)`: as
-/// [`super::network::nn_api_predict`]'s checks, then at most the batch's `max_inputs`
-/// vectors run through its buffers over the network's CPUs ([`Batch::process`]).
-///
-/// # Safety
-///
-/// `b` is `NULL` or a batch from [`nn_api_batch_create`] not yet given to
-/// [`nn_api_batch_destroy`]; `input` and `output` as for
-/// [`super::network::nn_api_predict`].
-#[no_mangle]
-pub(crate) unsafe extern "C" fn nn_api_batch_process(
-    b: *mut c_void,
-    input: *const i16,
-    n_in: usize,
-    output: *mut i16,
-    n_out: usize,
-) -> c_int {
-    to_status((|| {
-        // SAFETY: by the function's contract.
-        let (batch, (x, y)) = unsafe {
-            (
-                ffi::shared::<Batch>(b)?,
-                ffi::in_out(input, n_in, output, n_out)?,
-            )
-        };
-        batch.process(x, y)
-    })())
-}
-
-/// `neural_batch_destroy(batch)`: frees the batch, giving back its reference on the
-/// network. `NULL` does nothing.
-///
-/// # Safety
-///
-/// `b` is `NULL` or a batch from [`nn_api_batch_create`], not used again.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn nn_api_batch_destroy(b: *mut c_void) {
-    // SAFETY: by the function's contract.
-    drop(unsafe { ffi::take_shared::<Batch>(b) });
+/// A batch of `max_rows` vectors (1 to [`MAX_ROWS`]) of `net`, its buffers on `node`
+/// (an online node, which must have memory) or on the network's node ([`home_node`]).
+pub(super) fn create(
+    net: &Arc<Network>,
+    max_rows: usize,
+    node: Option<NodeId>,
+) -> Result<Arc<Batch>> {
+    if node.is_some_and(|n| !topology::node_state(n, NodeState::Memory)) {
+        return Err(EINVAL);
+    }
+    let home = home_node(net);
+    Batch::new(net.clone(), max_rows, Batch::place(node, home))
 }

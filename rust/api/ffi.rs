@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The exported API's edge with C: the registry the exports reach, handles and batches
-//! as pointers, and every raw pointer and length a caller gives, checked and turned into
-//! a reference or a slice. Every unsafe operation of the API is here: the `nn_api_*`
-//! functions of the other files are `unsafe extern "C"` for their raw pointers, and
-//! their only `unsafe` blocks call these (at their top, to turn the caller's pointers
-//! into references and slices, and [`hand_over`] at the end), under their own contract.
+//! The exported API's edge with C, and its only unsafe code: every `nn_api_*` function
+//! that `rust/api_helper.c` calls. Each checks the caller's pointers and lengths and
+//! turns them into references, slices and Rust values, calls a safe function of
+//! [`super::network`], [`super::numa`] or [`super::batch`] that does the work, and
+//! writes what that returns through the caller's pointers (nothing on an error).
 //!
-//! Every check gives `EINVAL` (`NULL`, misaligned, a length of 0 or beyond
-//! `isize::MAX` bytes, arrays that overlap), never a panic.
+//! In order:
+//!
+//! - the registry the exports reach ([`Exported`], [`with_registry`]);
+//! - handles and batches as pointers ([`hand_out`], [`net_of`], [`take_handle`],
+//!   [`share`], [`shared`], [`take_shared`]);
+//! - the caller's arguments, checked: names, nodes, out-pointers, arrays ([`values`],
+//!   [`in_out`], [`io_slices`]), C bitmaps and cpumasks. Every check gives `EINVAL`
+//!   (`NULL`, misaligned, a length of 0 or beyond `isize::MAX` bytes, arrays that
+//!   overlap), never a panic;
+//! - the exports: on a network, on the NUMA topology and reports, on batches.
 
 use core::ffi::{
     c_int,
@@ -28,17 +35,32 @@ use kernel::ffi::c_char;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+use super::batch::{
+    self,
+    Batch, //
+};
+use super::network::{
+    self,
+    Placing, //
+};
+use super::numa;
 use crate::network::{
     Network,
     Owner, //
 };
+use crate::numa::cpumask::CpuMask;
+use crate::numa::placement::NumaPolicy;
 use crate::numa::topology::{
     self,
     NodeId,
     NodeState, //
 };
+use crate::pure::model::MAX_BLOB_LEN;
+use crate::pure::nodemask::NodeMask;
 use crate::pure::num::u32_as_usize;
 use crate::Registry;
+
+// The registry the exports reach.
 
 /// The registry the API works on: set by [`Exported::new`] at the end of the module's
 /// init, cleared by its drop at the start of its exit.
@@ -79,6 +101,8 @@ pub(super) fn with_registry<R>(f: impl FnOnce(&Registry) -> Result<R>) -> Result
     f(unsafe { &*raw })
 }
 
+// Handles and batches as pointers.
+
 /// What a `struct neural_network *` points to.
 struct Handle {
     net: Arc<Network>,
@@ -90,7 +114,7 @@ struct Handle {
 ///
 /// `h` is `NULL` or a handle from [`hand_out`] not yet given to [`take_handle`], for
 /// `'a`.
-pub(super) unsafe fn net_of<'a>(h: *mut c_void) -> Result<&'a Arc<Network>> {
+unsafe fn net_of<'a>(h: *mut c_void) -> Result<&'a Arc<Network>> {
     if h.is_null() {
         return Err(EINVAL);
     }
@@ -99,7 +123,7 @@ pub(super) unsafe fn net_of<'a>(h: *mut c_void) -> Result<&'a Arc<Network>> {
 }
 
 /// Network `id` of the registry, boxed as a handle for the caller.
-pub(super) fn hand_out(registry: &Registry, id: u32) -> Result<*mut c_void> {
+fn hand_out(registry: &Registry, id: u32) -> Result<*mut c_void> {
     let net = registry.get(id).ok_or(ENOENT)?;
     let owner = *net.owner();
     match KBox::new(Handle { net }, GFP_KERNEL) {
@@ -117,7 +141,7 @@ pub(super) fn hand_out(registry: &Registry, id: u32) -> Result<*mut c_void> {
 /// # Safety
 ///
 /// `h` is `NULL` or a handle from [`hand_out`], not used again.
-pub(super) unsafe fn take_handle(h: *mut c_void) -> Option<Arc<Network>> {
+unsafe fn take_handle(h: *mut c_void) -> Option<Arc<Network>> {
     if h.is_null() {
         return None;
     }
@@ -129,7 +153,7 @@ pub(super) unsafe fn take_handle(h: *mut c_void) -> Option<Arc<Network>> {
 
 /// `this` as the pointer a C caller keeps (a `struct neural_batch *`), until
 /// [`take_shared`].
-pub(super) fn share<T>(this: Arc<T>) -> *mut c_void {
+fn share<T>(this: Arc<T>) -> *mut c_void {
     Arc::into_raw(this).cast_mut().cast()
 }
 
@@ -139,7 +163,7 @@ pub(super) fn share<T>(this: Arc<T>) -> *mut c_void {
 ///
 /// `p` is `NULL` or from [`share`] of an `Arc<T>`, not yet given to [`take_shared`], for
 /// `'a`.
-pub(super) unsafe fn shared<'a, T>(p: *mut c_void) -> Result<&'a T> {
+unsafe fn shared<'a, T>(p: *mut c_void) -> Result<&'a T> {
     if p.is_null() {
         return Err(EINVAL);
     }
@@ -152,7 +176,7 @@ pub(super) unsafe fn shared<'a, T>(p: *mut c_void) -> Result<&'a T> {
 /// # Safety
 ///
 /// `p` is `NULL` or from [`share`] of an `Arc<T>`, not used again.
-pub(super) unsafe fn take_shared<T>(p: *mut c_void) -> Option<Arc<T>> {
+unsafe fn take_shared<T>(p: *mut c_void) -> Option<Arc<T>> {
     if p.is_null() {
         return None;
     }
@@ -160,12 +184,14 @@ pub(super) unsafe fn take_shared<T>(p: *mut c_void) -> Option<Arc<T>> {
     Some(unsafe { Arc::from_raw(p.cast_const().cast::<T>()) })
 }
 
+// The caller's arguments, checked.
+
 /// The caller's module name as an [`Owner`].
 ///
 /// # Safety
 ///
 /// `owner` is `NULL` or a NUL-terminated string valid for the call.
-pub(super) unsafe fn owner_of(owner: *const c_char) -> Result<Owner> {
+unsafe fn owner_of(owner: *const c_char) -> Result<Owner> {
     if owner.is_null() {
         return Err(EINVAL);
     }
@@ -179,7 +205,7 @@ pub(super) unsafe fn owner_of(owner: *const c_char) -> Result<Owner> {
 /// # Safety
 ///
 /// `out` is valid for a write.
-pub(super) unsafe fn hand_over(r: Result<*mut c_void>, out: *mut *mut c_void) -> c_int {
+unsafe fn hand_over(r: Result<*mut c_void>, out: *mut *mut c_void) -> c_int {
     match r {
         Ok(p) => {
             // SAFETY: by the function's contract.
@@ -191,7 +217,7 @@ pub(super) unsafe fn hand_over(r: Result<*mut c_void>, out: *mut *mut c_void) ->
 }
 
 /// A status the C side returns: 0 or a negative errno.
-pub(super) fn to_status(r: Result) -> c_int {
+fn to_status(r: Result) -> c_int {
     match r {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
@@ -199,7 +225,7 @@ pub(super) fn to_status(r: Result) -> c_int {
 }
 
 /// `node` of a C caller as a node id; `NUMA_NO_NODE` (-1) is `None`.
-pub(super) fn node_arg(node: c_int) -> Result<Option<NodeId>> {
+fn node_arg(node: c_int) -> Result<Option<NodeId>> {
     if node == -1 {
         return Ok(None);
     }
@@ -207,7 +233,7 @@ pub(super) fn node_arg(node: c_int) -> Result<Option<NodeId>> {
 }
 
 /// An online node, or `EINVAL`.
-pub(super) fn online(node: c_int) -> Result<NodeId> {
+fn online(node: c_int) -> Result<NodeId> {
     NodeId::new(node)
         .filter(|&n| topology::node_state(n, NodeState::Online))
         .ok_or(EINVAL)
@@ -218,7 +244,7 @@ pub(super) fn online(node: c_int) -> Result<NodeId> {
 /// # Safety
 ///
 /// `p` is `NULL` or valid for a write of a `T`, used by nothing else, for `'a`.
-pub(super) unsafe fn out_of<'a, T>(p: *mut T) -> Result<&'a mut T> {
+unsafe fn out_of<'a, T>(p: *mut T) -> Result<&'a mut T> {
     if p.is_null() {
         return Err(EINVAL);
     }
@@ -232,7 +258,7 @@ pub(super) unsafe fn out_of<'a, T>(p: *mut T) -> Result<&'a mut T> {
 /// # Safety
 ///
 /// `p` is `NULL` or valid for a write.
-pub(super) unsafe fn write_if_asked<T>(p: *mut T, v: T) {
+unsafe fn write_if_asked<T>(p: *mut T, v: T) {
     if !p.is_null() {
         // SAFETY: not null, valid for a write (the function's contract).
         unsafe { p.write(v) };
@@ -244,7 +270,7 @@ pub(super) unsafe fn write_if_asked<T>(p: *mut T, v: T) {
 /// # Safety
 ///
 /// `p` is `NULL` or valid for reads of `len` bytes, not written meanwhile, for `'a`.
-pub(super) unsafe fn bytes<'a>(p: *const u8, len: usize, max: usize) -> Result<&'a [u8]> {
+unsafe fn bytes<'a>(p: *const u8, len: usize, max: usize) -> Result<&'a [u8]> {
     if p.is_null() || len == 0 || len > max {
         return Err(EINVAL);
     }
@@ -272,7 +298,7 @@ fn span_of<T>(p: *const T, n: usize) -> Result<core::ops::Range<usize>> {
 /// # Safety
 ///
 /// `p` is `NULL` or valid for reads of `n` values, not written meanwhile, for `'a`.
-pub(super) unsafe fn values<'a>(p: *const i16, n: usize) -> Result<&'a [i16]> {
+unsafe fn values<'a>(p: *const i16, n: usize) -> Result<&'a [i16]> {
     span_of(p, n)?;
     // SAFETY: valid for `n` values (the function's contract), not null, aligned and
     // within `isize::MAX` bytes (`span_of`).
@@ -284,7 +310,7 @@ pub(super) unsafe fn values<'a>(p: *const i16, n: usize) -> Result<&'a [i16]> {
 /// # Safety
 ///
 /// `p` is `NULL` or valid for writes of `n` values, used by nothing else, for `'a`.
-pub(super) unsafe fn array_mut<'a, T>(p: *mut T, n: c_uint) -> Result<&'a mut [T]> {
+unsafe fn array_mut<'a, T>(p: *mut T, n: c_uint) -> Result<&'a mut [T]> {
     let n = usize::try_from(n).map_err(|_| EINVAL)?;
     if p.is_null() {
         return Err(EINVAL);
@@ -301,7 +327,7 @@ pub(super) unsafe fn array_mut<'a, T>(p: *mut T, n: c_uint) -> Result<&'a mut [T
 ///
 /// `input` is `NULL` or valid for reads of `n_in` values and `output` `NULL` or valid
 /// for writes of `n_out`, for `'a`, used by nothing else meanwhile.
-pub(super) unsafe fn in_out<'a>(
+unsafe fn in_out<'a>(
     input: *const i16,
     n_in: usize,
     output: *mut i16,
@@ -329,7 +355,7 @@ pub(super) unsafe fn in_out<'a>(
 /// # Safety
 ///
 /// As for [`in_out`].
-pub(super) unsafe fn io_slices<'a>(
+unsafe fn io_slices<'a>(
     net: &Network,
     input: *const i16,
     n_in: usize,
@@ -355,7 +381,7 @@ pub(super) unsafe fn io_slices<'a>(
 /// # Safety
 ///
 /// `h` as for [`net_of`]; `input` and `output` as for [`in_out`].
-pub(super) unsafe fn net_io<'a>(
+unsafe fn net_io<'a>(
     h: *mut c_void,
     input: *const i16,
     n_in: usize,
@@ -383,7 +409,7 @@ fn bitmap_words(bits: usize) -> usize {
 ///
 /// `p` is `NULL` or valid for reads of a bitmap of `bits` bits, not written meanwhile,
 /// for `'a`.
-pub(super) unsafe fn bitmap<'a>(p: *const c_ulong, bits: c_uint) -> Result<&'a [c_ulong]> {
+unsafe fn bitmap<'a>(p: *const c_ulong, bits: c_uint) -> Result<&'a [c_ulong]> {
     let words = bitmap_words(usize::try_from(bits).map_err(|_| EINVAL)?);
     if p.is_null() {
         return Err(EINVAL);
@@ -398,7 +424,7 @@ pub(super) unsafe fn bitmap<'a>(p: *const c_ulong, bits: c_uint) -> Result<&'a [
 ///
 /// `p` is `NULL` or valid for writes of a bitmap of `bits` bits, used by nothing else,
 /// for `'a`.
-pub(super) unsafe fn bitmap_mut<'a>(p: *mut c_ulong, bits: c_uint) -> Result<&'a mut [c_ulong]> {
+unsafe fn bitmap_mut<'a>(p: *mut c_ulong, bits: c_uint) -> Result<&'a mut [c_ulong]> {
     let words = bitmap_words(usize::try_from(bits).map_err(|_| EINVAL)?);
     if p.is_null() {
         return Err(EINVAL);
@@ -409,10 +435,23 @@ pub(super) unsafe fn bitmap_mut<'a>(p: *mut c_ulong, bits: c_uint) -> Result<&'a
 }
 
 /// Bit `bit` of the C bitmap `words`.
-pub(super) fn test_bit(words: &[c_ulong], bit: usize) -> bool {
+fn test_bit(words: &[c_ulong], bit: usize) -> bool {
     words
         .get(bit / WORD_BITS)
         .is_some_and(|w| (w >> (bit % WORD_BITS)) & 1 == 1)
+}
+
+/// The nodes of the C bitmap `words` of `bits` bits; `EINVAL` for a node a
+/// [`NodeMask`] cannot hold.
+fn node_mask(words: &[c_ulong], bits: c_uint) -> Result<NodeMask> {
+    let mut mask = NodeMask::new();
+    for id in 0..bits {
+        let bit = usize::try_from(id).map_err(|_| EINVAL)?;
+        if test_bit(words, bit) && !mask.set(id) {
+            return Err(EINVAL);
+        }
+    }
+    Ok(mask)
 }
 
 /// Sets bit `bit` of the C bitmap `words` (nothing beyond it).
@@ -427,7 +466,7 @@ pub(super) fn set_bit(words: &mut [c_ulong], bit: usize) {
 /// # Safety
 ///
 /// `p` is `NULL` or a valid `struct cpumask`, not written meanwhile, for `'a`.
-pub(super) unsafe fn cpumask<'a>(p: *const bindings::cpumask) -> Option<&'a Cpumask> {
+unsafe fn cpumask<'a>(p: *const bindings::cpumask) -> Option<&'a Cpumask> {
     if p.is_null() {
         return None;
     }
@@ -440,10 +479,470 @@ pub(super) unsafe fn cpumask<'a>(p: *const bindings::cpumask) -> Option<&'a Cpum
 /// # Safety
 ///
 /// `p` is `NULL` or a valid `struct cpumask`, used by nothing else, for `'a`.
-pub(super) unsafe fn cpumask_mut<'a>(p: *mut bindings::cpumask) -> Result<&'a mut Cpumask> {
+unsafe fn cpumask_mut<'a>(p: *mut bindings::cpumask) -> Result<&'a mut Cpumask> {
     if p.is_null() {
         return Err(EINVAL);
     }
     // SAFETY: not null, a valid cpumask used by nothing else for `'a` (the contract).
     Ok(unsafe { Cpumask::from_raw_mut(p) })
+}
+
+// The exports on a network.
+
+/// `neural_network_init(in, hidden, out)` and `neural_network_init_numa(..., node)`: a
+/// trainable network `[in, hidden, out]`, ReLU then linear, Xavier-initialised from the
+/// kernel's RNG; placed by the module parameters, or `preferred` on `node`
+/// ([`network::init`]).
+///
+/// # Safety
+///
+/// `owner` is `NULL` or a NUL-terminated string valid for the call; `out` is valid for
+/// a write (the handle, on success).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_init(
+    inputs: c_uint,
+    hidden: c_uint,
+    outputs: c_uint,
+    node: c_int,
+    owner: *const c_char,
+    out: *mut *mut c_void,
+) -> c_int {
+    let r = (|| {
+        // SAFETY: by the function's contract.
+        let owner = unsafe { owner_of(owner) }?;
+        let dim = |v: c_uint| usize::try_from(v).map_err(|_| EINVAL);
+        let dims = [dim(inputs)?, dim(hidden)?, dim(outputs)?];
+        network::init(owner, dims, node_arg(node), hand_out)
+    })();
+    // SAFETY: by the function's contract.
+    unsafe { hand_over(r, out) }
+}
+
+/// `neural_network_load(blob, len)`: a network from a model blob (model-format.rst), at
+/// most `MAX_BLOB_LEN` bytes, placed by the module parameters ([`network::load`]).
+///
+/// # Safety
+///
+/// `blob` is `NULL` or valid for reads of `len` bytes for the call; `owner` and `out`
+/// as for [`nn_api_init`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_load(
+    blob: *const u8,
+    len: usize,
+    owner: *const c_char,
+    out: *mut *mut c_void,
+) -> c_int {
+    let r = (|| {
+        // SAFETY: by the function's contract.
+        let (owner, blob) = unsafe { (owner_of(owner)?, bytes(blob, len, MAX_BLOB_LEN)?) };
+        network::load(owner, blob, hand_out)
+    })();
+    // SAFETY: by the function's contract.
+    unsafe { hand_over(r, out) }
+}
+
+/// `neural_network_destroy(nn)`: removes the network (its debugfs directory goes; open
+/// files keep it alive until closed) and frees the handle. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `h` is `NULL` or a handle from [`nn_api_init`] or [`nn_api_load`], not used again.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_destroy(h: *mut c_void) {
+    // SAFETY: by the function's contract.
+    let Some(net) = (unsafe { take_handle(h) }) else {
+        return;
+    };
+    network::destroy(net);
+}
+
+/// `neural_network_predict(nn, in, n_in, out, n_out)`: `n_in / input_dim` input vectors
+/// (at least one, `n_in` a multiple of the input length) into `n_out` values (that many
+/// times the output length), in the network's fixed-point formats, on the caller's CPU.
+/// The lengths are checked against the network, and the two arrays for alignment and
+/// overlap, before either is touched: `EINVAL` ([`io_slices`]).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_destroy`]; `input` `NULL` or valid for reads of `n_in` values and
+/// `output` `NULL` or valid for writes of `n_out`, for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_predict(
+    h: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (net, inputs, outputs) = unsafe { net_io(h, input, n_in, output, n_out) }?;
+        network::predict(net, inputs, outputs)
+    })())
+}
+
+/// `neural_network_predict_atomic(nn, in, n_in, out, n_out)`: one input vector (`n_in`
+/// the input length, `n_out` the output length) without sleeping, from any context but
+/// NMI (`network/atomic.rs`); the checks of [`nn_api_predict`] first. `EAGAIN` while a
+/// training call holds the weights.
+///
+/// # Safety
+///
+/// As for [`nn_api_predict`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_predict_atomic(
+    h: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (net, inputs, outputs) = unsafe { net_io(h, input, n_in, output, n_out) }?;
+        network::predict_atomic(net, inputs, outputs)
+    })())
+}
+
+/// `neural_network_get_dims(nn, &in, &out)`: the lengths of an input and an output
+/// vector, and their fractional bits (`in_frac`, `out_frac`; either pointer may be
+/// `NULL`), each written once all are known (the pointers may alias).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_predict`]; each pointer `NULL` or valid for a write.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_get_dims(
+    h: *mut c_void,
+    inputs: *mut c_uint,
+    outputs: *mut c_uint,
+    in_frac: *mut c_uint,
+    out_frac: *mut c_uint,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        let values = network::dims(net)?;
+        for (p, v) in [inputs, outputs, in_frac, out_frac].into_iter().zip(values) {
+            // SAFETY: by the function's contract.
+            unsafe { write_if_asked(p, v) };
+        }
+        Ok(())
+    })())
+}
+
+/// `neural_get_numa_node(nn)`: [`network::home_node`]; `NUMA_NO_NODE` if none.
+///
+/// # Safety
+///
+/// As for [`nn_api_get_dims`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_get_numa_node(h: *mut c_void) -> c_int {
+    // SAFETY: by the function's contract.
+    match unsafe { net_of(h) } {
+        Ok(net) => network::home_node(net).map_or(-1, NodeId::as_raw),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `neural_set_numa_node(nn, node)`: the same policy with `node` (as `node N` in
+/// `network_<id>/config`); `neural_set_numa_policy(nn, policy)`: policy `policy` (0 to
+/// 4, as `neural_numa_policy`) with the module's node and nodes (as `policy NAME`);
+/// `neural_migrate_numa_node(nn, node)`: everything to `node`, exactly (bind, as `migrate
+/// N`). What `which` selects: 0, 1, 2 in that order ([`Placing`]). The network keeps
+/// serving; a failure leaves it as it was.
+///
+/// # Safety
+///
+/// As for [`nn_api_get_dims`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_set_placement(
+    h: *mut c_void,
+    which: c_int,
+    value: c_int,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        let how = match which {
+            0 => Placing::Node(node_arg(value)?.ok_or(EINVAL)?),
+            1 => Placing::Policy(NumaPolicy::try_from(value)?),
+            2 => Placing::Migrate(node_arg(value)?.ok_or(EINVAL)?),
+            _ => return Err(EINVAL),
+        };
+        network::set_placement(net, how)
+    })())
+}
+
+/// `neural_set_numa_nodemask(nn, nodes)`: the policy in force over the nodes of the
+/// `nodemask_t` `bits` (`nr_nodes`, `MAX_NUMNODES`, bits), as `nodes LIST` in
+/// `network_<id>/config`: checked as it is (`placement::placement_over`), then
+/// re-placed ([`network::set_nodemask`]). An empty mask: `EINVAL`.
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_get_dims`]; `bits` `NULL` or valid for reads of a bitmap of
+/// `nr_nodes` bits for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_set_nodemask(
+    h: *mut c_void,
+    bits: *const c_ulong,
+    nr_nodes: c_uint,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (net, words) = unsafe { (net_of(h)?, bitmap(bits, nr_nodes)?) };
+        network::set_nodemask(net, node_mask(words, nr_nodes)?)
+    })())
+}
+
+/// `neural_set_cpu_affinity(nn, mask)`: batches run on exactly the CPUs of `mask`, which
+/// must have an online one (as `cpus LIST` in `network_<id>/config`); `NULL`: the
+/// default mask, the CPUs of the weights' nodes (as `cpus default`)
+/// ([`network::set_cpus`]).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_get_dims`]; `mask` `NULL` or a valid `struct cpumask` for the
+/// call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_set_cpus(
+    h: *mut c_void,
+    mask: *const bindings::cpumask,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (net, mask) = unsafe { (net_of(h)?, cpumask(mask)) };
+        let cpus = mask.map(CpuMask::from_cpumask).transpose()?;
+        network::set_cpus(net, cpus)
+    })())
+}
+
+/// What `neural_network_train()` reports: `struct neural_train_report`'s fields, in
+/// order (`NN_API_TRAIN_REPORT` in `api_helper.h`): samples, epochs, first and last loss.
+type ApiTrainReport = [u64; 4];
+
+/// `neural_network_train(nn, inputs, n_in, targets, n_targets, epochs, lr, batch,
+/// report)`: `epochs` passes of SGD over `n_in / input_dim` samples with the limits of a
+/// `network_<id>/train` write ([`network::train`]), on a created network only. Every
+/// argument is checked before anything changes: `EINVAL`. The report is written once
+/// training is done.
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_predict`]; `inputs` `NULL` or valid for reads of `n_in` values,
+/// `targets` of `n_targets`, for the call; `report` `NULL` or valid for a write.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_train(
+    h: *mut c_void,
+    inputs: *const i16,
+    n_in: usize,
+    targets: *const i16,
+    n_targets: usize,
+    epochs: c_uint,
+    lr: u32,
+    batch: c_uint,
+    report: *mut ApiTrainReport,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract (`inputs` and `targets` are only read: they
+        // may overlap).
+        let (net, x, t) = unsafe {
+            (
+                net_of(h)?,
+                values(inputs, n_in)?,
+                values(targets, n_targets)?,
+            )
+        };
+        let r = network::train(net, x, t, epochs, lr, batch)?;
+        let r = [
+            u64::try_from(r.samples).unwrap_or(u64::MAX),
+            u64::from(r.epochs),
+            r.first_loss,
+            r.last_loss,
+        ];
+        // SAFETY: by the function's contract.
+        unsafe { write_if_asked(report, r) };
+        Ok(())
+    })())
+}
+
+// The exports on the NUMA topology and the NUMA reports.
+
+/// `neural_get_numa_node_count()`: the online nodes.
+#[no_mangle]
+pub(crate) extern "C" fn nn_api_node_count() -> c_int {
+    c_int::try_from(numa::node_count()).unwrap_or(c_int::MAX)
+}
+
+/// `neural_get_numa_distance(from, to)`: the firmware's distance (10 is local) between
+/// two online nodes; `-EINVAL` otherwise.
+#[no_mangle]
+pub(crate) extern "C" fn nn_api_distance(from: c_int, to: c_int) -> c_int {
+    match (online(from), online(to)) {
+        (Ok(a), Ok(b)) => c_int::try_from(numa::distance(a, b)).unwrap_or(c_int::MAX),
+        _ => EINVAL.to_errno(),
+    }
+}
+
+/// `neural_numa_node_has_memory(node)`: 1 if the online node `node` has memory, 0 if
+/// not, `-EINVAL` if it is not online.
+#[no_mangle]
+pub(crate) extern "C" fn nn_api_has_memory(node: c_int) -> c_int {
+    match online(node) {
+        Ok(n) => c_int::from(numa::has_memory(n)),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `neural_find_best_numa_node()`: where a network made now should go for the calling
+/// CPU ([`numa::best_node`]); `-ENODEV` if no node has memory.
+#[no_mangle]
+pub(crate) extern "C" fn nn_api_best_node() -> c_int {
+    numa::best_node().map_or(ENODEV.to_errno(), NodeId::as_raw)
+}
+
+/// `neural_get_numa_info(info)`: the node states into the `nodemask_t` bitmaps `online`,
+/// `memory` and `cpus` (`nr_nodes` bits each, zeroed by the caller), and each online
+/// node's `MemTotal` and `MemFree` (KiB) into `total_kib` and `free_kib` by node id
+/// ([`numa::info`]).
+///
+/// # Safety
+///
+/// Each pointer `NULL` or valid for writes of a bitmap of `nr_nodes` bits (the masks)
+/// or of `nr_nodes` values (the arrays), each distinct from the others, for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_numa_info(
+    online: *mut c_ulong,
+    memory: *mut c_ulong,
+    cpus: *mut c_ulong,
+    total_kib: *mut u64,
+    free_kib: *mut u64,
+    nr_nodes: c_uint,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract (each pointer checked before any is written).
+        let (masks, total, free) = unsafe {
+            (
+                [
+                    bitmap_mut(online, nr_nodes)?,
+                    bitmap_mut(memory, nr_nodes)?,
+                    bitmap_mut(cpus, nr_nodes)?,
+                ],
+                array_mut(total_kib, nr_nodes)?,
+                array_mut(free_kib, nr_nodes)?,
+            )
+        };
+        numa::info(masks, total, free)
+    })())
+}
+
+/// What `neural_get_numa_stats()` reads of a network's counters: `struct
+/// neural_numa_stats`'s first fields, in order (`NN_API_COUNTERS` in `api_helper.h`):
+/// predictions, batches, local, cross_node, migrations, migrated_bytes,
+/// migration_failures, train_steps, bytes.
+pub(super) type ApiCounters = [u64; 9];
+
+/// `neural_get_numa_stats(nn, stats)`: the network's counters into `c` ([`ApiCounters`]);
+/// the bytes of its arrays by node into `node_bytes` (`nr_nodes` values, zeroed by the
+/// caller); its CPU mask into `cpus` (cleared by the caller), and into `explicit` whether
+/// it was set (1) or is the default (0) ([`numa::stats`]).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_get_dims`]; each pointer `NULL` or valid for a write (of
+/// `nr_nodes` values for `node_bytes`; `cpus` a valid `struct cpumask`), each distinct
+/// from the others, for the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_numa_stats(
+    h: *mut c_void,
+    c: *mut ApiCounters,
+    node_bytes: *mut u64,
+    nr_nodes: c_uint,
+    cpus: *mut bindings::cpumask,
+    explicit: *mut u32,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract (each pointer checked before any is written).
+        let (net, c, per_node, cpus, explicit) = unsafe {
+            (
+                net_of(h)?,
+                out_of(c)?,
+                array_mut(node_bytes, nr_nodes)?,
+                cpumask_mut(cpus)?,
+                out_of(explicit)?,
+            )
+        };
+        let (counters, explicit_mask) = numa::stats(net, per_node, cpus)?;
+        *c = counters;
+        *explicit = u32::from(explicit_mask);
+        Ok(())
+    })())
+}
+
+// The exports on batches.
+
+/// `neural_batch_create_numa(nn, max_inputs, node)` and `neural_batch_create(nn,
+/// max_inputs)` (`node` -1): a [`Batch`] of `max_inputs` vectors (1 to
+/// `NEURAL_BATCH_MAX_INPUTS`) of the network, its buffers on `node` (an online node with
+/// memory) or on the network's node ([`batch::create`]).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_predict`]; `out` valid for a write (the batch, on success).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_create(
+    h: *mut c_void,
+    max_inputs: c_uint,
+    node: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let r = (|| {
+        // SAFETY: by the function's contract.
+        let net = unsafe { net_of(h) }?;
+        // `NUMA_NO_NODE`, or an online node (with memory: `batch::create` checks).
+        let node = match node {
+            -1 => None,
+            n => Some(online(n)?),
+        };
+        let max_rows = usize::try_from(max_inputs).map_err(|_| EINVAL)?;
+        Ok(share(batch::create(net, max_rows, node)?))
+    })();
+    // SAFETY: by the function's contract.
+    unsafe { hand_over(r, out) }
+}
+
+/// `neural_batch_process(batch, input, n_in, output, n_out)`: as [`nn_api_predict`]'s
+/// checks, then at most the batch's `max_inputs` vectors run through its buffers over
+/// the network's CPUs ([`Batch::process`]).
+///
+/// # Safety
+///
+/// `b` is `NULL` or a batch from [`nn_api_batch_create`] not yet given to
+/// [`nn_api_batch_destroy`]; `input` and `output` as for [`nn_api_predict`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_process(
+    b: *mut c_void,
+    input: *const i16,
+    n_in: usize,
+    output: *mut i16,
+    n_out: usize,
+) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (batch, (x, y)) = unsafe { (shared::<Batch>(b)?, in_out(input, n_in, output, n_out)?) };
+        batch.process(x, y)
+    })())
+}
+
+/// `neural_batch_destroy(batch)`: frees the batch, giving back its reference on the
+/// network. `NULL` does nothing.
+///
+/// # Safety
+///
+/// `b` is `NULL` or a batch from [`nn_api_batch_create`], not used again.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_batch_destroy(b: *mut c_void) {
+    // SAFETY: by the function's contract.
+    drop(unsafe { take_shared::<Batch>(b) });
 }
