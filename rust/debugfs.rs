@@ -19,6 +19,7 @@
 //!                      node, migrate), set the mask (cpus, avoid_cpu0)
 //! network_<id>/stats   counters
 //! network_<id>/predict write input lines, read output lines
+//! network_<id>/replace write a model blob of the same widths: replaces the model
 //! network_<id>/train   write samples (created networks): SGD steps; read: the losses
 //! ```
 //!
@@ -168,6 +169,7 @@ pub(crate) struct NetworkFiles {
     _config: FileEntry<config::ConfigFile>,
     _stats: FileEntry<report::ReportFile<report::Stats>>,
     _predict: FileEntry<predict::PredictFile>,
+    _replace: FileEntry<load::ReplaceFile>,
     _train: Option<FileEntry<train::TrainFile>>,
     // Last: the files go first.
     _dir: Dentry,
@@ -195,6 +197,11 @@ impl Attach for NetworkFiles {
                 c"predict",
                 0o600,
                 predict::PredictFile::new(net.clone(), text::Text::new())?,
+            ),
+            _replace: dir.file(
+                c"replace",
+                0o200,
+                Arc::new(load::ReplaceFile(net.clone()), GFP_KERNEL)?,
             ),
             _train: if net.trainable() {
                 Some(dir.file(c"train", 0o600, train::TrainFile::new(net.clone(), None)?))

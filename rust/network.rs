@@ -22,7 +22,14 @@
 //!
 //! Before any of its memory is allocated, a network's [`Network::footprint`] (the bytes
 //! of all its arrays) is charged to the module's [`Budget`](crate::budget::Budget); the
-//! network keeps the [`Charge`] and gives the bytes back when its memory is freed.
+//! model in force keeps the [`Charge`](crate::budget::Charge) (`network/model_mem.rs`)
+//! and gives the bytes back when its memory is freed.
+//!
+//! What depends on the model (its layers, their shape, each CPU's scratch, its origin
+//! and charge) is reached through the published [`Placed`]; what stays for the network's
+//! life (id, input and output widths and formats, owner, CPU mask, settings, counters)
+//! is here. So a model can be replaced whole by another of the same widths
+//! ([`Network::replace_model`], `network/swap.rs`).
 //!
 //! This file holds the [`Network`] and its accessors; the rest is in `network/`:
 
@@ -32,6 +39,7 @@ mod buffers; // the module's slab caches, and the list of a network's layer buff
 mod build; // building a network: its footprint, from a model or a topology
 pub(crate) mod cache; // the prediction cache, and a network's cache timeout
 mod layer; // one dense layer in node-placed memory, its copies, its training memory
+mod model_mem; // what one model brings beyond its layers: shape, per-CPU scratch, charge
 mod owner; // who made a network
 mod placed; // the layers as one placement put them, and the copy table of `replicate`
 mod predict; // the predict paths, and the `simd` setting
@@ -39,18 +47,17 @@ mod replace; // re-placement while predictions run, and a node's evacuation
 pub(crate) mod rounds; // a batch's rows in chunks over the CPUs of its mask (debugfs predict, API batches)
 mod scratch; // each possible CPU's scratch space
 mod stats; // where a network came from, its counters, and the tally of a request
+mod swap; // a model replaced by another of the same widths while predictions run
 mod train; // training a created network: the SGD loop
 
 use affinity::Affinity;
 pub(crate) use affinity::CpuCounts;
-use atomic::AtomicScratch;
 use buffers::Buffer;
 pub(crate) use buffers::Pools;
 use layer::Layer;
 pub(crate) use owner::Owner;
 pub(crate) use placed::Placed;
 pub(crate) use replace::evacuation;
-use scratch::Scratch;
 use stats::Stats;
 pub(crate) use stats::{
     Origin,
@@ -67,10 +74,7 @@ use kernel::prelude::*;
 use kernel::sync::atomic::Atomic;
 use kernel::sync::Mutex;
 
-use crate::budget::Charge;
 use crate::numa::placement::Placement;
-use crate::numa::stats::Held;
-use crate::pure::batch::Shape;
 use crate::sync::published::{
     Published,
     ReadGuard, //
@@ -88,23 +92,16 @@ pub(crate) struct Network {
     input_frac: u8,
     output_dim: usize,
     output_frac: u8,
-    /// The layers' shape, for the batch driver (`pure::batch`).
-    shape: Shape,
-    /// Multiply-accumulates of one forward pass (the weights' count).
-    work: u64,
-    origin: Origin,
     /// Who made it: the module's faces, or a module through the exported API.
     owner: Owner,
     /// The layers in force.
     #[pin]
     placed: Published<Placed>,
-    /// Serialises what changes the layers: training steps and re-placements.
+    /// Serialises what changes the layers: training steps, re-placements and model
+    /// replacements.
     #[pin]
     update: Mutex<()>,
     pools: Pools,
-    scratch: KVec<Scratch>,
-    /// Each possible CPU's scratch for atomic predictions.
-    atomic: KVec<AtomicScratch>,
     /// `cache_timeout` set in `config` (ms), or `u32::MAX`: the module parameter's.
     cache_ms: AtomicU32,
     /// `simd 0` in `config`: every layer of this network runs scalar.
@@ -118,10 +115,6 @@ pub(crate) struct Network {
     per_cpu: KVec<CpuCounts>,
     /// Counters.
     pub(crate) stats: Stats,
-    // Last: what the arrays above hold goes back to the NUMA counters and the budget
-    // once they are freed.
-    _scratch_held: Held,
-    charge: Charge,
 }
 
 impl Network {
@@ -150,9 +143,9 @@ impl Network {
         self.output_frac
     }
 
-    /// Where it came from.
+    /// Where the model in force came from.
     pub(crate) fn origin(&self) -> Origin {
-        self.origin
+        self.placed.read().model.origin
     }
 
     /// Who made it.
@@ -173,7 +166,7 @@ impl Network {
 
     /// Multiply-accumulates of one forward pass (of one input vector).
     pub(crate) fn work_per_row(&self) -> u64 {
-        self.work
+        self.placed.read().model.work
     }
 
     /// The bytes of all its arrays as allocated: layers, training memory and scratch
@@ -186,13 +179,12 @@ impl Network {
             .iter()
             .map(|l| l.bytes() + l.train_bytes())
             .sum();
-        let per_cpu = self.scratch_len() + atomic::LEVELS * self.shape.scratch_len_for(1);
-        layers + self.scratch.len() * per_cpu * size_of::<i16>()
+        layers + placed.model.bytes()
     }
 
-    /// The scratch length [`Network::predict_with`] needs.
+    /// The scratch length [`Network::predict_with`] needs (for the model in force).
     pub(crate) fn scratch_len(&self) -> usize {
-        self.shape.scratch_len()
+        self.placed.read().model.shape.scratch_len()
     }
 
     /// Calls `f` on every buffer of the network (layers in order, then the CPUs'
@@ -201,7 +193,7 @@ impl Network {
         let placed = self.placed.read();
         let params = placed.params.read();
         buffers::each_buffer(&params.layers, &mut f)?;
-        scratch::each_scratch(&self.scratch, &self.atomic, f)
+        placed.model.each_buffer(f)
     }
 
     /// Calls `f` on each layer, under the read lock.
@@ -209,8 +201,10 @@ impl Network {
         self.placed.read().for_each_layer(f)
     }
 
-    /// Whether [`Network::train`] works on this network (created from a topology).
+    /// Whether [`Network::train`] works on this network: its model in force was created
+    /// from a topology (a network created so and then given a loaded model by
+    /// [`Network::replace_model`] is not trainable any more).
     pub(crate) fn trainable(&self) -> bool {
-        matches!(self.origin, Origin::Created { .. })
+        matches!(self.origin(), Origin::Created { .. })
     }
 }

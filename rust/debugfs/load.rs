@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `load`: write a model blob to create a network; read the id of the last one loaded.
+//! `network_<id>/replace` ([`ReplaceFile`]): write a model blob to replace that
+//! network's model (`network/swap.rs`), received the same way.
 //!
 //! One open file carries one blob, in any number of `write()`s (`cat model.nnm > load`).
 //! The header is judged as its bytes arrive: a wrong magic, version or header length
@@ -40,7 +42,10 @@ use super::text::{
     Text, //
 };
 use super::Registry;
-use crate::network::Owner;
+use crate::network::{
+    Network,
+    Owner, //
+};
 use crate::numa::mem::{
     NodeVec,
     Where, //
@@ -55,6 +60,27 @@ use crate::pure::model::{
 /// The file's data.
 pub(crate) struct LoadFile(pub(crate) Arc<Registry>);
 
+/// `network_<id>/replace`'s data.
+pub(crate) struct ReplaceFile(pub(crate) Arc<Network>);
+
+/// What a complete blob is for.
+enum Sink {
+    /// `load`: a new network.
+    Load(Arc<Registry>),
+    /// `replace`: this network's new model.
+    Replace(Arc<Network>),
+}
+
+impl Sink {
+    /// The file's name, which starts its log lines.
+    fn what(&self) -> &'static str {
+        match self {
+            Sink::Load(_) => "load",
+            Sink::Replace(_) => "replace",
+        }
+    }
+}
+
 /// Where an open file is.
 pub(crate) enum Phase {
     /// Taking bytes; the declared length once the header is in.
@@ -65,7 +91,7 @@ pub(crate) enum Phase {
 
 /// An open `load` file.
 pub(crate) struct LoadState {
-    registry: Arc<Registry>,
+    sink: Sink,
     /// The first bytes, until the header is in.
     head: [u8; HEADER_LEN],
     head_len: usize,
@@ -78,10 +104,10 @@ pub(crate) struct LoadState {
     text: Option<Text>,
 }
 
-/// Logs why a blob was rejected; `EFBIG` for a declared length above 64 MiB, else
-/// `EINVAL`.
-fn rejected(e: ParseError) -> Error {
-    pr_err!("load: model rejected: {}\n", e.reason());
+/// Logs why a blob was rejected (`what`: the file); `EFBIG` for a declared length above
+/// 64 MiB, else `EINVAL`.
+fn rejected(what: &str, e: ParseError) -> Error {
+    pr_err!("{}: model rejected: {}\n", what, e.reason());
     if e == ParseError::TooLarge {
         EFBIG
     } else {
@@ -100,8 +126,10 @@ impl LoadState {
     }
 
     fn take(&mut self, mut input: UserSliceReader, len: usize) -> Result {
+        let what = self.sink.what();
+        let rejected = |e| rejected(what, e);
         let Phase::Receiving(_) = self.phase else {
-            pr_err!("load: one model per open file; this one is done\n");
+            pr_err!("{}: one model per open file; this one is done\n", what);
             return Err(EINVAL);
         };
         let mut left = len;
@@ -120,13 +148,14 @@ impl LoadState {
             let d = declared_len(&self.head).map_err(rejected)?;
             if HEADER_LEN + left > d {
                 pr_err!(
-                    "load: model rejected: longer than its declared {} bytes\n",
+                    "{}: model rejected: longer than its declared {} bytes\n",
+                    what,
                     d
                 );
                 return Err(EINVAL);
             }
             let mut blob = NodeVec::<u8>::zeroed(d, Where::Anywhere).inspect_err(|_| {
-                pr_err!("load: no memory for a blob of {} bytes\n", d);
+                pr_err!("{}: no memory for a blob of {} bytes\n", what, d);
             })?;
             blob[..HEADER_LEN].copy_from_slice(&self.head);
             self.blob = Some(blob);
@@ -139,7 +168,8 @@ impl LoadState {
         let to = self.filled + left;
         if to > blob.len() {
             pr_err!(
-                "load: model rejected: longer than its declared {} bytes\n",
+                "{}: model rejected: longer than its declared {} bytes\n",
+                what,
                 blob.len()
             );
             return Err(EINVAL);
@@ -150,7 +180,14 @@ impl LoadState {
             let blob = self.blob.take();
             self.phase = Phase::Done;
             if let Some(blob) = blob {
-                self.created = Some(self.registry.load(&blob, "load", Owner::SELF)?);
+                match &self.sink {
+                    Sink::Load(registry) => {
+                        self.created = Some(registry.load(&blob, "load", Owner::SELF)?);
+                    }
+                    Sink::Replace(net) => {
+                        net.replace_model(&blob, "replace", Owner::SELF)?;
+                    }
+                }
                 self.text = None;
             }
         }
@@ -177,8 +214,50 @@ impl DebugFile for LoadFile {
     const WRITE: bool = true;
 
     fn open(this: ArcBorrow<'_, Self>) -> Result<LoadState> {
-        Ok(LoadState {
-            registry: this.0.clone(),
+        Ok(LoadState::new(Sink::Load(this.0.clone())))
+    }
+
+    fn write(state: &mut LoadState, input: UserSliceReader, len: usize) -> Result<usize> {
+        state.write(input, len)
+    }
+
+    fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
+        let Sink::Load(registry) = &state.sink else {
+            return Err(EINVAL);
+        };
+        let created = state.created;
+        read_snapshot(&mut state.text, out, pos, |t| {
+            write_last_created(registry, created, t)
+        })
+    }
+
+    fn release(state: LoadState) {
+        state.release();
+    }
+}
+
+impl DebugFile for ReplaceFile {
+    type State = LoadState;
+    const READ: bool = false;
+    const WRITE: bool = true;
+
+    fn open(this: ArcBorrow<'_, Self>) -> Result<LoadState> {
+        Ok(LoadState::new(Sink::Replace(this.0.clone())))
+    }
+
+    fn write(state: &mut LoadState, input: UserSliceReader, len: usize) -> Result<usize> {
+        state.write(input, len)
+    }
+
+    fn release(state: LoadState) {
+        state.release();
+    }
+}
+
+impl LoadState {
+    fn new(sink: Sink) -> Self {
+        LoadState {
+            sink,
             head: [0; HEADER_LEN],
             head_len: 0,
             blob: None,
@@ -186,31 +265,29 @@ impl DebugFile for LoadFile {
             phase: Phase::Receiving(None),
             created: None,
             text: None,
-        })
+        }
     }
 
-    fn write(state: &mut LoadState, input: UserSliceReader, len: usize) -> Result<usize> {
-        state.take(input, len).inspect_err(|_| {
-            state.phase = Phase::Done;
-            state.blob = None;
+    fn write(&mut self, input: UserSliceReader, len: usize) -> Result<usize> {
+        self.take(input, len).inspect_err(|_| {
+            self.phase = Phase::Done;
+            self.blob = None;
         })?;
         Ok(len)
     }
 
-    fn read(state: &mut LoadState, out: &mut UserSliceWriter, pos: &mut Offset) -> Result<usize> {
-        let (registry, created) = (&state.registry, state.created);
-        read_snapshot(&mut state.text, out, pos, |t| {
-            write_last_created(registry, created, t)
-        })
-    }
-
-    fn release(state: LoadState) {
-        if let Phase::Receiving(declared) = state.phase {
-            if state.received() != 0 {
+    fn release(self) {
+        if let Phase::Receiving(declared) = self.phase {
+            if self.received() != 0 {
                 pr_err!(
-                    "load: model rejected: truncated ({} of {} bytes); nothing loaded\n",
-                    state.received(),
-                    declared.unwrap_or(HEADER_LEN)
+                    "{}: model rejected: truncated ({} of {} bytes); nothing {}\n",
+                    self.sink.what(),
+                    self.received(),
+                    declared.unwrap_or(HEADER_LEN),
+                    match self.sink {
+                        Sink::Load(_) => "loaded",
+                        Sink::Replace(_) => "replaced",
+                    }
                 );
             }
         }

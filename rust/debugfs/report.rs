@@ -56,7 +56,8 @@
 //! units), `inputs_clipped: N` (input numbers beyond the input format that `predict`
 //! saturated), `local: N` and `cross_node: N` (input vectors predicted on a CPU of the
 //! node that holds all the weights they read, and the others), `migrations: N`,
-//! `migrated_bytes: N` and `migration_failures: N` (re-placements), and under
+//! `migrated_bytes: N` and `migration_failures: N` (re-placements), `replacements: N`
+//! (models replaced, `network_<id>/replace`), and under
 //! `replicate` `copy_reads: node:rows,...`. A layer of a created network also shows
 //! `train_bytes N` (gradients etc.).
 //!
@@ -351,6 +352,7 @@ impl Report for Stats {
                     s.migration_failures.load(Relaxed)
                 )
             })
+            .and_then(|()| writeln!(t, "replacements: {}", s.replacements.load(Relaxed)))
             .map_err(|_| ENOMEM)?;
         let get = |a: &core::sync::atomic::AtomicU64| a.load(core::sync::atomic::Ordering::Relaxed);
         let predictions = s.predictions.load(Relaxed);

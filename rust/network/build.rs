@@ -27,8 +27,8 @@ use super::layer::{
     TrainMem, //
 };
 use super::owner::Owner;
+use super::model_mem::ModelMem;
 use super::placed::Placed;
-use super::scratch;
 use super::stats::{
     Origin,
     Stats, //
@@ -38,7 +38,6 @@ use crate::budget::Charge;
 use crate::numa::mem::NodeVec;
 use crate::numa::placement::Placement;
 use crate::numa::slab::SlabBox;
-use crate::numa::stats::Held;
 use crate::numa::topology;
 use crate::pure::batch::{
     self,
@@ -116,6 +115,32 @@ impl Network {
         pools: &Pools,
         owner: Owner,
     ) -> Result<Arc<Self>> {
+        let layers = Self::model_layers(id, model, placement, pools)?;
+        Self::new_with(
+            id,
+            model.input_frac(),
+            layers,
+            Rng::from_seed(0),
+            Origin::Loaded { crc },
+            owner,
+            placement,
+            charge,
+            pools,
+        )
+    }
+
+    /// The layers of `model` in node-placed memory, for network `id` placed by
+    /// `placement`, with `replicate`'s copies (no training memory).
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when memory cannot be had where the policy allows.
+    pub(super) fn model_layers(
+        id: u32,
+        model: &Model<'_>,
+        placement: &Placement,
+        pools: &Pools,
+    ) -> Result<KVec<LayerBox>> {
         let placed = placement.for_network(id);
         let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
         for (i, l) in model.layers().enumerate() {
@@ -138,17 +163,27 @@ impl Network {
             layer.replicate(placed.copies(wanted), &pools.replicas)?;
             layers.push(SlabBox::new(&pools.layers, layer, wanted)?, GFP_KERNEL)?;
         }
-        Self::new_with(
-            id,
-            model.input_frac(),
-            layers,
-            Rng::from_seed(0),
-            Origin::Loaded { crc },
-            owner,
-            placement,
-            charge,
-            pools,
-        )
+        Ok(layers)
+    }
+
+    /// The model memory ([`ModelMem`]) of checked `layers` (each one's inputs are the
+    /// previous one's outputs): their shape and work, each CPU's scratch.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for no layers, `ENOMEM`.
+    pub(super) fn model_mem(
+        layers: &[LayerBox],
+        origin: Origin,
+        charge: Charge,
+        pools: &Pools,
+    ) -> Result<Arc<ModelMem>> {
+        let shape = Shape::of(layers.iter().map(|l| (l.inputs, l.outputs))).ok_or(EINVAL)?;
+        let work = layers
+            .iter()
+            .map(|l| usize_as_u64(l.inputs).saturating_mul(usize_as_u64(l.outputs)))
+            .fold(0u64, u64::saturating_add);
+        ModelMem::new(shape, work, origin, charge, pools)
     }
 
     /// Builds network `id` from a topology, Xavier-initialised from `seed` (or from the
@@ -233,17 +268,8 @@ impl Network {
         let first = layers.first().ok_or(EINVAL)?;
         let last = layers.last().ok_or(EINVAL)?;
         let (input_dim, output_dim, output_frac) = (first.inputs, last.outputs, last.out_frac);
-        let shape = Shape::of(layers.iter().map(|l| (l.inputs, l.outputs))).ok_or(EINVAL)?;
-        let work = layers
-            .iter()
-            .map(|l| usize_as_u64(l.inputs).saturating_mul(usize_as_u64(l.outputs)))
-            .fold(0u64, u64::saturating_add);
-        let scratch = scratch::alloc_scratch(shape.scratch_len(), pools)?;
-        let atomic = scratch::alloc_atomic(shape.scratch_len_for(1))?;
-        let mut scratch_held = Held::new(&pools.numa);
-        scratch::each_scratch(&scratch, &atomic, |b| scratch_held.add(b.bytes, b.pages))?;
-        scratch_held.publish();
-        let placed = Placed::new(layers, rng, *placement, &pools.numa)?;
+        let model = Self::model_mem(&layers, origin, charge, pools)?;
+        let placed = Placed::new(layers, rng, *placement, &pools.numa, model)?;
         let per_cpu = affinity::cpu_counts()?;
         Arc::pin_init(
             try_pin_init!(Self {
@@ -252,23 +278,16 @@ impl Network {
                 input_frac,
                 output_dim,
                 output_frac,
-                shape,
-                work,
-                origin,
                 owner,
                 placed <- Published::new(placed),
                 update <- new_mutex!((), "neural_network:update"),
                 pools: pools.clone(),
-                scratch,
-                atomic,
                 cache_ms: AtomicU32::new(u32::MAX),
                 no_simd: AtomicBool::new(false),
                 affinity <- new_mutex!(Affinity::new(), "neural_network:affinity"),
                 next_cpu: Atomic::new(0),
                 per_cpu,
                 stats: Stats::new(),
-                _scratch_held: scratch_held,
-                charge,
             }? Error),
             GFP_KERNEL,
         )

@@ -23,6 +23,7 @@ use super::buffers::{
     Pools, //
 };
 use super::cache::Cache;
+use super::model_mem::ModelMem;
 use super::layer::{
     Layer,
     LayerBox,
@@ -79,17 +80,22 @@ pub(crate) struct Placed {
     copy_home: KVec<Option<NodeId>>,
     /// `replicate`: rows predicted from each copy (in the order of `copy_nodes`).
     copy_reads: KVec<Atomic<u64>>,
-    // Last: the counters of what the layers hold go down when they are freed.
+    // Last: the counters of what the layers hold go down when they are freed; then the
+    // model's scratch and charge go, if no other `Placed` shares them.
     _held: Held,
+    /// The model these layers are of: its shape, scratch and charge (`model_mem.rs`).
+    pub(super) model: Arc<ModelMem>,
 }
 
 impl Placed {
-    /// Wraps `layers` (placed by `placement`), with the counters of what they hold.
+    /// Wraps `layers` (placed by `placement`) of the model `model`, with the counters of
+    /// what they hold.
     pub(super) fn new(
         layers: KVec<LayerBox>,
         rng: Rng,
         placement: Placement,
         numa: &Arc<NumaStats>,
+        model: Arc<ModelMem>,
     ) -> Result<Pin<KBox<Self>>> {
         let first = layers.first().ok_or(EINVAL)?;
         let last = layers.last().ok_or(EINVAL)?;
@@ -118,6 +124,7 @@ impl Placed {
                 copy_home,
                 copy_reads,
                 _held: held,
+                model,
             }),
             GFP_KERNEL,
         )

@@ -87,9 +87,10 @@ impl Network {
             }
         }
         let params = placed.params.read();
-        let slot = self.scratch.get(u32_as_usize(cpu)).ok_or(EINVAL)?;
+        let slot = placed.model.scratch.get(u32_as_usize(cpu)).ok_or(EINVAL)?;
         let mut scratch = slot.lock();
         self.run(
+            &placed,
             &params.layers,
             batch::BLOCK,
             inputs,
@@ -141,7 +142,9 @@ impl Network {
         if !hit {
             let (Some(_reader), Some(mut scratch)) = (
                 placed.readers.enter(),
-                self.atomic
+                placed
+                    .model
+                    .atomic
                     .get(u32_as_usize(ctx.cpu()))
                     .and_then(|a| a.claim(&ctx)),
             ) else {
@@ -151,7 +154,7 @@ impl Network {
             // SAFETY: inside the atomic readers (`_reader`), which every writer of the
             // parameters closes, and waits for, before it changes anything.
             let params = unsafe { placed.params.get_unguarded() };
-            self.run(&params.layers, 1, input, output, scratch.buf(), copy)
+            self.run(&placed, &params.layers, 1, input, output, scratch.buf(), copy)
                 .map(|runs| tally.add_runs(runs))?;
             if timeout > 0 {
                 placed
@@ -183,15 +186,23 @@ impl Network {
         scratch: &mut [i16],
     ) -> Result<usize> {
         let n = self.batch_len(inputs, outputs)?;
-        if scratch.len() < self.scratch_len() {
+        let placed = self.placed.read();
+        if scratch.len() < placed.model.shape.scratch_len() {
             return Err(EINVAL);
         }
-        let placed = self.placed.read();
         let params = placed.params.read();
         let mut tally = Tally::default();
         let cpu = CpuId::current().as_u32();
         let copy = self.copy_here(&placed, n, &mut tally);
-        self.run(&params.layers, batch::BLOCK, inputs, outputs, scratch, copy)
+        self.run(
+            &placed,
+            &params.layers,
+            batch::BLOCK,
+            inputs,
+            outputs,
+            scratch,
+            copy,
+        )
             .map(|runs| tally.add_runs(runs))?;
         tally.add_cpu(cpu, usize_as_u64(n));
         drop(params);
@@ -230,12 +241,15 @@ impl Network {
         copy
     }
 
-    /// Runs `inputs` through the layers into `outputs` in blocks of at most `block`
+    /// Runs `inputs` through the layers (`layers`, of `placed`, whose model gives the
+    /// shape) into `outputs` in blocks of at most `block`
     /// inputs (`pure::batch`), each layer by the path the gate picks: one [`Section`] (one
     /// FPU section, if any layer runs the vector kernel) for the whole call. Adds the
     /// layer runs of each path, for the caller's [`Tally`].
+    #[expect(clippy::too_many_arguments)]
     fn run(
         &self,
+        placed: &Placed,
         layers: &[LayerBox],
         block: usize,
         inputs: &[i16],
@@ -247,7 +261,7 @@ impl Network {
         gate.enabled &= self.simd_allowed();
         let mut section = Section::with_gate(gate, layers.iter().map(|l| l.inputs));
         let r = batch::forward_in(
-            self.shape,
+            placed.model.shape,
             block,
             |i| layers.get(i).map(|l| l.dense(copy)),
             inputs,

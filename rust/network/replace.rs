@@ -105,7 +105,7 @@ impl Network {
     /// [`Network::replace`], under the update mutex.
     fn replace_locked(&self, placement: Placement) -> Result<Replaced> {
         let target = placement.for_network(self.id);
-        let (layers, rng, charge) = {
+        let (layers, rng, charge, model) = {
             let old = self.placed.read();
             let params = old.params.read();
             // What the new layers will take, copies included, before any is allocated.
@@ -120,15 +120,16 @@ impl Network {
                 .sum();
             // Both the old and the new layers exist until the new are published.
             let charge = budget::charge_available(
-                self.charge.budget(),
+                old.model.charge.budget(),
                 format_args!("network_{}: re-placement", self.id),
                 usize_as_u64(bytes),
             )?;
             let layers = placed::copy_layers(&params.layers, &target, &self.pools)?;
-            (layers, params.rng.clone(), charge)
+            (layers, params.rng.clone(), charge, old.model.clone())
         };
         // Out of the read-side section: `replace` waits for every reader, this one too.
-        let new = Placed::new(layers, rng, placement, &self.pools.numa)?;
+        // The same model: its scratch, shape and charge go on to the new layers.
+        let new = Placed::new(layers, rng, placement, &self.pools.numa, model)?;
         let old = self.placed.replace(new);
         // The new layers' allocations count in `numa_stats` once they serve.
         let (mut bytes, mut fallbacks) = (0, 0);

@@ -60,6 +60,8 @@ pub(crate) struct Stats {
     pub(crate) migrated_bytes: Atomic<u64>,
     /// Re-placements that failed (the old placement kept serving).
     pub(crate) migration_failures: Atomic<u64>,
+    /// Model replacements done (`network_<id>/replace`, `neural_network_replace()`).
+    pub(crate) replacements: Atomic<u64>,
     /// Nanoseconds the predictions took (each call, or batch chunk, from its start to its
     /// end, cache lookups included).
     pub(crate) infer_ns: AtomicU64,
@@ -91,6 +93,7 @@ impl Stats {
             migrations: Atomic::new(0),
             migrated_bytes: Atomic::new(0),
             migration_failures: Atomic::new(0),
+            replacements: Atomic::new(0),
             infer_ns: Default::default(),
             infer_ns_max: Default::default(),
             simd_layers: Default::default(),

@@ -12,6 +12,7 @@ use super::layer::{
     LayerBox, //
 };
 use super::placed::Params;
+use super::stats::Origin;
 use super::Network;
 use crate::pure::num::{u32_as_usize, usize_as_u64};
 use crate::pure::rng::Rng;
@@ -66,18 +67,25 @@ impl Network {
         {
             return Err(EINVAL);
         }
-        // Training and re-placement change the layers: one at a time. A re-placement
-        // waits for the step to end; predictions wait on the write lock meanwhile.
+        // Training, re-placement and model replacement change the layers: one at a time.
+        // A re-placement or a replacement waits for the call to end; predictions wait on
+        // the write lock meanwhile.
         let _update = self.update.lock();
         let placed = self.placed.read();
+        // The model in force decides, under the update mutex: a replacement by a loaded
+        // model (`network/swap.rs`) makes a created network untrainable.
+        if !matches!(placed.model.origin, Origin::Created { .. }) {
+            return Err(EINVAL);
+        }
         let mut params = placed.params.write();
         // Atomic predictions read the weights without the lock: closed out (and waited
         // for) before a weight changes; they get `EAGAIN` until the end. The cache's
         // answers are those of the old weights: emptied.
         let _closed = placed.readers.close();
         placed.cache.clear(&self.stats.cache);
+        let work = placed.model.work;
         let Params { layers, rng } = &mut *params;
-        let report = self.train_locked(layers, rng, inputs, targets, n, epochs, lr, batch);
+        let report = self.train_locked(layers, rng, work, inputs, targets, n, epochs, lr, batch);
         // `replicate`: every copy as the first before the lock goes, whatever happened.
         for l in layers.iter_mut() {
             l.sync_copies();
@@ -102,6 +110,7 @@ impl Network {
         &self,
         layers: &mut [LayerBox],
         rng: &mut Rng,
+        work: u64,
         inputs: &[i16],
         targets: &[i16],
         n: usize,
@@ -132,7 +141,7 @@ impl Network {
         train::zero_grad(&mut tl);
         let (mut first_loss, mut last_loss) = (0, 0);
         // A step is a forward pass, a backward pass and the gradients: about 3 passes.
-        let work = self.work.saturating_mul(3);
+        let work = work.saturating_mul(3);
         let mut budget = Budget::new();
         for epoch in 0..epochs {
             let mut sum: u64 = 0;
