@@ -56,6 +56,15 @@ void neural_network_destroy(struct neural_network *nn)
 }
 EXPORT_SYMBOL_GPL(neural_network_destroy);
 
+int neural_network_replace(struct neural_network *nn, const void *blob, size_t len)
+{
+	might_sleep();
+	if (IS_ERR_OR_NULL(nn))
+		return -EINVAL;
+	return nn_api_replace(nn, blob, len);
+}
+EXPORT_SYMBOL_GPL(neural_network_replace);
+
 int neural_network_predict(struct neural_network *nn, const s16 *input, size_t n_in,
 			   s16 *output, size_t n_out)
 {

@@ -18,6 +18,7 @@ int nn_api_init(unsigned int inputs, unsigned int hidden, unsigned int outputs, 
 		const char *owner, void **out);
 int nn_api_load(const void *blob, size_t len, const char *owner, void **out);
 void nn_api_destroy(void *nn);
+int nn_api_replace(void *nn, const void *blob, size_t len);
 int nn_api_predict(void *nn, const s16 *input, size_t n_in, s16 *output, size_t n_out);
 int nn_api_predict_atomic(void *nn, const s16 *input, size_t n_in, s16 *output,
 			  size_t n_out);

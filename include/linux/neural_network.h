@@ -92,6 +92,36 @@ struct neural_network *__neural_network_load(const void *blob, size_t len,
 #define neural_network_load(blob, len) __neural_network_load(blob, len, KBUILD_MODNAME)
 
 /**
+ * neural_network_replace() - Replace a network's model, while it serves.
+ * @nn: the network (made by this module: its owner's to replace).
+ * @blob: the new model (Documentation/neural_network/model-format.rst); the module
+ *        copies what it needs.
+ * @len: its length in bytes, at most 64 MiB.
+ *
+ * The new model must have the network's input and output lengths and formats
+ * (neural_network_get_dims()); its hidden layers may differ. Its layers are placed by
+ * the network's placement in force and published in one step: every prediction,
+ * neural_network_predict_atomic() included, is answered wholly by the old model or
+ * wholly by the new one (the rows of one call to neural_network_predict() or
+ * neural_batch_process() may be split between them, each row wholly by one); the old
+ * model is freed once no prediction reads it. The handle, the placement, the CPU mask
+ * and the counters stay; the prediction cache is emptied; the network's "replacements"
+ * count (network_<id>/stats) goes up. The network becomes what the new model is: a
+ * loaded model, so a network made by neural_network_init() is no longer trainable
+ * (neural_network_train() returns -EINVAL). A training call in progress is waited for.
+ *
+ * The new model's whole size is charged against the memory limits before anything is
+ * allocated (old and new count together until the swap). On any error nothing changed:
+ * the old model still serves.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -EINVAL for a NULL @nn or @blob, a malformed blob, or other input or
+ * output lengths or formats (the reason goes to the kernel log), -EFBIG or -ENOSPC over
+ * a memory limit, -ENOMEM.
+ */
+int neural_network_replace(struct neural_network *nn, const void *blob, size_t len);
+
+/**
  * neural_network_destroy() - Remove a network and free its memory.
  * @nn: a network from neural_network_init(), neural_network_init_numa() or
  *      neural_network_load(); NULL or an ERR_PTR() does nothing.

@@ -99,6 +99,11 @@ pub(crate) mod ffi {
             owner: *const c_char,
         ) -> *mut neural_network;
         pub(crate) fn neural_network_destroy(nn: *mut neural_network);
+        pub(crate) fn neural_network_replace(
+            nn: *mut neural_network,
+            blob: *const c_void,
+            len: usize,
+        ) -> c_int;
         pub(crate) fn neural_network_predict(
             nn: *mut neural_network,
             input: *const i16,
@@ -362,6 +367,16 @@ impl Network {
     /// The raw handle, for [`ffi`] (valid while `self` is).
     pub(crate) fn as_ptr(&self) -> *mut ffi::neural_network {
         self.0.as_ptr()
+    }
+
+    /// `neural_network_replace()`: the model replaced by the one in `blob` (copied), of
+    /// the same input and output lengths and formats; nothing changes on an error.
+    pub(crate) fn replace(&self, blob: &[u8]) -> Result {
+        // SAFETY: a live network (invariant); `blob` is valid for `blob.len()` bytes
+        // during the call.
+        to_result(unsafe {
+            ffi::neural_network_replace(self.as_ptr(), blob.as_ptr().cast(), blob.len())
+        })
     }
 
     /// `neural_network_predict()`: `input` holds whole input vectors, `output` room for

@@ -541,6 +541,22 @@ pub(crate) unsafe extern "C" fn nn_api_load(
     unsafe { hand_over(r, out) }
 }
 
+/// `neural_network_replace(nn, blob, len)`: the network's model replaced by the one in
+/// `blob` (same input and output widths and formats), at most `MAX_BLOB_LEN` bytes
+/// ([`network::replace_model`]).
+///
+/// # Safety
+///
+/// `h` as for [`nn_api_predict`]; `blob` as for [`nn_api_load`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn nn_api_replace(h: *mut c_void, blob: *const u8, len: usize) -> c_int {
+    to_status((|| {
+        // SAFETY: by the function's contract.
+        let (net, blob) = unsafe { (net_of(h)?, bytes(blob, len, MAX_BLOB_LEN)?) };
+        network::replace_model(net, blob)
+    })())
+}
+
 /// `neural_network_destroy(nn)`: removes the network (its debugfs directory goes; open
 /// files keep it alive until closed) and frees the handle. `NULL` does nothing.
 ///

@@ -75,6 +75,12 @@ pub(super) fn load<T>(
     })
 }
 
+/// Replaces `net`'s model by the one in `blob`, for its owner (the caller, who holds
+/// its handle): [`Network::replace_model`].
+pub(super) fn replace_model(net: &Network, blob: &[u8]) -> Result {
+    net.replace_model(blob, "neural_network_replace", *net.owner())
+}
+
 /// Removes `net` from the registry (its owner's right), if the API is still open.
 pub(super) fn destroy(net: Arc<Network>) {
     let (id, owner) = (net.id(), *net.owner());
