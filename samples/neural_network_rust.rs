@@ -5,7 +5,8 @@
 //!
 //! At load it reads the topology, requests the sample model with `request_firmware()`
 //! (`neural_network/sample.nnm`, for its own faux device) and checks the loaded
-//! network's answer against the host's, creates a network on the best node for its
+//! network's answer against the host's, replaces its model (`neural_network_replace()`)
+//! and checks it again, creates a network on the best node for its
 //! CPU, batch-predicts on that node's CPUs and checks each row alone, predicts under a
 //! spinlock (`predict_atomic`), migrates the network to another node with memory (the
 //! answers stay), re-places it under interleave and a node mask, sets and clears a CPU
@@ -237,6 +238,22 @@ fn firmware_model(c: &mut Checks) {
         EINVAL,
         "train_loaded_network_einval",
     );
+    // The same model again, by neural_network_replace(): the same answer, from the new
+    // layers; a blob that is no model changes nothing.
+    let mut again = [0x5a5a_i16; 2];
+    let r = net
+        .replace(SAMPLE_MODEL)
+        .and_then(|()| net.predict(&[256, -128, 64], &mut again));
+    c.check(
+        r.is_ok() && again == SAMPLE_OUTPUT,
+        "replaced_model_gives_the_hosts_answer",
+        format_args!("{r:?} {again:?}, expected {SAMPLE_OUTPUT:?}"),
+    );
+    c.errno(
+        net.replace(b"not a model at all"),
+        EINVAL,
+        "replace_junk_einval",
+    );
 }
 
 /// Bad arguments: each refused with `EINVAL`, changing nothing.
@@ -261,6 +278,12 @@ fn bad_arguments(c: &mut Checks, net: &Network, batch: &Batch) {
         "init_node_out_of_range_einval",
     );
     c.errno(Network::load(&[], OWNER), EINVAL, "load_empty_einval");
+    // The sample model has 3 inputs, this network 4.
+    c.errno(
+        net.replace(SAMPLE_MODEL),
+        EINVAL,
+        "replace_other_widths_einval",
+    );
     c.errno(
         Network::load(b"not a model at all", OWNER),
         EINVAL,

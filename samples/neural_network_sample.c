@@ -4,7 +4,8 @@
  * (include/linux/neural_network.h), as a driver would use it.
  *
  * At load it reads the topology, loads a model blob and checks its answer against the
- * host's, creates a network on the best node for its CPU, predicts a batch and checks
+ * host's, replaces the model (neural_network_replace()) and checks it again, creates a
+ * network on the best node for its CPU, predicts a batch and checks
  * it row by row, migrates the network to another node with memory and re-places it
  * under another policy, checking that the answers did not change; reads the topology
  * and the network's stats (neural_get_numa_info(), neural_get_numa_stats()), runs
@@ -88,6 +89,7 @@ static void topology(void)
 /* The model of rust/kunit/testdata/sample.nnm: its answer for one input is the host's. */
 static void known_model(void)
 {
+	static const u8 junk[16] = "not a model";
 	static const s16 input[3] = { 256, -128, 64 };
 	unsigned int in_dim = 0, out_dim = 0;
 	struct neural_network *nn;
@@ -108,6 +110,19 @@ static void known_model(void)
 	err = neural_network_train(nn, input, ARRAY_SIZE(input), out, ARRAY_SIZE(out), 1,
 				   NEURAL_LR_ONE, 1, NULL);
 	check(err == -EINVAL, "train_loaded_network_einval", "got", err);
+	/* The same model again: the same answer, from the new layers. */
+	memset(out, 0x5a, sizeof(out));
+	err = neural_network_replace(nn, sample_model, sizeof(sample_model));
+	if (!err)
+		err = neural_network_predict(nn, input, ARRAY_SIZE(input), out, ARRAY_SIZE(out));
+	check(!err && !memcmp(out, sample_output, sizeof(out)),
+	      "replaced_model_gives_the_hosts_answer", "error", err);
+	err = neural_network_replace(nn, junk, sizeof(junk));
+	check(err == -EINVAL, "replace_junk_einval", "got", err);
+	err = neural_network_replace(nn, NULL, 64);
+	check(err == -EINVAL, "replace_null_blob_einval", "got", err);
+	err = neural_network_replace(NULL, sample_model, sizeof(sample_model));
+	check(err == -EINVAL, "replace_null_network_einval", "got", err);
 	neural_network_destroy(nn);
 }
 
@@ -127,6 +142,9 @@ static void bad_arguments(struct neural_network *nn)
 	check(PTR_ERR(bad) == -EINVAL, "load_null_einval", "got", PTR_ERR(bad));
 	bad = neural_network_load(junk, sizeof(junk));
 	check(PTR_ERR(bad) == -EINVAL, "load_junk_einval", "got", PTR_ERR(bad));
+	/* The sample model has 3 inputs, this network INPUTS. */
+	check(neural_network_replace(nn, sample_model, sizeof(sample_model)) == -EINVAL,
+	      "replace_other_widths_einval", "", 0);
 	check(neural_network_predict(NULL, in, INPUTS, out, OUTPUTS) == -EINVAL,
 	      "predict_null_network_einval", "", 0);
 	check(neural_network_predict(nn, NULL, INPUTS, out, OUTPUTS) == -EINVAL,

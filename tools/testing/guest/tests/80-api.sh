@@ -13,6 +13,8 @@ mapfile -t MEM < <(expand_list "$(</sys/devices/system/node/has_memory)")
 # The sample's checks, by the name each logs ("neural_network_sample: ok NAME").
 CHECKS=(node_count_is_the_online_nodes nodes_with_memory_counted best_node_has_memory
 	load_a_model_blob loaded_dims_are_the_models loaded_model_gives_the_hosts_answer
+	replaced_model_gives_the_hosts_answer replace_junk_einval replace_null_blob_einval
+	replace_null_network_einval replace_other_widths_einval
 	init_numa_on_the_node_asked_for dims_as_created set_node_to_its_own_node
 	batch_of_32_is_each_row_alone same_answers_under_policy_local
 	init_zero_inputs_einval init_too_wide_einval init_node_out_of_range_einval
