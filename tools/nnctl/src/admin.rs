@@ -397,6 +397,39 @@ pub fn load(
     put(out, &format!("{id}\n"))
 }
 
+const REPLACE_HINTS: &[(i32, &str)] = &[
+    (
+        22,
+        "the module refused the model: malformed, or its input or output widths or formats \
+         differ from the network's (the kernel log, dmesg, says which); nothing changed",
+    ),
+    (
+        16,
+        "the network belongs to a kernel module (the exported API): only it replaces its model",
+    ),
+    (
+        27,
+        "over neural_max_network_mb, or a blob over 64 MiB (the kernel log says which)",
+    ),
+    (
+        28,
+        "over neural_max_total_mb: the old and the new model count together until the swap",
+    ),
+    (12, "the machine has not the memory for it (MemAvailable)"),
+];
+
+/// `nnctl replace ID MODEL`: writes the blob to `network_<ID>/replace` in one write.
+pub fn replace(fs: &Debugfs, id: u32, name: &str, blob: &[u8]) -> Result<()> {
+    let file = format!("{}/replace", fs.network(id)?);
+    fs.write(&file, blob, REPLACE_HINTS).map_err(|e| {
+        // The module's parser, here too: why the module rejected it.
+        match crate::run::load(name, blob) {
+            Err(why) if e.contains("(EINVAL)") => format!("{e}\nnnctl: {why}"),
+            _ => e,
+        }
+    })
+}
+
 const PREDICT_HINTS: &[(i32, &str)] = &[
     (
         22,

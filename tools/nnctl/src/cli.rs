@@ -190,6 +190,19 @@ pub enum Command {
         #[arg(long, value_name = "LIST")]
         cpus: Option<String>,
     },
+    /// Replace a network's model (network_<ID>/replace) with MODEL, of the same input
+    /// and output widths and formats, while it serves; prints nothing.
+    ///
+    /// The blob goes in one write(). The network keeps its id, placement, CPU mask and
+    /// statistics (replacements counts it); on a refusal nothing changed.
+    Replace {
+        /// The network.
+        #[arg(value_name = "ID")]
+        id: u32,
+        /// The new model (.nnm; '-': stdin).
+        #[arg(value_name = "MODEL.nnm")]
+        model: String,
+    },
     /// Run a network on input lines (network_<ID>/predict) and print its output lines.
     Predict {
         /// The network.
@@ -397,6 +410,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             };
             admin::load(&fs, out, &model, &read(&model)?, &place)?
         }
+        Command::Replace { id, model } => admin::replace(&fs, id, &model, &read(&model)?)?,
         Command::Predict { id, inputs } => {
             let name = inputs.unwrap_or_else(|| "-".into());
             admin::predict(&fs, out, id, &read(&name)?)?

@@ -385,6 +385,41 @@ fn load_writes_the_blob_and_reads_the_id_back() {
 }
 
 #[test]
+fn replace_writes_the_blob_to_the_networks_replace_file() {
+    let f = Fake::new("replace");
+    let model = f.root.join("m.nnm");
+    let m = model.to_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nnctl"))
+        .args(["random", "--seed", "2", "--dims", "3,5,2", "-o", m])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let blob = std::fs::read(&model).unwrap();
+    std::fs::write(f.file("network_3/replace"), "").unwrap();
+    assert_eq!(ok(&f.run(&["replace", "3", m])), "");
+    assert_eq!(std::fs::read(f.file("network_3/replace")).unwrap(), blob);
+    // From stdin.
+    std::fs::write(f.file("network_3/replace"), "").unwrap();
+    assert_eq!(ok(&f.run_in(&f.dir(), &["replace", "3", "-"], &blob)), "");
+    assert_eq!(std::fs::read(f.file("network_3/replace")).unwrap(), blob);
+    // A refusal: the write fails, with the hint.
+    std::fs::remove_file(f.file("network_3/replace")).unwrap();
+    std::os::unix::fs::symlink("/dev/full", f.file("network_3/replace")).unwrap();
+    fails(
+        &f.run(&["replace", "3", m]),
+        1,
+        "network_3/replace: write: No space left on device (ENOSPC): over neural_max_total_mb",
+    );
+    fails(&f.run(&["replace", "7", m]), 1, "nnctl: no network 7 (ls ");
+    fails(&f.run(&["replace", "3"]), 2, "MODEL.nnm");
+    fails(
+        &f.run(&["replace", "3", "/nonexistent.nnm"]),
+        1,
+        "/nonexistent.nnm: No such file",
+    );
+}
+
+#[test]
 fn predict_writes_lines_and_reads_the_results_back() {
     let f = Fake::new("predict");
     let input = "1 -0.5 0.25\n0 0 0";
