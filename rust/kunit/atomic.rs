@@ -16,6 +16,7 @@ mod tests {
     use crate::kunit::check;
     use crate::network::{
         Network,
+        Origin,
         Owner,
         Pools, //
     };
@@ -44,6 +45,16 @@ mod tests {
     use kernel::sync::Arc;
 
     const SAMPLE: &[u8] = include_bytes!("testdata/sample.nnm");
+    /// The sample's widths and formats (3 inputs Q7.8, 2 outputs Q0.15), another hidden
+    /// shape: `nnctl random --seed 9 --dims 3,6,5,2 --activations relu,tanh,sigmoid
+    /// --input-frac 8`. Its answer to `[256, -128, 64]` is `nnctl eval`'s `0.220001220703125
+    /// 0.474334716796875`, the sample's `[11, 32757]`.
+    const OTHER: &[u8] = include_bytes!("testdata/other.nnm");
+    const OTHER_OUTPUT: [i16; 2] = [7209, 15543];
+    const SAMPLE_OUTPUT: [i16; 2] = [11, 32757];
+    /// Four inputs: `nnctl random --seed 4 --dims 4,3,2 --activations relu,sigmoid
+    /// --input-frac 8`.
+    const WIDER: &[u8] = include_bytes!("testdata/wider.nnm");
 
     extern "C" {
         fn nn_kunit_atomic_begin();
@@ -263,6 +274,89 @@ mod tests {
         } else {
             check!(usage.node.is_some() && first.is_some());
         }
+        Ok(())
+    }
+
+    /// A model replaced by another of the same widths (hidden shape free): the network
+    /// keeps its id, owner, placement, CPU mask and counters, counts the replacement,
+    /// loses its cache entries and answers, atomically too, exactly as the new model; a
+    /// model of other widths, a corrupt blob and another owner are refused and change
+    /// nothing. `check!`, not `assert!`: the network is freed whatever fails.
+    #[test]
+    fn replace_model_swaps_the_answers_and_keeps_the_network() -> Result {
+        let pools = pools()?;
+        let net = loaded(&pools)?;
+        net.set_cache_timeout(Some(60_000));
+        let x = [256i16, -128, 64];
+        let mut y = [0x5a5ai16; 2];
+        net.predict_batch(&x, &mut y)?;
+        check!(y == SAMPLE_OUTPUT);
+        check!(net.cache_usage().used > 0);
+        let placement = net.placement();
+        let (mask, explicit) = net.cpu_mask()?;
+        let predictions = net.stats.predictions.load(kernel::sync::atomic::Relaxed);
+        let owner = *net.owner();
+
+        check!(net.replace_model(OTHER, "kunit", Owner::SELF).is_ok());
+        check!(net.id() == 0 && *net.owner() == owner);
+        check!(net.placement() == placement);
+        let (mask2, explicit2) = net.cpu_mask()?;
+        check!(explicit2 == explicit && mask2.iter().eq(mask.iter()));
+        check!(net.stats.predictions.load(kernel::sync::atomic::Relaxed) == predictions);
+        check!(net.stats.replacements.load(kernel::sync::atomic::Relaxed) == 1);
+        check!(net.cache_usage().used == 0);
+        check!(matches!(net.origin(), Origin::Loaded { crc } if crc == crc32(OTHER)));
+        let m = Model::parse(OTHER).map_err(|_| EINVAL)?;
+        check!(Some(net.bytes() as u64) == Network::model_footprint(&m));
+        let mut y = [0x5a5ai16; 2];
+        net.predict_batch(&x, &mut y)?;
+        check!(y == OTHER_OUTPUT);
+        let mut y = [0x5a5ai16; 2];
+        check!(atomically(|| net.predict_atomic(&x, &mut y)).is_ok());
+        check!(y == OTHER_OUTPUT);
+        let mut scratch = KVec::from_elem(0i16, net.scratch_len(), GFP_KERNEL)?;
+        let mut y = [0x5a5ai16; 2];
+        net.predict_with(&x, &mut y, &mut scratch)?;
+        check!(y == OTHER_OUTPUT);
+
+        // Refusals: nothing changes.
+        let bytes = net.bytes();
+        check!(net.replace_model(WIDER, "kunit", Owner::SELF) == Err(EINVAL));
+        let mut corrupt = KVec::new();
+        corrupt.extend_from_slice(SAMPLE, GFP_KERNEL)?;
+        if let Some(b) = corrupt.last_mut() {
+            *b ^= 0x40;
+        }
+        check!(net.replace_model(&corrupt, "kunit", Owner::SELF) == Err(EINVAL));
+        check!(net.replace_model(&SAMPLE[..40], "kunit", Owner::SELF) == Err(EINVAL));
+        let other = Owner::module(b"kunit_other").ok_or(EINVAL)?;
+        check!(net.replace_model(SAMPLE, "kunit", other) == Err(EBUSY));
+        check!(net.stats.replacements.load(kernel::sync::atomic::Relaxed) == 1);
+        check!(net.bytes() == bytes);
+        check!(matches!(net.origin(), Origin::Loaded { crc } if crc == crc32(OTHER)));
+        let mut y = [0x5a5ai16; 2];
+        net.predict_batch(&x, &mut y)?;
+        check!(y == OTHER_OUTPUT);
+
+        // And back: the first model's answers again.
+        check!(net.replace_model(SAMPLE, "kunit", Owner::SELF).is_ok());
+        let mut y = [0x5a5ai16; 2];
+        check!(atomically(|| net.predict_atomic(&x, &mut y)).is_ok());
+        check!(y == SAMPLE_OUTPUT);
+        check!(net.stats.replacements.load(kernel::sync::atomic::Relaxed) == 2);
+        Ok(())
+    }
+
+    /// A training call's network (created) given a model of other formats is refused;
+    /// the created network stays trainable.
+    #[test]
+    fn replace_model_of_other_formats_is_refused() -> Result {
+        let pools = pools()?;
+        let net = created(&pools)?;
+        // The sample has 3 inputs and 2 outputs, as this network, but Q7.8 and Q0.15.
+        check!(net.replace_model(SAMPLE, "kunit", Owner::SELF) == Err(EINVAL));
+        check!(net.trainable());
+        check!(net.stats.replacements.load(kernel::sync::atomic::Relaxed) == 0);
         Ok(())
     }
 }
