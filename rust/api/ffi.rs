@@ -549,7 +549,11 @@ pub(crate) unsafe extern "C" fn nn_api_load(
 ///
 /// `h` as for [`nn_api_predict`]; `blob` as for [`nn_api_load`].
 #[no_mangle]
-pub(crate) unsafe extern "C" fn nn_api_replace(h: *mut c_void, blob: *const u8, len: usize) -> c_int {
+pub(crate) unsafe extern "C" fn nn_api_replace(
+    h: *mut c_void,
+    blob: *const u8,
+    len: usize,
+) -> c_int {
     to_status((|| {
         // SAFETY: by the function's contract.
         let (net, blob) = unsafe { (net_of(h)?, bytes(blob, len, MAX_BLOB_LEN)?) };

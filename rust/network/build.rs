@@ -26,8 +26,8 @@ use super::layer::{
     LayerBox,
     TrainMem, //
 };
-use super::owner::Owner;
 use super::model_mem::ModelMem;
+use super::owner::Owner;
 use super::placed::Placed;
 use super::stats::{
     Origin,

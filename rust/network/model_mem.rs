@@ -86,7 +86,8 @@ impl ModelMem {
 
     /// The bytes of every CPU's scratch.
     pub(super) fn bytes(&self) -> usize {
-        let per_cpu = self.shape.scratch_len() + super::atomic::LEVELS * self.shape.scratch_len_for(1);
+        let per_cpu =
+            self.shape.scratch_len() + super::atomic::LEVELS * self.shape.scratch_len_for(1);
         self.scratch.len() * per_cpu * size_of::<i16>()
     }
 }

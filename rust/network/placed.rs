@@ -23,12 +23,12 @@ use super::buffers::{
     Pools, //
 };
 use super::cache::Cache;
-use super::model_mem::ModelMem;
 use super::layer::{
     Layer,
     LayerBox,
     TrainMem, //
 };
+use super::model_mem::ModelMem;
 use crate::numa::mem::{
     Array,
     NodeVec, //

@@ -154,8 +154,16 @@ impl Network {
             // SAFETY: inside the atomic readers (`_reader`), which every writer of the
             // parameters closes, and waits for, before it changes anything.
             let params = unsafe { placed.params.get_unguarded() };
-            self.run(&placed, &params.layers, 1, input, output, scratch.buf(), copy)
-                .map(|runs| tally.add_runs(runs))?;
+            self.run(
+                &placed,
+                &params.layers,
+                1,
+                input,
+                output,
+                scratch.buf(),
+                copy,
+            )
+            .map(|runs| tally.add_runs(runs))?;
             if timeout > 0 {
                 placed
                     .cache
@@ -203,7 +211,7 @@ impl Network {
             scratch,
             copy,
         )
-            .map(|runs| tally.add_runs(runs))?;
+        .map(|runs| tally.add_runs(runs))?;
         tally.add_cpu(cpu, usize_as_u64(n));
         drop(params);
         drop(placed);

@@ -124,11 +124,8 @@ impl Network {
         let placement = self.placed.read().placement();
         let made = (|| {
             let budget = self.placed.read().model.charge.budget().clone();
-            let charge = budget::charge_available(
-                &budget,
-                format_args!("{what}: network_{id}"),
-                bytes,
-            )?;
+            let charge =
+                budget::charge_available(&budget, format_args!("{what}: network_{id}"), bytes)?;
             let layers = Self::model_layers(id, &parsed, &placement, &self.pools)?;
             let mem = Self::model_mem(&layers, Origin::Loaded { crc }, charge, &self.pools)?;
             Placed::new(layers, Rng::from_seed(0), placement, &self.pools.numa, mem)
