@@ -39,8 +39,8 @@
 //!    (`api/batch.rs`), held for the whole of one `neural_batch_process()`;
 //! 2. then at most one of: the registry's mutex (`registry.rs`); a network file's `last`
 //!    mutex (`debugfs/network_file.rs`); a network's update mutex (the `update` field of
-//!    `Network`, `network.rs`), held by a training call or a re-placement for its whole
-//!    length; a network's affinity mutex (the `affinity` field of `Network`,
+//!    `Network`, `network.rs`), held by a training call, a re-placement or a model
+//!    replacement (`network/swap.rs`) for its whole length; a network's affinity mutex (the `affinity` field of `Network`,
 //!    `network.rs`, used by `network/affinity.rs`), held only to read or set its CPU
 //!    mask (with 3 and 4 under it, to find the weights' nodes);
 //! 3. then (with or without the update mutex) a read-side section of the network's SRCU
@@ -60,9 +60,9 @@
 //! writing (and waits for, sleeping, under 4 and the update mutex); a reader that finds
 //! them closed fails with `EAGAIN` rather than wait.
 //!
-//! A re-placement waits for the SRCU grace period (`synchronize_srcu()`) holding only
-//! the update mutex and its file's state mutex, never in a read-side section of that
-//! SRCU. An evacuation (the `evacuate` file) takes the registry's mutex only to copy the
+//! A re-placement or a model replacement waits for the SRCU grace period
+//! (`synchronize_srcu()`) holding only the update mutex and its file's state mutex (an
+//! API caller: the update mutex alone), never in a read-side section of that SRCU. An evacuation (the `evacuate` file) takes the registry's mutex only to copy the
 //! list of networks, then re-places them one by one. The registry's mutex, `last` and
 //! the scratch mutexes are leaves: nothing is taken while one of them is held.
 //!
