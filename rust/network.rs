@@ -7,7 +7,7 @@
 //! semaphore: any number of CPUs predict at once (readers); a training step (the writer)
 //! has them to itself.
 //!
-//! Prediction runs in scratch space set up when the network is created, one buffer per
+//! Prediction runs in scratch space set up with the network's model, one buffer per
 //! possible CPU on that CPU's node, each behind its own mutex (the zswap pattern: a task
 //! that migrates mid-prediction keeps using, and holding, the buffer of the CPU it started
 //! on, so correctness never depends on staying put). Callers that bring their own scratch

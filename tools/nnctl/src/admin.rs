@@ -370,13 +370,9 @@ pub fn load(
     blob: &[u8],
     place: &Placement,
 ) -> Result<()> {
-    let back = fs.write_read("load", &[blob], LOAD_HINTS).map_err(|e| {
-        // The module's parser, here too: why the module rejected it.
-        match crate::run::load(name, blob) {
-            Err(why) if e.contains("(EINVAL)") => format!("{e}\nnnctl: {why}"),
-            _ => e,
-        }
-    })?;
+    let back = fs
+        .write_read("load", &[blob], LOAD_HINTS)
+        .map_err(|e| with_parser_reason(e, name, blob))?;
     let id: u32 = back.trim().parse().map_err(|_| {
         format!(
             "{}/load: read '{}' back, not the new network's id",
@@ -421,13 +417,17 @@ const REPLACE_HINTS: &[(i32, &str)] = &[
 /// `nnctl replace ID MODEL`: writes the blob to `network_<ID>/replace` in one write.
 pub fn replace(fs: &Debugfs, id: u32, name: &str, blob: &[u8]) -> Result<()> {
     let file = format!("{}/replace", fs.network(id)?);
-    fs.write(&file, blob, REPLACE_HINTS).map_err(|e| {
-        // The module's parser, here too: why the module rejected it.
-        match crate::run::load(name, blob) {
-            Err(why) if e.contains("(EINVAL)") => format!("{e}\nnnctl: {why}"),
-            _ => e,
-        }
-    })
+    fs.write(&file, blob, REPLACE_HINTS)
+        .map_err(|e| with_parser_reason(e, name, blob))
+}
+
+/// A write of the model `name` that failed with `e`: with `EINVAL`, the module's parser,
+/// here too, says why the module rejected it (if it did: the widths may be what differ).
+fn with_parser_reason(e: String, name: &str, blob: &[u8]) -> String {
+    match crate::run::load(name, blob) {
+        Err(why) if e.contains("(EINVAL)") => format!("{e}\nnnctl: {why}"),
+        _ => e,
+    }
 }
 
 const PREDICT_HINTS: &[(i32, &str)] = &[
