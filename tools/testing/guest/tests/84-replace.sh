@@ -47,7 +47,7 @@ plan 12
 nn_load || bail loads "insmod failed"
 ID=$(nn_load_model $A) || bail model_loads "load failed"
 answers $A && pass answers_are_model_a || fail answers_are_model_a "$(cmp /tmp/replace.out ${A%.nnm}.expected 2>&1)"
-policy=$(cf policy) crc_a=$(cf origin)
+policy=$(cf policy)
 
 log_mark
 r=$(write_status $D/network_$ID/replace <$B)
@@ -58,13 +58,15 @@ answers $B && pass answers_switch_exactly_to_model_b ||
 [ "$(st replacements)" = 1 ] && [ "$(st predictions)" = $((2 * rows)) ] &&
 	pass stats_keep_counting_and_count_the_replacement ||
 	fail stats_keep_counting_and_count_the_replacement "replacements $(st replacements), predictions $(st predictions)"
+# (origin: "loaded crc32 ...", the CRC-32 of the whole blob: the same for every valid
+# blob, which ends with its own CRC, so it cannot tell A from B.)
 [ -d $D/network_$ID ] && [ "$(cf id)" = "$ID" ] && [ "$(cf policy)" = "$policy" ] &&
-	[ "$(cf origin)" != "$crc_a" ] && pass id_and_placement_stay_origin_changes ||
-	fail id_and_placement_stay_origin_changes "id $(cf id), policy $(cf policy), origin $(cf origin)"
+	[[ $(cf origin) == "loaded crc32 "* ]] && pass id_and_placement_stay ||
+	fail id_and_placement_stay "id $(cf id), policy $(cf policy), origin $(cf origin)"
 
 # nnctl: back to model A.
 "$NNCTL" replace "$ID" $A 2>/tmp/nnctl.err && answers $A && [ "$(st replacements)" = 2 ] &&
-	[ "$(cf origin)" = "$crc_a" ] && pass nnctl_replace_switches_back ||
+	pass nnctl_replace_switches_back ||
 	fail nnctl_replace_switches_back "$(head -c 300 /tmp/nnctl.err) replacements $(st replacements)"
 
 # Refusals: nothing changes.
