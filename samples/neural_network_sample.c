@@ -405,16 +405,41 @@ static void nodemask_checks(struct neural_network *nn)
 		check(false, "nodemask_memory", "ENOMEM", 0);
 		goto out;
 	}
-	/* Bound to the first node with memory, then its list set to the last: it moves. */
-	home = first_node(node_states[N_MEMORY]);
-	target = home;
-	for_each_node_state(node, N_MEMORY)
-		target = node;
-	err = neural_migrate_numa_node(nn, home);
+	/*
+	 * Bound to the first node with memory that has room, then its list set to the last
+	 * other one that has room: it moves. A full node refuses with -ENOMEM and changes
+	 * nothing (a booted machine can have one: its boot allocations filled it), so each
+	 * is tried in turn.
+	 */
+	home = NUMA_NO_NODE;
+	err = -ENODEV;
+	for_each_node_state(node, N_MEMORY) {
+		err = neural_migrate_numa_node(nn, node);
+		if (err != -ENOMEM) {
+			home = node;
+			break;
+		}
+	}
 	err = err ?: neural_get_numa_stats(nn, s0);
-	nodes_clear(m);
-	node_set(target, m);
-	err = err ?: neural_set_numa_nodemask(nn, &m);
+	target = home;
+	for (node = nr_node_ids - 1; !err && node >= 0; node--) {
+		if (node == home || !node_state(node, N_MEMORY))
+			continue;
+		nodes_clear(m);
+		node_set(node, m);
+		err = neural_set_numa_nodemask(nn, &m);
+		if (err != -ENOMEM) {
+			target = node;
+			break;
+		}
+		err = 0;
+	}
+	if (!err && target == home) {
+		/* One node with room: the list set to it alone (a re-placement there). */
+		nodes_clear(m);
+		node_set(home, m);
+		err = neural_set_numa_nodemask(nn, &m);
+	}
 	err = err ?: neural_get_numa_stats(nn, s1);
 	check(!err && s1->node == target && neural_get_numa_node(nn) == target &&
 	      s1->migrations == s0->migrations + 1, "nodemask_moves_the_weights", "error", err);
