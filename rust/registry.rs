@@ -46,10 +46,7 @@ use crate::network::{
 use crate::numa::placement::Placement;
 use crate::numa::stats::NumaStats;
 use crate::numa::topology::NodeId;
-use crate::pure::model::{
-    self,
-    Model, //
-};
+use crate::pure::model::Model;
 use crate::pure::xavier::Plan;
 
 /// What an evacuation did ([`Registry::evacuate`]).
@@ -275,7 +272,7 @@ impl<A: Attach> Registry<A> {
             pr_err!("{}: model rejected: {}\n", source, e.reason());
             EINVAL
         })?;
-        let crc = model::crc32(blob);
+        let crc = parsed.checksum();
         let bytes = Network::model_footprint(&parsed);
         let id = self.add(source, bytes, |id, charge| {
             Network::from_model(

@@ -29,10 +29,7 @@ mod tests {
         NodeState, //
     };
     use crate::pure::activation::Activation;
-    use crate::pure::model::{
-        crc32,
-        Model, //
-    };
+    use crate::pure::model::Model;
     use crate::pure::xavier::Plan;
     use kernel::prelude::*;
     use kernel::sync::Arc;
@@ -54,7 +51,7 @@ mod tests {
         let bytes = Network::model_footprint(&m).ok_or(EINVAL)?;
         let charge = Budget::charge(&budget, bytes, u64::MAX).map_err(|_| EINVAL)?;
         let place = Placement::check(policy, node, None).map_err(|_| EINVAL)?;
-        Network::from_model(id, &m, crc32(SAMPLE), &place, charge, pools, Owner::SELF)
+        Network::from_model(id, &m, m.checksum(), &place, charge, pools, Owner::SELF)
     }
 
     /// Slab caches of their own: the module's exist while the suites run. A test that
@@ -333,7 +330,7 @@ mod tests {
         check_footprint(
             Network::model_footprint(&m).ok_or(EINVAL)?,
             |charge, numa| {
-                Network::from_model(0, &m, crc32(SAMPLE), &place, charge, numa, Owner::SELF)
+                Network::from_model(0, &m, m.checksum(), &place, charge, numa, Owner::SELF)
             },
         )
     }

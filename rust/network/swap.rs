@@ -44,10 +44,7 @@ use crate::budget::{
     self,
     MemLimits, //
 };
-use crate::pure::model::{
-    self,
-    Model, //
-};
+use crate::pure::model::Model;
 use crate::pure::rng::Rng;
 
 impl Network {
@@ -106,7 +103,7 @@ impl Network {
             );
             return Err(EINVAL);
         }
-        let crc = model::crc32(blob);
+        let crc = parsed.checksum();
         let bytes = Self::model_footprint(&parsed).unwrap_or(u64::MAX);
         let limits = MemLimits::from_params();
         if bytes > limits.network {

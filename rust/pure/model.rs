@@ -247,6 +247,21 @@ pub fn declared_len(header: &[u8]) -> Result<usize, ParseError> {
 }
 
 impl<'a> Model<'a> {
+    /// The blob's checksum field: the CRC-32 of every byte before it, which names the
+    /// model. (The CRC-32 of a whole valid blob names nothing: it is the CRC's residue,
+    /// `0x2144df1c`, for every blob that ends with its own CRC.)
+    pub fn checksum(&self) -> u32 {
+        match self
+            .blob
+            .len()
+            .checked_sub(4)
+            .and_then(|at| self.blob.get(at..))
+        {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }
+    }
+
     /// Parses and checks `blob`.
     ///
     /// # Errors

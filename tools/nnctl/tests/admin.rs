@@ -63,7 +63,7 @@ const MEMORY_MAP: &str = "\
 
 const CONFIG: &str = "\
 id: 0
-origin: loaded crc32 0x2144df1c
+origin: loaded crc32 0x884196c3
 owner: neural_network
 policy: interleave
 node: none

@@ -62,6 +62,23 @@ fn crc32_matches_zlib() {
 }
 
 #[test]
+fn checksum_names_the_model_and_the_whole_blobs_crc_does_not() {
+    let a = sample();
+    let mut b = sample();
+    // Another bias: another model, its checksum refreshed.
+    let n = b.len();
+    b[n - 8] ^= 1;
+    refresh_crc(&mut b);
+    let (ma, mb) = (Model::parse(&a).unwrap(), Model::parse(&b).unwrap());
+    assert_eq!(ma.checksum(), crc32(&a[..a.len() - 4]));
+    assert_eq!(mb.checksum(), crc32(&b[..b.len() - 4]));
+    assert_ne!(ma.checksum(), mb.checksum());
+    // The CRC of a whole valid blob is the residue, whatever the model.
+    assert_eq!(crc32(&a), 0x2144_df1c);
+    assert_eq!(crc32(&b), 0x2144_df1c);
+}
+
+#[test]
 fn round_trip() {
     let blob = sample();
     let m = Model::parse(&blob).unwrap();

@@ -58,10 +58,10 @@ answers $B && pass answers_switch_exactly_to_model_b ||
 [ "$(st replacements)" = 1 ] && [ "$(st predictions)" = $((2 * rows)) ] &&
 	pass stats_keep_counting_and_count_the_replacement ||
 	fail stats_keep_counting_and_count_the_replacement "replacements $(st replacements), predictions $(st predictions)"
-# (origin: "loaded crc32 ...", the CRC-32 of the whole blob: the same for every valid
-# blob, which ends with its own CRC, so it cannot tell A from B.)
+# origin: "loaded crc32 X", X model B's checksum field (the CRC-32 of the rest of it).
 [ -d $D/network_$ID ] && [ "$(cf id)" = "$ID" ] && [ "$(cf policy)" = "$policy" ] &&
-	[[ $(cf origin) == "loaded crc32 "* ]] && pass id_and_placement_stay ||
+	[ "$(cf origin)" = "loaded crc32 0x$(tail -c 4 $B | od -An -tx4 | tr -d ' ')" ] &&
+	pass id_and_placement_stay ||
 	fail id_and_placement_stay "id $(cf id), policy $(cf policy), origin $(cf origin)"
 
 # nnctl: back to model A.
