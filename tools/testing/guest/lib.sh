@@ -253,6 +253,24 @@ nn_sleep() {
 	return 0
 }
 
+# nn_kv FILE KEY: the value of "KEY: value" in FILE (bash builtins only: forks are slow).
+nn_kv() {
+	local k line
+	while IFS= read -r line; do
+		k=${line%%: *}
+		[ "$k" = "$2" ] && { echo "${line#*: }"; return 0; }
+	done <"$1"
+	return 1
+}
+
+# nn_nnctl: the path of nnctl, copied into the guest's RAM once (not read over 9p at
+# every start, as with the static helpers).
+nn_nnctl() {
+	local ram=/run/nn-nnctl
+	[ -x $ram ] || cp /nn/target/release/nnctl $ram 2>/dev/null || ram=/nn/target/release/nnctl
+	echo $ram
+}
+
 # nn_numa_stat NAME: a top-level counter of numa_stats (bash builtins only).
 nn_numa_stat() {
 	local l ns

@@ -13,17 +13,8 @@ D=$NN_DEBUGFS
 SAMPLE=/nn/rust/kunit/testdata/sample.nnm
 mapfile -t MEM < <(expand_list "$(</sys/devices/system/node/has_memory)")
 
-# kv FILE KEY: the value of "KEY: value" in FILE (bash builtins only: forks are slow).
-kv() {
-	local k v
-	while IFS= read -r line; do
-		k=${line%%: *}
-		[ "$k" = "$2" ] && { echo "${line#*: }"; return 0; }
-	done <"$1"
-	return 1
-}
-st() { kv $D/network_$ID/stats "$1"; }
-cf() { kv $D/network_$ID/config "$1"; }
+st() { nn_kv $D/network_$ID/stats "$1"; }
+cf() { nn_kv $D/network_$ID/config "$1"; }
 # layer0_node: the node of layer 0's weights, from config.
 layer0_node() {
 	local line

@@ -16,20 +16,10 @@ WIDE=$NN_DATA/replace-wide.nnm
 BAD=/nn/tools/testing/models/malformed/bad-magic.nnm
 IN=$NN_DATA/replace.in
 rows=64
-NNCTL=/run/nn-nnctl
-[ -x $NNCTL ] || cp /nn/target/release/nnctl $NNCTL 2>/dev/null || NNCTL=/nn/target/release/nnctl
+NNCTL=$(nn_nnctl)
 
-# kv FILE KEY: the value of "KEY: value" in FILE (bash builtins only: forks are slow).
-kv() {
-	local k line
-	while IFS= read -r line; do
-		k=${line%%: *}
-		[ "$k" = "$2" ] && { echo "${line#*: }"; return 0; }
-	done <"$1"
-	return 1
-}
-st() { kv $D/network_$ID/stats "$1"; }
-cf() { kv $D/network_$ID/config "$1"; }
+st() { nn_kv $D/network_$ID/stats "$1"; }
+cf() { nn_kv $D/network_$ID/config "$1"; }
 # answers MODEL: the network's answers to replace.in are the host's for MODEL.
 answers() { nn_predict $ID <$IN >/tmp/replace.out && cmp -s /tmp/replace.out "${1%.nnm}.expected"; }
 # snapshot: the network's config, its memory_map lines and its counters.

@@ -15,9 +15,7 @@ BLOB=$NN_DATA/random-r1.nnm
 IN=${BLOB%.nnm}.in
 EXPECTED=${BLOB%.nnm}.expected
 rows=250
-# From the guest's RAM, not 9p, as lib.sh does with its helpers.
-NNCTL=/run/nn-nnctl
-[ -x $NNCTL ] || cp /nn/target/release/nnctl $NNCTL 2>/dev/null || NNCTL=/nn/target/release/nnctl
+NNCTL=$(nn_nnctl)
 mapfile -t MEM < <(expand_list "$(</sys/devices/system/node/has_memory)")
 # Where `migrate` sends the network: the last node with memory (node 0 on one node).
 B=${MEM[-1]}
