@@ -19,17 +19,21 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
 # samples/: in-kernel callers of the exported API, against the module's Module.symvers.
 SAMPLES_MAKE = $(MAKE) -C $(KDIR) M=$(REPO)/samples LLVM=$(LLVM) \
 	KBUILD_EXTRA_SYMBOLS=$(REPO)/Module.symvers
+# tools/testing/kmod/: test modules that drive the exported API for the guest scripts.
+KMOD_MAKE = $(MAKE) -C $(KDIR) M=$(REPO)/tools/testing/kmod LLVM=$(LLVM) \
+	KBUILD_EXTRA_SYMBOLS=$(REPO)/Module.symvers
 
 .PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench bench-guest
 
 all: modules
 
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
-# CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), and the samples.
+# CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), the samples and the test modules.
 guest: check-kdir build/guest/nn-insmod build/guest/nn-failnth
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
 	$(SAMPLES_MAKE) modules
+	$(KMOD_MAKE) modules
 
 # Helpers the guest runs: static, since the guest borrows only the host's /usr.
 build/guest/%: tools/testing/guest/%.c
@@ -48,6 +52,7 @@ check-kdir:
 clean:
 	$(KMAKE) clean 2>/dev/null || true
 	$(SAMPLES_MAKE) clean 2>/dev/null || true
+	$(KMOD_MAKE) clean 2>/dev/null || true
 	rm -rf target
 
 # Packages, toolchain, kernel source and the cached test kernel (idempotent).
