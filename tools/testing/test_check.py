@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Tests of the pure parts of tools/testing/check: the lists of guest scripts and KUnit
+suites, where each script runs, how a guest's output is judged, and the self-test's own
+judging (which must fail for a harness that reports everything red, or nothing)."""
+
+import importlib.machinery
+import importlib.util
+import pathlib
+import subprocess
+import unittest
+from unittest import mock
+
+HERE = pathlib.Path(__file__).resolve().parent
+_loader = importlib.machinery.SourceFileLoader("nn_check", str(HERE / "check"))
+_spec = importlib.util.spec_from_loader("nn_check", _loader)
+check = importlib.util.module_from_spec(_spec)
+_loader.exec_module(check)
+
+
+def tally():
+    return check.Tally(echo=False)
+
+
+def failed(t):
+    return dict(t.failed)
+
+
+# What run-tests prints for the self-test's planted run, and what run-vm adds on stderr.
+PLANTED_OUT = """\
+ok 1 - plant-hang: starts
+not ok 2 - plant-hang: finishes within its 5 s # timed out (status 124)
+# plant-hang: 16 s
+ok 3 - plant-missing: first
+ok 4 - plant-missing: second
+not ok 5 - plant-missing: reports the 3 cases of its plan # reported 2
+# plant-missing: 1 s
+ok 6 - plant-fail: a passing case
+not ok 7 - plant-fail: a planted failing case # planted by the self-test
+# plant-fail: 1 s
+ok 8 - plant-warn: the planted module's init warns and fails
+# plant-warn: 2 s
+ok 9 - control-pass: a passing case
+ok 10 - control-pass: a passing command
+# control-pass: 1 s
+# guest: 6 passed, 4 failed
+"""
+PLANTED_ERR = """\
+run-vm: booting 1 node (tcg) for: NN_NO_KUNIT=1 ...
+run-vm: the kernel reported a problem:
+  | [   50.1] WARNING: CPU: 0 PID: 80 at nn_selftest_warn.c:14 nn_selftest_warn_init+0x1/0x20 [nn_selftest_warn]
+"""
+CLEAN_OUT = """\
+ok 1 - control-pass: a passing case
+ok 2 - control-pass: a passing command
+# control-pass: 1 s
+# guest: 2 passed, 0 failed
+"""
+
+
+def guest_result(name, out, err, rc):
+    scripts = [f"{check.SELFTEST_DIR}/{s}" for s in check.SELFTEST_RUNS[name]]
+    t = check.judge_guest(name, scripts, out, err, rc, False)
+    return t, [], 1.0, subprocess.CompletedProcess([], rc, out, err)
+
+
+class ScriptList(unittest.TestCase):
+    def test_the_repository_lists_agree(self):
+        t = tally()
+        check.check_script_list(t)
+        check.check_kunit_list(t)
+        self.assertEqual(t.failed, [])
+
+    def test_every_script_in_exactly_one_2node_guest(self):
+        runs = {name: scripts for name, _, scripts, _ in
+                check.guest_runs(check.CHECK_TOPOLOGIES, False)}
+        first, second = set(runs["2node"]), set(runs["2node-b"])
+        self.assertFalse(first & second)
+        self.assertEqual(first | second, set(check.SCRIPTS))
+        self.assertEqual(set(runs), set(check.CHECK_RUNS))
+
+    def test_topology_runs_follow_the_table(self):
+        runs = {name: scripts for name, _, scripts, _ in
+                check.guest_runs(["2node", "1node"], False,
+                                 {"10-a.sh": "2node 1node", "20-b.sh": "2node-b"})}
+        self.assertEqual(runs, {"2node": ["10-a.sh"], "2node-b": ["20-b.sh"], "1node": ["10-a.sh"]})
+
+    def test_full_runs_every_listed_script_everywhere(self):
+        for _, _, scripts, cycles in check.guest_runs(["4node", "1node"], True):
+            self.assertEqual(scripts, sorted(check.SCRIPTS))
+            self.assertEqual(cycles, check.LOAD_CYCLES_FULL)
+
+    def test_a_place_must_be_one_2node_guest_and_known_runs(self):
+        for where in ("2node 2node-b", "1node", "2node 5node", ""):
+            t = tally()
+            check.check_script_list(t, {"10-a.sh": where}, ["10-a.sh"])
+            self.assertIn("harness: guest script 10-a.sh has a place in make check", failed(t), where)
+
+    def test_kunit_suite_without_cases_fails(self):
+        t = tally()
+        check.check_kunit_list(t, ["nn_a"], {"nn_a": []})
+        self.assertIn("harness: kunit suite nn_a has cases", failed(t))
+
+    def test_kunit_suite_not_listed_fails(self):
+        t = tally()
+        check.check_kunit_list(t, ["nn_a"], {"nn_a": ["x"], "nn_new": ["y"]})
+        self.assertIn("harness: kunit suite nn_new is in check's list", failed(t))
+
+
+class JudgeGuest(unittest.TestCase):
+    def test_clean(self):
+        t = check.judge_guest("g", ["/x/control-pass.sh"], CLEAN_OUT, "", 0, False)
+        self.assertEqual(t.failed, [])
+        self.assertEqual(len(t.passed), 5)
+
+    def test_script_without_time_line(self):
+        out = "ok 1 - a: x\n# guest: 1 passed, 0 failed\n"
+        t = check.judge_guest("g", ["a.sh"], out, "", 0, False)
+        self.assertIn("no '# a: S s' line", failed(t)["g: a ran and reported"])
+
+    def test_script_without_cases(self):
+        out = "ok 1 - a: x\n# a: 1 s\n# b: 1 s\n# guest: 1 passed, 0 failed\n"
+        t = check.judge_guest("g", ["a.sh", "b.sh"], out, "", 0, False)
+        self.assertIn("no case from it", failed(t)["g: b ran and reported"])
+        self.assertNotIn("g: a ran and reported", failed(t))
+
+    def test_no_summary_and_lost_cases(self):
+        t = check.judge_guest("g", [], "ok 1 - a: x\n", "", 0, False)
+        self.assertIn("g: the guest's runner finished", failed(t))
+        t = check.judge_guest("g", [], "# guest: 2 passed, 0 failed\n", "", 0, False)
+        self.assertIn("g: every case the runner counted reached the host", failed(t))
+
+    def test_kernel_problem_and_timeout(self):
+        t = check.judge_guest("g", [], "# guest: 0 passed, 0 failed\n", PLANTED_ERR, 125, False)
+        self.assertIn(f"g: {check.KERNEL_CASE}", failed(t))
+        t = check.judge_guest("g", [], "# guest: 0 passed, 0 failed\n", "", 124, False)
+        self.assertIn("(timed out)", failed(t)["g: guest exits with status 0"])
+        self.assertNotIn(f"g: {check.KERNEL_CASE}", failed(t))
+
+
+class ParseKunit(unittest.TestCase):
+    def test_case_not_in_source_and_suite_not_in_source(self):
+        text = (check._ktap("nn_plant_a", [("case_one", "ok"), ("case_two", "ok"), ("extra", "ok")])
+                + check._ktap("nn_plant_b", [("case_three", "ok")])
+                + check._ktap("nn_other", [("z", "ok")]))
+        t = check._kunit(text)
+        self.assertIn("reported, but not in the source", failed(t)["plant: kunit nn_plant_a.extra"])
+        self.assertIn("no such suite", failed(t)["plant: kunit nn_other"])
+
+    def test_skipped_case(self):
+        text = (check._ktap("nn_plant_a", [("case_one", "ok"), ("case_two # SKIP", "ok")])
+                + check._ktap("nn_plant_b", [("case_three", "ok")]))
+        t = check._kunit(text)
+        self.assertEqual(failed(t)["plant: kunit nn_plant_a.case_two"], "skipped")
+
+
+class SelfTest(unittest.TestCase):
+    def test_host_plants_pass(self):
+        for ok, name, why in check.selftest_host():
+            self.assertTrue(ok, f"{name}: {why}")
+
+    def test_host_self_test_fails_for_an_all_red_harness(self):
+        def red(*args, **kw):
+            t = tally()
+            t.add(False, "plant: everything", "red")
+            return t
+        with mock.patch.object(check, "judge_guest", red):
+            results = {name: ok for ok, name, _ in check.selftest_host()}
+        self.assertFalse(results["selftest: a guest run whose scripts all reported stays green"])
+
+    def test_host_self_test_fails_for_an_all_green_harness(self):
+        with mock.patch.object(check, "parse_kunit", lambda *a, **kw: None):
+            results = {name: ok for ok, name, _ in check.selftest_host()}
+        self.assertFalse(results["selftest: a planted failing KUnit case turns the run red"])
+        self.assertFalse(results["selftest: a planted missing KUnit case turns the run red"])
+
+    def test_guest_plants_judged(self):
+        red = guest_result("selftest", PLANTED_OUT, PLANTED_ERR, 125)
+        clean = guest_result("selftest-clean", CLEAN_OUT, "", 0)
+        for ok, name, why in check.selftest_guest(red, clean):
+            self.assertTrue(ok, f"{name}: {why}")
+
+    def test_guest_self_test_fails_when_a_plant_stays_green(self):
+        # The WARN not caught (run-vm exited with run-tests' 1) and the hang not seen.
+        out = PLANTED_OUT.replace("not ok 2 - plant-hang: finishes within its 5 s # timed out (status 124)",
+                                  "ok 2 - plant-hang: finishes within its 5 s")
+        out = out.replace("6 passed, 4 failed", "7 passed, 3 failed")
+        red = guest_result("selftest", out, "", 1)
+        clean = guest_result("selftest-clean", CLEAN_OUT, "", 0)
+        results = {name: ok for ok, name, _ in check.selftest_guest(red, clean)}
+        self.assertFalse(results["selftest: a planted hang turns the run red (a timeout; the "
+                                 "scripts after it still run)"])
+        self.assertFalse(results["selftest: a planted kernel WARN turns the run red (a kernel "
+                                 "problem from run-vm)"])
+        self.assertFalse(results["selftest: the planted run fails where planted and nowhere else"])
+        self.assertTrue(results["selftest: a planted missing case turns the run red"])
+
+    def test_guest_self_test_fails_when_the_control_is_red(self):
+        red = guest_result("selftest", PLANTED_OUT, PLANTED_ERR, 125)
+        clean = guest_result("selftest-clean", PLANTED_OUT, PLANTED_ERR, 125)
+        results = {name: ok for ok, name, _ in check.selftest_guest(red, clean)}
+        self.assertFalse(results["selftest: a clean control run stays green"])
+
+    def test_planted_scripts_outside_tests(self):
+        for scripts in check.SELFTEST_RUNS.values():
+            for s in scripts:
+                self.assertTrue((HERE / "guest" / "selftest" / s).is_file(), s)
+                self.assertFalse((HERE / "guest" / "tests" / s).exists(), s)
+
+
+if __name__ == "__main__":
+    unittest.main()
