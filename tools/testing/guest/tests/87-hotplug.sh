@@ -62,8 +62,17 @@ slab0=$(nn_slab_counts)
 
 # The networks: A default mask on K's node; B "cpus K"; C "cpus OC,K"; E "cpus K" for the
 # foreground; S single rows pinned to K, cache off.
-load() { nn_load_model "$NN_DATA/$1.nnm" || bail "load_$1" "loading $1 failed"; }
-A=$(load random-r1) B=$(load random-r2) C=$(load random-r3) E=$(load random-r5) S=$(load random-r5)
+# load VAR DATA: loads DATA's model, its id into VAR (a bail in $(...) would not report).
+load() {
+	local id
+	id=$(nn_load_model "$NN_DATA/$2.nnm") && [ -n "$id" ] || bail "load_$1" "loading $2 failed"
+	printf -v "$1" %s "$id"
+}
+load A random-r1
+load B random-r2
+load C random-r3
+load E random-r5
+load S random-r5
 echo "migrate $NODEK" >$D/network_$A/config || bail migrate "migrate $NODEK refused"
 echo "cpus $K" >$D/network_$B/config || bail mask_b "cpus $K refused"
 echo "cpus $OC,$K" >$D/network_$C/config || bail mask_c "cpus $OC,$K refused"
@@ -276,7 +285,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	((r == 1)) && log_mark_as after_einval
 	# A network made while K is offline: its K scratch is there (memory_map).
 	if ((r == 1)); then
-		M=$(load random-r5)
+		load M random-r5
 		grep -q "^$M cpu$K scratch " $D/memory_map || MADE_BAD+=" no cpu$K scratch in memory_map;"
 	fi
 	wait_progress
