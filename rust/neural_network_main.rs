@@ -69,7 +69,10 @@
 //! A batch's writer waits for its chunks (`sched::run_on_cpus`: `flush_work()` under
 //! `cpus_read_lock()`, `network/rounds.rs`) holding only its file's state mutex (an API
 //! batch: only the batch's mutex); each chunk's work item takes 3, 4 and 5 itself, on
-//! its CPU.
+//! its CPU. When no CPU of the chunks' list is online any more (CPU hotplug), the writer
+//! runs them itself after it released `cpus_read_lock()`, taking 3, 4 and 5 under its
+//! state mutex as a single prediction does: the writer holds `cpus_read_lock()` only to
+//! queue and flush work items, never while it takes a lock of the module itself.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;

@@ -406,8 +406,9 @@ struct neural_batch *neural_batch_create(struct neural_network *nn, unsigned int
  *
  * The vectors are copied into the batch's input buffer, run in chunks spread over the
  * CPUs of the network's mask (the CPUs of the nodes its weights are on, or those
- * neural_set_cpu_affinity() set), each chunk by a worker on its CPU, as a write of
- * several rows to network_<id>/predict is, while the caller waits; then the outputs
+ * neural_set_cpu_affinity() set), each chunk by a worker on its CPU (by the caller if
+ * no CPU of the mask is online), as a write of several rows to network_<id>/predict
+ * is, while the caller waits; then the outputs
  * are copied from the batch's output buffer to @output. A single vector runs on the
  * calling CPU. Counted in the network's stats once (one batch) when all of it ran.
  * Calls on one batch are serialised.

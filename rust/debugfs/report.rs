@@ -189,7 +189,8 @@ impl Report for MemoryMap {
 /// ```
 ///
 /// `default`: the mask follows the weights' nodes; `cpus`: set by `cpus LIST`. One line
-/// per CPU that is online or has counts.
+/// per CPU that is online or has counts; a CPU that is offline ends its line with
+/// `offline`.
 pub(crate) struct CpuAffinity(pub(crate) Arc<Registry>);
 
 impl Report for CpuAffinity {
@@ -210,7 +211,12 @@ impl Report for CpuAffinity {
                 if p == 0 && k == 0 && !topology::cpu_online(cpu) {
                     continue;
                 }
-                writeln!(t, "  cpu {cpu} predictions {p} chunks {k}").map_err(|_| ENOMEM)?;
+                let state = if topology::cpu_online(cpu) {
+                    ""
+                } else {
+                    " offline"
+                };
+                writeln!(t, "  cpu {cpu} predictions {p} chunks {k}{state}").map_err(|_| ENOMEM)?;
             }
         }
         Ok(())

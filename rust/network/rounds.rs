@@ -9,7 +9,9 @@
 //! one row); a caller that stages rows in buffers of its own bounds them too
 //! ([`Plan::limit_values`], at most [`CHUNK_VALUES`] values a round). [`run`] then goes
 //! round by round: the rows left, spread evenly over the CPUs, a chunk each, run by a
-//! work item on that CPU ([`sched::run_on_cpus`]); between rounds the caller yields the
+//! work item on that CPU ([`sched::run_on_cpus`]: a CPU of the plan that went offline
+//! since has its chunk run on another online CPU of the plan, or by the caller if none
+//! is online any more); between rounds the caller yields the
 //! CPU and stops with `EINTR` on a fatal signal. The rows are counted once, when all
 //! ran. Where a round's rows come from and where their outputs go is the caller's
 //! ([`Rows`]).

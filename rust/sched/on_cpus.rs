@@ -71,8 +71,10 @@ unsafe extern "C" fn trampoline<J, F: Fn(&mut J)>(arg: *mut c_void) {
 
 /// Runs `f(job)` for each `(cpu, job)` of `jobs` on that CPU, in a worker of the module's
 /// workqueue, all at once, and returns when all have returned. Sleeps: call it with no
-/// lock held that `f` takes. A CPU that went offline before the call has its job run on
-/// another CPU (`f` sees where it runs from `CpuId::current()`).
+/// lock held that `f` takes. CPU hotplug is held off while the jobs run; a CPU of `jobs`
+/// that went offline before the call has its job run on the first CPU of `jobs` that is
+/// online, or, if none is, by the caller itself (`f` sees where it runs from
+/// `CpuId::current()`): never on a CPU that `jobs` does not name but the caller's.
 ///
 /// # Errors
 ///

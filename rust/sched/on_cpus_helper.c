@@ -45,19 +45,34 @@ static void nn_on_cpu_fn(struct work_struct *work)
 	w->fn(w->arg);
 }
 
+/* The first CPU of cpus[] that is online, or -1. Called with CPU hotplug held off. */
+static int nn_first_online(unsigned int n, const unsigned int *cpus)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (cpus[i] < nr_cpu_ids && cpu_online(cpus[i]))
+			return cpus[i];
+	return -1;
+}
+
 /*
  * Runs fn(args[i]) on CPU cpus[i] for each i < n, all at once, and returns when every
  * one has returned: 0, -ENOMEM (nothing ran) or -ENODEV (no workqueue: nothing ran).
- * CPU hotplug is held off meanwhile (cpus_read_lock()), so a CPU online when it was
- * chosen stays online; a CPU that was already offline has its call run by an unbound
- * worker elsewhere (fn can tell from smp_processor_id()). Sleeps: process context only,
- * with no lock held that fn takes.
+ * CPU hotplug is held off meanwhile (cpus_read_lock()), so a CPU online when the calls
+ * are queued stays online until they return. The caller chose the CPUs earlier, without
+ * that lock: a CPU that went offline since has its call run on another CPU of the list
+ * that is online, or, if none is, by the caller itself, here (fn can tell where it runs
+ * from smp_processor_id()). A work item is never queued on an offline CPU: the
+ * workqueue would run it on any CPU at all. Sleeps: process context only, with no lock
+ * held that fn takes.
  */
 int nn_run_on_cpus(unsigned int n, const unsigned int *cpus, void (*fn)(void *arg),
 		   void *const *args)
 {
 	struct nn_on_cpu_work *works;
 	unsigned int i;
+	int cpu, first;
 
 	might_sleep();
 	if (!nn_wq)
@@ -66,15 +81,24 @@ int nn_run_on_cpus(unsigned int n, const unsigned int *cpus, void (*fn)(void *ar
 	if (!works)
 		return -ENOMEM;
 	cpus_read_lock();
-	for (i = 0; i < n; i++) {
-		INIT_WORK(&works[i].work, nn_on_cpu_fn);
-		works[i].fn = fn;
-		works[i].arg = args[i];
-		queue_work_on(cpus[i], nn_wq, &works[i].work);
+	first = nn_first_online(n, cpus);
+	if (first < 0) {
+		/* No CPU of the list is online: the caller runs the calls, one by one. */
+		cpus_read_unlock();
+		for (i = 0; i < n; i++)
+			fn(args[i]);
+	} else {
+		for (i = 0; i < n; i++) {
+			INIT_WORK(&works[i].work, nn_on_cpu_fn);
+			works[i].fn = fn;
+			works[i].arg = args[i];
+			cpu = cpus[i] < nr_cpu_ids && cpu_online(cpus[i]) ? cpus[i] : first;
+			queue_work_on(cpu, nn_wq, &works[i].work);
+		}
+		for (i = 0; i < n; i++)
+			flush_work(&works[i].work);
+		cpus_read_unlock();
 	}
-	for (i = 0; i < n; i++)
-		flush_work(&works[i].work);
-	cpus_read_unlock();
 	kfree(works);
 	return 0;
 }
