@@ -22,9 +22,12 @@
 #    sample whose timers predict in softirq and hardirq) while debugfs predictions on
 #    other networks run and are checked bit for bit, and while debugfs networks are
 #    loaded and removed around them.
+# 5. An API network's files held open while its owner (the C sample) destroys it and is
+#    unloaded: the sample goes, the held files give EIO, the network's memory stays
+#    until they close (a pending line runs then), and is freed.
 # Leaks: run-vm's kmemleak scans; the memory counters are checked here.
 # timeout: 900
-plan 29
+plan 34
 
 D=$NN_DEBUGFS
 REFCNT=/sys/module/neural_network/refcnt
@@ -215,11 +218,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		[[ $sc == "1 0x1 "* ]] && { seen=yes; break; }
 		nn_sleep 0.02
 	done
+	t0=${EPOCHREALTIME/./}
 	st=$(echo "$rid" 2>&1 >$D/remove) && st=ok
+	t=$(((${EPOCHREALTIME/./} - t0) / 1000))
 	echo go >/tmp/lt-go
 	wait $wpid
 	wst=$(</tmp/lt-wst) rst=$(</tmp/lt-rst)
-	echo "round $r: writer seen inside write: $seen; write status $wst; read: $rst; remove: $st"
+	echo "round $r: writer seen inside write: $seen; write status $wst; read: $rst; remove: $st, returned after $t ms"
 	[ $seen = yes ] && overlaps=$((overlaps + 1))
 	[ "$st" = ok ] || bad+=" round$r:remove:$st"
 	# Seen inside the write: it completes (removal waits for it). Not seen: it finished
@@ -298,5 +303,37 @@ echo "sample loads $SAMPLE_LOADS (clean $s_ok), atomic loads $SAMPLE_LOADS (clea
 [ "$(<$REFCNT)" = "$ref0" ] && pass samples_gave_their_references_back ||
 	fail samples_gave_their_references_back "refcnt $(<$REFCNT)"
 rm -f /tmp/lt-stop /tmp/lt-pred /tmp/lt-pred.out /tmp/lt-churn
+
+# ---- 5. an API network's files held open while its owner destroys it and goes ----
+out=$("$NN_INSMOD" "$SAMPLE_KO") || bail sample_load "insmod $SAMPLE_KO: $out"
+aid=
+for d in $D/network_*; do
+	[ "$(nn_kv $d/config owner)" = neural_network_sample ] && aid=${d##*_}
+done
+[ -n "$aid" ] || bail sample_network "no network of neural_network_sample"
+exec {pred_fd}<>$D/network_$aid/predict
+# A whole line and one without its newline, which runs at close.
+printf '0.5 0.25 -0.5 1\n0.5 0.25 -0.5 1' >&$pred_fd
+exec {stats_fd}<$D/network_$aid/stats
+exec {conf_fd}<$D/network_$aid/config
+before=$(nn_numa_stat bytes)
+/busybox/rmmod neural_network_sample && ! [ -e $D/network_$aid ] &&
+	[ "$(network_count)" = 1 ] && pass owner_unloads_with_its_networks_files_open ||
+	fail owner_unloads_with_its_networks_files_open "rmmod or removal failed: $(network_count) networks"
+got="$(err_of read_fd $pred_fd) $(err_of read_fd $stats_fd) $(err_of read_fd $conf_fd)"
+got+=" $(err_of write_fd $pred_fd '1 1 1 1')"
+[ "$got" = "Input/output error Input/output error Input/output error Input/output error" ] &&
+	pass gone_owners_network_files_give_eio || fail gone_owners_network_files_give_eio "got: $got"
+b=$(nn_numa_stat bytes) p_bytes=$(nn_kv $D/network_$pid_net/config bytes)
+[ "${b:-0}" -gt "$p_bytes" ] && [ "$(<$REFCNT)" = $((ref0 + 3)) ] &&
+	pass gone_owners_network_held_by_its_files ||
+	fail gone_owners_network_held_by_its_files "numa_stats bytes $b (the predicted network's $p_bytes; with the sample $before), refcnt $(<$REFCNT)"
+exec {pred_fd}>&- {stats_fd}>&- {conf_fd}>&-
+[ "$(<$REFCNT)" = "$ref0" ] && [ "$(nn_numa_stat bytes)" -le "$p_bytes" ] &&
+	pass gone_owners_network_freed_when_closed ||
+	fail gone_owners_network_freed_when_closed "refcnt $(<$REFCNT), numa_stats bytes $(nn_numa_stat bytes)"
+echo "$pid_net" >$D/remove
+[ "$(nn_numa_stat bytes)" = 0 ] && [ "$(mem_used)" = 0 ] && pass all_bytes_back_to_zero ||
+	fail all_bytes_back_to_zero "numa_stats bytes $(nn_numa_stat bytes), used_bytes $(mem_used)"
 check unload_last nn_unload
 ! nn_loaded && [ ! -e $D ] && pass nothing_left_at_the_end || fail nothing_left_at_the_end
