@@ -25,9 +25,11 @@
 # 5. An API network's files held open while its owner (the C sample) destroys it and is
 #    unloaded: the sample goes, the held files give EIO, the network's memory stays
 #    until they close (a pending line runs then), and is freed.
+# 6. rmmod tried while a reader opens and reads debugfs files over and over: refused,
+#    or the unload goes through and the reader meets ENXIO, ENOENT or EIO, nothing else.
 # Leaks: run-vm's kmemleak scans; the memory counters are checked here.
 # timeout: 900
-plan 34
+plan 36
 
 D=$NN_DEBUGFS
 REFCNT=/sys/module/neural_network/refcnt
@@ -252,21 +254,25 @@ pid_net=$(nn_load_model $P.nnm) || bail load_predicted "load failed"
 rm -f /tmp/lt-stop /tmp/lt-pred /tmp/lt-churn
 # Predictions on a network of its own, each checked bit for bit.
 (
-	while [ ! -e /tmp/lt-stop ]; do
+	# At least one round, however late the samples start or end.
+	while :; do
 		if nn_predict $pid_net <$P.in >/tmp/lt-pred.out && cmp -s /tmp/lt-pred.out $P.expected; then
 			echo ok >>/tmp/lt-pred
 		else
 			echo bad >>/tmp/lt-pred
 		fi
+		[ -e /tmp/lt-stop ] && break
 	done
 ) &
 ppid=$!
 # Networks loaded, predicted once and removed around the samples.
 (
-	while [ ! -e /tmp/lt-stop ]; do
+	while :; do
+		c=
 		c=$(load_own $C.nnm) && out=$(head -n3 $C.in | nn_predict $c) &&
 			[ "$out" = "$(head -n3 $C.expected)" ] && echo "$c" >$D/remove &&
 			echo ok >>/tmp/lt-churn || { echo bad >>/tmp/lt-churn; [ -n "$c" ] && echo "$c" >$D/remove; }
+		[ -e /tmp/lt-stop ] && break
 	done
 ) &
 cpid=$!
@@ -337,3 +343,66 @@ echo "$pid_net" >$D/remove
 	fail all_bytes_back_to_zero "numa_stats bytes $(nn_numa_stat bytes), used_bytes $(mem_used)"
 check unload_last nn_unload
 ! nn_loaded && [ ! -e $D ] && pass nothing_left_at_the_end || fail nothing_left_at_the_end
+
+# ---- 6. rmmod racing readers that open and read debugfs files over and over ----
+# A reader (bash builtins, no process a read) opens numa_info and network_0/stats in
+# turn while rmmod is tried: an open file refuses the unload (EWOULDBLOCK); an open
+# during the unload meets ENXIO (the module is going), ENOENT (the file is gone) or, a
+# read after the file's removal, EIO. Any other answer fails, as would debugfs's
+# warning of an owner that did not clean up (run-vm's log check). After some tries the
+# reader stops and rmmod must succeed.
+RACE_CYCLES=${NN_LIFETIME_RACE_CYCLES:-6}
+race_bad= refusals=0 unloaded_under_reader=0
+declare -A seen=()
+for ((c = 1; c <= RACE_CYCLES; c++)); do
+	nn_load || { race_bad+=" cycle$c:insmod"; break; }
+	nn_load_model $SAMPLE_NNM >/dev/null || { race_bad+=" cycle$c:load"; break; }
+	rm -f /tmp/lt-stop6 /tmp/lt-start6 /tmp/lt-seen6
+	(
+		declare -A n=()
+		files=($D/numa_info $D/network_0/stats) k=0
+		while [ ! -e /tmp/lt-stop6 ]; do
+			f=${files[k++ % 2]}
+			if { IFS= read -r line <"$f"; } 2>/tmp/lt-e6; then
+				case $line in
+				nodes_online:* | predictions:*) what=ok ;;
+				*) what="bad line '$line'" ;;
+				esac
+				[ -e /tmp/lt-start6 ] || echo >/tmp/lt-start6
+			else
+				what=$(</tmp/lt-e6)
+				what=${what##*: }
+				[ -n "$what" ] || what=empty
+			fi
+			n[$what]=$((${n[$what]:-0} + 1))
+		done
+		for w in "${!n[@]}"; do echo "${n[$w]} $w"; done >/tmp/lt-seen6
+	) &
+	rpid=$!
+	for ((w = 0; w < 600; w++)); do [ -e /tmp/lt-start6 ] && break; nn_sleep 0.05; done
+	for ((t = 0; t < 5; t++)); do
+		st=$(/busybox/rmmod neural_network 2>&1) && { unloaded_under_reader=$((unloaded_under_reader + 1)); break; }
+		if [[ $st == *"Resource temporarily unavailable" ]]; then
+			refusals=$((refusals + 1))
+		else
+			race_bad+=" cycle$c:rmmod:$st"
+		fi
+	done
+	touch /tmp/lt-stop6
+	wait $rpid
+	nn_loaded && { nn_unload || race_bad+=" cycle$c:final-rmmod"; }
+	while read -r count what; do
+		seen[$what]=$((${seen[$what]:-0} + count))
+		case $what in
+		ok | "No such file or directory" | "No such device or address" | "Input/output error") ;;
+		*) race_bad+=" cycle$c:reader:$what" ;;
+		esac
+	done </tmp/lt-seen6
+done
+rm -f /tmp/lt-stop6 /tmp/lt-start6 /tmp/lt-seen6 /tmp/lt-e6
+summary=
+for w in "${!seen[@]}"; do summary+=" $w: ${seen[$w]};"; done
+echo "rmmod under readers: $RACE_CYCLES cycles, $unloaded_under_reader unloaded while the reader ran, $refusals refused (EWOULDBLOCK); the reader's answers:$summary"
+[ -z "$race_bad" ] && [ "${seen[ok]:-0}" -ge "$RACE_CYCLES" ] && pass rmmod_racing_readers_refused_or_clean ||
+	fail rmmod_racing_readers_refused_or_clean "$race_bad; ${seen[ok]:-0} reads ok"
+! nn_loaded && [ ! -e $D ] && pass nothing_left_after_the_races || fail nothing_left_after_the_races
