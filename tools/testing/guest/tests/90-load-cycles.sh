@@ -8,7 +8,10 @@
 # A cycle is lean, for the 1000: two processes (the insmod helper and rmmod; each costs
 # a good part of a second under TCG with the debug kernel), the rest bash builtins:
 # numa_info read and checked, the model blob written from a printf format of its bytes
-# (made once), the network's directory checked before the unload.
+# (made once), the network's directory checked before the unload. Measured on 2 nodes
+# (2026-12-06, a shared 2-core host): 1000 cycles in 1389 s (insmod 650 s, rmmod 607 s,
+# the rest 130 s), kmemleak clean; in one guest, 40 cycles of the former script (five
+# processes a cycle) 97 s, of this one 66 s.
 # timeout: 1200
 plan 2
 
