@@ -7,7 +7,9 @@
  *                      [-x STATSKEY]... [-e ERRNO]... FILE INPUT
  *
  * The operation: open FILE (a file of the module's debugfs tree), write the bytes of
- * INPUT in one write(2), close it. Before the sweep, and after every attempt that failed,
+ * INPUT in one write(2), close it; or, for a FILE ending in ".ko", finit_module(2) of
+ * it with INPUT as its parameters (module init; a load that succeeded in the middle of
+ * a sweep or -T is unloaded, the last one of a sweep is left loaded). Before the sweep, and after every attempt that failed,
  * it takes a snapshot of everything the module shows of its state:
  *
  *   - the module's top-level numa_stats, memory_map, memory and cpu_affinity;
@@ -46,8 +48,9 @@
  *
  * -T: only counts the fault-injectable calls of one successful attempt (fail-nth armed
  * far beyond them: what it used up), prints "total T" (task mode). -f N -k K: fails
- * the N-th call K times over, each attempt checked as in a sweep, and prints
- * "fixed N repeats K injected I other O changed C".
+ * the N-th call K times over, each attempt checked as in a sweep (one that met its
+ * failure and succeeded is absorbed: what it made is removed), and prints
+ * "fixed N repeats K absorbed A injected I other O changed C".
  *
  * Prints one line per errno seen ("errno ENOMEM 37"), the first differences found,
  * "buffers B": how many buffers the last (successful) attempt made, as numa_stats counts
@@ -64,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_N 20000
@@ -359,10 +363,41 @@ static int disarm(void)
 	return left == 0;
 }
 
+static int is_module(const char *file)
+{
+	size_t n = strlen(file);
+
+	return n > 3 && !strcmp(file + n - 3, ".ko");
+}
+
+/* FILE a module: finit_module(2) with INPUT as its parameters (module init). */
+static int attempt_insmod(const char *file, const char *params, int *injected, int *fd_out)
+{
+	int fd = open(file, O_RDONLY), e = 0;
+
+	*fd_out = -1;
+	if (fd < 0 || syscall(SYS_finit_module, fd, params, 0))
+		e = errno;
+	*injected = disarm();
+	if (fd >= 0)
+		close(fd);
+	return e;
+}
+
+/* Unloads the module a successful finit_module loaded. */
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, "neural_network", O_NONBLOCK) ? -1 : 0;
+}
+
 /* One attempt: 0 or the errno; *wrote_fd gets the open file of a successful write. */
 static int attempt(const char *file, const char *input, size_t len, int *injected, int *fd_out)
 {
-	int fd = open(file, O_RDWR), e = 0;
+	int fd, e = 0;
+
+	if (is_module(file))
+		return attempt_insmod(file, input, injected, fd_out);
+	fd = open(file, O_RDWR);
 
 	*fd_out = -1;
 	if (fd < 0) {
@@ -479,16 +514,32 @@ int main(int argc, char **argv)
 			perror("arm");
 			return 2;
 		}
-		fd = open(file, O_RDWR);
-		if (fd < 0 || write(fd, input, len) != len) {
-			perror(file);
-			return 2;
+		if (is_module(file)) {
+			int mfd = open(file, O_RDONLY);
+
+			fd = -1;
+			e = mfd < 0 || syscall(SYS_finit_module, mfd, input, 0);
+			left = read_long("/proc/thread-self/fail-nth");
+			write_str("/proc/thread-self/fail-nth", "0");
+			if (mfd >= 0)
+				close(mfd);
+			if (e || unload_module()) {
+				perror(file);
+				return 2;
+			}
+		} else {
+			fd = open(file, O_RDWR);
+			if (fd < 0 || write(fd, input, len) != len) {
+				perror(file);
+				return 2;
+			}
+			left = read_long("/proc/thread-self/fail-nth");
+			write_str("/proc/thread-self/fail-nth", "0");
 		}
-		left = read_long("/proc/thread-self/fail-nth");
-		write_str("/proc/thread-self/fail-nth", "0");
-		if (remove && remove_made(fd, remove))
+		if (fd >= 0 && remove && remove_made(fd, remove))
 			return 2;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		printf("total %ld\n", 1000000000L - left);
 		return 0;
 	}
@@ -505,14 +556,30 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			e = attempt(file, input, len, &inj, &made_fd);
+			if (!e && inj) {
+				/* Absorbed (a fallback): the operation made what it makes. */
+				absorbed++;
+				injected++;
+				if (is_module(file))
+					unload_module();
+				else if (remove && remove_made(made_fd, remove))
+					other++;
+				if (made_fd >= 0)
+					close(made_fd);
+				snapshot(&before);
+				continue;
+			}
 			if (!e || !inj) {
 				printf("attempt %d: %s, %s\n", k + 1, e ? strerror(e) : "succeeded",
 				       inj ? "injected" : "nothing injected");
 				other++;
 				if (!e) {
-					if (remove)
+					if (is_module(file))
+						unload_module();
+					else if (remove)
 						remove_made(made_fd, remove);
-					close(made_fd);
+					if (made_fd >= 0)
+						close(made_fd);
 				}
 				break;
 			}
@@ -526,8 +593,8 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		printf("fixed %lu repeats %d injected %d other %d changed %d\n", fixed, repeats,
-		       injected, other, changed);
+		printf("fixed %lu repeats %d absorbed %d injected %d other %d changed %d\n", fixed,
+		       repeats, absorbed, injected, other, changed);
 		return other || changed ? 1 : 0;
 	}
 	for (n = 1; n < MAX_N; n++) {
@@ -548,9 +615,14 @@ int main(int argc, char **argv)
 		if (!e) {
 			succeeded++;
 			made = allocations() - allocs_before;
-			if (remove && remove_made(made_fd, remove))
+			if (is_module(file)) {
+				if (inj && unload_module())
+					other++;
+			} else if (remove && remove_made(made_fd, remove)) {
 				other++;
-			close(made_fd);
+			}
+			if (made_fd >= 0)
+				close(made_fd);
 			if (!inj)
 				break;
 			absorbed++;

@@ -197,7 +197,7 @@ for spec in "nn_alloc_node create1" "nn_slab_alloc create1" "nn_page_alloc creat
 	out=$($SWEEP -f 1 -k 1 "${args[@]}")
 	echo "site $fn ($range) under $op: $total calls; failing the first: $out"
 	SUMMARY+=("site $fn under $op: $total calls, first failed: ${out##*$'\n'}")
-	[ "${total#total }" -ge 1 ] 2>/dev/null && [[ $out == *"injected 1 other 0 changed 0" ]] &&
+	[ "${total#total }" -ge 1 ] 2>/dev/null && [[ $out == *" injected 1 other 0 changed 0" ]] &&
 		pass "site_$fn" || fail "site_$fn" "$total; $out"
 done
 nn_fault_module_only

@@ -29,7 +29,7 @@ nn_fault_module_only
 SUMMARY=()
 i=0
 for cmd in init "init_numa $n1" load replace predict batch_create batch_process \
-	"set_policy 1" set_nodemask "set_policy 2" "set_node $n1" "migrate 0" "migrate $n1" \
+	"set_policy 1" set_nodemask "set_policy 0" "set_node $n1" "migrate 0" "migrate $n1" \
 	set_cpus train numa_info numa_stats; do
 	i=$((i + 1))
 	echo "$cmd" >/tmp/api$i.txt
