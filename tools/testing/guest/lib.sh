@@ -244,16 +244,15 @@ nn_fault_inject_off() {
 }
 
 # nn_module_text: "START END" (hex) of the loaded module's code: from its lowest text
-# section to that plus its core size (/sys/module/neural_network/coresize: its text
-# and data, so END is past the text's end; nothing but code holds return addresses).
+# symbol in /proc/kallsyms to 8 KiB past its highest (the last function's end; the next
+# module's code starts pages further). Not /sys/module/neural_network/sections/.text
+# plus coresize: that range, used first, left out the module's C helpers at the end of
+# its text (a fault-injection sweep counted none of their calls).
 nn_module_text() {
-	local f a lo= size
-	for f in /sys/module/neural_network/sections/.text*; do
-		read -r a <"$f"
-		[ -z "$lo" ] || [ $((a)) -lt $((lo)) ] && lo=$a
-	done
-	read -r size </sys/module/neural_network/coresize
-	printf '%#x %#x\n' $((lo)) $((lo + size))
+	local -a t
+	mapfile -t t < <(grep ' [tT] .*\[neural_network\]$' /proc/kallsyms | sort)
+	[ ${#t[@]} -gt 0 ] || return 1
+	printf '0x%s %#x\n' "${t[0]%% *}" $((0x${t[-1]%% *} + 0x2000))
 }
 
 # nn_fault_module_only: failslab and fail_page_alloc count and fail only calls with the
