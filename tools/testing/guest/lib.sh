@@ -245,9 +245,8 @@ nn_fault_inject_off() {
 
 # nn_module_text: "START END" (hex) of the loaded module's code: from its lowest text
 # symbol in /proc/kallsyms to 8 KiB past its highest (the last function's end; the next
-# module's code starts pages further). Not /sys/module/neural_network/sections/.text
-# plus coresize: that range, used first, left out the module's C helpers at the end of
-# its text (a fault-injection sweep counted none of their calls).
+# module's code starts pages further). /sys/module/neural_network/sections/.text plus
+# coresize gives the same start and a longer range (it counts the data too).
 nn_module_text() {
 	local -a t
 	mapfile -t t < <(grep ' [tT] .*\[neural_network\]$' /proc/kallsyms | sort)
