@@ -11,15 +11,17 @@
 # 9T/10, T the calls a successful creation makes, counted first) or halfway (T/2: a
 # partial page array), K = 3 times each (an attempt whose failure a fallback absorbed
 # made the network, which is removed: it held as much). Had an attempt leaked all it
-# held, the node would lose 6 * HELD (or 3 * HELD from the last calls alone); the check
-# allows HELD / 2 in all. What else moves
+# held, the node would lose 6 * HELD (or 3 * HELD from the later calls alone); the
+# check allows HELD in all. What else moves
 # a node's MemFree between the two readings is small against that: the per-CPU page
 # lists (bounded by the zone's low watermark, under 2 MiB on these 256 MiB nodes), the
 # slab caches' partial slabs and the page cache, which drop_caches empties before each
 # reading, and memory freed after an RCU grace period, which free_all waits for. A control (the same creations without a fault) must stay within the same
 # allowance, or the case fails: the allowance is then shown too small, not passed. A
-# leak of a twelfth of what an attempt holds (over 1.3 MiB a node here) is caught;
-# smaller leaks of pages are below what this check can see.
+# leak of a sixth of what an attempt holds (over 3.5 MiB a node here) is caught;
+# smaller leaks of pages are below what this check can see. Measured (2 nodes of 256
+# MiB): HELD 21 to 27 MiB; the controls moved by -5.7 to +9.7 MiB, the fault phases by
+# -2.5 to +3.6 MiB.
 plan 4
 
 nn_load || bail loads "insmod failed"
@@ -84,7 +86,7 @@ leak_case() {
 	done
 	f1=($(free_all))
 	for i in "${!NODES[@]}"; do
-		[ $((f0[i] - f1[i])) -le $((min / 2)) ] ||
+		[ $((f0[i] - f1[i])) -le $min ] ||
 			{ ok=0; why+="control: node ${NODES[i]} lost $((f0[i] - f1[i])) KiB; "; }
 	done
 	echo "$name: control, free per node (KiB) before ${f0[*]} after ${f1[*]}"
@@ -97,9 +99,9 @@ leak_case() {
 		[[ $out == *" injected $K other 0 changed 0" ]] || { ok=0; why+="at $fixed: $out; "; }
 	done
 	f1=($(free_all))
-	echo "$name: faults, free per node (KiB) before ${f0[*]} after ${f1[*]}, allowed $((min / 2))"
+	echo "$name: faults, free per node (KiB) before ${f0[*]} after ${f1[*]}, allowed $min"
 	for i in "${!NODES[@]}"; do
-		[ $((f0[i] - f1[i])) -le $((min / 2)) ] ||
+		[ $((f0[i] - f1[i])) -le $min ] ||
 			{ ok=0; why+="node ${NODES[i]} lost $((f0[i] - f1[i])) KiB; "; }
 	done
 	[ $ok = 1 ] && pass "$name" || fail "$name" "$why"
