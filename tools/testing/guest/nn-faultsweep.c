@@ -609,7 +609,9 @@ int main(int argc, char **argv)
 		e = attempt(file, input, len, &inj, &made_fd);
 		if (inj) {
 			injected++;
-			if (interval > 1)
+			/* The kernel's running count: slab and page modes only (fail-nth counts
+			 * from the value armed, every attempt afresh). */
+			if (count_path[0] && interval > 1)
 				count = interval;
 		}
 		if (!e) {
