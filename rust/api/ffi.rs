@@ -23,6 +23,7 @@ use core::ffi::{
     c_ulong,
     c_void, //
 };
+use core::mem::MaybeUninit;
 use core::ptr;
 use core::sync::atomic::{
     AtomicPtr,
@@ -122,18 +123,17 @@ unsafe fn net_of<'a>(h: *mut c_void) -> Result<&'a Arc<Network>> {
     Ok(unsafe { &(*h.cast::<Handle>()).net })
 }
 
-/// Network `id` of the registry, boxed as a handle for the caller.
-fn hand_out(registry: &Registry, id: u32) -> Result<*mut c_void> {
+/// Room for a handle, made before the network: once the network exists, handing it out
+/// cannot fail (a failure there would undo a network already counted in `numa_stats`:
+/// tests/19-api-fault.sh saw `allocations_local` grow by a failed load's buffers).
+fn handle_room() -> Result<KBox<MaybeUninit<Handle>>> {
+    Ok(KBox::new_uninit(GFP_KERNEL)?)
+}
+
+/// Network `id` of the registry, boxed in `room` as a handle for the caller.
+fn hand_out(room: KBox<MaybeUninit<Handle>>, registry: &Registry, id: u32) -> Result<*mut c_void> {
     let net = registry.get(id).ok_or(ENOENT)?;
-    let owner = *net.owner();
-    match KBox::new(Handle { net }, GFP_KERNEL) {
-        Ok(b) => Ok(KBox::into_raw(b).cast()),
-        Err(e) => {
-            // Without a handle nobody could destroy it.
-            let _ = registry.remove(id, owner);
-            Err(e.into())
-        }
-    }
+    Ok(KBox::into_raw(room.write(Handle { net })).cast())
 }
 
 /// Frees the handle `h`, giving back its network; `None` for `NULL`.
@@ -512,7 +512,8 @@ pub(crate) unsafe extern "C" fn nn_api_init(
         let owner = unsafe { owner_of(owner) }?;
         let dim = |v: c_uint| usize::try_from(v).map_err(|_| EINVAL);
         let dims = [dim(inputs)?, dim(hidden)?, dim(outputs)?];
-        network::init(owner, dims, node_arg(node), hand_out)
+        let room = handle_room()?;
+        network::init(owner, dims, node_arg(node), |r, id| hand_out(room, r, id))
     })();
     // SAFETY: by the function's contract.
     unsafe { hand_over(r, out) }
@@ -535,7 +536,8 @@ pub(crate) unsafe extern "C" fn nn_api_load(
     let r = (|| {
         // SAFETY: by the function's contract.
         let (owner, blob) = unsafe { (owner_of(owner)?, bytes(blob, len, MAX_BLOB_LEN)?) };
-        network::load(owner, blob, hand_out)
+        let room = handle_room()?;
+        network::load(owner, blob, |r, id| hand_out(room, r, id))
     })();
     // SAFETY: by the function's contract.
     unsafe { hand_over(r, out) }

@@ -75,8 +75,23 @@ class ScriptList(unittest.TestCase):
                 check.guest_runs(check.CHECK_TOPOLOGIES, False)}
         first, second = set(runs["2node"]), set(runs["2node-b"])
         self.assertFalse(first & second)
-        self.assertEqual(first | second, set(check.SCRIPTS))
+        full_only = {s for s, where in check.SCRIPTS.items() if where == "full"}
+        self.assertEqual(first | second, set(check.SCRIPTS) - full_only)
         self.assertEqual(set(runs), set(check.CHECK_RUNS))
+
+    def test_full_only_scripts_run_in_check_full(self):
+        t = tally()
+        check.check_script_list(t, {"10-a.sh": "full", "20-b.sh": "2node"},
+                                ["10-a.sh", "20-b.sh"])
+        self.assertEqual(t.failed, [])
+        runs = {name: scripts for name, _, scripts, _ in
+                check.guest_runs(["2node", "1node"], False,
+                                 {"10-a.sh": "full", "20-b.sh": "2node"})}
+        self.assertEqual(runs, {"2node": ["20-b.sh"], "2node-b": [], "1node": []})
+        runs = {name: scripts for name, _, scripts, _ in
+                check.guest_runs(["2node", "1node"], True,
+                                 {"10-a.sh": "full", "20-b.sh": "2node"})}
+        self.assertEqual(runs, {"2node": ["10-a.sh", "20-b.sh"], "1node": ["10-a.sh", "20-b.sh"]})
 
     def test_topology_runs_follow_the_table(self):
         runs = {name: scripts for name, _, scripts, _ in

@@ -22,9 +22,8 @@ NN_PARAMS=/sys/module/neural_network/parameters
 # (9p, uncached) each costs over a second under TCG, from tmpfs a fifth of that.
 NN_HELPERS=/run/nn-helpers
 if [ ! -x $NN_HELPERS/nn-stress-predict ] && [ -x /nn/build/guest/nn-stress-predict ]; then
-	mkdir -p $NN_HELPERS &&
-		cp /nn/build/guest/nn-insmod /nn/build/guest/nn-failnth /nn/build/guest/nn-stress-predict \
-			$NN_HELPERS/
+	mkdir -p $NN_HELPERS && cp /nn/build/guest/nn-insmod /nn/build/guest/nn-failnth \
+		/nn/build/guest/nn-faultsweep /nn/build/guest/nn-stress-predict $NN_HELPERS/
 fi
 [ -x $NN_HELPERS/nn-stress-predict ] || NN_HELPERS=/nn/build/guest
 NN_INSMOD=$NN_HELPERS/nn-insmod
@@ -242,6 +241,42 @@ nn_fault_inject_on() {
 nn_fault_inject_off() {
 	local f
 	for f in failslab fail_page_alloc; do echo Y >/sys/kernel/debug/$f/ignore-gfp-wait; done
+}
+
+# nn_module_text: "START END" (hex) of the loaded module's code: from its lowest text
+# symbol in /proc/kallsyms to 8 KiB past its highest (the last function's end; the next
+# module's code starts pages further). /sys/module/neural_network/sections/.text plus
+# coresize gives the same start and a longer range (it counts the data too).
+nn_module_text() {
+	local -a t
+	mapfile -t t < <(grep ' [tT] .*\[neural_network\]$' /proc/kallsyms | sort)
+	[ ${#t[@]} -gt 0 ] || return 1
+	printf '0x%s %#x\n' "${t[0]%% *}" $((0x${t[-1]%% *} + 0x2000))
+}
+
+# nn_fault_module_only: failslab and fail_page_alloc count and fail only calls with the
+# module's code on the stack (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER), for fail-nth
+# and for probability alike: the VFS's allocations for open(2) and write(2) are left
+# alone. Never kmemleak's own metadata (its __alloc_object on the stack: the reject
+# range), which every slab allocation makes and which falls back to kmemleak's pool:
+# failing it tests kmemleak, not the module, and an empty pool disables kmemleak.
+# nn_fault_any_stack: every call again (kmemleak's metadata still left alone).
+nn_fault_module_only() {
+	local f lo hi
+	read -r lo hi <<<"$(nn_module_text)"
+	nn_fault_stack_range "$lo" "$hi"
+}
+nn_fault_any_stack() { nn_fault_stack_range 0 0xffffffffffffffff; }
+# nn_fault_stack_range START END: calls with an address in [START, END) on the stack.
+nn_fault_stack_range() {
+	local f ka
+	mapfile -t ka < <(grep -A1 ' __alloc_object$' /proc/kallsyms)
+	for f in failslab fail_page_alloc; do
+		echo "$1" >/sys/kernel/debug/$f/require-start
+		echo "$2" >/sys/kernel/debug/$f/require-end
+		echo "0x${ka[0]%% *}" >/sys/kernel/debug/$f/reject-start
+		echo "0x${ka[1]%% *}" >/sys/kernel/debug/$f/reject-end
+	done
 }
 
 # nn_sleep SECONDS: sleeps without a process (a fork costs about a second here): a read
