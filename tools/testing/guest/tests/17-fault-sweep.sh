@@ -114,8 +114,9 @@ for n in $(expand_list "$(</sys/devices/system/node/has_memory)"); do
 	[ "$(nn_free_kib "$n")" -ge 16384 ] && rep+=${rep:+,}$n
 done
 i=0
-# The interleaved network: NN_FAULT_INTERLEAVE (make check 64x128x4, a few pages a node;
-# check-full and the default 512x512x4: 128 pages of weights, 742 calls).
+# The interleaved network: NN_FAULT_INTERLEAVE (make check 256x512x4: 64 pages of weights,
+# the smallest first layer that interleave spreads page by page, INTERLEAVE_PAGE_BYTES in
+# rust/numa/placement.rs; check-full and the default 512x512x4: 128 pages, 742 calls).
 il=${NN_FAULT_INTERLEAVE:-512x512x4}
 for line in "8 16 4 relu linear seed=1" "${il//x/ } relu linear seed=1 policy=interleave" \
 	"8 16 4 relu linear seed=1 policy=replicate nodes=$rep"; do
