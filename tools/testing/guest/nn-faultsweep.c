@@ -60,6 +60,10 @@
  * exits 0 if every failed attempt failed with ENOMEM (or an errno given with -e) and
  * changed nothing, 1 otherwise, 2 on a usage or setup error. Built static by
  * `make guest`, into build/guest/.
+ *
+ * NN_FAULTSWEEP_KMSG=1 in the environment: each attempt of a sweep is marked in the
+ * kernel log ("nn-faultsweep: attempt N", written before the attempt is armed), so that
+ * whatever the kernel prints can be placed against the attempt that was running.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -296,6 +300,23 @@ static int write_str(const char *path, const char *s)
 	ok = write(fd, s, len) == len;
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+/* With NN_FAULTSWEEP_KMSG=1: "nn-faultsweep: attempt N" into the kernel log. */
+static void mark(unsigned long n)
+{
+	static int on = -1;
+	char line[64];
+
+	if (on < 0) {
+		const char *v = getenv("NN_FAULTSWEEP_KMSG");
+
+		on = v && !strcmp(v, "1");
+	}
+	if (!on)
+		return;
+	snprintf(line, sizeof(line), "nn-faultsweep: attempt %lu\n", n);
+	write_str("/dev/kmsg", line);
 }
 
 static long read_long(const char *path)
@@ -602,6 +623,7 @@ int main(int argc, char **argv)
 
 		interval = count + n;
 		allocs_before = allocations();
+		mark(n);
 		if (arm(interval)) {
 			perror("arm");
 			return 2;
