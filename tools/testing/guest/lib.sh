@@ -316,3 +316,16 @@ nn_numa_stat() {
 		[[ $l == "$1: "* ]] && { echo "${l#*: }"; return; }
 	done
 }
+
+# nn_remove_all_check SLAB0: removes every network, then reports two cases: numa_stats
+# holds no byte and no page (numa_stats_empty_after_remove), and the slab caches' active
+# objects are SLAB0, an earlier nn_slab_counts (slab_objects_return).
+nn_remove_all_check() {
+	local d slab1
+	for d in $NN_DEBUGFS/network_*; do [ -d "$d" ] && echo "${d##*_}" >$NN_DEBUGFS/remove; done
+	mapfile -t NS <$NN_DEBUGFS/numa_stats
+	[[ " ${NS[*]} " == *" bytes: 0 pages: 0 "* ]] && pass numa_stats_empty_after_remove ||
+		fail numa_stats_empty_after_remove "${NS[*]}"
+	slab1=$(nn_slab_counts)
+	[ "$slab1" = "$1" ] && pass slab_objects_return || fail slab_objects_return "$1 -> $slab1"
+}

@@ -303,12 +303,7 @@ grep -q "^policy: replicate" $D/network_$rep/config && grep -q "^nodes: " $D/net
 	pass config_shows_policy_and_nodes || fail config_shows_policy_and_nodes
 
 # Every network removed: no bytes held, the caches' objects as at the start.
-for d in $D/network_*; do echo "${d##*_}" >$D/remove; done
-mapfile -t NS <$D/numa_stats
-[[ " ${NS[*]} " == *" bytes: 0 pages: 0 "* ]] && pass numa_stats_empty_after_remove ||
-	fail numa_stats_empty_after_remove "${NS[*]}"
-slab1=$(nn_slab_counts)
-[ "$slab1" = "$slab0" ] && pass slab_objects_return || fail slab_objects_return "$slab0 -> $slab1"
+nn_remove_all_check "$slab0"
 
 nn_unload && ! nn_loaded && pass unloads || fail unloads
 judge_deferred

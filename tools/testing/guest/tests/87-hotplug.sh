@@ -377,12 +377,7 @@ fi
 	fail batch_with_mask_back_online_runs_on_k "$E_ON of $ROUNDS;$E_ON_BAD$E_BAD"
 defer_case cpus_offline_cpu_einval "network_$E/config: line 1: cpus $K: no CPU of the list is online" "$EINVAL_BAD"
 
-# Everything removed: no bytes held, the caches' objects as at the start.
-for d in $D/network_*; do echo "${d##*_}" >$D/remove; done
-mapfile -t NS <$D/numa_stats
-[[ " ${NS[*]} " == *" bytes: 0 pages: 0 "* ]] && pass numa_stats_empty_after_remove ||
-	fail numa_stats_empty_after_remove "${NS[*]}"
-slab1=$(nn_slab_counts)
-[ "$slab1" = "$slab0" ] && pass slab_objects_return || fail slab_objects_return "$slab0 -> $slab1"
+# Every network removed: no bytes held, the caches' objects as at the start.
+nn_remove_all_check "$slab0"
 nn_unload && ! nn_loaded && pass unloads || fail unloads
 judge_deferred
