@@ -148,9 +148,11 @@ sweep predict_row task $D/network_$pid/predict /tmp/row.txt
 sweep predict_batch task $D/network_$pid/predict $DATA/random-r1.in
 
 # --- every config command, evacuate (on the replace network) ----------------------
-n0=0 n1=$(($(expand_list "$(</sys/devices/system/node/has_memory)" | wc -w) - 1))
+# The first and last nodes with 16 MiB free ($rep, above): the 16-node machine's node 0
+# is nearly full after boot, and bind there fails without an injection.
+n0=${rep%%,*} n1=${rep##*,}
 c=0
-for cmd in "migrate $n1" "policy interleave nodes 0-$n1" "policy preferred node $n0" \
+for cmd in "migrate $n1" "policy interleave nodes $rep" "policy preferred node $n0" \
 	"node $n1" "policy bind nodes $n0" "nodes $n1" "cpus 0" "cpus default" "avoid_cpu0 1" \
 	"cache_timeout 500" "cache_timeout 0" "simd 0"; do
 	c=$((c + 1))
@@ -159,7 +161,7 @@ for cmd in "migrate $n1" "policy interleave nodes 0-$n1" "policy preferred node 
 done
 # Evacuate node n1 with every network able to leave it (the replace network was left
 # bound to n1 alone).
-echo "policy interleave nodes 0-$n1" >$D/network_$rid/config
+echo "policy interleave nodes $rep" >$D/network_$rid/config
 echo "$n1" >/tmp/evac.txt
 sweep evacuate task $D/evacuate /tmp/evac.txt -a evacuations -a migration_failures
 
@@ -205,6 +207,14 @@ for spec in "nn_alloc_node create1" "nn_slab_alloc create1" "nn_page_alloc creat
 	range=$(func_range "$fn") || { fail "site_$fn" "not in kallsyms"; continue; }
 	nn_fault_stack_range $range
 	total=$($SWEEP -T "${args[@]}")
+	if [ "$op" = create2 ] && [ "${rep//[^,]/}" = "" ]; then
+		# One node with memory: interleave places each layer whole, no page array is
+		# made, and the case asserts that instead.
+		echo "site $fn under $op on one node: $total calls"
+		[ "$total" = "total 0" ] && pass "site_$fn" ||
+			fail "site_$fn" "one node: $total, expected no page array"
+		continue
+	fi
 	out=$($SWEEP -f 1 -k 1 "${args[@]}")
 	echo "site $fn ($range) under $op: $total calls; failing the first: $out"
 	SUMMARY+=("site $fn under $op: $total calls, first failed: ${out##*$'\n'}")
