@@ -21,15 +21,20 @@ out=$("$NN_INSMOD" /nn/tools/testing/kmod/nn_api_fault.ko) && [ -w $A/call ] ||
 cat /nn/rust/kunit/testdata/sample.nnm >$A/blob && echo setup >$A/call &&
 	[ "$(network_count)" = 2 ] && pass api_module_loads ||
 	bail api_module_loads "setup: $(network_count) networks"
-nodes=($(expand_list "$(</sys/devices/system/node/has_memory)"))
-n1=${nodes[-1]}
+# The first and last nodes with memory and 16 MiB free (the 16-node machine's node 0 is
+# nearly full after boot: a migration there fails without an injection).
+nodes=()
+for n in $(expand_list "$(</sys/devices/system/node/has_memory)"); do
+	[ "$(nn_free_kib "$n")" -ge 16384 ] && nodes+=("$n")
+done
+n0=${nodes[0]} n1=${nodes[-1]}
 nn_fault_inject_on
 nn_fault_module_only
 
 SUMMARY=()
 i=0
 for cmd in init "init_numa $n1" load replace predict batch_create batch_process \
-	"set_policy 1" set_nodemask "set_policy 0" "set_node $n1" "migrate 0" "migrate $n1" \
+	"set_policy 1" set_nodemask "set_policy 0" "set_node $n1" "migrate $n0" "migrate $n1" \
 	set_cpus train numa_info numa_stats; do
 	i=$((i + 1))
 	echo "$cmd" >/tmp/api$i.txt
