@@ -208,14 +208,12 @@ impl Report for CpuAffinity {
             .map_err(|_| ENOMEM)?;
             for (cpu, c) in (0u32..).zip(net.cpu_counts()) {
                 let (p, k) = (c.predictions.load(Relaxed), c.chunks.load(Relaxed));
-                if p == 0 && k == 0 && !topology::cpu_online(cpu) {
+                // Read once: the line's presence and its `offline` agree.
+                let online = topology::cpu_online(cpu);
+                if p == 0 && k == 0 && !online {
                     continue;
                 }
-                let state = if topology::cpu_online(cpu) {
-                    ""
-                } else {
-                    " offline"
-                };
+                let state = if online { "" } else { " offline" };
                 writeln!(t, "  cpu {cpu} predictions {p} chunks {k}{state}").map_err(|_| ENOMEM)?;
             }
         }

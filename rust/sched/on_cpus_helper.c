@@ -45,13 +45,19 @@ static void nn_on_cpu_fn(struct work_struct *work)
 	w->fn(w->arg);
 }
 
+/* Whether a work item may be queued on `cpu`. Called with CPU hotplug held off. */
+static bool nn_cpu_usable(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_online(cpu);
+}
+
 /* The first CPU of cpus[] that is online, or -1. Called with CPU hotplug held off. */
 static int nn_first_online(unsigned int n, const unsigned int *cpus)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (cpus[i] < nr_cpu_ids && cpu_online(cpus[i]))
+		if (nn_cpu_usable(cpus[i]))
 			return cpus[i];
 	return -1;
 }
@@ -92,7 +98,7 @@ int nn_run_on_cpus(unsigned int n, const unsigned int *cpus, void (*fn)(void *ar
 			INIT_WORK(&works[i].work, nn_on_cpu_fn);
 			works[i].fn = fn;
 			works[i].arg = args[i];
-			cpu = cpus[i] < nr_cpu_ids && cpu_online(cpus[i]) ? cpus[i] : first;
+			cpu = nn_cpu_usable(cpus[i]) ? cpus[i] : first;
 			queue_work_on(cpu, nn_wq, &works[i].work);
 		}
 		for (i = 0; i < n; i++)
