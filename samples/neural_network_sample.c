@@ -383,11 +383,15 @@ static void affinity_checks(struct neural_network *nn, const s16 *in, const s16 
 	check(!err && s->cpus_explicit && cpumask_weight(&s->cpus) == 1 &&
 	      cpumask_test_cpu(cpu, &s->cpus), "affinity_refused_changes_nothing", "error", err);
 
-	/* NULL: the default, the CPUs of the weights' node. */
+	/*
+	 * NULL: the default, the CPUs of the nodes that hold the weights (the nearest node's
+	 * for a node without CPUs). Its first layer's node is one of them; the others can be
+	 * another node when the policy falls back (local, on a full node).
+	 */
 	err = neural_set_cpu_affinity(nn, NULL);
 	err = err ?: neural_get_numa_stats(nn, s);
-	check(!err && !s->cpus_explicit && s->node >= 0 &&
-	      (!node_state(s->node, N_CPU) || cpumask_equal(&s->cpus, cpumask_of_node(s->node))),
+	check(!err && !s->cpus_explicit && s->node >= 0 && !cpumask_empty(&s->cpus) &&
+	      (!node_state(s->node, N_CPU) || cpumask_subset(cpumask_of_node(s->node), &s->cpus)),
 	      "affinity_null_is_the_default", "error", err);
 	free_cpumask_var(mask);
 	kfree(s);
