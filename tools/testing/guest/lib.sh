@@ -227,13 +227,15 @@ nn_free_kib() {
 }
 
 # nn_fault_inject_on: failslab and fail_page_alloc, armed by /proc/thread-self/fail-nth
-# (nn-failnth), fail sleeping and order-0 allocations too, quietly.
+# (nn-failnth), fail sleeping and order-0 allocations too, quietly (NN_FAULT_VERBOSE=2:
+# a stack in the kernel log for every failure injected, from which the host's
+# tools/testing/fault-sites maps the allocation sites reached).
 # nn_fault_inject_off: sleeping allocations are left alone again.
 nn_fault_inject_on() {
 	local f F=/sys/kernel/debug
 	for f in failslab fail_page_alloc; do
 		echo N >$F/$f/ignore-gfp-wait
-		echo 0 >$F/$f/verbose
+		echo "${NN_FAULT_VERBOSE:-0}" >$F/$f/verbose
 	done
 	echo N >$F/fail_page_alloc/ignore-gfp-highmem
 	echo 0 >$F/fail_page_alloc/min-order

@@ -54,9 +54,6 @@ nn_fault_module_only
 read -r s0 _ </sys/module/neural_network/sections/.text
 read -r cs </sys/module/neural_network/coresize
 echo "module code $(nn_module_text) (kallsyms); .text $s0, coresize $cs"
-# NN_FAULT_VERBOSE=2: a stack for every injected failure in the kernel log, from which
-# tools/testing/fault-sites maps the allocation sites reached.
-for f in failslab fail_page_alloc; do echo "${NN_FAULT_VERBOSE:-0}" >/sys/kernel/debug/$f/verbose; done
 
 # global_on / global_off: failslab and fail_page_alloc fail by probability (armed by
 # nn-faultsweep's times and interval), any task, with the module's code on the stack.
