@@ -236,6 +236,8 @@ nn_fault_inject_on() {
 	for f in failslab fail_page_alloc; do
 		echo N >$F/$f/ignore-gfp-wait
 		echo "${NN_FAULT_VERBOSE:-0}" >$F/$f/verbose
+		# Every stack, not 10 in 5 s (the default rate limit of the verbose stacks).
+		echo 0 >$F/$f/verbose_ratelimit_interval_ms
 	done
 	echo N >$F/fail_page_alloc/ignore-gfp-highmem
 	echo 0 >$F/fail_page_alloc/min-order
