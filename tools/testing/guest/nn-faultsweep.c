@@ -5,9 +5,10 @@
  *
  * usage: nn-faultsweep [-m task|slab|page] [-r REMOVE [-i IDFILE]] [-c CREATE]
  *                      [-x STATSKEY]... [-e ERRNO]... FILE INPUT
+ *        nn-faultsweep -R [-m ...] [-x ...] FILE
  *
  * The operation: open FILE (a file of the module's debugfs tree), write the bytes of
- * INPUT in one write(2), close it; or, for a FILE ending in ".ko", finit_module(2) of
+ * INPUT in one write(2), close it; with -R, open FILE and read(2) it to its end; or, for a FILE ending in ".ko", finit_module(2) of
  * it with INPUT as its parameters (module init; a load that succeeded in the middle of
  * a sweep or -T is unloaded, the last one of a sweep is left loaded). Before the sweep, and after every attempt that failed,
  * it takes a snapshot of everything the module shows of its state:
@@ -416,6 +417,25 @@ static int unload_module(void)
 	return syscall(SYS_delete_module, "neural_network", O_NONBLOCK) ? -1 : 0;
 }
 
+static int read_mode;
+
+/* -R: reads FILE to its end; 0 or the errno. */
+static int read_all(const char *file)
+{
+	static char buf[4096];
+	int fd = open(file, O_RDONLY), e = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (r < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 /* One attempt: 0 or the errno; *wrote_fd gets the open file of a successful write. */
 static int attempt(const char *file, const char *input, size_t len, int *injected, int *fd_out)
 {
@@ -423,6 +443,12 @@ static int attempt(const char *file, const char *input, size_t len, int *injecte
 
 	if (is_module(file))
 		return attempt_insmod(file, input, injected, fd_out);
+	if (read_mode) {
+		*fd_out = -1;
+		e = read_all(file);
+		*injected = disarm();
+		return e;
+	}
 	fd = open(file, O_RDWR);
 
 	*fd_out = -1;
@@ -482,7 +508,7 @@ int main(int argc, char **argv)
 	struct buf before = { 0 }, after = { 0 };
 	ssize_t len;
 
-	while ((opt = getopt(argc, argv, "m:r:i:x:a:e:c:Tf:k:M:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:r:i:x:a:e:c:Tf:k:M:R")) != -1) {
 		switch (opt) {
 		case 'm': mode = optarg; break;
 		case 'r': remove = optarg; break;
@@ -492,6 +518,7 @@ int main(int argc, char **argv)
 		case 'f': fixed = strtoul(optarg, NULL, 10); break;
 		case 'k': repeats = atoi(optarg); break;
 		case 'M': max_missed = atoi(optarg); break;
+		case 'R': read_mode = 1; break;
 		case 'x':
 			if (n_excluded < 64)
 				excluded[n_excluded++] = optarg;
@@ -508,7 +535,7 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind != 2)
+	if (argc - optind != 2 - read_mode)
 		goto usage;
 	if (!strcmp(mode, "slab") || !strcmp(mode, "page")) {
 		snprintf(attr_dir, sizeof(attr_dir), "/sys/kernel/debug/%s",
@@ -523,12 +550,16 @@ int main(int argc, char **argv)
 		goto usage;
 	}
 	file = argv[optind];
-	fd = open(argv[optind + 1], O_RDONLY);
-	if (fd < 0 || (len = read(fd, input, sizeof(input))) <= 0) {
-		perror(argv[optind + 1]);
-		return 2;
+	if (read_mode) {
+		len = 0;
+	} else {
+		fd = open(argv[optind + 1], O_RDONLY);
+		if (fd < 0 || (len = read(fd, input, sizeof(input))) <= 0) {
+			perror(argv[optind + 1]);
+			return 2;
+		}
+		close(fd);
 	}
-	close(fd);
 	if (total_mode || fixed) {
 		if (strcmp(mode, "task"))
 			goto usage;
@@ -551,6 +582,15 @@ int main(int argc, char **argv)
 			if (mfd >= 0)
 				close(mfd);
 			if (e || unload_module()) {
+				perror(file);
+				return 2;
+			}
+		} else if (read_mode) {
+			fd = -1;
+			errno = read_all(file);
+			left = read_long("/proc/thread-self/fail-nth");
+			write_str("/proc/thread-self/fail-nth", "0");
+			if (errno) {
 				perror(file);
 				return 2;
 			}
@@ -764,6 +804,7 @@ int main(int argc, char **argv)
 	return other || changed ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: nn-faultsweep [-m task|slab|page] [-r REMOVE [-i IDFILE]] [-c CREATE] "
-			"[-x STATSKEY]... [-e ERRNO]... FILE INPUT\n");
+			"[-x STATSKEY]... [-e ERRNO]... FILE INPUT\n"
+			"       nn-faultsweep -R [-m task|slab|page] [-x STATSKEY]... FILE\n");
 	return 2;
 }

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # timeout: 1700
-# Every allocation of every user-facing operation failed on purpose, one at a time, and
-# after EACH failure: the errno is ENOMEM and nothing changed (tools/testing/guest/
+# Every allocation of every user-facing operation (the writes that act, and a read of
+# every readable file of the tree and of a network: nn-faultsweep -R) failed on purpose,
+# one at a time, and after EACH failure: the errno is ENOMEM and nothing changed (tools/testing/guest/
 # nn-faultsweep.c: the network list, each network's config and stats, numa_stats,
 # memory_map, memory, cpu_affinity and the slab caches' objects compared with the
 # snapshot taken before the sweep). Only allocations with the module's code on the stack
@@ -43,7 +44,7 @@
 # passes on: allowed there (-e 2).
 # Leaks: run-vm's kmemleak scan after the run, which fails the run if kmemleak disabled
 # itself.
-plan 40
+plan 41
 
 nn_load || bail loads "insmod failed"
 D=$NN_DEBUGFS
@@ -161,6 +162,26 @@ done
 echo "policy interleave nodes $rep" >$D/network_$rid/config
 echo "$n1" >/tmp/evac.txt
 sweep evacuate task $D/evacuate /tmp/evac.txt -a evacuations -a migration_failures
+
+# --- reads: every readable file of the tree and of the replace network ------------
+# A read builds its text in memory (a snapshot at the first read of an open file):
+# each allocation failed gives ENOMEM and changes nothing, as a write's.
+r=0
+for f in $D/* $D/network_$rid/*; do
+	[ -f "$f" ] && [ $(($(stat -c %a "$f") / 100 & 4)) = 4 ] || continue
+	r=$((r + 1))
+	n=${f#$D/}
+	out=$($SWEEP -m task -R "$f")
+	rc=$?
+	last=${out##*$'\n'}
+	read -r _ calls _ inj _ <<<"$last"
+	SUMMARY+=("read ${n//\//_}: $last")
+	echo "read $n: ${out//$'\n'/; }"
+	[[ $last == calls* ]] && [ "$rc" = 0 ] && [ "$inj" = $((calls - 1)) ] ||
+		READ_BAD+=" $n(rc $rc: $last)"
+done
+[ "$r" -ge 10 ] && [ -z "$READ_BAD" ] && pass reads_of_every_file_fail_cleanly ||
+	fail reads_of_every_file_fail_cleanly "${READ_BAD:-only $r readable files}"
 
 # --- off the caller's task: batch chunks in work items, every allocation ----------
 # The batch's chunks on every CPU (work items on the others than the writer's).
