@@ -190,7 +190,7 @@ def encode_model(model):
 # --- nnctl.rst, "Decimal text" ----------------------------------------------------------
 
 # [+-]? DIGITS* ('.' DIGITS*)? with at least one digit; ASCII digits only.
-NUMBER = re.compile(r"[+-]?[0-9]*(?:\.[0-9]*)?", re.ASCII)
+NUMBER = re.compile(r"[+-]?([0-9]*)(?:\.([0-9]*))?", re.ASCII)
 # nnctl eval's blanks: ASCII whitespace (space, tab, CR, form feed; LF ends a line).
 BLANKS = " \t\r\f"
 SEPARATORS = re.compile(r"[ \t\r\f]+")
@@ -205,9 +205,10 @@ def parse_q(text, frac, strict=False):
     """The i16 nearest text * 2^frac, ties towards +infinity: (q, saturated?)."""
     if not text:
         raise InputError("empty number")
-    if not NUMBER.fullmatch(text):
+    m = NUMBER.fullmatch(text)
+    if not m:
         raise InputError("bad character in number")   # syntax is judged first
-    if not any(c.isdigit() for c in text):
+    if not (m.group(1) or m.group(2)):
         raise InputError("no digits in number")
     if "." not in text:
         q = int(text) << frac      # an integer: exact, and the common case made fast
@@ -248,9 +249,9 @@ def read_inputs(path, model, strict=False):
     """The input rows of an `nnctl eval` INPUTS file: (int64 array (rows, dim), how many
     numbers saturated)."""
     data = sys.stdin.buffer.read() if str(path) == "-" else pathlib.Path(path).read_bytes()
-    # latin-1 maps every byte to one character: a non-ASCII byte is a bad character.
+    # Anything but ASCII is a bad character; invalid UTF-8 is shown as U+FFFD.
     rows, clipped = [], 0
-    for no, line in input_lines(data.decode("latin-1")):
+    for no, line in input_lines(data.decode("utf-8", "replace")):
         try:
             words = tokens(line)
         except InputError as e:
@@ -270,12 +271,15 @@ def read_inputs(path, model, strict=False):
     return np.array(rows, np.int64).reshape(len(rows), model.input_dim), clipped
 
 
+# |q| * 5^frac < 2^15 * 5^15 < 10^16: 30 digits hold every output exactly.
+OUTPUT_CONTEXT = decimal.Context(prec=30)
+
+
 def format_q(q, frac):
     """q / 2^frac written exactly in its shortest form ('0', '-0.5', '3', '0.25')."""
-    with decimal.localcontext(decimal.Context(prec=60)):
-        # q * 5^frac / 10^frac is q / 2^frac exactly; normalize() drops trailing zeros.
-        d = decimal.Decimal(int(q) * 5 ** frac).scaleb(-frac).normalize()
-        return format(d, "f")
+    # q * 5^frac / 10^frac is q / 2^frac exactly; normalize() drops trailing zeros.
+    d = decimal.Decimal(int(q) * 5 ** frac).scaleb(-frac, OUTPUT_CONTEXT)
+    return format(d.normalize(OUTPUT_CONTEXT), "f")
 
 
 def output_line(values, frac):
@@ -454,7 +458,7 @@ def cmd_cases(args):
 
 def real_inputs(path):
     """The rows of an INPUTS file as real numbers (float64 of the exact decimals)."""
-    text = pathlib.Path(path).read_bytes().decode("latin-1")
+    text = pathlib.Path(path).read_bytes().decode("utf-8", "replace")
     return np.array([[float(fractions.Fraction(w)) for w in tokens(line)]
                      for _, line in input_lines(text)], np.float64)
 
