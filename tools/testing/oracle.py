@@ -6,17 +6,20 @@ numpy's integer arithmetic, from the documentation alone (fixed-point.rst,
 model-format.rst and nnctl.rst's "Decimal text"), not from rust/.
 
     oracle.py eval MODEL INPUTS [--strict]     what `nnctl eval` prints, computed here
-    oracle.py compare MODEL INPUTS EXPECTED    the oracle's lines against a file
+    oracle.py compare MODEL INPUTS EXPECTED... the oracle's lines against files
     oracle.py check-model MODEL...             accept or reject, with the reason
     oracle.py cases OUTDIR                     writes the edge-case models and inputs
-    oracle.py float MODEL INPUTS [--onnx F]    the fixed-point outputs against real
+    oracle.py float MODEL INPUTS... [--onnx F] the fixed-point outputs against real
                                                arithmetic, within the documented bound
     oracle.py activation-error                 the tables' error against exp/tanh
 
 Every step of the exact path is integer arithmetic (Python ints, numpy int64 where the
 documentation bounds the values well inside it); the only real numbers are in the
-activation tables' construction (decimal, 60 digits) and in the `float` command. The
-places where the documentation left something to guess are marked "DOC:".
+activation tables' construction (decimal, 60 digits) and in the `float` command.
+
+Where the documentation left something to guess, the guess is marked "DOC:"; each was
+then checked against nnctl and the documentation fixed (testing.rst, "Independent
+oracle", lists them).
 """
 
 import argparse
@@ -96,7 +99,11 @@ class Model:
 
 def parse_model(blob):
     """Parses and checks a .nnm blob (model-format.rst, "Layout" and "Checks", in the
-    order the latter lists them: the first failing check names the reason)."""
+    order the latter lists them: the first failing check names the reason).
+
+    DOC: model-format.rst listed the checks but not their order; the guess (the table's
+    size before total_len) named truncated-in-table.nnm otherwise than the module's
+    parser, and the documentation now gives the order."""
     n = len(blob)
     if n > MAX_BLOB:
         raise ModelError("too long", f"longer than 64 MiB ({n} bytes)")
@@ -234,7 +241,12 @@ def input_lines(text):
 
 def tokens(line):
     """The numbers of a line: separated by blanks and/or commas, at most one comma
-    between two numbers (nnctl.rst, nnctl eval)."""
+    between two numbers (nnctl.rst, nnctl eval).
+
+    DOC: nnctl.rst said "separated by commas and/or whitespace" and "lines starting with
+    #": the guess (any run of commas and Unicode whitespace one separator, '#' in the
+    first column only) differed from nnctl on empty fields, vertical tabs and indented
+    comments; the documentation now says what nnctl does, and so does this."""
     fields = line.split(",")
     out = []
     for field in fields:
@@ -328,11 +340,12 @@ TANH_POINTS = _table(_tanh_dec)
 def squash(z, points, odd, rounding="half-up"):
     """The interpolated table at Q3.12 inputs z (any int64 array), Q0.15 out.
 
-    DOC: fixed-point.rst says "a table of 257 points f(k/32) ... interpolated linearly"
+    DOC: fixed-point.rst said "a table of 257 points f(k/32) ... interpolated linearly"
     but not how the interpolation rounds, nor that the Q3.12 input's |z| >> 7 is the
     point and its low 7 bits the position between two points. Guessed: |z| = 128 k + r,
     f = T[k] + (T[k+1] - T[k]) * r / 128 rounded half up (as everything else), and for
-    z < 0: 32768 - f (sigmoid, 1 - s(x) with 1 = 32768) or -f (tanh)."""
+    z < 0: 32768 - f (sigmoid, 1 - s(x) with 1 = 32768) or -f (tanh). Right: it is what
+    the module computes, and gives the documented errors (activation-error)."""
     t = np.array(points + [points[-1]], np.int64)   # |z| = 32768 (z = -32768): T[256]
     u = np.abs(z.astype(np.int64))
     k, r = u >> 7, u & 127

@@ -6,6 +6,7 @@ every run. tools/testing/test_oracle.py runs them all through the oracle and `nn
 eval`; tools/testing/guest-data puts the guest's share of them (the ones not marked
 host-only) in build/guest/data, where 62-bit-identical runs them through the module."""
 
+import decimal
 import fractions
 import math
 
@@ -37,13 +38,8 @@ def _line(values, frac=0):
 
 def _dyadic_text(fr):
     """A Fraction whose denominator is a power of two, as an exact decimal."""
-    digits = 0
-    while (fr * 10 ** digits).denominator != 1:
-        digits += 1
-    n = abs(int(fr * 10 ** digits))
-    s = str(n).rjust(digits + 1, "0")
-    body = s[:len(s) - digits] + ("." + s[len(s) - digits:] if digits else "")
-    return ("-" if fr < 0 else "") + body
+    ctx = decimal.Context(prec=120, traps=[decimal.Inexact])
+    return format(ctx.divide(fr.numerator, fr.denominator), "f")
 
 
 # Row 0 of a tie model: 8 inputs at -32768, so acc = -32768 * sum(w) + b reaches any

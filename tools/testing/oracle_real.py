@@ -43,11 +43,11 @@ def error_bound(model, x_real, x_q, float_layers=None, unit=2.0 ** -53):
     arithmetic").
 
     x_real: the real inputs, (rows, dim), and x_q the engine's i16 for them.
-    float_layers: [(W_f, b_f, activation)], the
-    float model the fixed-point one was compiled from (real units, W_f as (outputs,
-    inputs)); by default the fixed-point model's own weights read as real numbers, and
-    the reference then saturates z at the format's ends as the engine does. With e the
-    bound on a layer's input (the input: its rounding to the input format), per output:
+    float_layers: [(W_f, b_f, activation)], the float model the fixed-point one was
+    compiled from (real units, W_f as (outputs, inputs)); by default the fixed-point
+    model's own weights read as real numbers, and the reference then saturates z at
+    the format's ends as the engine does. With e the bound on a layer's input (the
+    input: its rounding to the input format), per output:
 
         e_z = sum_i |W - W_f| |x_f| + sum_i max(|W|, |W_f|) e + |b - b_f| + 2^-(p + 1)
         e_y = L e_z, plus the table's error after sigmoid (1.5) and tanh (4 LSB of Q0.15)
