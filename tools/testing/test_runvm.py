@@ -16,7 +16,48 @@ _loader.exec_module(run_vm)
 BOOT = "[    0.000000] Linux version 7.3.4\n[    1.000000] run-vm: running the command\n"
 
 
+# The test kernel's known WARNING (run-vm's KNOWN_KERNEL_WARNING), as a 2026-12-06 run of
+# 20-init-fault printed it (registers left out).
+DL_SERVER_WARNING = """\
+[  165.017795] WARNING: kernel/time/hrtimer.c:1098 at hrtimer_forward+0x10b/0x1d0, CPU#1: swapper/1/0
+[  165.017795] Modules linked in: [last unloaded: neural_network(O)]
+[  165.017795] CPU: 1 UID: 0 PID: 0 Comm: swapper/1 Tainted: G           O     N  7.3.4 #1 PREEMPTLAZY
+[  165.017795] RIP: 0010:hrtimer_forward+0x10b/0x1d0
+[  165.017795] Call Trace:
+[  165.017795]  <IRQ>
+[  165.017795]  dl_task_timer+0x658/0x9a0
+[  165.017795]  ? find_later_rq+0x5b0/0x5b0
+[  165.017795]  __hrtimer_run_queues+0x2da/0x800
+[  165.017795]  hrtimer_run_queues+0x22e/0x2f0
+[  165.017795]  </IRQ>
+[  165.017795]  <TASK>
+[  165.017795]  ? do_idle+0xdb/0x250
+[  165.017795]  </TASK>
+[  165.017795] ---[ end trace 0000000000000000 ]---
+"""
+
+
 class KernelProblemsTests(unittest.TestCase):
+    def test_known_kernel_warning_is_noted_not_a_problem(self):
+        log = BOOT + DL_SERVER_WARNING
+        self.assertEqual(run_vm.kernel_problems(log), [])
+        self.assertEqual(len(run_vm.known_kernel_warnings(log)), 1)
+
+    def test_known_warning_in_another_form_is_a_problem(self):
+        # Another first frame, a frame of a module, or no end to the block: counted.
+        for changed in (DL_SERVER_WARNING.replace(" dl_task_timer+", " other_timer+"),
+                        DL_SERVER_WARNING.replace("? do_idle+0xdb/0x250",
+                                                  "nn_x+0x1/0x2 [neural_network]"),
+                        DL_SERVER_WARNING.replace("---[ end trace", "(cut)")):
+            log = BOOT + changed
+            self.assertTrue(run_vm.kernel_problems(log))
+            self.assertEqual(run_vm.known_kernel_warnings(log), [])
+
+    def test_another_warning_is_a_problem(self):
+        log = BOOT + DL_SERVER_WARNING.replace("kernel/time/hrtimer.c:1098 at hrtimer_forward",
+                                               "mm/slub.c:1 at kfree")
+        self.assertTrue(run_vm.kernel_problems(log))
+
     def test_clean_log_has_no_problem(self):
         self.assertEqual(run_vm.kernel_problems(BOOT), [])
 
