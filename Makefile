@@ -15,21 +15,28 @@ LLVM ?= -19
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 
-KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=$(LLVM)
+# OUTDIR=<dir>: build a copy of the module's sources in <dir> (Kbuild, rust/, include/,
+# samples/, tools/testing/kmod/: what git tracks or does not ignore), not the tree, so that
+# a build with other options leaves alone the module the guests load: tools/testing/check's
+# builds, e.g. `make modules OUTDIR=build/variants/x CONFIG_NEURAL_NETWORK_NUMA=n`. (Kbuild's
+# MO= cannot: it refuses a source directory that holds a build, whose objects it would
+# take, through VPATH, for its own.)
+MODSRC := $(if $(OUTDIR),$(abspath $(OUTDIR)),$(REPO))
+KMAKE = $(MAKE) -C $(KDIR) M=$(MODSRC) LLVM=$(LLVM)
 # samples/: in-kernel callers of the exported API, against the module's Module.symvers.
-SAMPLES_MAKE = $(MAKE) -C $(KDIR) M=$(REPO)/samples LLVM=$(LLVM) \
-	KBUILD_EXTRA_SYMBOLS=$(REPO)/Module.symvers
+SAMPLES_MAKE = $(MAKE) -C $(KDIR) M=$(MODSRC)/samples LLVM=$(LLVM) \
+	KBUILD_EXTRA_SYMBOLS=$(MODSRC)/Module.symvers
 # tools/testing/kmod/: test modules that drive the exported API for the guest scripts.
-KMOD_MAKE = $(MAKE) -C $(KDIR) M=$(REPO)/tools/testing/kmod LLVM=$(LLVM) \
-	KBUILD_EXTRA_SYMBOLS=$(REPO)/Module.symvers
+KMOD_MAKE = $(MAKE) -C $(KDIR) M=$(MODSRC)/tools/testing/kmod LLVM=$(LLVM) \
+	KBUILD_EXTRA_SYMBOLS=$(MODSRC)/Module.symvers
 
-.PHONY: all modules guest check-kdir clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench bench-guest
+.PHONY: all modules guest check-kdir modsrc clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench bench-guest
 
 all: modules
 
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), the samples and the test modules.
-guest: check-kdir build/guest/nn-insmod build/guest/nn-failnth build/guest/nn-faultsweep \
+guest: check-kdir modsrc build/guest/nn-insmod build/guest/nn-failnth build/guest/nn-faultsweep \
 		build/guest/nn-stress-predict
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
@@ -41,9 +48,22 @@ build/guest/%: tools/testing/guest/%.c
 	@mkdir -p $(@D)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
-modules: check-kdir
+modules: check-kdir modsrc
 	$(KMAKE) modules
 	$(SAMPLES_MAKE) modules
+
+# With OUTDIR: the sources copied there, as the working tree has them (a file deleted but
+# still in git's index left out); unchanged files keep their times, so that Kbuild rebuilds
+# only what changed.
+modsrc:
+ifneq ($(OUTDIR),)
+	@mkdir -p $(MODSRC)
+	set -o pipefail; cd $(REPO) && \
+	git ls-files -z --cached --others --exclude-standard -- \
+		Kbuild rust include samples tools/testing/kmod | \
+	while IFS= read -r -d '' f; do [ ! -e "$$f" ] || printf '%s\0' "$$f"; done | \
+	tar --null -T - -cf - | tar -C $(MODSRC) -xf -
+endif
 
 check-kdir:
 	@test -f $(KDIR)/Module.symvers || { \
@@ -103,19 +123,22 @@ bench-guest:
 rustfmt:
 	rustfmt --edition 2021 $$(find $(REPO)/rust $(REPO)/samples $(REPO)/include -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all
+	cargo fmt --manifest-path $(REPO)/tools/fuzz/Cargo.toml --all
 
 rustfmtcheck:
 	rustfmt --check --edition 2021 $$(find $(REPO)/rust $(REPO)/samples $(REPO)/include -name '*.rs' -not -path '*/testdata/*' 2>/dev/null)
 	cargo fmt --manifest-path $(REPO)/Cargo.toml --all -- --check
+	cargo fmt --manifest-path $(REPO)/tools/fuzz/Cargo.toml --all -- --check
 
-clippy:
+clippy: modsrc
 	$(KMAKE) CLIPPY=1 modules
 	$(SAMPLES_MAKE) CLIPPY=1 modules
 
 help:
 	@echo "make [KDIR=...]    build neural_network.ko (default KDIR: the cached test kernel)"
 	@echo "make setup         install packages and toolchain, build the test kernel (cached)"
-	@echo "make check         the tests CI runs (30 min): host, KUnit, guest on 1/2/16 nodes + asymmetric"
+	@echo "make check         the tests CI runs (30 min): host, builds of the other options, clippy,"
+	@echo "                   rustfmt, KUnit, guest on 1/2/16 nodes + asymmetric"
 	@echo "make check-full    every guest script on every topology, 100 load cycles (over an hour)"
 	@echo "make demo          the story in a 2-node guest: digits model, map, stats, migrate, C sample"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
@@ -125,3 +148,4 @@ help:
 	@echo "KFLAVOR=debug|perf the test kernel flavour (debug has KASAN, kmemleak, lockdep)"
 	@echo "CONFIG_NEURAL_NETWORK_NUMA=y|n CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y|n"
 	@echo "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y|n   the Kconfig options, for out-of-tree builds"
+	@echo "OUTDIR=dir         build a copy of the sources in dir, leaving the tree's build alone"

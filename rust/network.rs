@@ -182,7 +182,9 @@ impl Network {
         layers + placed.model.bytes()
     }
 
-    /// The scratch length [`Network::predict_with`] needs (for the model in force).
+    /// The scratch length [`Network::predict_with`] needs (for the model in force): for
+    /// the KUnit suites.
+    #[cfg(CONFIG_NEURAL_NETWORK_KUNIT_TEST)]
     pub(crate) fn scratch_len(&self) -> usize {
         self.placed.read().model.shape.scratch_len()
     }

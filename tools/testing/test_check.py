@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Tests of the pure parts of tools/testing/check: the lists of guest scripts and KUnit
-suites, where each script runs, how a guest's output is judged, and the self-test's own
-judging (which must fail for a harness that reports everything red, or nothing)."""
+suites, where each script runs, how a guest's output is judged, the module's other builds
+and how a build is judged, and the self-test's own judging (which must fail for a harness
+that reports everything red, or nothing)."""
 
 import importlib.machinery
 import importlib.util
@@ -166,6 +167,71 @@ class ParseKunit(unittest.TestCase):
                 + check._ktap("nn_plant_b", [("case_three", "ok")]))
         t = check._kunit(text)
         self.assertEqual(failed(t)["plant: kunit nn_plant_a.case_two"], "skipped")
+
+
+class Builds(unittest.TestCase):
+    def test_every_combination_of_the_options_but_the_guests(self):
+        built = {tuple(options) for _, options in check.build_variants()}
+        numa = [(), ("CONFIG_NEURAL_NETWORK_NUMA=n",), ("CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y",)]
+        kunit = [("CONFIG_NEURAL_NETWORK_KUNIT_TEST=n",), ("CONFIG_NEURAL_NETWORK_KUNIT_TEST=y",)]
+        every = {n + k for n in numa for k in kunit}
+        self.assertEqual(built, every - {tuple(check.GUEST_BUILD)})
+        self.assertEqual(len(built), 5)
+
+    def test_variant_names(self):
+        self.assertEqual(check.variant_name(["CONFIG_NEURAL_NETWORK_NUMA=n",
+                                             "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y"]),
+                         "numa-n-kunit-test-y")
+        names = [name for name, _ in check.build_variants()]
+        self.assertEqual(len(names), len(set(names)))
+
+    def test_every_build_in_its_own_directory_outside_the_tree(self):
+        jobs = check.build_jobs()
+        names = [name for name, *_ in jobs]
+        self.assertEqual(len(names), len(set(names)))
+        outs = [out for _, _, out, _ in jobs if out is not None]
+        self.assertEqual(len(outs), len(set(outs)))
+        for name, args, out, strict in jobs:
+            if args[0] in ("modules", "clippy"):
+                # The guests load the tree's own build: every other build has its OUTDIR,
+                # the directory that is emptied before it, under build/variants/.
+                self.assertIn(f"OUTDIR={out}", args, name)
+                self.assertEqual(out.parent, check.VARIANTS_DIR, name)
+                self.assertTrue(strict, name)
+            else:
+                self.assertEqual(args, ["rustfmtcheck"])
+                self.assertIsNone(out)
+        self.assertIn(["clippy", "CONFIG_NEURAL_NETWORK_KUNIT_TEST=y"],
+                      [args[:2] for _, args, _, _ in jobs])
+        self.assertEqual(len(jobs), len(check.build_variants()) + 2)
+
+    def test_warning_and_error_lines(self):
+        text = """\
+  RUSTC [M] rust/neural_network_main.o
+warning: unused import: `kernel::prelude`
+error[E0425]: cannot find value `x` in this scope
+rust/numa/mem_helper.c:3:1: error: unknown type name 'foo'
+  CC [M]  rust/warning_helper.o
+ERROR: modpost: "neural_network_load" [samples/neural_network_sample.ko] undefined!
+make[2]: *** [scripts/Makefile.build:200: rust/neural_network_main.o] Error 1
+"""
+        self.assertEqual(check.build_problems(text), [
+            "warning: unused import: `kernel::prelude`",
+            "error[E0425]: cannot find value `x` in this scope",
+            "rust/numa/mem_helper.c:3:1: error: unknown type name 'foo'",
+            'ERROR: modpost: "neural_network_load" [samples/neural_network_sample.ko] undefined!'])
+
+    def test_judge_build(self):
+        self.assertEqual(check.judge_build(0, check._BUILD_OUT, True), (True, ""))
+        ok, why = check.judge_build(2, "make: *** No rule to make target\n", True)
+        self.assertFalse(ok)
+        self.assertIn("make exited 2", why)
+        ok, why = check.judge_build(0, "warning: x is never used\n", True, "l.log")
+        self.assertEqual((ok, why), (False, "1 warning or error line(s): warning: x is never "
+                                            "used; see l.log"))
+        # rustfmt's own notices do not fail it; its exit status does.
+        self.assertTrue(check.judge_build(0, "Warning: can't set `x`\n", False)[0])
+        self.assertFalse(check.judge_build(1, "Diff in rust/a.rs at line 3:\n", False)[0])
 
 
 class SelfTest(unittest.TestCase):
