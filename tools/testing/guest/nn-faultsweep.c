@@ -494,6 +494,23 @@ static int remove_made(int fd, const char *remove)
 	return -1;
 }
 
+/*
+ * Undoes what a successful attempt made: unloads the module it loaded, or removes the
+ * network it made (with -r); closes its file. 1 if the removal failed, else 0.
+ */
+static int undo_made(const char *file, int made_fd, const char *remove)
+{
+	int bad = 0;
+
+	if (is_module(file))
+		unload_module();
+	else if (remove && remove_made(made_fd, remove))
+		bad = 1;
+	if (made_fd >= 0)
+		close(made_fd);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static char input[1 << 20];
@@ -627,12 +644,7 @@ int main(int argc, char **argv)
 				/* Absorbed (a fallback): the operation made what it makes. */
 				absorbed++;
 				injected++;
-				if (is_module(file))
-					unload_module();
-				else if (remove && remove_made(made_fd, remove))
-					other++;
-				if (made_fd >= 0)
-					close(made_fd);
+				other += undo_made(file, made_fd, remove);
 				snapshot(&before);
 				continue;
 			}
@@ -640,12 +652,7 @@ int main(int argc, char **argv)
 				/* A miss: this attempt made fewer calls; it does not count. */
 				missed++;
 				k--;
-				if (is_module(file))
-					unload_module();
-				else if (remove && remove_made(made_fd, remove))
-					other++;
-				if (made_fd >= 0)
-					close(made_fd);
+				other += undo_made(file, made_fd, remove);
 				snapshot(&before);
 				if (other)
 					break;
