@@ -92,7 +92,15 @@ class ScriptList(unittest.TestCase):
         runs = {name: scripts for name, _, scripts, _ in
                 check.guest_runs(["2node", "1node"], True,
                                  {"10-a.sh": "full", "20-b.sh": "2node"})}
-        self.assertEqual(runs, {"2node": ["10-a.sh", "20-b.sh"], "1node": ["10-a.sh", "20-b.sh"]})
+        self.assertEqual(runs, {"2node": ["10-a.sh", "20-b.sh"], "2node-long": [],
+                                "1node": ["10-a.sh", "20-b.sh"]})
+
+    def test_full_2node_keeps_the_long_loops_apart(self):
+        runs = {name: (scripts, cycles) for name, _, scripts, cycles in
+                check.guest_runs(["2node"], True)}
+        self.assertEqual(runs["2node-long"],
+                         (sorted(check.FULL_LONG_2NODE), check.LOAD_CYCLES_FULL_2NODE))
+        self.assertEqual(sorted(runs["2node"][0] + runs["2node-long"][0]), sorted(check.SCRIPTS))
 
     def test_topology_runs_follow_the_table(self):
         runs = {name: scripts for name, _, scripts, _ in

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# timeout: 900
 # Host and kernel compute the same bits: random networks (nnctl random: 1 to 16 layers,
 # every activation, saturating requantization) on random inputs (nnctl inputs: exact and
 # inexact decimals) give exactly the lines `nnctl eval` printed on the host.
