@@ -7,18 +7,22 @@
  * module_param_cb() instead: readable by everyone, and the run-time tunables
  * writable by root. Every value goes through a checking setter, at insmod/modprobe time
  * and on a sysfs write alike: a value out of range is refused with -EINVAL and a log line
- * that names the parameter and the accepted range, and the old value stays.
+ * that names the parameter and the accepted range, and the old value stays. A sysfs write
+ * also needs CAP_SYS_ADMIN (nn_param_permitted()), whatever the file's mode lets through.
  *
  * Rust reads the values through the nn_param_*() getters at the bottom (rust/params.rs).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/numa.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -34,6 +38,27 @@ static bool nn_strict_input;
 static unsigned int nn_max_network_mb;	/* 0: a quarter of RAM (rust/params.rs) */
 static unsigned int nn_max_total_mb;	/* 0: half of RAM */
 
+/*
+ * Who may set a parameter. While the module loads (state COMING: the values given to
+ * insmod/modprobe, parsed before the module's init), the loader, whom finit_module() has
+ * checked for CAP_SYS_MODULE. Once it is live (a sysfs write), a process with
+ * CAP_SYS_ADMIN: the file's mode (0644) lets any uid-0 process through, and a root
+ * process that dropped the capability, or a container's root, is not an administrator of
+ * the machine's networks. Built in, the values come from the command line at boot.
+ */
+static int nn_param_permitted(const struct kernel_param *kp)
+{
+	if (capable(CAP_SYS_ADMIN))
+		return 0;
+#ifdef MODULE
+	if (READ_ONCE(THIS_MODULE->state) != MODULE_STATE_LIVE && capable(CAP_SYS_MODULE))
+		return 0;
+#endif
+	pr_notice_ratelimited("parameter '%s' not set: %s[%d] lacks CAP_SYS_ADMIN\n",
+			      kp->name, current->comm, task_pid_nr(current));
+	return -EPERM;
+}
+
 /* The length of @val without the newline that `echo` leaves on sysfs writes. */
 static int nn_param_len(const char *val)
 {
@@ -45,6 +70,8 @@ static int nn_param_set_int_range(const char *val, const struct kernel_param *kp
 {
 	int v;
 
+	if (nn_param_permitted(kp))
+		return -EPERM;
 	if (kstrtoint(val, 0, &v) || v < min || v > max) {
 		pr_err("invalid value '%.*s' for parameter '%s': expected %s\n",
 		       nn_param_len(val), val, kp->name, what);
@@ -75,6 +102,8 @@ static int nn_param_set_nodes(const char *val, const struct kernel_param *kp)
 	int len = nn_param_len(val);
 	int i;
 
+	if (nn_param_permitted(kp))
+		return -EPERM;
 	if (len > NN_NODELIST_MAX) {
 		pr_err("invalid value for parameter '%s': a node list of at most %d bytes expected\n",
 		       kp->name, NN_NODELIST_MAX);
@@ -103,6 +132,8 @@ static int nn_param_set_uint_max(const char *val, const struct kernel_param *kp,
 {
 	unsigned int v;
 
+	if (nn_param_permitted(kp))
+		return -EPERM;
 	if (kstrtouint(val, 0, &v) || v > max) {
 		pr_err("invalid value '%.*s' for parameter '%s': expected %s to %u (%s)\n",
 		       nn_param_len(val), val, kp->name, from, max, unit);
@@ -130,7 +161,11 @@ static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
 
 static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
 {
-	int ret = param_set_bool(val, kp);
+	int ret;
+
+	if (nn_param_permitted(kp))
+		return -EPERM;
+	ret = param_set_bool(val, kp);
 
 	if (ret)
 		pr_err("invalid value '%.*s' for parameter '%s': expected 0/1, y/n or on/off\n",

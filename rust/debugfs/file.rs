@@ -16,6 +16,13 @@
 //! Removal (`debugfs_remove`) waits for the `open`, `read` and `write` calls in flight.
 //! The table's `owner` pins the module while a file is open.
 //!
+//! Who may open: a process with `CAP_SYS_ADMIN`, and no other ([`admin`]), whatever the
+//! file's mode and the mount's let through. The modes (0600 for the files that take
+//! commands, 0444 for the reports) are the first line; the check covers a uid-0 process
+//! that dropped the capability (a container's root) and a debugfs mounted with wider
+//! modes, and it is made at `open`, as the kernel's own administrative files do: a
+//! descriptor an administrator opened and handed on keeps working.
+//!
 //! The text the files read and write (snapshots, input by lines, ids) is
 //! [`super::text`]'s.
 //!
@@ -76,6 +83,14 @@ pub(crate) trait DebugFile: Send + Sync + Sized + 'static {
 
     /// The file is closed (its last reference is gone); cannot fail.
     fn release(_state: Self::State) {}
+}
+
+/// Whether the current task has `CAP_SYS_ADMIN` (audited when it has not, as `capable`
+/// does).
+fn admin() -> bool {
+    // SAFETY: `capable` only reads the current task's credentials; any context that may
+    // sleep (an `open`) may call it.
+    unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) }
 }
 
 /// What `file->private_data` points to.
@@ -192,6 +207,9 @@ impl<T: DebugFile> Ops<T> {
         // `FileEntry` until removal, which waits for this call.
         let data = unsafe { ArcBorrow::<T>::from_raw((*inode).i_private.cast::<T>()) };
         let result = (|| -> Result<*mut c_void> {
+            if !admin() {
+                return Err(EPERM);
+            }
             let state = T::open(data)?;
             let open = KBox::pin_init(
                 pin_init!(Open::<T> {
