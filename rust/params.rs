@@ -28,6 +28,7 @@ mod ffi {
         pub(super) fn nn_param_strict_input() -> bool;
         pub(super) fn nn_param_max_network_mb() -> c_uint;
         pub(super) fn nn_param_max_total_mb() -> c_uint;
+        pub(super) fn nn_param_max_networks() -> c_uint;
     }
 }
 
@@ -92,6 +93,13 @@ pub(crate) fn max_network_mb() -> u32 {
 pub(crate) fn max_total_mb() -> u32 {
     // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
     unsafe { ffi::nn_param_max_total_mb() }
+}
+
+/// `neural_max_networks`: the most networks alive at once (writable at run time: read
+/// it where it is used).
+pub(crate) fn max_networks() -> u32 {
+    // SAFETY: a plain getter (READ_ONCE) of a variable root may change at any time.
+    unsafe { ffi::nn_param_max_networks() }
 }
 
 /// The largest value `neural_max_network_mb` and `neural_max_total_mb` take (1 TiB;

@@ -37,6 +37,7 @@ static unsigned int nn_cache_timeout_ms = NN_CACHE_TIMEOUT_DEFAULT_MS;
 static bool nn_strict_input;
 static unsigned int nn_max_network_mb;	/* 0: a quarter of RAM (rust/params.rs) */
 static unsigned int nn_max_total_mb;	/* 0: half of RAM */
+static unsigned int nn_max_networks = NN_MAX_NETWORKS_DEFAULT;
 
 /*
  * Who may set a parameter. While the module loads (state COMING: the values given to
@@ -159,6 +160,21 @@ static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
 	return nn_param_set_uint_max(val, kp, NN_MEM_LIMIT_MAX_MB, "0 (automatic)", "MiB");
 }
 
+static int nn_param_set_networks(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (nn_param_permitted(kp))
+		return -EPERM;
+	if (kstrtouint(val, 0, &v) || v < 1 || v > NN_MAX_NETWORKS_MAX) {
+		pr_err("invalid value '%.*s' for parameter '%s': expected 1 to %u (networks)\n",
+		       nn_param_len(val), val, kp->name, NN_MAX_NETWORKS_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
 static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
 {
 	int ret;
@@ -200,6 +216,11 @@ static const struct kernel_param_ops nn_threshold_ops = {
 
 static const struct kernel_param_ops nn_mb_ops = {
 	.set = nn_param_set_mb,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops nn_networks_ops = {
+	.set = nn_param_set_networks,
 	.get = param_get_uint,
 };
 
@@ -249,6 +270,12 @@ module_param_cb(neural_max_total_mb, &nn_mb_ops, &nn_max_total_mb, 0644);
 MODULE_PARM_DESC(neural_max_total_mb,
 		 "Most memory all networks together may take, in MiB (default 0: half of RAM; max "
 		 __stringify(NN_MEM_LIMIT_MAX_MB) "; writable at run time)");
+
+module_param_cb(neural_max_networks, &nn_networks_ops, &nn_max_networks, 0644);
+MODULE_PARM_DESC(neural_max_networks,
+		 "Most networks alive at once (default " __stringify(NN_MAX_NETWORKS_DEFAULT)
+		 ", 1 to " __stringify(NN_MAX_NETWORKS_MAX) "; writable at run time: lowered "
+		 "below the count, it refuses creations until removals bring the count under it)");
 
 module_param_cb(neural_strict_input, &nn_bool_ops, &nn_strict_input, 0644);
 MODULE_PARM_DESC(neural_strict_input,
@@ -301,4 +328,9 @@ unsigned int nn_param_max_network_mb(void)
 unsigned int nn_param_max_total_mb(void)
 {
 	return READ_ONCE(nn_max_total_mb);
+}
+
+unsigned int nn_param_max_networks(void)
+{
+	return READ_ONCE(nn_max_networks);
 }

@@ -26,6 +26,10 @@
 /* neural_max_network_mb and neural_max_total_mb: 0 (automatic) to 1 TiB. */
 #define NN_MEM_LIMIT_MAX_MB		1048576
 
+/* neural_max_networks: the most networks alive at once, 1 to 65536 (default 1024). */
+#define NN_MAX_NETWORKS_DEFAULT		1024
+#define NN_MAX_NETWORKS_MAX		65536
+
 int nn_param_numa_policy(void);
 int nn_param_default_numa_node(void);
 size_t nn_param_numa_nodes(char *buf, size_t size);
@@ -35,5 +39,6 @@ unsigned int nn_param_cache_timeout_ms(void);
 bool nn_param_strict_input(void);
 unsigned int nn_param_max_network_mb(void);
 unsigned int nn_param_max_total_mb(void);
+unsigned int nn_param_max_networks(void);
 
 #endif /* NN_PARAMS_HELPER_H */

@@ -60,9 +60,6 @@ pub(crate) struct Evacuated {
     pub(crate) failed: usize,
 }
 
-/// The most networks alive at once.
-pub(crate) const MAX_NETWORKS: usize = 256;
-
 /// What a face keeps for each registered network (debugfs: its `network_<id>/`
 /// directory). It is made by [`Attach::attach`] when the network is created, outside the
 /// registry's lock, and dropped before the network when the network is removed.
@@ -166,7 +163,7 @@ impl<A: Attach> Registry<A> {
     /// # Errors
     ///
     /// `EFBIG` over `neural_max_network_mb`, `ENOMEM` over the memory the machine has
-    /// available, `ENOSPC` over `neural_max_total_mb` or with [`MAX_NETWORKS`] alive (each
+    /// available, `ENOSPC` over `neural_max_total_mb` or with `neural_max_networks` alive (each
     /// with a log line naming the limit), or what `build` returns.
     fn add(
         &self,
@@ -188,13 +185,17 @@ impl<A: Attach> Registry<A> {
         }
         let charge = budget::charge_available(&self.budget, format_args!("{what}"), bytes)?;
         let id = {
+            // Read once: root may change it at any time.
+            let max = crate::params::max_networks();
             let mut inner = self.inner.lock();
-            if inner.entries.len() + inner.in_flight >= MAX_NETWORKS {
+            let alive = inner.entries.len() + inner.in_flight;
+            if u32::try_from(alive).map_or(true, |n| n >= max) {
                 drop(inner);
                 pr_err!(
-                    "{}: cannot create a network: {} exist already\n",
+                    "{}: cannot create a network: {} exist already (neural_max_networks={})\n",
                     what,
-                    MAX_NETWORKS
+                    alive,
+                    max
                 );
                 return Err(ENOSPC);
             }
@@ -305,7 +306,7 @@ impl<A: Attach> Registry<A> {
     /// # Errors
     ///
     /// `EFBIG` when the network would take more than `neural_max_network_mb`, `ENOSPC`
-    /// when all networks would take more than `neural_max_total_mb` or [`MAX_NETWORKS`]
+    /// when all networks would take more than `neural_max_total_mb` or `neural_max_networks`
     /// exist, `ENOMEM`.
     pub(crate) fn create(
         &self,

@@ -8,15 +8,15 @@
 //! The header is judged as its bytes arrive: a wrong magic, version or header length
 //! fails the write that brings it, before the rest of that write is even read from user
 //! space. Once the 32-byte header is in, its fixed fields are checked and its declared
-//! length (at most 64 MiB) tells when the blob is complete; the write that completes it
+//! length (at most 128 MiB) tells when the blob is complete; the write that completes it
 //! parses the whole blob and creates `network_<id>/`. Every error fails the `write()` that
-//! finds it with `-EINVAL` (`-EFBIG` for a declared length above 64 MiB, `-ENOMEM`), names
+//! finds it with `-EINVAL` (`-EFBIG` for a declared length above 128 MiB, `-ENOMEM`), names
 //! the reason in the kernel log and leaves the networks as they were; the rest of that
 //! open file's writes then fail too. A blob cut short is discarded at `close()` with a log
 //! line (`close` cannot report an error).
 //!
 //! The header is kept apart; once it is in, the whole blob's buffer (its declared length,
-//! at most 64 MiB) is allocated at once with `NodeVec`, so with `__GFP_RETRY_MAYFAIL`: a
+//! at most 128 MiB) is allocated at once with `NodeVec`, so with `__GFP_RETRY_MAYFAIL`: a
 //! machine short of memory fails the write with `-ENOMEM` rather than invoke the OOM
 //! killer. Each write's bytes are copied from user space straight into it.
 //!
@@ -105,7 +105,7 @@ pub(crate) struct LoadState {
 }
 
 /// Logs why a blob was rejected (`what`: the file); `EFBIG` for a declared length above
-/// 64 MiB, else `EINVAL`.
+/// 128 MiB, else `EINVAL`.
 fn rejected(what: &str, e: ParseError) -> Error {
     pr_err!("{}: model rejected: {}\n", what, e.reason());
     if e == ParseError::TooLarge {

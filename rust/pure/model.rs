@@ -52,8 +52,9 @@ pub const LAYER_ENTRY_LEN: usize = 16;
 /// The most layers a network has.
 pub const MAX_LAYERS: usize = 16;
 /// The largest blob accepted: 16 layers of 4096 x 4096 would be 512 MiB, so the total is
-/// capped instead (64 MiB: 32 M weights).
-pub const MAX_BLOB_LEN: usize = 64 << 20;
+/// capped instead (128 MiB: 64 MiB of weights in 16 layers, with their biases and
+/// parameters, fit; 68-limits loads one).
+pub const MAX_BLOB_LEN: usize = 128 << 20;
 
 /// Why a blob was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +98,7 @@ impl ParseError {
     pub fn reason(self) -> &'static str {
         match self {
             ParseError::Truncated => "truncated",
-            ParseError::TooLarge => "larger than 64 MiB",
+            ParseError::TooLarge => "larger than 128 MiB",
             ParseError::BadMagic => "bad magic (not an NNMF model)",
             ParseError::BadVersion(_) => "unsupported version",
             ParseError::BadHeaderLen(_) => "bad header length",

@@ -46,7 +46,7 @@ LAYER = struct.Struct("<IIBBBBI")         # inputs outputs activation out_frac s
 CHECKSUM = struct.Struct("<I")
 MAX_LAYERS = 16
 MAX_DIM = 4096
-MAX_BLOB = 64 << 20
+MAX_BLOB = 128 << 20
 MAX_FRAC = 15
 MAX_SHIFT = 47
 MAX_MULT = 65535
@@ -106,7 +106,7 @@ def parse_model(blob):
     parser, and the documentation now gives the order."""
     n = len(blob)
     if n > MAX_BLOB:
-        raise ModelError("too long", f"longer than 64 MiB ({n} bytes)")
+        raise ModelError("too long", f"longer than 128 MiB ({n} bytes)")
     if n < HEADER.size + CHECKSUM.size:
         raise ModelError("truncated", "shorter than a header and a checksum")
     magic, version, header_len, n_layers, input_frac, flags, input_dim, total_len, \

@@ -33,7 +33,7 @@ SAMPLE = REPO / "rust" / "kunit" / "testdata" / "sample.nnm"
 # the oracle's names for the same checks.
 REASON_KIND = {
     "truncated": "truncated",
-    "larger than 64 MiB": "too long",
+    "larger than 128 MiB": "too long",
     "bad magic (not an NNMF model)": "magic",
     "unsupported version": "version",
     "bad header length": "header length",

@@ -167,7 +167,7 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
 }
 
 /// Checks `declared_len`, which the kernel's streaming loader calls on the first bytes
-/// to size its buffer: it reads the header only, allows no more than 64 MiB and no less
+/// to size its buffer: it reads the header only, allows no more than 128 MiB and no less
 /// than a one-layer table and a checksum, and gives a valid blob's own length (so the
 /// loader never refuses a blob the parser accepts); and `check_prefix`, which it calls
 /// on every prefix of the header as it arrives, likewise.

@@ -352,7 +352,7 @@ const LOAD_HINTS: &[(i32, &str)] = &[
     ),
     (
         27,
-        "over neural_max_network_mb, or a blob over 64 MiB (the kernel log says which)",
+        "over neural_max_network_mb, or a blob over 128 MiB (the kernel log says which)",
     ),
     (
         28,
@@ -405,7 +405,7 @@ const REPLACE_HINTS: &[(i32, &str)] = &[
     ),
     (
         27,
-        "over neural_max_network_mb, or a blob over 64 MiB (the kernel log says which)",
+        "over neural_max_network_mb, or a blob over 128 MiB (the kernel log says which)",
     ),
     (
         28,

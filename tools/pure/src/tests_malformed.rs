@@ -165,7 +165,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ParseError)> {
     ));
     let over = (MAX_BLOB_LEN + 1) as u32;
     v.push((
-        "length-declared-64mib-plus-1",
+        "length-declared-128mib-plus-1",
         edit(16, &over.to_le_bytes()),
         LengthMismatch,
     ));
@@ -260,8 +260,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ParseError)> {
 /// not).
 fn needs_a_file(e: ParseError) -> bool {
     match e {
-        // A blob over 64 MiB is no small file: `too_large_is_rejected` checks it, and the
-        // guest can write 64 MiB + 1 bytes of its own.
+        // A blob over 128 MiB is no small file: `too_large_is_rejected` checks it, and the
+        // guest can write 128 MiB + 1 bytes of its own.
         ParseError::TooLarge => false,
         ParseError::Truncated
         | ParseError::BadMagic

@@ -2,7 +2,7 @@
 # The parameters under /sys/module/neural_network/parameters/: present, with the right
 # modes and defaults; the run-time tunables (SIMD, cache timeout, memory limits, strict
 # input) are writable and checked.
-plan 32
+plan 36
 
 nn_load || bail loads "insmod failed"
 
@@ -11,7 +11,7 @@ for p in neural_numa_policy neural_default_numa_node; do
 	[ "$(mode $p)" = 444 ] && pass "${p}_read_only" || fail "${p}_read_only" "mode $(mode $p)"
 done
 for p in neural_enable_simd neural_simd_threshold neural_cache_timeout_ms neural_max_network_mb \
-	neural_max_total_mb neural_strict_input; do
+	neural_max_total_mb neural_strict_input neural_max_networks; do
 	[ "$(mode $p)" = 644 ] && pass "${p}_writable" || fail "${p}_writable" "mode $(mode $p)"
 done
 
@@ -19,8 +19,8 @@ defaults="$(cat $NN_PARAMS/neural_numa_policy) $(cat $NN_PARAMS/neural_default_n
 defaults+=" $(cat $NN_PARAMS/neural_enable_simd) $(cat $NN_PARAMS/neural_simd_threshold)"
 defaults+=" $(cat $NN_PARAMS/neural_cache_timeout_ms)"
 defaults+=" $(cat $NN_PARAMS/neural_max_network_mb) $(cat $NN_PARAMS/neural_max_total_mb)"
-defaults+=" $(cat $NN_PARAMS/neural_strict_input)"
-[ "$defaults" = "0 -1 Y 0 1000 0 0 N" ] && pass defaults || fail defaults "got '$defaults'"
+defaults+=" $(cat $NN_PARAMS/neural_strict_input) $(cat $NN_PARAMS/neural_max_networks)"
+[ "$defaults" = "0 -1 Y 0 1000 0 0 N 1024" ] && pass defaults || fail defaults "got '$defaults'"
 
 # Writes that must work.
 echo 0 >$NN_PARAMS/neural_enable_simd && [ "$(cat $NN_PARAMS/neural_enable_simd)" = N ] &&
@@ -65,6 +65,8 @@ refuse_write network_limit_too_big neural_max_network_mb 1048577
 refuse_write network_limit_negative neural_max_network_mb -1
 refuse_write total_limit_garbage neural_max_total_mb lots
 refuse_write strict_input_write_garbage neural_strict_input sometimes
+refuse_write networks_limit_zero neural_max_networks 0
+refuse_write networks_limit_too_big neural_max_networks 65537
 
 # The placement parameters are fixed once loaded.
 before=$(cat $NN_PARAMS/neural_numa_policy)
@@ -78,7 +80,8 @@ fi
 
 # modinfo describes every parameter.
 for p in neural_numa_policy neural_default_numa_node neural_enable_simd neural_simd_threshold \
-	neural_cache_timeout_ms neural_max_network_mb neural_max_total_mb neural_strict_input; do
+	neural_cache_timeout_ms neural_max_network_mb neural_max_total_mb neural_strict_input \
+	neural_max_networks; do
 	modinfo -F parm "$NN_KO" | grep -q "^$p:" && pass "modinfo_describes_$p" ||
 		fail "modinfo_describes_$p"
 done
