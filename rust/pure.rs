@@ -25,6 +25,9 @@
 //! - [`model`]: the model format (`.nnm`), its parser and checksum.
 //! - [`decimal`]: exact decimal text for `predict` and `train`.
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
+//! - [`lines`]: the numbered lines of a `predict` or `train` write.
+//! - [`id_line`]: the decimal id that `remove` and `evacuate` take.
+//! - [`policy`]: the NUMA policies by name and number.
 //! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
 //! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
 //!   memory, best node for a request (the exported `neural_find_best_numa_node()`),
@@ -51,7 +54,11 @@ pub(crate) mod fixed;
 #[expect(unreachable_pub)]
 pub(crate) mod forward;
 #[expect(unreachable_pub)]
+pub(crate) mod id_line;
+#[expect(unreachable_pub)]
 pub(crate) mod int;
+#[expect(unreachable_pub)]
+pub(crate) mod lines;
 #[expect(unreachable_pub)]
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod model;
@@ -62,6 +69,8 @@ pub(crate) mod nodes;
 // Not every conversion has a caller in every configuration.
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod num;
+// Re-exported by `numa::placement`, so reachable: no `unreachable_pub`.
+pub(crate) mod policy;
 #[expect(unreachable_pub)]
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]

@@ -16,11 +16,9 @@ use kernel::sync::{
 use kernel::uaccess::UserSliceReader;
 
 use super::file::DebugFile;
-use super::text::{
-    parse_id,
-    read_input, //
-};
+use super::text::read_input;
 use super::Registry;
+use crate::pure::id_line::parse_id;
 
 /// A file of [`super::id_file`]: what its id names and what it does with it.
 pub(crate) trait IdCommand: Send + Sync + Sized + 'static {

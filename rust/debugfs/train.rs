@@ -41,7 +41,6 @@ use kernel::uaccess::{
 use super::file::DebugFile;
 use super::network_file::NetworkFile;
 use super::text::{
-    numbered_lines,
     read_input,
     read_snapshot,
     Lines,
@@ -52,6 +51,7 @@ use crate::network::{
     TrainReport, //
 };
 use crate::pure::decimal;
+use crate::pure::lines::numbered_lines;
 use crate::pure::num::usize_as_u64;
 use crate::pure::train::{
     LOSS_FRAC,

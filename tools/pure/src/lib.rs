@@ -21,8 +21,12 @@ pub mod fixed;
 #[path = "../../../rust/pure/forward.rs"]
 pub mod forward;
 pub mod gated;
+#[path = "../../../rust/pure/id_line.rs"]
+pub mod id_line;
 #[path = "../../../rust/pure/int.rs"]
 pub mod int;
+#[path = "../../../rust/pure/lines.rs"]
+pub mod lines;
 #[path = "../../../rust/pure/model.rs"]
 pub mod model;
 #[path = "../../../rust/pure/nodemask.rs"]
@@ -31,6 +35,8 @@ pub mod nodemask;
 pub mod nodes;
 #[path = "../../../rust/pure/num.rs"]
 pub mod num;
+#[path = "../../../rust/pure/policy.rs"]
+pub mod policy;
 #[path = "../../../rust/pure/rng.rs"]
 pub mod rng;
 #[path = "../../../rust/pure/train.rs"]
