@@ -2,7 +2,8 @@
 
 //! The engine's pure code: the number format, activations, the dense-layer forward pass,
 //! the model format, decimal text, node lists and topology decisions, Xavier
-//! initialisation and training.
+//! initialisation and training, and the grammar of the debugfs commands (`create`,
+//! `config`, `train`, `remove`, `evacuate`).
 //!
 //! **The rule of this folder: only `core`.** No `kernel` crate, no allocation, no
 //! `unsafe`, no panic on any input, and no floating point in the module: the one use of
