@@ -28,6 +28,7 @@
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
 //! - [`lines`]: the numbered lines of a `predict` or `train` write.
 //! - [`id_line`]: the decimal id that `remove` and `evacuate` take.
+//! - [`create_line`]: the topology line that `create` takes.
 //! - [`policy`]: the NUMA policies by name and number.
 //! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
 //! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
@@ -48,6 +49,8 @@ pub(crate) mod batch;
 pub(crate) mod cache;
 #[expect(unreachable_pub)]
 pub(crate) mod cpulist;
+#[expect(unreachable_pub)]
+pub(crate) mod create_line;
 #[expect(unreachable_pub)]
 pub(crate) mod decimal;
 #[expect(unreachable_pub)]

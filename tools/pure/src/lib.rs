@@ -14,6 +14,8 @@ pub mod batch;
 pub mod cache;
 #[path = "../../../rust/pure/cpulist.rs"]
 pub mod cpulist;
+#[path = "../../../rust/pure/create_line.rs"]
+pub mod create_line;
 #[path = "../../../rust/pure/decimal.rs"]
 pub mod decimal;
 #[path = "../../../rust/pure/fixed.rs"]
