@@ -29,6 +29,7 @@
 //! - [`lines`]: the numbered lines of a `predict` or `train` write.
 //! - [`id_line`]: the decimal id that `remove` and `evacuate` take.
 //! - [`create_line`]: the topology line that `create` takes.
+//! - [`config_line`]: the commands that a network's `config` takes.
 //! - [`policy`]: the NUMA policies by name and number.
 //! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
 //! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
@@ -47,6 +48,8 @@ pub(crate) mod batch;
 // `CacheTable::live` serves the host's tests only.
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod cache;
+#[expect(unreachable_pub)]
+pub(crate) mod config_line;
 #[expect(unreachable_pub)]
 pub(crate) mod cpulist;
 #[expect(unreachable_pub)]

@@ -12,6 +12,8 @@ pub mod activation;
 pub mod batch;
 #[path = "../../../rust/pure/cache.rs"]
 pub mod cache;
+#[path = "../../../rust/pure/config_line.rs"]
+pub mod config_line;
 #[path = "../../../rust/pure/cpulist.rs"]
 pub mod cpulist;
 #[path = "../../../rust/pure/create_line.rs"]
