@@ -30,6 +30,7 @@
 //! - [`id_line`]: the decimal id that `remove` and `evacuate` take.
 //! - [`create_line`]: the topology line that `create` takes.
 //! - [`config_line`]: the commands that a network's `config` takes.
+//! - [`train_text`]: the samples and settings that a network's `train` takes.
 //! - [`policy`]: the NUMA policies by name and number.
 //! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
 //! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
@@ -82,6 +83,8 @@ pub(crate) mod policy;
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod train;
+#[expect(unreachable_pub)]
+pub(crate) mod train_text;
 #[expect(unreachable_pub)]
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod xavier;

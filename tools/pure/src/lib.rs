@@ -45,6 +45,8 @@ pub mod policy;
 pub mod rng;
 #[path = "../../../rust/pure/train.rs"]
 pub mod train;
+#[path = "../../../rust/pure/train_text.rs"]
+pub mod train_text;
 pub mod writer;
 #[path = "../../../rust/pure/xavier.rs"]
 pub mod xavier;
