@@ -77,6 +77,8 @@ mod tests;
 #[cfg(test)]
 mod tests_cache;
 #[cfg(test)]
+mod tests_commands;
+#[cfg(test)]
 mod tests_decimal;
 #[cfg(test)]
 mod tests_fixed;
