@@ -31,10 +31,12 @@
 use core::fmt;
 
 use super::nodemask::{
+    parse_node_arg,
+    parse_nodes_arg,
+    NodeArgError,
     NodeListError,
     NodeMask, //
 };
-use super::nodes::NodeError;
 use super::policy::NumaPolicy;
 
 /// The longest write to `config`: its commands, one per line.
@@ -85,22 +87,8 @@ pub enum ConfigError<'a> {
     NoValue,
     /// `policy` names no policy.
     Policy,
-    /// `node` or `migrate` is not a `u32`.
-    NodeNotNumber,
-    /// `node` or `migrate` is not below `MAX_NUMNODES`.
-    NodeOutOfRange {
-        /// The node.
-        node: u32,
-        /// `MAX_NUMNODES`.
-        limit: u32,
-    },
-    /// `nodes` is not a node list.
-    Nodes {
-        /// The list's text.
-        text: &'a str,
-        /// Why.
-        error: NodeListError,
-    },
+    /// `node`, `migrate` or `nodes` is refused.
+    Node(NodeArgError<'a>),
     /// `avoid_cpu0` is not `0` or `1`.
     AvoidCpu0,
     /// `cache_timeout` is not `default` or a number of ms up to 3600000.
@@ -120,14 +108,14 @@ impl fmt::Display for ConfigError<'_> {
         match self {
             ConfigError::NotText => f.write_str("not text"),
             ConfigError::NoValue => f.write_str("a key without a value"),
-            ConfigError::Policy => {
-                f.write_str("unknown policy (local, interleave, preferred, bind, replicate)")
+            ConfigError::Policy => f.write_str(NumaPolicy::UNKNOWN),
+            ConfigError::Node(NodeArgError::NotNumber) => f.write_str("a node is not a number"),
+            &ConfigError::Node(NodeArgError::OutOfRange { node, limit }) => {
+                write!(f, "{}", NodeListError::OutOfRange { node, limit })
             }
-            ConfigError::NodeNotNumber => f.write_str("a node is not a number"),
-            &ConfigError::NodeOutOfRange { node, limit } => {
-                write!(f, "{}", NodeError::OutOfRange { node, limit })
+            ConfigError::Node(NodeArgError::List { text, error }) => {
+                write!(f, "nodes {text}: {error}")
             }
-            ConfigError::Nodes { text, error } => write!(f, "nodes {text}: {error}"),
             ConfigError::AvoidCpu0 => f.write_str("avoid_cpu0 takes 0 or 1"),
             ConfigError::CacheTimeout => {
                 f.write_str("cache_timeout takes 0 to 3600000 (ms) or default")
@@ -177,16 +165,7 @@ impl<'a> ConfigCommand<'a> {
     /// The first [`ConfigError`] from the left; then [`ConfigError::Usage`] for a line
     /// with no key and [`ConfigError::MigrateAlone`].
     pub fn parse(line: &'a str, max_nodes: u32) -> Result<Self, ConfigError<'a>> {
-        let node = |v: &str| -> Result<u32, ConfigError<'a>> {
-            let id = v.parse::<u32>().map_err(|_| ConfigError::NodeNotNumber)?;
-            if id >= max_nodes {
-                return Err(ConfigError::NodeOutOfRange {
-                    node: id,
-                    limit: max_nodes,
-                });
-            }
-            Ok(id)
-        };
+        let node = |v: &'a str| parse_node_arg(v, max_nodes).map_err(ConfigError::Node);
         let mut cmd = Self::default();
         let mut toks = line.split_ascii_whitespace();
         let mut given = 0usize;
@@ -203,9 +182,7 @@ impl<'a> ConfigCommand<'a> {
                 }
                 "node" if cmd.node.is_none() => cmd.node = Some(node(value)?),
                 "nodes" if cmd.nodes.is_none() => {
-                    let mask = NodeMask::parse(value, max_nodes)
-                        .map_err(|error| ConfigError::Nodes { text: value, error })?;
-                    cmd.nodes = Some((mask, value));
+                    cmd.nodes = Some(parse_nodes_arg(value, max_nodes).map_err(ConfigError::Node)?)
                 }
                 "migrate" if cmd.migrate.is_none() => cmd.migrate = Some(node(value)?),
                 "cpus" if cmd.cpus.is_none() => {

@@ -28,10 +28,12 @@ use core::fmt;
 
 use super::activation::Activation;
 use super::nodemask::{
+    parse_node_arg,
+    parse_nodes_arg,
+    NodeArgError,
     NodeListError,
     NodeMask, //
 };
-use super::nodes::NodeError;
 use super::policy::NumaPolicy;
 use super::xavier::{
     Plan,
@@ -66,22 +68,8 @@ pub enum CreateError<'a> {
     Seed,
     /// `policy=` names no policy.
     Policy,
-    /// `node=` is not a `u32`.
-    NodeNotNumber,
-    /// `node=` is not below `MAX_NUMNODES`.
-    NodeOutOfRange {
-        /// The node.
-        node: u32,
-        /// `MAX_NUMNODES`.
-        limit: u32,
-    },
-    /// `nodes=` is not a node list.
-    Nodes {
-        /// The list's text.
-        text: &'a str,
-        /// Why.
-        error: NodeListError,
-    },
+    /// `node=` or `nodes=` is refused.
+    Node(NodeArgError<'a>),
     /// A size after an activation.
     SizeAfterActivation,
     /// More than 17 sizes.
@@ -103,14 +91,15 @@ impl fmt::Display for CreateError<'_> {
         match self {
             CreateError::NotText => f.write_str("not text"),
             CreateError::Seed => f.write_str("seed is not a number"),
-            CreateError::Policy => {
-                f.write_str("unknown policy (local, interleave, preferred, bind, replicate)")
+            CreateError::Policy => f.write_str(NumaPolicy::UNKNOWN),
+            CreateError::Node(NodeArgError::NotNumber) => f.write_str("node is not a number"),
+            &CreateError::Node(NodeArgError::OutOfRange { node, limit }) => {
+                let e = NodeListError::OutOfRange { node, limit };
+                write!(f, "node={node}: {e}")
             }
-            CreateError::NodeNotNumber => f.write_str("node is not a number"),
-            &CreateError::NodeOutOfRange { node, limit } => {
-                write!(f, "node={node}: {}", NodeError::OutOfRange { node, limit })
+            CreateError::Node(NodeArgError::List { text, error }) => {
+                write!(f, "nodes={text}: {error}")
             }
-            CreateError::Nodes { text, error } => write!(f, "nodes={text}: {error}"),
             CreateError::SizeAfterActivation => f.write_str("sizes come before activations"),
             CreateError::TooManySizes => f.write_str("more than 17 sizes"),
             CreateError::SizeOutOfRange => f.write_str("size out of range"),
@@ -145,18 +134,9 @@ impl<'a> CreateLine<'a> {
             } else if let Some(v) = tok.strip_prefix("policy=") {
                 policy = Some(NumaPolicy::from_name(v).ok_or(CreateError::Policy)?);
             } else if let Some(v) = tok.strip_prefix("node=") {
-                let id = v.parse::<u32>().map_err(|_| CreateError::NodeNotNumber)?;
-                if id >= max_nodes {
-                    return Err(CreateError::NodeOutOfRange {
-                        node: id,
-                        limit: max_nodes,
-                    });
-                }
-                node = Some(id);
+                node = Some(parse_node_arg(v, max_nodes).map_err(CreateError::Node)?);
             } else if let Some(v) = tok.strip_prefix("nodes=") {
-                let mask = NodeMask::parse(v, max_nodes)
-                    .map_err(|error| CreateError::Nodes { text: v, error })?;
-                nodes = Some((mask, v));
+                nodes = Some(parse_nodes_arg(v, max_nodes).map_err(CreateError::Node)?);
             } else if tok.bytes().all(|c| c.is_ascii_digit()) {
                 if na > 0 {
                     return Err(CreateError::SizeAfterActivation);

@@ -31,6 +31,11 @@ impl NumaPolicy {
         NumaPolicy::Replicate,
     ];
 
+    /// Why a name is refused ([`NumaPolicy::from_name`]: `create`'s `policy=`,
+    /// `config`'s `policy`), naming the policies.
+    pub const UNKNOWN: &'static str =
+        "unknown policy (local, interleave, preferred, bind, replicate)";
+
     /// The name used in logs, debugfs and `create`.
     pub fn name(self) -> &'static str {
         match self {

@@ -21,7 +21,7 @@ use crate::create_line::{CreateError, CreateLine, CREATE_LINE_MAX};
 use crate::decimal::DecimalError;
 use crate::id_line::{parse_id, IdError, ID_LINE_MAX};
 use crate::lines::numbered_lines;
-use crate::nodemask::{NodeListError, NodeMask};
+use crate::nodemask::{NodeArgError, NodeListError, NodeMask};
 use crate::policy::NumaPolicy;
 use crate::train::{LR_ONE, MAX_EPOCHS};
 use crate::train_text::{parse_sample, Setting, TrainError, TrainLine, TrainSettings};
@@ -156,41 +156,41 @@ fn create_errors_and_their_log_text() {
         ),
         (
             "2 2 linear node=x",
-            CreateError::NodeNotNumber,
+            CreateError::Node(NodeArgError::NotNumber),
             "node is not a number",
         ),
         (
             "2 2 linear node=-1",
-            CreateError::NodeNotNumber,
+            CreateError::Node(NodeArgError::NotNumber),
             "node is not a number",
         ),
         (
             "2 2 linear node=8",
-            CreateError::NodeOutOfRange { node: 8, limit: 8 },
+            CreateError::Node(NodeArgError::OutOfRange { node: 8, limit: 8 }),
             "node=8: node 8 is out of range (MAX_NUMNODES 8)",
         ),
         (
             "2 2 linear node=4294967295",
-            CreateError::NodeOutOfRange {
+            CreateError::Node(NodeArgError::OutOfRange {
                 node: u32::MAX,
                 limit: 8,
-            },
+            }),
             "node=4294967295: node 4294967295 is out of range (MAX_NUMNODES 8)",
         ),
         (
             "2 2 linear nodes=3-1",
-            CreateError::Nodes {
+            CreateError::Node(NodeArgError::List {
                 text: "3-1",
                 error: NodeListError::BadRange { first: 3, last: 1 },
-            },
+            }),
             "nodes=3-1: range 3-1 is reversed (first above last)",
         ),
         (
             "2 2 linear nodes=",
-            CreateError::Nodes {
+            CreateError::Node(NodeArgError::List {
                 text: "",
                 error: NodeListError::Empty,
-            },
+            }),
             "nodes=: the node list is empty",
         ),
         (
@@ -260,7 +260,7 @@ fn create_errors_and_their_log_text() {
     // With no node at all (a kernel whose MAX_NUMNODES is 1, every node is 0).
     assert_eq!(
         CreateLine::parse(b"2 2 linear node=1", 1).unwrap_err(),
-        CreateError::NodeOutOfRange { node: 1, limit: 1 }
+        CreateError::Node(NodeArgError::OutOfRange { node: 1, limit: 1 })
     );
 }
 
@@ -372,7 +372,7 @@ fn config_limits() {
     assert_eq!(config("migrate 7").unwrap().migrate, Some(7));
     assert_eq!(
         config("migrate 8").unwrap_err(),
-        ConfigError::NodeOutOfRange { node: 8, limit: 8 }
+        ConfigError::Node(NodeArgError::OutOfRange { node: 8, limit: 8 })
     );
     assert_eq!(CONFIG_TEXT_MAX, 4096);
 }
@@ -394,33 +394,33 @@ fn config_errors_and_their_log_text() {
         ),
         (
             "node x",
-            ConfigError::NodeNotNumber,
+            ConfigError::Node(NodeArgError::NotNumber),
             "a node is not a number",
         ),
         (
             "migrate -1",
-            ConfigError::NodeNotNumber,
+            ConfigError::Node(NodeArgError::NotNumber),
             "a node is not a number",
         ),
         (
             "node 8",
-            ConfigError::NodeOutOfRange { node: 8, limit: 8 },
+            ConfigError::Node(NodeArgError::OutOfRange { node: 8, limit: 8 }),
             "node 8 is out of range (MAX_NUMNODES 8)",
         ),
         (
             "nodes 1,,2",
-            ConfigError::Nodes {
+            ConfigError::Node(NodeArgError::List {
                 text: "1,,2",
                 error: NodeListError::EmptyItem,
-            },
+            }),
             "nodes 1,,2: empty item in the node list",
         ),
         (
             "nodes 9",
-            ConfigError::Nodes {
+            ConfigError::Node(NodeArgError::List {
                 text: "9",
                 error: NodeListError::OutOfRange { node: 9, limit: 8 },
-            },
+            }),
             "nodes 9: node 9 is out of range (MAX_NUMNODES 8)",
         ),
         (
@@ -475,7 +475,7 @@ fn config_errors_and_their_log_text() {
     assert_eq!(config("simd 2 bogus 1").unwrap_err(), ConfigError::Simd);
     assert_eq!(
         config("migrate 1 node x").unwrap_err(),
-        ConfigError::NodeNotNumber
+        ConfigError::Node(NodeArgError::NotNumber)
     );
 }
 
