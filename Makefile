@@ -97,8 +97,9 @@ demo: setup
 host-test:
 	cargo test --manifest-path $(REPO)/Cargo.toml --workspace
 
-# Fuzz the model parser and the decimal reader (tools/fuzz: cargo fuzz on stable Rust),
-# each target FUZZ_SECONDS (default 600) from the committed corpus; testing.rst, "Fuzzing".
+# Fuzz the model parser, the decimal reader and the debugfs command grammars (tools/fuzz:
+# cargo fuzz on stable Rust), each target FUZZ_SECONDS (default 600) from the committed
+# corpus; testing.rst, "Fuzzing".
 .PHONY: fuzz
 fuzz:
 	$(REPO)/tools/fuzz/run --seconds $(or $(FUZZ_SECONDS),600)

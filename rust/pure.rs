@@ -2,7 +2,8 @@
 
 //! The engine's pure code: the number format, activations, the dense-layer forward pass,
 //! the model format, decimal text, node lists and topology decisions, Xavier
-//! initialisation and training.
+//! initialisation and training, and the grammar of the debugfs commands (`create`,
+//! `config`, `train`, `remove`, `evacuate`).
 //!
 //! **The rule of this folder: only `core`.** No `kernel` crate, no allocation, no
 //! `unsafe`, no panic on any input, and no floating point in the module: the one use of
@@ -25,6 +26,12 @@
 //! - [`model`]: the model format (`.nnm`), its parser and checksum.
 //! - [`decimal`]: exact decimal text for `predict` and `train`.
 //! - [`cpulist`]: id lists in the kernel's cpulist syntax.
+//! - [`lines`]: the numbered lines of a `predict` or `train` write.
+//! - [`id_line`]: the decimal id that `remove` and `evacuate` take.
+//! - [`create_line`]: the topology line that `create` takes.
+//! - [`config_line`]: the commands that a network's `config` takes.
+//! - [`train_text`]: the samples and settings that a network's `train` takes.
+//! - [`policy`]: the NUMA policies by name and number.
 //! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
 //! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
 //!   memory, best node for a request (the exported `neural_find_best_numa_node()`),
@@ -43,7 +50,11 @@ pub(crate) mod batch;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod cache;
 #[expect(unreachable_pub)]
+pub(crate) mod config_line;
+#[expect(unreachable_pub)]
 pub(crate) mod cpulist;
+#[expect(unreachable_pub)]
+pub(crate) mod create_line;
 #[expect(unreachable_pub)]
 pub(crate) mod decimal;
 #[expect(unreachable_pub)]
@@ -51,7 +62,11 @@ pub(crate) mod fixed;
 #[expect(unreachable_pub)]
 pub(crate) mod forward;
 #[expect(unreachable_pub)]
+pub(crate) mod id_line;
+#[expect(unreachable_pub)]
 pub(crate) mod int;
+#[expect(unreachable_pub)]
+pub(crate) mod lines;
 #[expect(unreachable_pub)]
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod model;
@@ -62,10 +77,14 @@ pub(crate) mod nodes;
 // Not every conversion has a caller in every configuration.
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod num;
+// Re-exported by `numa::placement`, so reachable: no `unreachable_pub`.
+pub(crate) mod policy;
 #[expect(unreachable_pub)]
 pub(crate) mod rng;
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod train;
+#[expect(unreachable_pub)]
+pub(crate) mod train_text;
 #[expect(unreachable_pub)]
 #[cfg_attr(not(CONFIG_NEURAL_NETWORK_KUNIT_TEST), expect(dead_code))]
 pub(crate) mod xavier;

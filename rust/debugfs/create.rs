@@ -15,11 +15,11 @@
 //! ```
 //!
 //! That is `[in, hidden..., out]` as the C API's `neural_network_init(2, 4, 1)`, with 2
-//! to 17 sizes in `1..=4096` and activations among `linear relu sigmoid tanh`. Reading
-//! gives the id of the network this open file created, else that of the network created
-//! last (by any writer), as `load` does. A bad line: `-EINVAL` with the reason in the
-//! log; a network over a memory limit: `-EFBIG` or `-ENOSPC` (`Registry::create`);
-//! nothing is created.
+//! to 17 sizes in `1..=4096` and activations among `linear relu sigmoid tanh` (the
+//! grammar: `pure/create_line.rs`, which the host fuzzes). Reading gives the id of the
+//! network this open file created, else that of the network created last (by any
+//! writer), as `load` does. A bad line: `-EINVAL` with the reason in the log; a network
+//! over a memory limit: `-EFBIG` or `-ENOSPC` (`Registry::create`); nothing is created.
 
 use kernel::fs::file::Offset;
 use kernel::prelude::*;
@@ -43,16 +43,14 @@ use super::Registry;
 use crate::network::Owner;
 use crate::numa::placement::{
     self,
-    NumaPolicy,
     Placement, //
 };
 use crate::numa::topology;
-use crate::pure::activation::Activation;
-use crate::pure::nodemask::NodeMask;
-use crate::pure::xavier::{
-    Plan,
-    MAX_LAYERS, //
+use crate::pure::create_line::{
+    CreateLine,
+    CREATE_LINE_MAX, //
 };
+use crate::pure::xavier::Plan;
 
 /// The file's data.
 pub(crate) struct CreateFile(pub(crate) Arc<Registry>);
@@ -65,12 +63,6 @@ pub(crate) struct CreateState {
     text: Option<Text>,
 }
 
-fn activation(name: &str) -> Option<Activation> {
-    (0..4)
-        .filter_map(Activation::from_code)
-        .find(|a| a.name() == name)
-}
-
 /// What a line asks for.
 struct Request {
     plan: Plan,
@@ -79,72 +71,31 @@ struct Request {
     placement: Option<Placement>,
 }
 
-/// Parses a topology line; logs what is wrong.
+/// Reads a topology line ([`CreateLine::parse`]) and checks its placement against the
+/// machine; logs what is wrong.
 fn parse(line: &[u8]) -> Result<Request> {
-    let bad = |why: &str| {
-        pr_err!("create: {}\n", why);
+    let line = CreateLine::parse(line, topology::max_numnodes()).map_err(|e| {
+        pr_err!("create: {}\n", format_args!("{e}"));
         EINVAL
-    };
-    let line = core::str::from_utf8(line).map_err(|_| bad("not text"))?;
-    let mut dims = [0usize; MAX_LAYERS + 1];
-    let mut acts = [Activation::Linear; MAX_LAYERS];
-    let (mut nd, mut na, mut seed) = (0, 0, None);
-    let (mut policy, mut node, mut nodes) = (None, None, None);
-    for tok in line.split_ascii_whitespace() {
-        if let Some(v) = tok.strip_prefix("seed=") {
-            seed = Some(v.parse::<u64>().map_err(|_| bad("seed is not a number"))?);
-        } else if let Some(v) = tok.strip_prefix("policy=") {
-            policy = Some(NumaPolicy::from_name(v).ok_or_else(|| {
-                bad("unknown policy (local, interleave, preferred, bind, replicate)")
-            })?);
-        } else if let Some(v) = tok.strip_prefix("node=") {
-            let id = v.parse::<u32>().map_err(|_| bad("node is not a number"))?;
-            node = Some(topology::node_of(id).ok_or_else(|| {
-                pr_err!(
-                    "create: node={}: node {} is out of range (MAX_NUMNODES {})\n",
-                    id,
-                    id,
-                    topology::max_numnodes()
-                );
-                EINVAL
-            })?);
-        } else if let Some(v) = tok.strip_prefix("nodes=") {
-            let mask = NodeMask::parse(v, topology::max_numnodes()).map_err(|e| {
-                pr_err!("create: nodes={}: {}\n", v, format_args!("{e}"));
-                EINVAL
-            })?;
-            nodes = Some((mask, v));
-        } else if tok.bytes().all(|c| c.is_ascii_digit()) {
-            if na > 0 {
-                return Err(bad("sizes come before activations"));
-            }
-            let slot = dims.get_mut(nd).ok_or_else(|| bad("more than 17 sizes"))?;
-            *slot = tok.parse().map_err(|_| bad("size out of range"))?;
-            nd += 1;
-        } else {
-            let a = activation(tok)
-                .ok_or_else(|| bad("unknown activation (linear, relu, sigmoid, tanh)"))?;
-            let slot = acts
-                .get_mut(na)
-                .ok_or_else(|| bad("more than 16 activations"))?;
-            *slot = a;
-            na += 1;
-        }
-    }
-    if nd < 2 || na + 1 != nd {
-        return Err(bad(
-            "expected sizes [in, hidden..., out] then one activation per layer",
-        ));
-    }
-    let plan = Plan::new(&dims[..nd], &acts[..na]).map_err(|e| bad(e.reason()))?;
-    let placement = if policy.is_some() || node.is_some() || nodes.is_some() {
-        Some(placement::placement_for("create: ", policy, node, nodes)?)
+    })?;
+    let placement = if line.places() {
+        let node = match line.node {
+            // Below `MAX_NUMNODES`, as `CreateLine::parse` checked.
+            Some(id) => Some(topology::node_of(id).ok_or(EINVAL)?),
+            None => None,
+        };
+        Some(placement::placement_for(
+            "create: ",
+            line.policy,
+            node,
+            line.nodes,
+        )?)
     } else {
         None
     };
     Ok(Request {
-        plan,
-        seed,
+        plan: line.plan,
+        seed: line.seed,
         placement,
     })
 }
@@ -163,8 +114,8 @@ impl DebugFile for CreateFile {
     }
 
     fn write(state: &mut CreateState, input: UserSliceReader, len: usize) -> Result<usize> {
-        let bytes = read_input(input, len, 4096).inspect_err(|_| {
-            pr_err!("create: one line of at most 4096 bytes\n");
+        let bytes = read_input(input, len, CREATE_LINE_MAX).inspect_err(|_| {
+            pr_err!("create: one line of at most {} bytes\n", CREATE_LINE_MAX);
         })?;
         let r = parse(&bytes)?;
         state.created = Some(

@@ -3,7 +3,8 @@
 //! The write-only files that take one decimal id per `write()` and act on it: `remove`
 //! (a network id) and `evacuate` (a node id). One handler serves both: a type that
 //! implements [`IdCommand`] is a [`DebugFile`] whose write reads the id (at most 32 bytes,
-//! surrounding whitespace allowed) and runs the command on it.
+//! surrounding whitespace allowed: `pure/id_line.rs`, which the host fuzzes) and runs the
+//! command on it.
 //!
 //! A write that is not an id: `-EINVAL` with the log line `<file>: expected <what>`, and
 //! nothing changes; otherwise the command's own result, and the whole write is consumed.
@@ -16,11 +17,12 @@ use kernel::sync::{
 use kernel::uaccess::UserSliceReader;
 
 use super::file::DebugFile;
-use super::text::{
-    parse_id,
-    read_input, //
-};
+use super::text::read_input;
 use super::Registry;
+use crate::pure::id_line::{
+    parse_id,
+    ID_LINE_MAX, //
+};
 
 /// A file of [`super::id_file`]: what its id names and what it does with it.
 pub(crate) trait IdCommand: Send + Sync + Sized + 'static {
@@ -50,10 +52,10 @@ impl<T: IdCommand> DebugFile for T {
     }
 
     fn write(registry: &mut Arc<Registry>, input: UserSliceReader, len: usize) -> Result<usize> {
-        let bytes = read_input(input, len, 32).inspect_err(|_| {
+        let bytes = read_input(input, len, ID_LINE_MAX).inspect_err(|_| {
             pr_err!("{}: expected {}\n", T::NAME, T::WHAT);
         })?;
-        let Some(id) = parse_id(&bytes) else {
+        let Ok(id) = parse_id(&bytes) else {
             pr_err!("{}: expected {}\n", T::NAME, T::WHAT);
             return Err(EINVAL);
         };

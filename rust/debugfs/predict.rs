@@ -55,7 +55,6 @@ use kernel::uaccess::{
 use super::file::DebugFile;
 use super::network_file::NetworkFile;
 use super::text::{
-    numbered_lines,
     read_input,
     read_snapshot,
     Lines,
@@ -72,6 +71,7 @@ use crate::pure::decimal::{
     Clipped,
     DecimalError, //
 };
+use crate::pure::lines::numbered_lines;
 use crate::pure::num::usize_as_u64;
 use crate::sched::Budget;
 

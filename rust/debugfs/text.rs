@@ -2,8 +2,8 @@
 
 //! The text that debugfs files read and write: a snapshot an open file serves to `read`
 //! ([`Text`], [`read_snapshot`]), a `write()`'s bytes read whole ([`read_input`]) or a
-//! line at a time across writes ([`Lines`], [`numbered_lines`]), and decimal ids
-//! ([`parse_id`]). The files themselves are made by [`super::file`].
+//! line at a time across writes ([`Lines`]; `pure/lines.rs` numbers them). The files
+//! themselves are made by [`super::file`].
 
 use kernel::fs::file::Offset;
 use kernel::prelude::*;
@@ -166,31 +166,4 @@ impl Lines {
         let blank = self.pending.iter().all(|c| c.is_ascii_whitespace());
         (!blank).then_some((&self.pending[..], self.done + 1))
     }
-}
-
-/// The lines of `text` (as [`Taken::lines`] holds them) that are not blank, each with its
-/// number, `first_line` being the number of the first.
-pub(crate) fn numbered_lines(
-    text: &[u8],
-    first_line: usize,
-) -> impl Iterator<Item = (usize, &[u8])> + Clone {
-    text.split(|&c| c == b'\n')
-        .enumerate()
-        .filter(|(_, line)| !is_blank(line))
-        .map(move |(i, line)| (first_line + i, line))
-}
-
-/// Whether a line holds only whitespace.
-fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'))
-}
-
-/// Parses a decimal id (of a network, or of a node for `evacuate`), surrounding
-/// whitespace allowed.
-pub(super) fn parse_id(b: &[u8]) -> Option<u32> {
-    let s = core::str::from_utf8(b).ok()?.trim();
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }

@@ -4,7 +4,8 @@
 //!
 //! Each line is a sample, the input numbers, a `:`, then the target outputs, as decimals
 //! (`0 1 : 1`; a target beyond the output format is clamped to it, so 1 means a sigmoid's
-//! largest output), or a setting that holds for the rest of the open file:
+//! largest output), or a setting that holds for the rest of the open file (the grammar:
+//! `pure/train_text.rs`, which the host fuzzes):
 //!
 //! ```text
 //! epochs N    passes over the samples of each write (default 1, at most 100000)
@@ -41,7 +42,6 @@ use kernel::uaccess::{
 use super::file::DebugFile;
 use super::network_file::NetworkFile;
 use super::text::{
-    numbered_lines,
     read_input,
     read_snapshot,
     Lines,
@@ -51,14 +51,18 @@ use crate::network::{
     Network,
     TrainReport, //
 };
-use crate::pure::decimal;
+use crate::pure::lines::numbered_lines;
 use crate::pure::num::usize_as_u64;
 use crate::pure::train::{
     LOSS_FRAC,
-    LR_FRAC,
-    LR_ONE,
-    MAX_EPOCHS,
     MAX_VALUES, //
+};
+use crate::pure::train_text::{
+    parse_sample,
+    Setting,
+    TrainError,
+    TrainLine,
+    TrainSettings, //
 };
 use crate::sched::Budget;
 
@@ -68,83 +72,24 @@ const MAX_INPUT: usize = 4 << 20;
 /// The file's data: the network and the report of the last writer.
 pub(crate) type TrainFile = NetworkFile<Option<TrainReport>>;
 
-/// Settings of an open file.
-#[derive(Clone, Copy)]
-struct Settings {
-    epochs: u32,
-    lr: u32,
-    batch: usize,
-}
-
 /// An open `train` file.
 pub(crate) struct TrainState {
     file: Arc<TrainFile>,
     lines: Lines,
-    settings: Settings,
+    settings: TrainSettings,
     report: Option<TrainReport>,
     text: Option<Text>,
 }
 
-fn bad(net: &Network, line: usize, why: &str) -> Error {
-    pr_err!("network_{}: train: line {}: {}\n", net.id(), line, why);
+/// Logs why line `line` is refused; `EINVAL`.
+fn bad(net: &Network, line: usize, e: TrainError) -> Error {
+    pr_err!(
+        "network_{}: train: line {}: {}\n",
+        net.id(),
+        line,
+        format_args!("{e}")
+    );
     EINVAL
-}
-
-/// Parses a setting line; `Ok(false)` if it is not one.
-fn setting(net: &Network, s: &mut Settings, line: &[u8], n: usize) -> Result<bool> {
-    let text = core::str::from_utf8(line).map_err(|_| bad(net, n, "not text"))?;
-    let mut words = text.split_ascii_whitespace();
-    let (Some(key), Some(value), None) = (words.next(), words.next(), words.next()) else {
-        return Ok(false);
-    };
-    match key {
-        "epochs" => {
-            s.epochs = value
-                .parse()
-                .ok()
-                .filter(|e| (1..=MAX_EPOCHS).contains(e))
-                .ok_or_else(|| bad(net, n, "epochs must be in 1..=100000"))?;
-        }
-        "batch" => {
-            s.batch = value
-                .parse()
-                .ok()
-                .filter(|&b| b >= 1)
-                .ok_or_else(|| bad(net, n, "batch must be at least 1"))?;
-        }
-        "rate" => {
-            // Q3.12 from the text, then to the Q8.24 of `train::apply`.
-            let q = decimal::parse_q(value.as_bytes(), 12)
-                .ok()
-                .and_then(|q| u16::try_from(q).ok())
-                .filter(|&q| q > 0)
-                .ok_or_else(|| bad(net, n, "rate must be a decimal in (0, 8)"))?;
-            s.lr = u32::from(q) << (LR_FRAC - 12);
-        }
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-/// Checks a sample line and reads it into `x` (inputs) and `t` (targets).
-fn sample(net: &Network, n: usize, line: &[u8], x: &mut [i16], t: &mut [i16]) -> Result {
-    let colon = line
-        .iter()
-        .position(|&c| c == b':')
-        .ok_or_else(|| bad(net, n, "expected 'inputs : targets'"))?;
-    // PANIC: `colon < line.len()`.
-    let (inputs, targets) = (&line[..colon], &line[colon + 1..]);
-    let parsed =
-        decimal::parse_line(inputs, net.input_frac(), x).map_err(|e| bad(net, n, e.reason()))?;
-    if parsed != x.len() {
-        return Err(bad(net, n, "wrong number of inputs"));
-    }
-    let parsed = decimal::parse_line_saturating(targets, net.output_frac(), t)
-        .map_err(|e| bad(net, n, e.reason()))?;
-    if parsed != t.len() {
-        return Err(bad(net, n, "wrong number of targets"));
-    }
-    Ok(())
 }
 
 impl TrainState {
@@ -168,9 +113,11 @@ impl TrainState {
                     n
                 );
             })?;
-            if !setting(&net, &mut settings, line, n)? {
-                sample(&net, n, line, &mut x, &mut t)?;
-                rows += 1;
+            match TrainLine::parse(line, net.input_frac(), net.output_frac(), &mut x, &mut t)
+                .map_err(|e| bad(&net, n, e))?
+            {
+                TrainLine::Setting(s) => settings.set(s),
+                TrainLine::Sample => rows += 1,
             }
         }
         if rows == 0 {
@@ -194,13 +141,13 @@ impl TrainState {
         let mut inputs = KVVec::from_elem(0i16, rows * din, GFP_KERNEL)?;
         let mut targets = KVVec::from_elem(0i16, rows * dout, GFP_KERNEL)?;
         let mut slots = inputs.chunks_mut(din).zip(targets.chunks_mut(dout));
-        let mut again = self.settings;
         for (n, line) in numbered_lines(lines, first_line) {
-            if setting(&net, &mut again, line, n)? {
+            if Setting::parse(line).map_err(|e| bad(&net, n, e))?.is_some() {
                 continue;
             }
             let (x, t) = slots.next().ok_or(EINVAL)?;
-            sample(&net, n, line, x, t)?;
+            parse_sample(line, net.input_frac(), net.output_frac(), x, t)
+                .map_err(|e| bad(&net, n, e))?;
         }
         let report = net
             .train(
@@ -257,11 +204,7 @@ impl DebugFile for TrainFile {
         Ok(TrainState {
             file: this.into(),
             lines: Lines::new(),
-            settings: Settings {
-                epochs: 1,
-                lr: LR_ONE,
-                batch: 1,
-            },
+            settings: TrainSettings::DEFAULT,
             report: None,
             text: None,
         })

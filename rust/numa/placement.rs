@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The NUMA policies, and where each buffer of a network goes under them.
+//! The NUMA policies ([`NumaPolicy`], by name and number in `pure/policy.rs`), and where
+//! each buffer of a network goes under them.
 //!
 //! A [`Placement`] is a policy with its node and node mask, checked against the running
 //! machine. The module parameters give the default (`neural_numa_policy`,
@@ -56,59 +57,14 @@ use crate::pure::nodes::{
     NodeError, //
 };
 use crate::pure::num::u32_as_usize;
+pub(crate) use crate::pure::policy::NumaPolicy;
 
 /// The weights of a layer from which an interleaved layer is spread page by page rather
 /// than placed whole: 256 KiB, 64 pages, so that each node of a 16-node mask gets at
 /// least 4 of them.
 pub(crate) const INTERLEAVE_PAGE_BYTES: usize = 256 * 1024;
 
-/// Where a network's memory is placed (`neural_numa_policy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NumaPolicy {
-    /// On the node of the CPU that creates the network.
-    Local,
-    /// Spread over the nodes of the mask: layers round-robin, large layers by page.
-    Interleave,
-    /// On the given node, the nearest with room when it cannot.
-    Preferred,
-    /// On the nodes of the mask only; allocation fails rather than going elsewhere.
-    Bind,
-    /// A copy of the weights on every node of the mask.
-    Replicate,
-}
-
-impl NumaPolicy {
-    /// Every policy, by its number.
-    pub(crate) const ALL: [NumaPolicy; 5] = [
-        NumaPolicy::Local,
-        NumaPolicy::Interleave,
-        NumaPolicy::Preferred,
-        NumaPolicy::Bind,
-        NumaPolicy::Replicate,
-    ];
-
-    /// The name used in logs, debugfs and `create`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            NumaPolicy::Local => "local",
-            NumaPolicy::Interleave => "interleave",
-            NumaPolicy::Preferred => "preferred",
-            NumaPolicy::Bind => "bind",
-            NumaPolicy::Replicate => "replicate",
-        }
-    }
-
-    /// The policy of that name.
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    /// Whether every node of the mask must have memory.
-    fn mask_needs_memory(self) -> bool {
-        matches!(self, NumaPolicy::Bind | NumaPolicy::Replicate)
-    }
-}
-
+/// A policy's number (`neural_numa_policy`, the exported API's), `EINVAL` for none.
 impl TryFrom<i32> for NumaPolicy {
     type Error = Error;
 
@@ -117,19 +73,6 @@ impl TryFrom<i32> for NumaPolicy {
             .ok()
             .and_then(|i| Self::ALL.get(i).copied())
             .ok_or(EINVAL)
-    }
-}
-
-impl From<NumaPolicy> for i32 {
-    /// The policy's number (its index in [`NumaPolicy::ALL`]).
-    fn from(policy: NumaPolicy) -> Self {
-        match policy {
-            NumaPolicy::Local => 0,
-            NumaPolicy::Interleave => 1,
-            NumaPolicy::Preferred => 2,
-            NumaPolicy::Bind => 3,
-            NumaPolicy::Replicate => 4,
-        }
     }
 }
 

@@ -52,6 +52,13 @@ impl Activation {
         }
     }
 
+    /// The activation of that name ([`Activation::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        (0..4)
+            .filter_map(Self::from_code)
+            .find(|a| a.name() == name)
+    }
+
     /// The fractional bits the activation wants its input in, if fixed (Q3.12).
     pub fn input_frac(self) -> Option<u8> {
         match self {

@@ -405,3 +405,51 @@ impl fmt::Display for NodeListError {
         }
     }
 }
+
+/// Why a node given in a command is refused: `create`'s `node=` and `nodes=`, `config`'s
+/// `node`, `migrate` and `nodes` ([`parse_node_arg`], [`parse_nodes_arg`]). Each command
+/// words its log line itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeArgError<'a> {
+    /// A node id that is not a `u32`.
+    NotNumber,
+    /// A node id not below `MAX_NUMNODES`.
+    OutOfRange {
+        /// The node.
+        node: u32,
+        /// `MAX_NUMNODES`.
+        limit: u32,
+    },
+    /// A node list that [`NodeMask::parse`] refuses.
+    List {
+        /// The list's text.
+        text: &'a str,
+        /// Why.
+        error: NodeListError,
+    },
+}
+
+/// Reads a node id as the commands take it: a `u32` as `str::parse` reads it (a leading
+/// `+` allowed), below `limit` (`MAX_NUMNODES`).
+///
+/// # Errors
+///
+/// [`NodeArgError::NotNumber`], [`NodeArgError::OutOfRange`].
+pub fn parse_node_arg(text: &str, limit: u32) -> Result<u32, NodeArgError<'_>> {
+    let node = text.parse::<u32>().map_err(|_| NodeArgError::NotNumber)?;
+    if node >= limit {
+        return Err(NodeArgError::OutOfRange { node, limit });
+    }
+    Ok(node)
+}
+
+/// Reads a node list as the commands take it ([`NodeMask::parse`], ids below `limit`),
+/// with its text for the log.
+///
+/// # Errors
+///
+/// [`NodeArgError::List`].
+pub fn parse_nodes_arg(text: &str, limit: u32) -> Result<(NodeMask, &str), NodeArgError<'_>> {
+    let mask = NodeMask::parse(text, limit).map_err(|error| NodeArgError::List { text, error })?;
+    Ok((mask, text))
+}

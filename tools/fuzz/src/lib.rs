@@ -2,9 +2,13 @@
 
 //! What the fuzz targets share: the checks made on every blob the parser sees, a second,
 //! independent reading of the model format to compare the parser with, and the
-//! structure-aware blob builder and mutator of `model_mutate`.
+//! structure-aware blob builder and mutator of `model_mutate`; the targets of the debugfs
+//! command grammars are in [`commands`].
 
 use arbitrary::{Result, Unstructured};
+
+pub mod commands;
+pub use commands::{config_parse, create_parse, id_parse, train_parse};
 
 use nn_pure::activation::Activation;
 use nn_pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};

@@ -247,9 +247,7 @@ fn headroom(s: &str) -> std::result::Result<f64, String> {
 }
 
 fn activation(s: &str) -> std::result::Result<Activation, String> {
-    (0..4)
-        .filter_map(Activation::from_code)
-        .find(|a| a.name() == s.trim())
+    Activation::from_name(s.trim())
         .ok_or_else(|| format!("'{s}' is not one of linear, relu, sigmoid, tanh"))
 }
 

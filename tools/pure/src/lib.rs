@@ -12,8 +12,12 @@ pub mod activation;
 pub mod batch;
 #[path = "../../../rust/pure/cache.rs"]
 pub mod cache;
+#[path = "../../../rust/pure/config_line.rs"]
+pub mod config_line;
 #[path = "../../../rust/pure/cpulist.rs"]
 pub mod cpulist;
+#[path = "../../../rust/pure/create_line.rs"]
+pub mod create_line;
 #[path = "../../../rust/pure/decimal.rs"]
 pub mod decimal;
 #[path = "../../../rust/pure/fixed.rs"]
@@ -21,8 +25,12 @@ pub mod fixed;
 #[path = "../../../rust/pure/forward.rs"]
 pub mod forward;
 pub mod gated;
+#[path = "../../../rust/pure/id_line.rs"]
+pub mod id_line;
 #[path = "../../../rust/pure/int.rs"]
 pub mod int;
+#[path = "../../../rust/pure/lines.rs"]
+pub mod lines;
 #[path = "../../../rust/pure/model.rs"]
 pub mod model;
 #[path = "../../../rust/pure/nodemask.rs"]
@@ -31,10 +39,14 @@ pub mod nodemask;
 pub mod nodes;
 #[path = "../../../rust/pure/num.rs"]
 pub mod num;
+#[path = "../../../rust/pure/policy.rs"]
+pub mod policy;
 #[path = "../../../rust/pure/rng.rs"]
 pub mod rng;
 #[path = "../../../rust/pure/train.rs"]
 pub mod train;
+#[path = "../../../rust/pure/train_text.rs"]
+pub mod train_text;
 pub mod writer;
 #[path = "../../../rust/pure/xavier.rs"]
 pub mod xavier;
@@ -64,6 +76,8 @@ pub mod gate;
 mod tests;
 #[cfg(test)]
 mod tests_cache;
+#[cfg(test)]
+mod tests_commands;
 #[cfg(test)]
 mod tests_decimal;
 #[cfg(test)]
