@@ -79,8 +79,26 @@ mod tests {
         Ok(v)
     }
 
+    /// Without `CONFIG_NEURAL_NETWORK_NUMA` a policy is accepted and places nothing: the
+    /// placement cases check instead that a network made under `policy` (with the first
+    /// node with memory, where it names one) predicts as the host.
+    fn without_numa_builds_and_predicts(policy: NumaPolicy) -> Result {
+        let node = topology::nodes(NodeState::Memory).next();
+        let net = build(0, policy, node, &pools()?)?;
+        for n in layer_nodes(&net)? {
+            assert!(n.is_some());
+        }
+        let mut y = [0i16; 2];
+        assert_eq!(net.predict_batch(&INPUT, &mut y)?, 1);
+        assert_eq!(y, SAMPLE_OUTPUT);
+        Ok(())
+    }
+
     #[test]
     fn bind_places_every_layer_on_its_node() -> Result {
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            return without_numa_builds_and_predicts(NumaPolicy::Bind);
+        }
         let pools = pools()?;
         let mut placed = 0;
         for node in topology::nodes(NodeState::Memory) {
@@ -104,6 +122,9 @@ mod tests {
 
     #[test]
     fn interleave_spreads_layers_over_the_nodes() -> Result {
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            return without_numa_builds_and_predicts(NumaPolicy::Interleave);
+        }
         let pools = pools()?;
         let nodes = topology::nodes(NodeState::Memory).count();
         let mut checked = 0;
@@ -128,6 +149,9 @@ mod tests {
 
     #[test]
     fn preferred_uses_its_node() -> Result {
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            return without_numa_builds_and_predicts(NumaPolicy::Preferred);
+        }
         let pools = pools()?;
         let mut checked = 0;
         for node in topology::nodes(NodeState::Memory) {
@@ -202,6 +226,9 @@ mod tests {
 
     #[test]
     fn replace_moves_every_layer_and_keeps_the_outputs() -> Result {
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            return without_numa_builds_and_predicts(NumaPolicy::Replicate);
+        }
         let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut moved = 0;
         for node in topology::nodes(NodeState::Memory) {
@@ -238,6 +265,9 @@ mod tests {
     /// CPUs, and follows the network to another node.
     #[test]
     fn default_cpu_mask_is_the_cpus_of_the_weights_node() -> Result {
+        if !cfg!(CONFIG_NEURAL_NETWORK_NUMA) {
+            return without_numa_builds_and_predicts(NumaPolicy::Local);
+        }
         let net = build(0, NumaPolicy::Local, None, &pools()?)?;
         let mut checked = 0;
         for node in topology::nodes(NodeState::Memory) {

@@ -49,7 +49,11 @@ for line in "${variants[@]}"; do
 	for r in /sys/kernel/debug/kunit/neural_network_*/results; do
 		[ -f "$r" ] || continue
 		ran=$((ran + 1))
-		grep -q "^ *not ok" "$r" && bad+=" $(basename "$(dirname "$r")")"
+		if grep -q "^ *not ok" "$r"; then
+			bad+=" $(basename "$(dirname "$r")")"
+			# The failing cases and what they printed, for the log.
+			grep -B8 "^ *not ok" "$r" | sed "s/^/# $name: /"
+		fi
 	done
 	if [ $kunit = 1 ] && [ $ran = $SUITES ] && [ -z "$bad" ]; then pass ${name}_kunit
 	elif [ $kunit = 0 ] && [ $ran = 0 ]; then pass ${name}_kunit
