@@ -21,11 +21,12 @@ NN_PARAMS=/sys/module/neural_network/parameters
 # The static helpers of build/guest, copied once into the guest's RAM: started from /nn
 # (9p, uncached) each costs over a second under TCG, from tmpfs a fifth of that.
 NN_HELPERS=/run/nn-helpers
-if [ ! -x $NN_HELPERS/nn-stress-predict ] && [ -x /nn/build/guest/nn-stress-predict ]; then
+if [ ! -x $NN_HELPERS/nn-fuzz ] && [ -x /nn/build/guest/nn-fuzz ]; then
 	mkdir -p $NN_HELPERS && cp /nn/build/guest/nn-insmod /nn/build/guest/nn-failnth \
-		/nn/build/guest/nn-faultsweep /nn/build/guest/nn-stress-predict $NN_HELPERS/
+		/nn/build/guest/nn-faultsweep /nn/build/guest/nn-stress-predict \
+		/nn/build/guest/nn-fuzz $NN_HELPERS/
 fi
-[ -x $NN_HELPERS/nn-stress-predict ] || NN_HELPERS=/nn/build/guest
+[ -x $NN_HELPERS/nn-fuzz ] || NN_HELPERS=/nn/build/guest
 NN_INSMOD=$NN_HELPERS/nn-insmod
 
 plan() { echo "@@plan $1"; }
