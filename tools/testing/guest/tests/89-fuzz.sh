@@ -55,7 +55,7 @@ opts=()
 # opened once in runs of 300 s or more.
 bench=
 [ "$secs" -ge 300 ] && bench=bench && opts+=(-b)
-$NN_HELPERS/nn-fuzz -s "$seed" -t "$secs" -j "$tasks" -n 12 -p $P "${opts[@]}" $D \
+$NN_HELPERS/nn-fuzz -s "$seed" -t "$secs" -j "$tasks" -n 8 -p $P "${opts[@]}" $D \
 	"${models[@]}" 2>&1 | tee $T/out
 rc=${PIPESTATUS[0]}
 printf '%s' "$fw_path" >/sys/module/firmware_class/parameters/path
