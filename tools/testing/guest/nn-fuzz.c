@@ -281,6 +281,10 @@ struct slot {
 	long long pos; /* the file position as far as known; -1: unknown */
 	int writes; /* writes since the snapshot was taken */
 	int snap_ok;
+	/* create: this open file made a network after the task had seen ids up to this
+	 * (-1: it made none); writes to it since (each may make another). */
+	int created_after;
+	int writes_since_create;
 	size_t snap_len;
 	char *snap;
 };
@@ -305,6 +309,7 @@ static struct {
 	int ntop;
 	int ids[512];
 	int nids;
+	int max_seen; /* the highest network id this task has seen */
 	char *rbuf;
 	char *wbuf;
 	int log_fd;
@@ -494,6 +499,8 @@ static void list_tree(void)
 		if (sscanf(de->d_name, "network_%d%c", &id, &c) == 1) {
 			if (T.nids < (int)(sizeof(T.ids) / sizeof(T.ids[0])))
 				T.ids[T.nids++] = id;
+			if (id > T.max_seen)
+				T.max_seen = id;
 		} else if (T.ntop < 64 && strlen(de->d_name) < 64) {
 			strcpy(T.top[T.ntop++], de->d_name);
 		}
@@ -707,6 +714,12 @@ static void read_whole(struct slot *s)
 		if (!((i > 0 && i + 1 == len) || (len == 5 && !memcmp(T.rbuf, "none\n", 5)))) {
 			escape(esc, sizeof(esc), T.rbuf, len, 40);
 			finding(F_TEXT, "%s: reads \"%s\", not an id or none", s->path, esc);
+		} else if (s->created_after >= 0 && !s->writes_since_create &&
+			   !(i > 0 && atoi(T.rbuf) > s->created_after)) {
+			/* Ids count up: the network this file made is newer than any seen. */
+			finding(F_STATE, "%s: this open file created a network, but reads \"%.*s\", "
+				"not an id above %d, the highest this task had seen", s->path,
+				(int)(len - 1), T.rbuf, s->created_after);
 		}
 	}
 	if (!s->snap_ok || s->writes) {
@@ -1805,8 +1818,16 @@ static void write_pieces(struct slot *s, const struct buf *o)
 		if ((size_t)r < n)
 			return; /* writev stopped at a piece */
 	} while (off < o->len && !whole && pieces <= 48);
-	if (off == o->len && o->len)
+	if (off == o->len && o->len) {
 		T.s->accepted[s->kind]++;
+		/* A create write taken whole made a network (else it fails). */
+		if (s->kind == K_CREATE) {
+			s->created_after = T.max_seen;
+			s->writes_since_create = 0;
+			return;
+		}
+	}
+	s->writes_since_create++;
 }
 
 /* ------------------------------------------------------------------- the steps */
@@ -1932,6 +1953,8 @@ static struct slot *open_into(struct slot *s, int want_write)
 	s->pos = 0;
 	s->writes = 0;
 	s->snap_ok = 0;
+	s->created_after = -1;
+	s->writes_since_create = 0;
 	return s;
 }
 
@@ -2096,6 +2119,7 @@ static void task_main(int id)
 
 	T.id = id;
 	T.s = &sh->task[id - first_task];
+	T.max_seen = -1;
 	T.r.s = seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(id + 1));
 	rnd(&T.r);
 	T.rbuf = malloc(READ_BUF + 1);

@@ -12,6 +12,9 @@
 # (default: from the clock); it is printed first, with the command that replays the run.
 # NN_FUZZ_TASKS: the tasks (4). NN_FUZZ_LOG: a directory where each task writes every
 # operation it makes (task-N.log; slow over 9p, for replaying a failure by hand).
+# NN_FUZZ_FAULTS=N: while the tasks fuzz, every N-th allocation with the module's code on
+# the stack fails (failslab and fail_page_alloc, any task; off by default), so that the
+# error paths run under the same concurrency; ENOMEM is then an answer of every file.
 #
 # The module is loaded with small memory limits (8 MiB a network, 64 MiB in all; the
 # fuzzer writes the parameters only within them), so that no write can ask the guest
@@ -55,9 +58,29 @@ opts=()
 # opened once in runs of 300 s or more.
 bench=
 [ "$secs" -ge 300 ] && bench=bench && opts+=(-b)
+faults=${NN_FUZZ_FAULTS:-0}
+if [ "$faults" != 0 ]; then
+	echo "fuzz: every $faults-th allocation of the module fails (NN_FUZZ_FAULTS)"
+	nn_fault_inject_on
+	nn_fault_module_only
+	for f in failslab fail_page_alloc; do
+		echo N >/sys/kernel/debug/$f/task-filter
+		echo -1 >/sys/kernel/debug/$f/times
+		echo "$faults" >/sys/kernel/debug/$f/interval
+		echo 100 >/sys/kernel/debug/$f/probability
+	done
+fi
 $NN_HELPERS/nn-fuzz -s "$seed" -t "$secs" -j "$tasks" -n 8 -p $P "${opts[@]}" $D \
 	"${models[@]}" 2>&1 | tee $T/out
 rc=${PIPESTATUS[0]}
+if [ "$faults" != 0 ]; then
+	for f in failslab fail_page_alloc; do
+		echo 0 >/sys/kernel/debug/$f/probability
+		echo 1 >/sys/kernel/debug/$f/interval
+		echo 0 >/sys/kernel/debug/$f/times
+	done
+	nn_fault_inject_off
+fi
 printf '%s' "$fw_path" >/sys/module/firmware_class/parameters/path
 
 # The fuzzer's summary lines.
@@ -128,6 +151,12 @@ for kv in neural_enable_simd=1 neural_simd_threshold=0 neural_cache_timeout_ms=1
 	neural_max_network_mb=8 neural_max_total_mb=64 neural_strict_input=0; do
 	echo "${kv#*=}" >$P/${kv%%=*}
 done
+# By id, every id ever given (the last is what load reads), as well as by directory: a
+# network whose directory could not be made (debugfs failing is not an error) is removed.
+last=$(<$D/load)
+if [ "$last" != none ]; then
+	for ((i = 0; i <= last; i++)); do echo $i >$D/remove 2>/dev/null; done
+fi
 nn_remove_all_check "$slab0"
 mapfile -t mem <$D/memory
 [[ " ${mem[*]} " == *" used_bytes: 0 networks: 0 "* ]] && [ "$(network_count)" = 0 ] &&
