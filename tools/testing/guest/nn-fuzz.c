@@ -3,13 +3,15 @@
  * nn-fuzz: an interface fuzzer for the module's debugfs tree, in the spirit of syzkaller.
  *
  * usage: nn-fuzz [-s SEED] [-t SECONDS] [-j TASKS] [-T FIRST_TASK] [-n MAX_NETWORKS]
- *                [-o MAX_OPS] [-k RING] [-p PARAMDIR] [-l LOGDIR] [-b] ROOT [MODEL...]
+ *                [-o MAX_OPS] [-k RING] [-p PARAMDIR] [-l LOGDIR] [-b] [-F] ROOT [MODEL...]
  *
  * ROOT is /sys/kernel/debug/neural_network; each MODEL a .nnm blob (valid or malformed)
  * used, mutated or not, for `load` and `replace` (blobs over 64 KiB are left out).
  * -p: the module's parameter directory (/sys/module/neural_network/parameters), whose
  * run-time tunables are then written too (bounded: the memory limits stay small).
  * -b: task 0 opens `bench` (which runs the in-guest benchmark) once, early.
+ * -F: allocations fail on purpose meanwhile (fault injection): a network's directory may
+ * lack a file that debugfs could not make.
  *
  * TASKS processes (default 4) are forked; task i draws from its own PRNG stream,
  * splitmix64 seeded with SEED and i (-T shifts the indices: `-j 1 -T 2` runs task 2's
@@ -46,7 +48,9 @@
  *   - an open fails only with ENOENT (a network's file, whose network went) or ENOMEM;
  *     lseek only with EINVAL or ENXIO (SEEK_DATA/HOLE past the end), EIO as above;
  *   - `config` starts with "id: N" for network_N; `load` and `create` read "N" or
- *     "none"; after a successful `remove` of N, network_N is gone;
+ *     "none", and a `create` file that made a network an id above every id its task had
+ *     seen; after a successful `remove` of N, network_N is gone; a network's file that
+ *     gives EIO (held open) or ENOENT (at open) has its directory gone within 10 s;
  *   - every task ends (a task killed by a signal, e.g. by an oops in its system call, is
  *     a finding, with the operation it was in).
  *
@@ -254,7 +258,7 @@ static const char *root;
 static const char *param_dir;
 static const char *log_dir;
 static uint64_t seed;
-static int seconds = 60, ntasks = 4, first_task, max_nets = 12, ring_len = 40, bench;
+static int seconds = 60, ntasks = 4, first_task, max_nets = 12, ring_len = 40, bench, faults;
 static uint64_t max_ops;
 static int nnodes = 1, ncpus = 1;
 static uint64_t t_start, t_end;
@@ -609,6 +613,28 @@ static void check_snapshot(struct slot *s, const char *b, size_t n, long long at
 	}
 }
 
+/* A network's file said its network went (EIO from a file held open, ENOENT from an
+ * open): its directory must be gone, or go within 10 s (a remove waits for the calls in
+ * flight on its files). Returns 1: the errno is allowed. */
+static int expect_gone(int net, const char *path, int err)
+{
+	char dir[160];
+	struct stat st;
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/network_%d", root, net);
+	for (i = 0; i < 200; i++) {
+		if (stat(dir, &st))
+			return 1;
+		usleep(50000);
+	}
+	/* With allocations failing on purpose (-F), debugfs may not have made the file. */
+	if (faults && err == ENOENT && stat(path, &st))
+		return 1;
+	finding(F_STATE, "%s gave %s, but %s is still there 10 s later", path, ename(err), dir);
+	return 1;
+}
+
 /* The allowed errnos of a read. */
 static int read_errno_ok(const struct slot *s, int err, int huge)
 {
@@ -622,7 +648,7 @@ static int read_errno_ok(const struct slot *s, int err, int huge)
 	if (err == EINVAL && !readable(s->kind))
 		return 1;
 	if (err == EIO && is_net_kind(s->kind))
-		return 1;
+		return expect_gone(s->net, s->path, err);
 	if (err == ENOMEM)
 		return 1;
 	if (s->kind == K_PARAM)
@@ -645,7 +671,9 @@ static void read_whole(struct slot *s)
 	op_end(e, n, errno);
 	count(s->kind, C_LSEEK, n, errno);
 	if (n < 0) {
-		if (!(errno == EIO && is_net_kind(s->kind)))
+		if (errno == EIO && is_net_kind(s->kind))
+			expect_gone(s->net, s->path, EIO);
+		else
 			finding(F_ERRNO, "lseek %s to 0: %s", s->path, ename(errno));
 		s->pos = -1;
 		return;
@@ -782,8 +810,10 @@ static void read_odd(struct slot *s)
 		if (r < 0) {
 			int err = errno;
 
-			if (!(err == EINVAL || err == ENXIO || (err == EIO && is_net_kind(s->kind)) ||
-			      (s->kind == K_PARAM && err == ESPIPE)))
+			if (err == EIO && is_net_kind(s->kind))
+				expect_gone(s->net, s->path, err);
+			else if (!(err == EINVAL || err == ENXIO ||
+				   (s->kind == K_PARAM && err == ESPIPE)))
 				finding(F_ERRNO, "lseek %s %lld: %s", s->path, off, ename(err));
 			if (err != EINVAL && err != ENXIO)
 				s->pos = -1;
@@ -844,7 +874,9 @@ static struct net_info *net_info(int id)
 	op_end(e, fd, errno);
 	count(K_CONFIG, C_OPEN, fd, errno);
 	if (fd < 0) {
-		if (errno != ENOENT && errno != ENOMEM)
+		if (errno == ENOENT)
+			expect_gone(id, path, errno);
+		else if (errno != ENOMEM)
 			finding(F_ERRNO, "open %s: %s", path, ename(errno));
 		return ni;
 	}
@@ -852,7 +884,9 @@ static struct net_info *net_info(int id)
 	n = read(fd, T.rbuf, 4095);
 	op_end(e, n, errno);
 	count(K_CONFIG, C_READ, n, errno);
-	if (n < 0 && errno != EIO && errno != ENOMEM)
+	if (n < 0 && errno == EIO)
+		expect_gone(id, path, errno);
+	else if (n < 0 && errno != ENOMEM)
 		finding(F_ERRNO, "read %s: %s", path, ename(errno));
 	e = op_begin("close fd%d(%s)", fd, path);
 	i = close(fd);
@@ -1693,7 +1727,7 @@ static int write_errno_ok(const struct slot *s, int err)
 	if ((s->flags & O_ACCMODE) == O_RDONLY)
 		return err == EBADF;
 	if (err == EIO && is_net_kind(s->kind))
-		return 1;
+		return expect_gone(s->net, s->path, err);
 	if (err == EINVAL || err == ENOMEM)
 		return 1;
 	switch (s->kind) {
@@ -1941,8 +1975,9 @@ static struct slot *open_into(struct slot *s, int want_write)
 	if (fd < 0) {
 		int err = errno;
 
-		if (!(err == ENOMEM || (err == ENOENT && net >= 0) ||
-		      (k == K_PARAM && (err == EACCES || err == EPERM))))
+		if (err == ENOENT && net >= 0)
+			expect_gone(net, s->path, err);
+		else if (!(err == ENOMEM || (k == K_PARAM && (err == EACCES || err == EPERM))))
 			finding(F_ERRNO, "open %s %s: %s", s->path, mode_name(flags), ename(err));
 		return NULL;
 	}
@@ -2387,7 +2422,7 @@ static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-s SEED] [-t SECONDS] [-j TASKS] [-T FIRST_TASK] [-n MAX_NETWORKS] "
-		"[-o MAX_OPS] [-k RING] [-p PARAMDIR] [-l LOGDIR] [-b] ROOT [MODEL...]\n",
+		"[-o MAX_OPS] [-k RING] [-p PARAMDIR] [-l LOGDIR] [-b] [-F] ROOT [MODEL...]\n",
 		argv0);
 	exit(2);
 }
@@ -2400,7 +2435,7 @@ int main(int argc, char **argv)
 	char line[256];
 	int kmsg;
 
-	while ((opt = getopt(argc, argv, "s:t:j:T:n:o:k:p:l:b")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:j:T:n:o:k:p:l:bF")) != -1) {
 		switch (opt) {
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -2432,6 +2467,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			bench = 1;
+			break;
+		case 'F':
+			faults = 1;
 			break;
 		default:
 			usage(argv[0]);

@@ -39,8 +39,10 @@ seed=${NN_FUZZ_SEED:-$((((${SRANDOM:-$RANDOM} << 31) ^ ${EPOCHREALTIME/./} ^ RAN
 tasks=${NN_FUZZ_TASKS:-4}
 nodes=$(expand_list "$(</sys/devices/system/node/online)" | wc -l)
 echo "fuzz: seed $seed, $secs s, $tasks tasks"
-echo "fuzz: replay: tools/testing/run-vm --nodes $nodes -- \"NN_NO_KUNIT=1 NN_FUZZ_SEED=$seed" \
-	"NN_FUZZ_SECONDS=$secs NN_FUZZ_TASKS=$tasks /nn/tools/testing/guest/run-tests 89-fuzz.sh\""
+echo "fuzz: replay in a guest of this topology ($nodes nodes: tools/testing/run-vm --nodes" \
+	"$nodes for a uniform one): \"NN_NO_KUNIT=1 NN_FUZZ_SEED=$seed NN_FUZZ_SECONDS=$secs" \
+	"NN_FUZZ_TASKS=$tasks${NN_FUZZ_FAULTS:+ NN_FUZZ_FAULTS=$NN_FUZZ_FAULTS}" \
+	"/nn/tools/testing/guest/run-tests 89-fuzz.sh\""
 
 nn_load neural_max_network_mb=8 neural_max_total_mb=64 || bail loads "insmod failed"
 slab0=$(nn_slab_counts)
@@ -61,6 +63,7 @@ bench=
 faults=${NN_FUZZ_FAULTS:-0}
 if [ "$faults" != 0 ]; then
 	echo "fuzz: every $faults-th allocation of the module fails (NN_FUZZ_FAULTS)"
+	opts+=(-F)
 	nn_fault_inject_on
 	nn_fault_module_only
 	for f in failslab fail_page_alloc; do
