@@ -22,7 +22,9 @@
  * whole or in pieces (0 bytes, 1, odd sizes, across the 32-byte header of a blob, up to
  * 128 KiB), by write(2), writev(2) or pwrite(2); read at odd offsets and sizes (lseek
  * with SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE, pread(2), offsets up to
- * 2^63-1); close; a whole file read and checked; a one-shot open-write-close; a
+ * 2^63-1); a write from or a read into a buffer that runs into an unmapped page; a
+ * child that writes to a file the task opened, killed (SIGKILL) 0 to 300 ms later;
+ * close; a whole file read and checked; a one-shot open-write-close; a
  * `remove` of a network (more often while more than MAX_NETWORKS, default 12, exist);
  * a parameter written. What is written comes from a grammar of the real commands
  * (create lines with sizes, activations, seed=, policy=, node=, nodes=; config
@@ -38,8 +40,9 @@
  *   - a write returns its whole length or fails with an errno that the file's code can
  *     give (EINVAL, ENOMEM, EFBIG, ENOSPC, EBUSY, ENOENT, ... per file; EIO only on a
  *     network's files, whose network may have been removed; EBADF for a file opened
- *     read-only; EINVAL where the file has no write); never a short count (writev may
- *     stop between its pieces, at a piece's end);
+ *     read-only; EINVAL where the file has no write; EFAULT only, and always, from a
+ *     buffer that runs into the unmapped page); never a short count (writev may stop
+ *     between its pieces, at a piece's end);
  *   - a read returns 0 to its size, or EBADF (opened write-only), EINVAL (no read, or
  *     an offset past 2^63), ENOMEM, EIO on a network's files; the bytes are text
  *     (printable ASCII, tab, newline); what an open file reads is a snapshot: without a
@@ -238,6 +241,8 @@ struct task_shared {
 	uint64_t count[NKINDS][NCALLS][NERR + 2];
 	/* Writes whose whole content the file took, per kind. */
 	uint64_t accepted[NKINDS];
+	/* Children that wrote (killed_write), and those killed before they were done. */
+	uint64_t forked, killed;
 	uint64_t ring_n;
 	struct entry ring[RING_MAX];
 	int finished;
@@ -269,6 +274,8 @@ struct model {
 	unsigned char *b;
 	size_t len;
 	uint32_t in, out; /* 0: not a readable header */
+	int in_frac, out_frac;
+	int plausible; /* its length and CRC check out (a malformed model may still) */
 	const char *name;
 };
 static struct model models[MAX_MODELS];
@@ -297,6 +304,7 @@ struct net_info {
 	int id;
 	int known;
 	uint32_t in, out;
+	int in_frac, out_frac;
 	uint64_t bytes;
 	int trainable;
 };
@@ -320,6 +328,13 @@ static struct {
 	int bench_at;
 	/* This write's content is the grammar's valid choices only (every other write). */
 	int clean;
+	/* Two pages, the second PROT_NONE: buffers that run into it fault midway. */
+	char *trap;
+	long page;
+	/* A child of killed_write: may die anywhere, so it never takes the print lock. */
+	int in_child;
+	/* In the warm-up (every kind of write once, valid, at the start). */
+	int warm;
 } T;
 
 /* An invalid choice of the grammar, num times in den unless the write is clean. */
@@ -430,7 +445,8 @@ static void finding(enum fcat cat, const char *fmt, ...)
 
 	__sync_add_and_fetch(&sh->findings, 1);
 	__sync_add_and_fetch(&sh->by_cat[cat], 1);
-	lock_print();
+	if (!T.in_child)
+		lock_print();
 	printf("nn-fuzz: FINDING seed %" PRIu64 " task %d op %" PRIu64 ": ", seed, T.id,
 	       T.s->ops - 1);
 	va_start(ap, fmt);
@@ -442,7 +458,8 @@ static void finding(enum fcat cat, const char *fmt, ...)
 		print_ring(T.id, T.s, ring_len);
 	}
 	fflush(stdout);
-	unlock_print();
+	if (!T.in_child)
+		unlock_print();
 	if (T.log_fd >= 0)
 		dprintf(T.log_fd, "FINDING above\n");
 }
@@ -852,6 +869,38 @@ static void read_odd(struct slot *s)
 	check_snapshot(s, T.rbuf, n, off);
 }
 
+/* A read into a buffer that runs into an unmapped page: EFAULT, or at most the bytes
+ * that fit before it. */
+static void read_trap(struct slot *s)
+{
+	size_t size = 1 + odd_size(&T.r, 2 * T.page);
+	size_t room = below(&T.r, (uint32_t)(size < (size_t)T.page ? size : (size_t)T.page));
+	char *p = T.trap + T.page - room;
+	struct entry *e;
+	long n;
+
+	e = op_begin("read fd%d(%s) %zu into a buffer of %zu mapped bytes", s->fd, s->path, size,
+		     room);
+	n = read(s->fd, p, size);
+	op_end(e, n, errno);
+	count(s->kind, C_READ, n, errno);
+	if (n < 0) {
+		if (errno != EFAULT && !read_errno_ok(s, errno, 0))
+			finding(F_ERRNO, "read %s of %zu bytes, %zu mapped: %s", s->path, size, room,
+				ename(errno));
+		return;
+	}
+	if ((size_t)n > room) {
+		finding(F_COUNT, "read %s gave %ld bytes into a buffer of %zu mapped bytes",
+			s->path, n, room);
+		return;
+	}
+	if (s->pos >= 0)
+		s->pos += n;
+	if (s->kind != K_PARAM)
+		check_text(s, p, n, -1);
+}
+
 /* ------------------------------------------------------------- the network's widths */
 
 static struct net_info *net_info(int id)
@@ -899,10 +948,12 @@ static struct net_info *net_info(int id)
 		unsigned int v;
 		unsigned long long b;
 
-		if (sscanf(line, "input: %u", &v) == 1)
-			ni->in = v;
-		else if (sscanf(line, "output: %u", &v) == 1)
-			ni->out = v;
+		int f;
+
+		if (sscanf(line, "input: %u frac %d", &v, &f) == 2)
+			ni->in = v, ni->in_frac = f;
+		else if (sscanf(line, "output: %u frac %d", &v, &f) == 2)
+			ni->out = v, ni->out_frac = f;
 		else if (sscanf(line, "bytes: %llu", &b) == 1)
 			ni->bytes = b;
 		else if (!strncmp(line, "origin: created", 15))
@@ -1048,8 +1099,12 @@ static void gen_create(struct buf *o)
 	int layers = ODD(1, 10) ? (int)below(&T.r, 18) : 1 + (int)below(&T.r, 3);
 	int i, big = chance(&T.r, 1, 25);
 	/* One time in three the widths of a model of the corpus, which replace then takes. */
-	const struct model *m = nmodels && chance(&T.r, 1, 3) ? &models[below(&T.r, nmodels)] : NULL;
+	const struct model *m = nmodels && (T.warm || chance(&T.r, 1, 3)) ?
+				&models[below(&T.r, nmodels)] : NULL;
 
+	for (i = 0; T.warm && i < 64 && m && (!m->in || !m->out || m->in > 256 || m->out > 256 ||
+					     m->len < 36 || memcmp(m->b, "NNMF", 4)); i++)
+		m = &models[below(&T.r, nmodels)];
 	if (m && (!m->in || !m->out || m->in > 256 || m->out > 256))
 		m = NULL;
 	if (chance(&T.r, 1, 10))
@@ -1207,7 +1262,9 @@ static void put_number(struct buf *o)
 		"0.49999999999999999999999999", "3.00390625", "1,5", "١",
 	};
 
-	switch (ODD(1, 10) ? 0 : 1 + below(&T.r, 9)) {
+	/* Clean: small numbers, within every input format but Q0.15 (train refuses a number
+	 * beyond the input format; created networks take Q3.12). */
+	switch (ODD(1, 10) ? 0 : T.clean ? 9 : 1 + below(&T.r, 9)) {
 	case 0:
 		puts_(o, PICK(&T.r, odd));
 		break;
@@ -1345,7 +1402,9 @@ static void gen_firmware(struct buf *o)
 					     "neural_network/sample.nnm", "SAMPLE.NNM" };
 	int i;
 
-	if (chance(&T.r, 1, 10)) {
+	if (T.clean) {
+		puts_(o, "sample.nnm");
+	} else if (chance(&T.r, 1, 10)) {
 		for (i = 0; i < 199 + (int)below(&T.r, 80); i++)
 			puts_(o, "a");
 	} else {
@@ -1410,15 +1469,17 @@ static void gen_blob(struct buf *o, const struct net_info *ni)
 
 	if (!nmodels)
 		return;
-	if (ni && ni->known && chance(&T.r, 2, 3)) {
-		for (tries = 0; tries < 16 && !m; tries++) {
+	if (ni && ni->known && (T.warm || chance(&T.r, 2, 3))) {
+		for (tries = 0; tries < (T.warm ? 256 : 16) && !m; tries++) {
 			const struct model *c = &models[below(&T.r, nmodels)];
 
-			if (c->in == ni->in && c->out == ni->out)
+			/* replace takes a model of the network's widths and formats. */
+			if (c->in == ni->in && c->out == ni->out && c->in_frac == ni->in_frac &&
+			    c->out_frac == ni->out_frac)
 				m = c;
 		}
 	}
-	if (!m)
+	for (tries = 0; !m || (T.warm && !m->plausible && tries < 256); tries++)
 		m = &models[below(&T.r, nmodels)];
 	len = m->len < o->cap ? m->len : o->cap;
 	memcpy(b, m->b, len);
@@ -1775,7 +1836,7 @@ static void check_removed(const char *text, size_t len)
 static void write_pieces(struct slot *s, const struct buf *o)
 {
 	size_t off = 0;
-	int whole = chance(&T.r, 3, 5), how = below(&T.r, 10), pieces = 0;
+	int whole = T.warm || chance(&T.r, 3, 5), how = T.warm ? 9 : below(&T.r, 10), pieces = 0;
 	char esc[160];
 
 	s->writes++;
@@ -1809,6 +1870,27 @@ static void write_pieces(struct slot *s, const struct buf *o)
 					"end", s->path, a, b2 - a, n - b2, r);
 				return;
 			}
+		} else if (how == 2 && n && n <= (size_t)T.page && chance(&T.r, 1, 3)) {
+			/* The last t bytes in the PROT_NONE page: the copy faults midway. */
+			size_t t = 1 + below(&T.r, (uint32_t)n);
+			char *p = T.trap + T.page - (n - t);
+
+			memcpy(p, o->b + off, n - t);
+			e = op_begin("write fd%d(%s) %zu, its last %zu bytes unmapped \"%s\"", s->fd,
+				     s->path, n, t, esc);
+			r = write(s->fd, p, n);
+			err = errno;
+			op_end(e, r, err);
+			count(s->kind, C_WRITE, r, err);
+			if (r >= 0) {
+				finding(F_COUNT, "write %s of %zu bytes whose last %zu are unmapped "
+					"returned %ld", s->path, n, t, r);
+				return;
+			}
+			if (err != EFAULT && !write_errno_ok(s, err))
+				finding(F_ERRNO, "write %s (%s) of %zu bytes, %zu unmapped: %s",
+					s->path, mode_name(s->flags), n, t, ename(err));
+			return;
 		} else if (how == 1) {
 			long long at = chance(&T.r, 1, 2) ? (long long)below(&T.r, 100000) :
 				       (long long)(rnd(&T.r) >> 1);
@@ -1897,9 +1979,17 @@ static int pick_file(char *path, size_t cap, enum kind *k, int *net, int want_wr
 		int id = random_net(), n = list_net(id, names, 16);
 
 		if (n) {
+			/* stats less often, train (created networks only) more. */
 			const char *name = names[below(&T.r, n)];
+			int j;
 
-			snprintf(path, cap, "%s/network_%d/%s", root, id, name);
+			if (!strcmp(name, "stats") && chance(&T.r, 2, 3))
+				name = names[below(&T.r, n)];
+			for (j = 0; j < n; j++)
+				if (!strcmp(names[j], "train") && chance(&T.r, 1, 5))
+					name = names[j];
+
+			snprintf(path, cap, "%s/network_%d/%.15s", root, id, name);
 			*k = kind_of(name, 1);
 			*net = id;
 			return 1;
@@ -2022,6 +2112,46 @@ static void do_write(struct slot *s)
 	write_pieces(s, &o);
 }
 
+/* A write killed midway: a child of the task writes (in pieces or whole) to a file the
+ * task opened, and is killed (SIGKILL) after 0 to 300 ms, perhaps inside the module (a
+ * long predict or train stops at its next check with EINTR; a line left pending runs
+ * at the last close). The task keeps the file open for its later steps. */
+static void killed_write(void)
+{
+	struct slot *s = free_slot();
+	struct buf o = { T.wbuf, 0, MAX_WRITE };
+	uint32_t delay = below(&T.r, 300000);
+	struct entry *e;
+	int status;
+	pid_t pid;
+
+	if (!s || !open_into(s, 1))
+		return;
+	gen_content(&o, s);
+	e = op_begin("fork: a child writes %zu bytes to fd%d(%s), killed after %u us", o.len, s->fd,
+		     s->path, delay);
+	pid = fork();
+	if (pid == 0) {
+		T.in_child = 1;
+		write_pieces(s, &o);
+		_exit(0);
+	}
+	if (pid < 0) {
+		op_end(e, -1, errno);
+		return;
+	}
+	usleep(delay);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	op_end(e, WIFSIGNALED(status) ? -WTERMSIG(status) : 0, 0);
+	T.s->killed += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+	T.s->forked++;
+	s->writes++;
+	s->pos = -1;
+	if (chance(&T.r, 1, 2))
+		close_slot(s);
+}
+
 /* Writes what the grammar makes (unmutated) to a top-level file in one open-write-close:
  * remove and evacuate, and create and load while few networks exist. */
 static void one_shot(enum kind k)
@@ -2050,6 +2180,120 @@ static void one_shot(enum kind k)
 	gen_for(&o, k, NULL, NULL);
 	write_pieces(s, &o);
 	close_slot(s);
+}
+
+/* Opens a file by path, writes the grammar's valid content for its kind to it, reads it
+ * back if it reads, and closes it (or leaves it open one time in four). The warm-up. */
+static int warm_write(const char *name, enum kind k, int net)
+{
+	struct slot *s = free_slot();
+	struct buf o = { T.wbuf, 0, MAX_WRITE };
+	struct entry *e;
+	uint64_t taken;
+	int id = -1;
+
+	if (!s)
+		return -1;
+	if (net >= 0)
+		snprintf(s->path, sizeof(s->path), "%s/network_%d/%s", root, net, name);
+	else
+		snprintf(s->path, sizeof(s->path), "%s", name);
+	e = op_begin("open %s O_RDWR (warm-up)", s->path);
+	s->fd = open(s->path, readable(k) ? O_RDWR : O_WRONLY);
+	op_end(e, s->fd, errno);
+	count(k, C_OPEN, s->fd, errno);
+	if (s->fd < 0) {
+		if (!(errno == ENOMEM || (errno == EACCES && k == K_PARAM) ||
+		      (errno == ENOENT && net >= 0 && expect_gone(net, s->path, errno))))
+			finding(F_ERRNO, "open %s: %s", s->path, ename(errno));
+		s->fd = -1;
+		return -1;
+	}
+	s->kind = k;
+	s->flags = readable(k) ? O_RDWR : O_WRONLY;
+	s->net = net;
+	s->pos = 0;
+	s->writes = 0;
+	s->snap_ok = 0;
+	s->created_after = -1;
+	s->writes_since_create = 0;
+	T.clean = 1;
+	gen_for(&o, k, net >= 0 ? net_info(net) : NULL, strrchr(s->path, '/') + 1);
+	taken = T.s->accepted[k];
+	write_pieces(s, &o);
+	taken = T.s->accepted[k] - taken;
+	if (readable(k)) {
+		read_whole(s);
+		/* The network this open file made: what it reads after a write it took. */
+		if ((k == K_CREATE || k == K_LOAD) && taken && s->snap_ok &&
+		    isdigit((unsigned char)s->snap[0]))
+			id = atoi(s->snap);
+	}
+	if (chance(&T.r, 3, 4))
+		close_slot(s);
+	return id;
+}
+
+/* The warm-up: every kind of write once, from the grammar's valid choices, so that each
+ * file's code past its parser runs in every run, however short: a created network (of a
+ * corpus model's widths) configured, predicted, trained and replaced by that model, a
+ * model loaded and a firmware one, a parameter set, a node evacuated, a network removed. */
+static void warm_up(void)
+{
+	char path[160];
+	int made, loaded;
+
+	T.warm = 1;
+	snprintf(path, sizeof(path), "%s/create", root);
+	made = warm_write(path, K_CREATE, -1);
+	snprintf(path, sizeof(path), "%s/load", root);
+	loaded = warm_write(path, K_LOAD, -1);
+	if (loaded < 0)
+		loaded = warm_write(path, K_LOAD, -1);
+	snprintf(path, sizeof(path), "%s/load_firmware", root);
+	warm_write(path, K_LOADFW, -1);
+	if (made >= 0) {
+		warm_write("config", K_CONFIG, made);
+		warm_write("predict", K_PREDICT, made);
+		warm_write("train", K_TRAIN, made);
+	}
+	if (loaded >= 0)
+		warm_write("replace", K_REPLACE, loaded);
+	if (param_dir) {
+		snprintf(path, sizeof(path), "%s/neural_cache_timeout_ms", param_dir);
+		warm_write(path, K_PARAM, -1);
+	}
+	snprintf(path, sizeof(path), "%s/evacuate", root);
+	warm_write(path, K_EVACUATE, -1);
+	if (loaded >= 0) {
+		struct slot *s = free_slot();
+		struct entry *e;
+		char id[16];
+		long r;
+
+		if (s) {
+			snprintf(s->path, sizeof(s->path), "%s/remove", root);
+			e = op_begin("open %s O_WRONLY (warm-up)", s->path);
+			s->fd = open(s->path, O_WRONLY);
+			op_end(e, s->fd, errno);
+			count(K_REMOVE, C_OPEN, s->fd, errno);
+			if (s->fd >= 0) {
+				snprintf(id, sizeof(id), "%d\n", loaded);
+				e = op_begin("write fd%d(%s) \"%d\\n\"", s->fd, s->path, loaded);
+				r = write(s->fd, id, strlen(id));
+				op_end(e, r, errno);
+				count(K_REMOVE, C_WRITE, r, errno);
+				if (r == (long)strlen(id))
+					T.s->accepted[K_REMOVE]++;
+				else if (r < 0 && errno != ENOENT && errno != ENOMEM)
+					finding(F_ERRNO, "write %s: %s", s->path, ename(errno));
+				close_slot(s);
+			} else {
+				s->fd = -1;
+			}
+		}
+	}
+	T.warm = 0;
 }
 
 static void step(void)
@@ -2121,7 +2365,9 @@ static void step(void)
 	} else if (roll < 75) {
 		s = used_slot();
 		if (s) {
-			if (chance(&T.r, 1, 2))
+			if (chance(&T.r, 1, 15))
+				read_trap(s);
+			else if (chance(&T.r, 1, 2))
 				read_whole(s);
 			else
 				read_odd(s);
@@ -2139,8 +2385,10 @@ static void step(void)
 				read_odd(s);
 			close_slot(s);
 		}
-	} else if (roll < 94) {
+	} else if (roll < 92) {
 		one_shot(T.nids > max_nets / 2 ? K_REMOVE : chance(&T.r, 1, 2) ? K_CREATE : K_LOAD);
+	} else if (roll < 94) {
+		killed_write();
 	} else if (roll < 97) {
 		one_shot(K_REMOVE);
 	} else {
@@ -2159,6 +2407,10 @@ static void task_main(int id)
 	rnd(&T.r);
 	T.rbuf = malloc(READ_BUF + 1);
 	T.wbuf = malloc(MAX_WRITE);
+	T.page = sysconf(_SC_PAGESIZE);
+	T.trap = mmap(NULL, 2 * T.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (T.trap == MAP_FAILED || mprotect(T.trap + T.page, T.page, PROT_NONE))
+		exit(3);
 	T.log_fd = -1;
 	T.bench_at = bench && id == 0 ? 50 + (int)below(&T.r, 200) : -1;
 	if (!T.rbuf || !T.wbuf)
@@ -2175,6 +2427,7 @@ static void task_main(int id)
 		snprintf(path, sizeof(path), "%s/task-%d.log", log_dir, id);
 		T.log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	}
+	warm_up();
 	while (now_ns() < t_end && (!max_ops || T.s->ops < max_ops))
 		step();
 	for (i = 0; i < SLOTS; i++)
@@ -2240,8 +2493,13 @@ static void load_models(int argc, char **argv)
 			uint32_t layers = m->b[8] | m->b[9] << 8;
 
 			m->in = get32(m->b + 12);
-			if (layers && 32 + 16 * (size_t)layers <= (size_t)n)
+			m->in_frac = m->b[10];
+			if (layers && 32 + 16 * (size_t)layers <= (size_t)n) {
 				m->out = get32(m->b + 32 + 16 * (layers - 1) + 4);
+				m->out_frac = m->b[32 + 16 * (layers - 1) + 9];
+			}
+			m->plausible = m->out && get32(m->b + 16) == (uint32_t)n &&
+				       get32(m->b + n - 4) == crc32(m->b, n - 4);
 		}
 		nmodels++;
 	}
@@ -2300,6 +2558,16 @@ static void print_counts(void)
 			a += sh->task[t].accepted[k];
 		if (writable((enum kind)k))
 			printf(" %s %" PRIu64, kind_name[k], a);
+	}
+	{
+		uint64_t forked = 0, killed = 0;
+
+		for (t = 0; t < ntasks; t++) {
+			forked += sh->task[t].forked;
+			killed += sh->task[t].killed;
+		}
+		printf("\nnn-fuzz: writers killed midway: %" PRIu64 " of %" PRIu64 " children",
+		       killed, forked);
 	}
 	printf("\nnn-fuzz: findings by kind:");
 	for (k = 0; k < NCATS; k++)
