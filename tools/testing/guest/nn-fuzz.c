@@ -885,7 +885,10 @@ static void read_trap(struct slot *s)
 	op_end(e, n, errno);
 	count(s->kind, C_READ, n, errno);
 	if (n < 0) {
-		if (errno != EFAULT && !read_errno_ok(s, errno, 0))
+		/* At a position past 2^63 - size (or unknown), EINVAL is the VFS's. */
+		int huge = s->pos < 0 || (unsigned long long)s->pos + size > (unsigned long long)INT64_MAX;
+
+		if (errno != EFAULT && !read_errno_ok(s, errno, huge))
 			finding(F_ERRNO, "read %s of %zu bytes, %zu mapped: %s", s->path, size, room,
 				ename(errno));
 		return;
