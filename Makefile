@@ -37,7 +37,7 @@ all: modules
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), the samples and the test modules.
 guest: check-kdir modsrc build/guest/nn-insmod build/guest/nn-failnth build/guest/nn-faultsweep \
-		build/guest/nn-stress-predict build/guest/nn-unpriv
+		build/guest/nn-stress-predict build/guest/nn-unpriv build/guest/nn-fuzz
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
 	$(SAMPLES_MAKE) modules

@@ -8,6 +8,7 @@ import importlib.machinery
 import importlib.util
 import pathlib
 import subprocess
+import tempfile
 import unittest
 from unittest import mock
 
@@ -159,6 +160,29 @@ class JudgeGuest(unittest.TestCase):
         t = check.judge_guest("g", [], "# guest: 0 passed, 0 failed\n", "", 124, False)
         self.assertIn("(timed out)", failed(t)["g: guest exits with status 0"])
         self.assertNotIn(f"g: {check.KERNEL_CASE}", failed(t))
+
+
+class GuestEnv(unittest.TestCase):
+    """What each guest's command line asks of its long loops."""
+
+    def command(self, run_name, topo, cycles):
+        done = subprocess.CompletedProcess([], 0, "", "")
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch.object(check, "REPO", pathlib.Path(tmp)), \
+                mock.patch.object(check.subprocess, "run", return_value=done) as run:
+            check.guest_run(run_name, topo, ["89-fuzz.sh"], cycles, False)
+        return run.call_args[0][0][-1]
+
+    def test_fuzz_seconds_a_minute_in_make_check_ten_in_check_full_on_2_nodes(self):
+        self.assertEqual(check.FUZZ_SECONDS_CHECK, 60)
+        self.assertGreaterEqual(check.FUZZ_SECONDS_FULL, 600)
+        self.assertIn(f"NN_FUZZ_SECONDS={check.FUZZ_SECONDS_CHECK} ",
+                      self.command("2node", "2node", check.LOAD_CYCLES_CHECK))
+        self.assertIn(f"NN_FUZZ_SECONDS={check.FUZZ_SECONDS_FULL} ",
+                      self.command("2node-long", "2node", check.LOAD_CYCLES_FULL_2NODE))
+        self.assertIn(f"NN_FUZZ_SECONDS={check.FUZZ_SECONDS_CHECK} ",
+                      self.command("4node", "4node", check.LOAD_CYCLES_FULL))
+        self.assertIn("89-fuzz.sh", check.FULL_LONG_2NODE)
 
 
 class ParseKunit(unittest.TestCase):

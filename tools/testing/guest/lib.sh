@@ -24,7 +24,7 @@ NN_HELPERS=/run/nn-helpers
 if [ ! -e $NN_HELPERS/.copied ] && [ -x /nn/build/guest/nn-stress-predict ]; then
 	mkdir -p $NN_HELPERS && cp /nn/build/guest/nn-[a-z]* $NN_HELPERS/ && : >$NN_HELPERS/.copied
 fi
-[ -x $NN_HELPERS/nn-stress-predict ] || NN_HELPERS=/nn/build/guest
+[ -x $NN_HELPERS/nn-fuzz ] || NN_HELPERS=/nn/build/guest
 NN_INSMOD=$NN_HELPERS/nn-insmod
 
 plan() { echo "@@plan $1"; }
