@@ -2155,6 +2155,29 @@ static void killed_write(void)
 		close_slot(s);
 }
 
+/* Opens the top-level file NAME (of kind K) with FLAGS into slot S, logged (NOTE is added
+ * to the log line) and counted; 0, or -1 when the open failed (ENOMEM is allowed, any
+ * other errno a finding). */
+static int open_top(struct slot *s, const char *name, enum kind k, int flags, const char *note)
+{
+	struct entry *e;
+
+	snprintf(s->path, sizeof(s->path), "%s/%s", root, name);
+	e = op_begin("open %s %s%s", s->path, flags == O_RDONLY ? "O_RDONLY" : "O_WRONLY", note);
+	s->fd = open(s->path, flags);
+	op_end(e, s->fd, errno);
+	count(k, C_OPEN, s->fd, errno);
+	if (s->fd < 0) {
+		if (errno != ENOMEM)
+			finding(F_ERRNO, "open %s: %s", s->path, ename(errno));
+		return -1;
+	}
+	s->kind = k;
+	s->flags = flags;
+	s->net = -1;
+	return 0;
+}
+
 /* Writes what the grammar makes (unmutated) to a top-level file in one open-write-close:
  * remove and evacuate, and create and load while few networks exist. */
 static void one_shot(enum kind k)
@@ -2164,21 +2187,9 @@ static void one_shot(enum kind k)
 						   [K_EVACUATE] = "evacuate" };
 	struct slot tmp = { .fd = -1 }, *s = &tmp;
 	struct buf o = { T.wbuf, 0, MAX_WRITE };
-	struct entry *e;
 
-	snprintf(s->path, sizeof(s->path), "%s/%s", root, names[k]);
-	e = op_begin("open %s O_WRONLY", s->path);
-	s->fd = open(s->path, O_WRONLY);
-	op_end(e, s->fd, errno);
-	count(k, C_OPEN, s->fd, errno);
-	if (s->fd < 0) {
-		if (errno != ENOMEM)
-			finding(F_ERRNO, "open %s: %s", s->path, ename(errno));
+	if (open_top(s, names[k], k, O_WRONLY, ""))
 		return;
-	}
-	s->kind = k;
-	s->flags = O_WRONLY;
-	s->net = -1;
 	T.clean = chance(&T.r, 2, 3);
 	gen_for(&o, k, NULL, NULL);
 	write_pieces(s, &o);
@@ -2318,24 +2329,12 @@ static void step(void)
 	if (T.bench_at >= 0 && T.s->ops >= (uint64_t)T.bench_at) {
 		/* bench runs the in-guest benchmark at open: once, by task 0, with -b. */
 		struct slot *b = free_slot();
-		struct entry *e;
 
 		T.bench_at = -1;
 		if (!b)
 			return;
-		snprintf(b->path, sizeof(b->path), "%s/bench", root);
-		e = op_begin("open %s O_RDONLY (runs the benchmark)", b->path);
-		b->fd = open(b->path, O_RDONLY);
-		op_end(e, b->fd, errno);
-		count(K_BENCH, C_OPEN, b->fd, errno);
-		if (b->fd < 0) {
-			if (errno != ENOMEM)
-				finding(F_ERRNO, "open %s: %s", b->path, ename(errno));
+		if (open_top(b, "bench", K_BENCH, O_RDONLY, " (runs the benchmark)"))
 			return;
-		}
-		b->kind = K_BENCH;
-		b->flags = O_RDONLY;
-		b->net = -1;
 		b->pos = 0;
 		b->writes = 0;
 		b->snap_ok = 0;
