@@ -127,15 +127,17 @@ static int nn_param_get_nodes(char *buf, const struct kernel_param *kp)
 	return sysfs_emit(buf, "%s\n", nn_numa_nodes);
 }
 
-/* An unsigned value from 0 to @max; @unit names it in the log line ("MiB"). */
-static int nn_param_set_uint_max(const char *val, const struct kernel_param *kp,
-				 unsigned int max, const char *from, const char *unit)
+/* An unsigned value from @min to @max; @from names the least ("0 (automatic)") and @unit
+ * the unit ("MiB") in the log line. */
+static int nn_param_set_uint_range(const char *val, const struct kernel_param *kp,
+				   unsigned int min, unsigned int max, const char *from,
+				   const char *unit)
 {
 	unsigned int v;
 
 	if (nn_param_permitted(kp))
 		return -EPERM;
-	if (kstrtouint(val, 0, &v) || v > max) {
+	if (kstrtouint(val, 0, &v) || v < min || v > max) {
 		pr_err("invalid value '%.*s' for parameter '%s': expected %s to %u (%s)\n",
 		       nn_param_len(val), val, kp->name, from, max, unit);
 		return -EINVAL;
@@ -146,33 +148,23 @@ static int nn_param_set_uint_max(const char *val, const struct kernel_param *kp,
 
 static int nn_param_set_timeout(const char *val, const struct kernel_param *kp)
 {
-	return nn_param_set_uint_max(val, kp, NN_CACHE_TIMEOUT_MAX_MS, "0", "milliseconds");
+	return nn_param_set_uint_range(val, kp, 0, NN_CACHE_TIMEOUT_MAX_MS, "0", "milliseconds");
 }
 
 static int nn_param_set_threshold(const char *val, const struct kernel_param *kp)
 {
-	return nn_param_set_uint_max(val, kp, NN_SIMD_THRESHOLD_MAX, "0 (automatic)",
-				     "values per row");
+	return nn_param_set_uint_range(val, kp, 0, NN_SIMD_THRESHOLD_MAX, "0 (automatic)",
+				       "values per row");
 }
 
 static int nn_param_set_mb(const char *val, const struct kernel_param *kp)
 {
-	return nn_param_set_uint_max(val, kp, NN_MEM_LIMIT_MAX_MB, "0 (automatic)", "MiB");
+	return nn_param_set_uint_range(val, kp, 0, NN_MEM_LIMIT_MAX_MB, "0 (automatic)", "MiB");
 }
 
 static int nn_param_set_networks(const char *val, const struct kernel_param *kp)
 {
-	unsigned int v;
-
-	if (nn_param_permitted(kp))
-		return -EPERM;
-	if (kstrtouint(val, 0, &v) || v < 1 || v > NN_MAX_NETWORKS_MAX) {
-		pr_err("invalid value '%.*s' for parameter '%s': expected 1 to %u (networks)\n",
-		       nn_param_len(val), val, kp->name, NN_MAX_NETWORKS_MAX);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
+	return nn_param_set_uint_range(val, kp, 1, NN_MAX_NETWORKS_MAX, "1", "networks");
 }
 
 static int nn_param_set_bool(const char *val, const struct kernel_param *kp)
