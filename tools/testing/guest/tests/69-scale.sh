@@ -173,12 +173,13 @@ for policy in local interleave preferred bind replicate; do
 		fail "big_model_${policy}" "insmod ${args[*]} failed"
 		continue
 	fi
+	free=$(nodes_by_room | tr '\n' ' ')
 	t0=$SECONDS
 	id=
 	taskset -c $wcpu /busybox/cat $BIG 2>$T/err >$D/load && read -r id <$D/load
 	t1=$SECONDS
 	if [ -z "$id" ]; then
-		fail "big_model_${policy}" "load: $(<$T/err); $(dmesg | tail -2)"
+		fail "big_model_${policy}" "load: $(<$T/err); $(dmesg | tail -2); free KiB, node: $free"
 		nn_unload
 		continue
 	fi
@@ -193,7 +194,9 @@ for policy in local interleave preferred bind replicate; do
 	done < <(nodes_by_room)
 	to=${to:-${roomy[0]}}
 	moved=ok
-	echo "migrate $to" >$D/network_$id/config 2>$T/err || moved="migrate $to: $(<$T/err)"
+	free=$(nodes_by_room | tr '\n' ' ')
+	echo "migrate $to" >$D/network_$id/config 2>$T/err ||
+		moved="migrate $to: $(<$T/err); free KiB, node: $free"
 	got2=$(nn_predict $id <$NN_DATA/scale-64m.in | md5sum)
 	where=$(awk -v id=$id '$1 == id { print $7 }' $D/memory_map | sort -u | tr '\n' ' ')
 	# The layers' buffers (the per-CPU scratch stays with its CPU, as in 70-migrate).
