@@ -20,6 +20,7 @@
 //!
 //! - [`fixed`]: the fixed-point number format, saturation, requantization, `dot`.
 //! - [`activation`]: integer activations (relu, sigmoid and tanh by table).
+//! - [`format`]: the layer formats (16x16, 16x8, 8x8) and their exact products.
 //! - [`forward`]: the dense-layer forward pass.
 //! - [`batch`]: a network over a batch, in blocks of inputs, layer by layer.
 //! - [`cache`]: the prediction cache's table (hash, compare, expiry, LRU).
@@ -59,6 +60,9 @@ pub(crate) mod create_line;
 pub(crate) mod decimal;
 #[expect(unreachable_pub)]
 pub(crate) mod fixed;
+// The host's tools (and the vector kernels to come) use more of it than the module.
+#[expect(dead_code, unreachable_pub)]
+pub(crate) mod format;
 #[expect(unreachable_pub)]
 pub(crate) mod forward;
 #[expect(unreachable_pub)]

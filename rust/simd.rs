@@ -38,8 +38,6 @@ mod selfcheck;
 
 use crate::params;
 use crate::pure::batch::{self, Runner, Scalar};
-#[cfg(CONFIG_X86_64)]
-use crate::pure::fixed::dot;
 use crate::pure::forward::{DenseLayer, ShapeError};
 use crate::pure::num::{u32_as_usize, usize_as_u64};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -240,7 +238,7 @@ impl Section {
         {
             return Err(ShapeError);
         }
-        let vector = self.gate.layer(layer.inputs);
+        let vector = self.gate.picks(layer);
         if let (Some(_), true) = (&self.fpu, vector) {
             // SAFETY: the gate is usable only where the CPU has AVX2, and `self.fpu`
             // holds the FPU.
@@ -267,7 +265,7 @@ impl Section {
                 (Some(_), true) => unsafe { avx2::block_rows(layer, xs, split, first, piece) }?,
                 _ => {
                     for (x, p) in xs.iter().zip(piece.iter_mut()) {
-                        layer.forward_rows(x, first, p, dot)?;
+                        layer.reference_rows(x, first, p)?;
                     }
                 }
             }

@@ -20,6 +20,9 @@
 //! layer 1: 32 -> 10 sigmoid out_frac 15 mult 51234 shift 22 bytes 680 node 1 wanted 1
 //! ```
 //!
+//! A layer of 8-bit weights ends its line with its format (model format version 2):
+//! ` format 16x8`, or ` format 8x8 in_shift 3`.
+//!
 //! `node` is where the weights are (read from their first page), `wanted` what the policy
 //! asked for (`any`, a node, or `only N` under bind). `bytes` is what the network holds
 //! and is charged for against the memory limits: all its arrays, the per-CPU scratch
@@ -84,6 +87,7 @@ use crate::network::{
 };
 use crate::numa::mem::Where;
 use crate::numa::topology;
+use crate::pure::format::Format;
 
 /// Something that writes a report.
 pub(crate) trait Report: Send + Sync + 'static {
@@ -327,6 +331,15 @@ impl Report for Config {
             .and_then(|()| match l.train_bytes() {
                 0 => Ok(()),
                 b => write!(t, " train_bytes {b}"),
+            })
+            // The 8-bit formats only: a 16x16 layer's line is version 1's.
+            .and_then(|()| match l.format {
+                Format::F16x16 => Ok(()),
+                f => write!(t, " format {}", f.name()),
+            })
+            .and_then(|()| match l.format {
+                Format::F8x8 => write!(t, " in_shift {}", l.in_shift),
+                _ => Ok(()),
             })
             .and_then(|()| writeln!(t))
             .map_err(|_| ENOMEM)

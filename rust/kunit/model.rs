@@ -7,6 +7,7 @@
 #[kernel::macros::kunit_tests(neural_network_model)]
 mod tests {
     use crate::pure::activation::Activation;
+    use crate::pure::format::Weights;
     use crate::pure::forward::argmax;
     use crate::pure::model::{Model, ParseError};
     use kernel::prelude::*;
@@ -73,7 +74,9 @@ mod tests {
                 b.push(v, GFP_KERNEL)?;
             }
             let mut y = KVec::from_elem(0i16, l.outputs, GFP_KERNEL)?;
-            l.dense(&w, &b).forward(&x, &mut y).map_err(|_| EINVAL)?;
+            l.dense(Weights::Wide(&w), &b)
+                .forward(&x, &mut y)
+                .map_err(|_| EINVAL)?;
             x = y;
         }
         // The same input through the host's copy of this code gives these outputs:

@@ -29,6 +29,7 @@ mod tests {
         NodeState, //
     };
     use crate::pure::activation::Activation;
+    use crate::pure::format::Format;
     use crate::pure::model::Model;
     use crate::pure::xavier::Plan;
     use kernel::prelude::*;
@@ -379,7 +380,7 @@ mod tests {
     #[test]
     fn footprint_of_the_largest_topology_is_counted_not_wrapped() {
         // 17 sizes of 4096 with training memory: about 2.5 GiB, the case limits exist for.
-        let dims = core::iter::repeat_n((4096usize, 4096usize), 16);
+        let dims = core::iter::repeat_n((4096usize, 4096usize, Format::F16x16), 16);
         let bytes = Network::footprint(dims, true);
         let per_layer = 4096u64 * 4096 * 10 + 4096 * 24;
         // Per CPU: a block of four inputs, two buffers of the widest outputs each, and
@@ -389,7 +390,7 @@ mod tests {
         let scratch = u64::from(topology::nr_cpu_ids()) * 28 * (4096 + 4096);
         assert_eq!(bytes, Some(16 * per_layer + scratch));
         // A sum that overflows is None, never a small number.
-        let huge = core::iter::repeat_n((usize::MAX / 2, 3usize), 2);
+        let huge = core::iter::repeat_n((usize::MAX / 2, 3usize, Format::F16x16), 2);
         assert_eq!(Network::footprint(huge, false), None);
     }
 

@@ -8,6 +8,7 @@ mod tests {
     use crate::pure::activation::Activation;
     use crate::pure::batch::{self, split_len_for, Runner, Scalar, Shape};
     use crate::pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
+    use crate::pure::format::Weights;
     use crate::pure::forward::DenseLayer;
     use crate::pure::rng::Rng;
     use crate::simd::gate::Gate;
@@ -90,7 +91,7 @@ mod tests {
                 outputs,
                 activation: acts[rng.below(4) as usize],
                 requant,
-                weights: &weights,
+                weights: Weights::Wide(&weights),
                 bias: &bias,
             };
             let x = values(&mut rng, inputs, i16::MIN)?;
@@ -121,7 +122,7 @@ mod tests {
             outputs,
             activation: Activation::Linear,
             requant: Requant::new(1, 20).ok_or(EINVAL)?,
-            weights: &weights,
+            weights: Weights::Wide(&weights),
             bias: &bias,
         };
         let x = values(&mut rng, inputs, i16::MIN)?;
@@ -144,7 +145,7 @@ mod tests {
             outputs: 2,
             activation: Activation::Linear,
             requant: Requant::IDENTITY,
-            weights: &weights,
+            weights: Weights::Wide(&weights),
             bias: &bias,
         };
         let x = KVec::from_elem(2i16, 64, GFP_KERNEL)?;
@@ -188,7 +189,7 @@ mod tests {
                     outputs: *outputs,
                     activation: Activation::Relu,
                     requant,
-                    weights: w,
+                    weights: Weights::Wide(w),
                     bias: b,
                 })
             };

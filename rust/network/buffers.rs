@@ -122,10 +122,10 @@ impl<'a> Buffer<'a> {
 pub(super) fn each_buffer(layers: &[LayerBox], mut f: impl FnMut(&Buffer<'_>) -> Result) -> Result {
     for (i, l) in layers.iter().enumerate() {
         let part = Part::Layer(i);
-        f(&Buffer::of(part, "weights", &l.weights))?;
+        f(&Buffer::of(part, "weights", l.weights.array()))?;
         f(&Buffer::of(part, "bias", &l.bias))?;
         for r in l.copies.iter() {
-            f(&Buffer::of(part, "weights_replica", &r.weights))?;
+            f(&Buffer::of(part, "weights_replica", r.weights.array()))?;
             f(&Buffer::of(part, "bias_replica", &r.bias))?;
         }
         if let Some((_, m)) = &l.train {

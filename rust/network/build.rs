@@ -24,6 +24,7 @@ use super::buffers::Pools;
 use super::layer::{
     Layer,
     LayerBox,
+    LayerWeights,
     TrainMem, //
 };
 use super::model_mem::ModelMem;
@@ -43,6 +44,7 @@ use crate::pure::batch::{
     self,
     Shape, //
 };
+use crate::pure::format::Format;
 use crate::pure::model::Model;
 use crate::pure::num::usize_as_u64;
 use crate::pure::rng::Rng;
@@ -57,21 +59,21 @@ impl Network {
     /// weights and biases, with `trainable` the training memory too, and the scratch
     /// buffer of every possible CPU. `None` if the sum overflows.
     pub(crate) fn footprint(
-        dims: impl Iterator<Item = (usize, usize)>,
+        dims: impl Iterator<Item = (usize, usize, Format)>,
         trainable: bool,
     ) -> Option<u64> {
         const I16: usize = size_of::<i16>();
         const I32: usize = size_of::<i32>();
         const I64: usize = size_of::<i64>();
-        // Weights and biases; gradients of both, pre-activations, outputs and deltas.
-        let (per_weight, per_output) = if trainable {
-            (I16 + I64, I32 + I64 + I16 + I16 + I64)
-        } else {
-            (I16, I32)
-        };
         let mut sum: usize = 0;
         let (mut max_width, mut max_inputs) = (0usize, 0usize);
-        for (inputs, outputs) in dims {
+        for (inputs, outputs, format) in dims {
+            // Weights and biases; gradients of both, pre-activations, outputs and deltas.
+            let (per_weight, per_output) = if trainable {
+                (format.weight_bytes() + I64, I32 + I64 + I16 + I16 + I64)
+            } else {
+                (format.weight_bytes(), I32)
+            };
             let weights = inputs.checked_mul(outputs)?.checked_mul(per_weight)?;
             let rest = outputs.checked_mul(per_output)?;
             sum = sum.checked_add(weights)?.checked_add(rest)?;
@@ -92,12 +94,20 @@ impl Network {
 
     /// [`Network::footprint`] of a network built from `model`.
     pub(crate) fn model_footprint(model: &Model<'_>) -> Option<u64> {
-        Self::footprint(model.layers().map(|l| (l.inputs, l.outputs)), false)
+        Self::footprint(
+            model.layers().map(|l| (l.inputs, l.outputs, l.format)),
+            false,
+        )
     }
 
     /// [`Network::footprint`] of a network created from `plan`.
     pub(crate) fn plan_footprint(plan: &Plan) -> Option<u64> {
-        Self::footprint(plan.layers().iter().map(|l| (l.inputs, l.outputs)), true)
+        Self::footprint(
+            plan.layers()
+                .iter()
+                .map(|l| (l.inputs, l.outputs, Format::F16x16)),
+            true,
+        )
     }
 
     /// Builds network `id` from a parsed model, its memory placed by `placement`, paid for
@@ -145,8 +155,8 @@ impl Network {
         let mut layers = KVec::with_capacity(model.n_layers(), GFP_KERNEL)?;
         for (i, l) in model.layers().enumerate() {
             let n = l.inputs * l.outputs;
-            let wanted = placed.layer(i, n * size_of::<i16>());
-            let weights = NodeVec::from_iter(n, wanted, model.weights(&l))?;
+            let wanted = placed.layer(i, n * l.format.weight_bytes());
+            let weights = LayerWeights::from_iter(l.format, n, wanted, model.weights(&l))?;
             let bias = NodeVec::from_iter(l.outputs, placed.layer(i, 0), model.biases(&l))?;
             let mut layer = Layer {
                 inputs: l.inputs,
@@ -154,6 +164,8 @@ impl Network {
                 activation: l.activation,
                 out_frac: l.out_frac,
                 requant: l.requant,
+                format: l.format,
+                in_shift: l.in_shift,
                 wanted,
                 weights,
                 bias,
@@ -212,7 +224,7 @@ impl Network {
             let place = |bytes| placed.layer(i, bytes);
             let n = lp.inputs * lp.outputs;
             let wanted = place(n * size_of::<i16>());
-            let weights = NodeVec::zeroed(n, wanted)?;
+            let weights = LayerWeights::Wide(NodeVec::zeroed(n, wanted)?);
             let bias = NodeVec::zeroed(lp.outputs, place(0))?;
             let mem = TrainMem::new(lp.inputs, lp.outputs, place)?;
             let layer = Layer {
@@ -221,6 +233,8 @@ impl Network {
                 activation: lp.activation,
                 out_frac: lp.out_frac,
                 requant: lp.requant,
+                format: Format::F16x16,
+                in_shift: 0,
                 wanted,
                 weights,
                 bias,
@@ -231,7 +245,8 @@ impl Network {
         }
         for (l, lp) in layers.iter_mut().zip(plan.layers()) {
             let l: &mut Layer = l;
-            xavier::init_layer(lp, &mut l.weights, &mut l.bias, &mut rng).map_err(|e| {
+            let weights = l.weights.wide_mut().ok_or(EINVAL)?;
+            xavier::init_layer(lp, weights, &mut l.bias, &mut rng).map_err(|e| {
                 pr_err!("create: {}\n", e.reason());
                 EINVAL
             })?;

@@ -23,6 +23,10 @@ use crate::numa::topology::{
 };
 use crate::pure::activation::Activation;
 use crate::pure::fixed::Requant;
+use crate::pure::format::{
+    Format,
+    Weights, //
+};
 use crate::pure::forward::DenseLayer;
 use crate::pure::nodemask::NodeMask;
 use crate::pure::xavier::LayerPlan;
@@ -39,10 +43,14 @@ pub(crate) struct Layer {
     pub(crate) out_frac: u8,
     /// Requantization of the accumulator.
     pub(crate) requant: Requant,
+    /// The format of the weights and products.
+    pub(crate) format: Format,
+    /// `8x8`: the shift that narrows each input (0 otherwise).
+    pub(crate) in_shift: u8,
     /// Where the policy asked for the layer's memory.
     pub(crate) wanted: Where,
     /// `outputs * inputs` weights, row-major.
-    pub(crate) weights: NodeVec<i16>,
+    pub(crate) weights: LayerWeights,
     /// `outputs` biases.
     pub(crate) bias: NodeVec<i32>,
     /// Gradients and saved activations, for networks created from a topology.
@@ -59,8 +67,98 @@ pub(super) type LayerBox = SlabBox<Layer>;
 /// `neural_replica` cache on that node.
 pub(crate) struct Replica {
     pub(super) node: NodeId,
-    pub(super) weights: NodeVec<i16>,
+    pub(super) weights: LayerWeights,
     pub(super) bias: NodeVec<i32>,
+}
+
+/// A layer's weights in node-placed memory: 16-bit for the `16x16` format, 8-bit for
+/// `16x8` and `8x8`.
+pub(crate) enum LayerWeights {
+    /// `16x16`.
+    Wide(NodeVec<i16>),
+    /// `16x8` and `8x8`.
+    Narrow(NodeVec<i8>),
+}
+
+impl LayerWeights {
+    /// `n` weights of `format` from `values` (each a valid weight of the format, as the
+    /// model parser guarantees; an 8-bit format keeps the low byte), where `place` says.
+    pub(super) fn from_iter(
+        format: Format,
+        n: usize,
+        place: Where,
+        values: impl IntoIterator<Item = i16>,
+    ) -> Result<Self> {
+        Ok(match format {
+            Format::F16x16 => Self::Wide(NodeVec::from_iter(n, place, values)?),
+            Format::F16x8 | Format::F8x8 => Self::Narrow(NodeVec::from_iter(
+                n,
+                place,
+                values.into_iter().map(crate::pure::num::low_i8),
+            )?),
+        })
+    }
+
+    /// A copy where `place` says.
+    pub(super) fn copy_to(&self, place: Where) -> Result<Self> {
+        Ok(match self {
+            Self::Wide(w) => Self::Wide(NodeVec::from_iter(w.len(), place, w.iter().copied())?),
+            Self::Narrow(w) => Self::Narrow(NodeVec::from_iter(w.len(), place, w.iter().copied())?),
+        })
+    }
+
+    /// The 16-bit weights of a `16x16` layer, to train.
+    pub(super) fn wide_mut(&mut self) -> Option<&mut NodeVec<i16>> {
+        match self {
+            Self::Wide(w) => Some(w),
+            Self::Narrow(_) => None,
+        }
+    }
+
+    /// The weights as the forward pass reads them, in `format` (which is the layer's).
+    fn view(&self, format: Format, in_shift: u8) -> Weights<'_> {
+        match (self, format) {
+            (Self::Wide(w), _) => Weights::Wide(w),
+            (Self::Narrow(w), Format::F8x8) => Weights::Byte {
+                weights: w,
+                in_shift,
+            },
+            (Self::Narrow(w), _) => Weights::Narrow(w),
+        }
+    }
+
+    /// The array, for `memory_map` and the placement checks.
+    pub(crate) fn array(&self) -> &dyn Array {
+        match self {
+            Self::Wide(w) => w,
+            Self::Narrow(w) => w,
+        }
+    }
+
+    /// The node the weights landed on.
+    pub(crate) fn node(&self) -> Option<NodeId> {
+        match self {
+            Self::Wide(w) => w.node(),
+            Self::Narrow(w) => w.node(),
+        }
+    }
+
+    /// Bytes of weights.
+    pub(crate) fn bytes(&self) -> usize {
+        match self {
+            Self::Wide(w) => w.bytes(),
+            Self::Narrow(w) => w.bytes(),
+        }
+    }
+
+    /// Copies `other`'s values, if of the same width and length.
+    fn copy_from(&mut self, other: &Self) {
+        match (self, other) {
+            (Self::Wide(a), Self::Wide(b)) if a.len() == b.len() => a.copy_from_slice(b),
+            (Self::Narrow(a), Self::Narrow(b)) if a.len() == b.len() => a.copy_from_slice(b),
+            _ => {}
+        }
+    }
 }
 
 impl Layer {
@@ -76,7 +174,7 @@ impl Layer {
             outputs: self.outputs,
             activation: self.activation,
             requant: self.requant,
-            weights,
+            weights: weights.view(self.format, self.in_shift),
             bias,
         }
     }
@@ -91,8 +189,7 @@ impl Layer {
         let mut copies = KVec::with_capacity(nodes.count(), GFP_KERNEL)?;
         for node in topology::mask_nodes(nodes) {
             let place = Where::Only(node);
-            let weights =
-                NodeVec::from_iter(self.weights.len(), place, self.weights.iter().copied())?;
+            let weights = self.weights.copy_to(place)?;
             let bias = NodeVec::from_iter(self.bias.len(), place, self.bias.iter().copied())?;
             let replica = Replica {
                 node,
@@ -108,7 +205,7 @@ impl Layer {
     /// Brings every copy up to date with the first (after a training step).
     pub(super) fn sync_copies(&mut self) {
         for r in self.copies.iter_mut() {
-            r.weights.copy_from_slice(&self.weights);
+            r.weights.copy_from(&self.weights);
             r.bias.copy_from_slice(&self.bias);
         }
     }

@@ -253,8 +253,8 @@ pub(super) fn copy_layers(
     let mut layers = KVec::with_capacity(src.len(), GFP_KERNEL)?;
     for (i, s) in src.iter().enumerate() {
         let place = |bytes| placed.layer(i, bytes);
-        let wanted = place(s.weights.len() * size_of::<i16>());
-        let weights = NodeVec::from_iter(s.weights.len(), wanted, s.weights.iter().copied())?;
+        let wanted = place(s.weights.bytes());
+        let weights = s.weights.copy_to(wanted)?;
         let bias = NodeVec::from_iter(s.bias.len(), place(0), s.bias.iter().copied())?;
         let train = match &s.train {
             Some((plan, _)) => Some((*plan, TrainMem::new(s.inputs, s.outputs, place)?)),
@@ -266,6 +266,8 @@ pub(super) fn copy_layers(
             activation: s.activation,
             out_frac: s.out_frac,
             requant: s.requant,
+            format: s.format,
+            in_shift: s.in_shift,
             wanted,
             weights,
             bias,
@@ -322,11 +324,11 @@ fn copy_homes(layers: &[LayerBox]) -> Result<KVec<Option<NodeId>>> {
         for l in layers.iter() {
             match k.checked_sub(1).and_then(|r| l.copies.get(r)) {
                 Some(r) => {
-                    see(&r.weights);
+                    see(r.weights.array());
                     see(&r.bias);
                 }
                 None => {
-                    see(&l.weights);
+                    see(l.weights.array());
                     see(&l.bias);
                 }
             }

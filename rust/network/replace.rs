@@ -114,7 +114,7 @@ impl Network {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    let wanted = target.layer(i, l.weights.len() * size_of::<i16>());
+                    let wanted = target.layer(i, l.weights.bytes());
                     l.bytes() * (1 + target.copies(wanted).count()) + l.train_bytes()
                 })
                 .sum();

@@ -121,13 +121,14 @@ impl Network {
         let mut tl = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
         for l in layers.iter_mut() {
             let l: &mut Layer = l;
-            let Some((plan, mem)) = l.train.as_mut() else {
+            let (Some((plan, mem)), Some(weights)) = (l.train.as_mut(), l.weights.wide_mut())
+            else {
                 return Err(EINVAL);
             };
             tl.push(
                 TrainLayer {
                     plan: *plan,
-                    weights: &mut l.weights,
+                    weights,
                     bias: &mut l.bias,
                     grad_w: &mut mem.grad_w,
                     grad_b: &mut mem.grad_b,

@@ -11,6 +11,8 @@
 pub(crate) unsafe trait Plain: Copy {}
 // SAFETY: plain integers.
 unsafe impl Plain for u8 {}
+// SAFETY: as for `u8`.
+unsafe impl Plain for i8 {}
 // SAFETY: plain integers.
 unsafe impl Plain for i16 {}
 // SAFETY: plain integers.

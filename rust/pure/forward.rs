@@ -3,13 +3,15 @@
 //! The forward pass of one dense layer, the scalar reference path.
 //!
 //! `y[o] = activation(requant(bias[o] + sum_i w[o][i] * x[i]))`, with the exact `i64`
-//! accumulation and the rounding and saturation of `fixed`. Every other path (SIMD) must
-//! produce the same bits; the host runs this very code for `nnctl eval`.
+//! accumulation and the rounding and saturation of `fixed`, the products in the layer's
+//! format (`format`: 16- or 8-bit weights, inputs narrowed to 8 bits or not). Every other
+//! path (SIMD) must produce the same bits; the host runs this very code for `nnctl eval`.
 //!
 //! Pure code: only `core`.
 
 use super::activation::Activation;
 use super::fixed::{dot, Requant};
+use super::format::{dot_16x8, dot_8x8_wide, Weights};
 
 /// A dense layer's parameters, wherever they live.
 #[derive(Clone, Copy, Debug)]
@@ -22,8 +24,8 @@ pub struct DenseLayer<'a> {
     pub activation: Activation,
     /// Requantization of the accumulator.
     pub requant: Requant,
-    /// `outputs * inputs` weights, row-major.
-    pub weights: &'a [i16],
+    /// `outputs * inputs` weights, row-major, in the layer's format.
+    pub weights: Weights<'a>,
     /// `outputs` biases.
     pub bias: &'a [i32],
 }
@@ -42,35 +44,61 @@ impl DenseLayer<'_> {
         if output.len() != self.outputs {
             return Err(ShapeError);
         }
-        self.forward_rows(input, 0, output, dot)
+        self.reference_rows(input, 0, output)
     }
 
-    /// Computes rows `first..first + output.len()` of the layer's output into `output`,
-    /// each row's sum by `row_dot(weights, input, bias)`, which must compute exactly what
-    /// [`dot`] computes over the input's length (the vector kernels do; the scalar path
-    /// passes `dot` itself). `weights` starts at the row and runs to the end of the
-    /// layer's weights, so that a kernel may read whole passes past a row's end. One loop,
-    /// so that every path requantizes, activates and checks shapes the same way.
+    /// Computes rows `first..first + output.len()` of the layer's output into `output` by
+    /// the scalar reference of the layer's format.
+    ///
+    /// # Errors
+    ///
+    /// As [`DenseLayer::forward_rows`] (nothing is written).
+    pub fn reference_rows(
+        &self,
+        input: &[i16],
+        first: usize,
+        output: &mut [i16],
+    ) -> Result<(), ShapeError> {
+        match self.weights {
+            Weights::Wide(w) => self.forward_rows(w, input, first, output, dot),
+            Weights::Narrow(w) => self.forward_rows(w, input, first, output, dot_16x8),
+            Weights::Byte { weights, in_shift } => {
+                self.forward_rows(weights, input, first, output, |w, x, b| {
+                    dot_8x8_wide(w, x, in_shift, b)
+                })
+            }
+        }
+    }
+
+    /// Computes rows `first..first + output.len()` of the layer's output into `output`
+    /// from `weights`, the layer's weights as the caller's path reads them (of the
+    /// layer's format), each row's sum by `row_dot(weights, input, bias)`, which must
+    /// compute exactly what the format's reference computes over the input's length (the
+    /// vector kernels do; the scalar path passes the reference itself: [`dot`] for
+    /// `16x16`). `weights` starts at the row and runs to the end of the layer's weights,
+    /// so that a kernel may read whole passes past a row's end. One loop, so that every
+    /// path requantizes, activates and checks shapes the same way.
     ///
     /// # Errors
     ///
     /// [`ShapeError`] if a slice's length does not match the layer, or the rows are not
     /// all the layer's (nothing is written).
     #[inline]
-    pub fn forward_rows(
+    pub fn forward_rows<W>(
         &self,
+        weights: &[W],
         input: &[i16],
         first: usize,
         output: &mut [i16],
-        row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
+        row_dot: impl Fn(&[W], &[i16], i32) -> i64,
     ) -> Result<(), ShapeError> {
-        let end = self.rows_end(input.len(), first, output.len())?;
+        let end = self.rows_end(weights.len(), input.len(), first, output.len())?;
         // `first * inputs <= end * inputs <= weights.len()`: checked above.
         let mut start = first * self.inputs;
         // PANIC: `first <= end <= outputs == bias.len()`, checked above.
         for (y, b) in output.iter_mut().zip(&self.bias[first..end]) {
             // PANIC: `start + inputs <= end * inputs <= weights.len()`, checked above.
-            let row = &self.weights[start..];
+            let row = &weights[start..];
             *y = self
                 .activation
                 .apply(self.requant.apply(row_dot(row, input, *b)));
@@ -80,14 +108,23 @@ impl DenseLayer<'_> {
     }
 
     /// The end of rows `first..first + n` for an input of `input_len` values, if they are
-    /// the layer's and the layer's arrays have its shape.
+    /// the layer's and the layer's arrays (its weights as the caller reads them:
+    /// `weights_len` of them) have its shape.
     #[inline]
-    fn rows_end(&self, input_len: usize, first: usize, n: usize) -> Result<usize, ShapeError> {
+    fn rows_end(
+        &self,
+        weights_len: usize,
+        input_len: usize,
+        first: usize,
+        n: usize,
+    ) -> Result<usize, ShapeError> {
         let end = first.checked_add(n).ok_or(ShapeError)?;
+        let want = self.inputs.checked_mul(self.outputs);
         if input_len != self.inputs
             || end > self.outputs
             || self.bias.len() != self.outputs
-            || Some(self.weights.len()) != self.inputs.checked_mul(self.outputs)
+            || Some(weights_len) != want
+            || Some(self.weights.len()) != want
         {
             return Err(ShapeError);
         }
@@ -103,22 +140,23 @@ impl DenseLayer<'_> {
     ///
     /// As [`DenseLayer::forward_rows`] (nothing is written).
     #[inline]
-    pub fn forward_rows_by4(
+    pub fn forward_rows_by4<W>(
         &self,
+        weights: &[W],
         input: &[i16],
         first: usize,
         output: &mut [i16],
-        row_dot4: impl Fn(&[i16]) -> Option<[i64; 4]>,
-        row_dot: impl Fn(&[i16], &[i16], i32) -> i64,
+        row_dot4: impl Fn(&[W]) -> Option<[i64; 4]>,
+        row_dot: impl Fn(&[W], &[i16], i32) -> i64,
     ) -> Result<(), ShapeError> {
-        let end = self.rows_end(input.len(), first, output.len())?;
+        let end = self.rows_end(weights.len(), input.len(), first, output.len())?;
         let mut start = first * self.inputs;
         // PANIC: `first <= end <= outputs == bias.len()`, checked above.
         let bias = &self.bias[first..end];
         let mut i = 0;
         while i < output.len() {
             // PANIC: `start = (first + i) * inputs < weights.len()`, checked above.
-            let row = &self.weights[start..];
+            let row = &weights[start..];
             let four = if i + 4 <= output.len() {
                 row_dot4(row)
             } else {
@@ -157,15 +195,16 @@ impl DenseLayer<'_> {
     /// [`ShapeError`] if an input's length does not match the layer, the outputs differ
     /// in length, or the rows are not all the layer's (nothing is written).
     #[inline]
-    pub fn forward_rows4(
+    pub fn forward_rows4<W>(
         &self,
+        weights: &[W],
         xs: [&[i16]; 4],
         first: usize,
         ys: [&mut [i16]; 4],
-        row_dot: impl Fn(&[i16], i32) -> [i64; 4],
+        row_dot: impl Fn(&[W], i32) -> [i64; 4],
     ) -> Result<(), ShapeError> {
         let n = ys[0].len();
-        let end = self.rows_end(self.inputs, first, n)?;
+        let end = self.rows_end(weights.len(), self.inputs, first, n)?;
         if xs.iter().any(|x| x.len() != self.inputs) || ys.iter().any(|y| y.len() != n) {
             return Err(ShapeError);
         }
@@ -173,7 +212,7 @@ impl DenseLayer<'_> {
         let mut start = first * self.inputs;
         for (i, b) in (0..n).zip(&self.bias[first..end]) {
             // PANIC: `start + inputs <= end * inputs <= weights.len()`, checked above.
-            let sums = row_dot(&self.weights[start..], *b);
+            let sums = row_dot(&weights[start..], *b);
             // PANIC: `i < n`, the length of each output.
             for (y, sum) in [&mut y0[i], &mut y1[i], &mut y2[i], &mut y3[i]]
                 .into_iter()

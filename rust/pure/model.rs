@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The model format (`.nnm`), version 1, and its parser.
+//! The model format (`.nnm`), versions 1 and 2, and its parser.
 //!
 //! Specified in Documentation/neural_network/model-format.rst. All integers are
 //! little-endian; the blob is:
@@ -8,7 +8,7 @@
 //! ```text
 //! header        32 bytes
 //!   magic       4   "NNMF"
-//!   version     u16 1
+//!   version     u16 1 or 2
 //!   header_len  u16 32
 //!   n_layers    u16 1..=16
 //!   input_frac  u8  0..=15   fractional bits of the input vector
@@ -16,7 +16,7 @@
 //!   input_dim   u32 1..=4096
 //!   total_len   u32          the blob's length, checksum included
 //!   reserved    12 bytes of 0
-//! layer table   n_layers x 16 bytes
+//! layer table   n_layers x 16 bytes (version 1) or 20 bytes (version 2)
 //!   inputs      u32 1..=4096 (= input_dim, then = the previous layer's outputs)
 //!   outputs     u32 1..=4096
 //!   activation  u8  0 linear, 1 relu, 2 sigmoid, 3 tanh
@@ -24,10 +24,17 @@
 //!   shift       u8  0..=47
 //!   reserved    u8  0
 //!   mult        u32 1..=65535
-//! payload       per layer: weights i16[outputs][inputs] (row-major, -32767..=32767),
-//!               then bias i32[outputs]
+//!   -- version 2 only:
+//!   format      u8  0 16x16, 1 16x8, 2 8x8 (`format.rs`)
+//!   in_shift    u8  0..=15 for 8x8, 0 otherwise
+//!   reserved    u16 0
+//! payload       per layer: weights [outputs][inputs] (row-major), i16 in -32767..=32767
+//!               for 16x16, i8 in -127..=127 for 16x8 and 8x8; then bias i32[outputs]
 //! checksum      u32 CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
 //! ```
+//!
+//! A version 1 blob is a version 2 blob whose layers are all 16x16: both parse to the
+//! same [`Model`].
 //!
 //! The parser never reads outside the blob, checks every size with checked arithmetic
 //! before using it, and allocates nothing: it returns a [`Model`] that borrows the blob,
@@ -38,17 +45,36 @@
 
 use super::activation::Activation;
 use super::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
+use super::format::{Format, Weights, MAX_IN_SHIFT, WEIGHT8_MAX};
 use super::forward::DenseLayer;
 use super::num::{low_u8, saturating_u8, u32_as_usize};
 
 /// "NNMF".
 pub const MAGIC: [u8; 4] = *b"NNMF";
-/// The only version there is.
-pub const VERSION: u16 = 1;
+/// The newest version: per-layer formats.
+pub const VERSION: u16 = 2;
+/// The first version: every layer 16x16.
+pub const VERSION_1: u16 = 1;
 /// The header's size.
 pub const HEADER_LEN: usize = 32;
-/// A layer table entry's size.
-pub const LAYER_ENTRY_LEN: usize = 16;
+/// A layer table entry's size in version 1.
+pub const LAYER_ENTRY_LEN_1: usize = 16;
+/// A layer table entry's size in version 2.
+pub const LAYER_ENTRY_LEN: usize = 20;
+
+/// A layer table entry's size in `version` (1 or 2).
+pub fn layer_entry_len(version: u16) -> usize {
+    if version == VERSION_1 {
+        LAYER_ENTRY_LEN_1
+    } else {
+        LAYER_ENTRY_LEN
+    }
+}
+
+/// Whether this parser reads `version`.
+fn known(version: u16) -> bool {
+    version == VERSION_1 || version == VERSION
+}
 /// The most layers a network has.
 pub const MAX_LAYERS: usize = 16;
 /// The largest blob accepted: 16 layers of 4096 x 4096 would be 512 MiB, so the total is
@@ -85,8 +111,10 @@ pub enum ParseError {
     BadActivation(u8),
     /// `mult` or `shift` out of range.
     BadRequant(u8),
-    /// A weight of -32768.
+    /// A weight of -32768 (16-bit) or -128 (8-bit).
     BadWeight(u8),
+    /// An unknown format code, or an input shift out of range or on a layer not 8x8.
+    BadFormat(u8),
     /// The payload's size differs from what the layer table implies.
     PayloadSize,
     /// The CRC-32 does not match.
@@ -110,7 +138,10 @@ impl ParseError {
             ParseError::ShapeMismatch(_) => "layer inputs differ from previous outputs",
             ParseError::BadActivation(_) => "unknown activation",
             ParseError::BadRequant(_) => "requantization multiplier or shift out of range",
-            ParseError::BadWeight(_) => "weight -32768 (outside -32767..=32767)",
+            ParseError::BadWeight(_) => {
+                "weight -32768 or -128 (outside -32767..=32767 or -127..=127)"
+            }
+            ParseError::BadFormat(_) => "unknown layer format or bad input shift",
             ParseError::PayloadSize => "payload size differs from the layer table",
             ParseError::BadChecksum => "checksum mismatch",
         }
@@ -130,14 +161,18 @@ pub struct LayerDesc {
     pub out_frac: u8,
     /// Requantization of the accumulator.
     pub requant: Requant,
+    /// The format of the weights and products.
+    pub format: Format,
+    /// `8x8`: the shift that narrows each input (0 otherwise).
+    pub in_shift: u8,
     weights_at: usize,
     bias_at: usize,
 }
 
 impl LayerDesc {
-    /// The layer with `weights` and `bias` read from the blob ([`Model::weights`],
-    /// [`Model::biases`]) into arrays the caller owns.
-    pub fn dense<'w>(&self, weights: &'w [i16], bias: &'w [i32]) -> DenseLayer<'w> {
+    /// The layer with `weights` and `bias` read from the blob ([`Model::weights`] or
+    /// [`Model::weights8`], [`Model::biases`]) into arrays the caller owns.
+    pub fn dense<'w>(&self, weights: Weights<'w>, bias: &'w [i32]) -> DenseLayer<'w> {
         DenseLayer {
             inputs: self.inputs,
             outputs: self.outputs,
@@ -201,7 +236,7 @@ pub fn check_prefix(bytes: &[u8]) -> Result<(), ParseError> {
         return Err(ParseError::BadMagic);
     }
     if let Ok(version) = u16_at(bytes, 4) {
-        if version != VERSION {
+        if !known(version) {
             return Err(ParseError::BadVersion(version));
         }
     }
@@ -230,7 +265,7 @@ pub fn declared_len(header: &[u8]) -> Result<usize, ParseError> {
         return Err(ParseError::BadMagic);
     }
     let version = u16_at(header, 4)?;
-    if version != VERSION {
+    if !known(version) {
         return Err(ParseError::BadVersion(version));
     }
     let header_len = u16_at(header, 6)?;
@@ -241,7 +276,7 @@ pub fn declared_len(header: &[u8]) -> Result<usize, ParseError> {
     if total > MAX_BLOB_LEN {
         return Err(ParseError::TooLarge);
     }
-    if total < HEADER_LEN + LAYER_ENTRY_LEN + 4 {
+    if total < HEADER_LEN + layer_entry_len(version) + 4 {
         return Err(ParseError::Truncated);
     }
     Ok(total)
@@ -279,9 +314,10 @@ impl<'a> Model<'a> {
             return Err(ParseError::BadMagic);
         }
         let version = u16_at(blob, 4)?;
-        if version != VERSION {
+        if !known(version) {
             return Err(ParseError::BadVersion(version));
         }
+        let entry_len = layer_entry_len(version);
         let header_len = u16_at(blob, 6)?;
         if usize::from(header_len) != HEADER_LEN {
             return Err(ParseError::BadHeaderLen(header_len));
@@ -304,7 +340,7 @@ impl<'a> Model<'a> {
             return Err(ParseError::LengthMismatch);
         }
 
-        let table_end = HEADER_LEN + n_layers * LAYER_ENTRY_LEN;
+        let table_end = HEADER_LEN + n_layers * entry_len;
         if blob.len() < table_end + 4 {
             return Err(ParseError::Truncated);
         }
@@ -312,7 +348,7 @@ impl<'a> Model<'a> {
         let mut prev = input_dim;
         let mut at = table_end;
         for (i, slot) in layers.iter_mut().enumerate().take(n_layers) {
-            let e = HEADER_LEN + i * LAYER_ENTRY_LEN;
+            let e = HEADER_LEN + i * entry_len;
             // i < 16: it fits.
             let li = saturating_u8(i);
             let inputs = dim(u32_at(blob, e)?)?;
@@ -332,10 +368,24 @@ impl<'a> Model<'a> {
             }
             let requant =
                 Requant::new(u32_at(blob, e + 12)?, shift).ok_or(ParseError::BadRequant(li))?;
+            let (format, in_shift) = if version == VERSION_1 {
+                (Format::F16x16, 0)
+            } else {
+                let format =
+                    Format::from_code(u8_at(blob, e + 16)?).ok_or(ParseError::BadFormat(li))?;
+                let in_shift = u8_at(blob, e + 17)?;
+                if in_shift > MAX_IN_SHIFT || (in_shift != 0 && format != Format::F8x8) {
+                    return Err(ParseError::BadFormat(li));
+                }
+                if u16_at(blob, e + 18)? != 0 {
+                    return Err(ParseError::Reserved);
+                }
+                (format, in_shift)
+            };
             // Sizes are at most 4096 * 4096 * 2 bytes: no overflow on 64 bits, but check anyway.
             let wbytes = inputs
                 .checked_mul(outputs)
-                .and_then(|n| n.checked_mul(2))
+                .and_then(|n| n.checked_mul(format.weight_bytes()))
                 .ok_or(ParseError::PayloadSize)?;
             let bbytes = outputs.checked_mul(4).ok_or(ParseError::PayloadSize)?;
             let weights_at = at;
@@ -350,6 +400,8 @@ impl<'a> Model<'a> {
                 activation,
                 out_frac,
                 requant,
+                format,
+                in_shift,
                 weights_at,
                 bias_at,
             });
@@ -370,7 +422,11 @@ impl<'a> Model<'a> {
             layers,
         };
         for (i, l) in model.layers().enumerate() {
-            if model.weights(&l).any(|w| w < -WEIGHT_MAX) {
+            let bad = match l.format {
+                Format::F16x16 => model.weights(&l).any(|w| w < -WEIGHT_MAX),
+                Format::F16x8 | Format::F8x8 => model.weights8(&l).any(|w| w < -WEIGHT8_MAX),
+            };
+            if bad {
                 // i < 16: it fits.
                 return Err(ParseError::BadWeight(saturating_u8(i)));
             }
@@ -398,13 +454,32 @@ impl<'a> Model<'a> {
         self.layers.iter().take(self.n_layers).flatten().copied()
     }
 
-    /// The weights of `layer`, row by row (output by output).
+    /// The weights of `layer`, row by row (output by output), as i16 whatever their
+    /// format (8-bit weights widened).
     pub fn weights(&self, layer: &LayerDesc) -> impl Iterator<Item = i16> + 'a {
-        let end = layer.weights_at + layer.inputs * layer.outputs * 2;
+        let width = layer.format.weight_bytes();
+        let end = layer.weights_at + layer.inputs * layer.outputs * width;
         // PANIC: in bounds, checked by `parse`.
         self.blob[layer.weights_at..end]
-            .chunks_exact(2)
-            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .chunks_exact(width)
+            .map(|c| match *c {
+                [a, b] => i16::from_le_bytes([a, b]),
+                [a] => i16::from(i8::from_le_bytes([a])),
+                _ => 0,
+            })
+    }
+
+    /// The 8-bit weights of a `16x8` or `8x8` layer, row by row; none for a `16x16`
+    /// layer.
+    pub fn weights8(&self, layer: &LayerDesc) -> impl Iterator<Item = i8> + 'a {
+        let n = match layer.format {
+            Format::F16x16 => 0,
+            Format::F16x8 | Format::F8x8 => layer.inputs * layer.outputs,
+        };
+        // PANIC: in bounds, checked by `parse`.
+        self.blob[layer.weights_at..layer.weights_at + n]
+            .iter()
+            .map(|&b| i8::from_le_bytes([b]))
     }
 
     /// The biases of `layer`.

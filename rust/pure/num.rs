@@ -77,6 +77,14 @@ pub const fn low_u8(value: u32) -> u8 {
     value as u8
 }
 
+/// The low 8 bits of `value` as an `i8` (two's complement): truncates on purpose; a
+/// value in -128..=127 is kept.
+#[inline(always)]
+pub const fn low_i8(value: i16) -> i8 {
+    // CAST: truncation is the point.
+    value as i8
+}
+
 /// The bits of `value` as an unsigned number (two's complement: -1 is `0xffff`).
 #[inline(always)]
 pub const fn i16_to_bits(value: i16) -> u16 {

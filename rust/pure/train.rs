@@ -51,6 +51,7 @@
 
 use super::activation::Activation;
 use super::fixed::{dot, MAX_DIM, WEIGHT_MAX};
+use super::format::Weights;
 use super::forward::DenseLayer;
 use super::int::div_u64;
 use super::num::{i32_as_i64, saturating_u8};
@@ -156,7 +157,7 @@ impl TrainLayer<'_> {
             outputs: self.plan.outputs,
             activation: self.plan.activation,
             requant: self.plan.requant,
-            weights: self.weights,
+            weights: Weights::Wide(self.weights),
             bias: self.bias,
         }
     }

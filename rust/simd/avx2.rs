@@ -597,6 +597,8 @@ pub unsafe fn block_rows(
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
     let len = split_len(layer.inputs);
+    // The kernels of this file are the 16x16 format's.
+    let weights = layer.weights.wide().ok_or(ShapeError)?;
     // Every input and output checked before any is written.
     let n = ys.first().map_or(0, |y| y.len());
     if xs.len() != ys.len()
@@ -610,13 +612,14 @@ pub unsafe fn block_rows(
         let s = split.get(..4 * len).ok_or(ShapeError)?;
         let xs = [*a, *b, *c, *d];
         // SAFETY: the caller guarantees AVX2 and the FPU.
-        return layer.forward_rows4(xs, first, [y0, y1, y2, y3], |w, bias| unsafe {
+        return layer.forward_rows4(weights, xs, first, [y0, y1, y2, y3], |w, bias| unsafe {
             dot4_split(w, xs, s, bias)
         });
     }
     for (j, (x, y)) in xs.iter().zip(ys.iter_mut()).enumerate() {
         let s = split.get(j * len..(j + 1) * len).ok_or(ShapeError)?;
         layer.forward_rows_by4(
+            weights,
             x,
             first,
             y,

@@ -19,6 +19,7 @@ use super::{break_even, Section};
 use crate::pure::activation::Activation;
 use crate::pure::batch::{self, Shape};
 use crate::pure::fixed::Requant;
+use crate::pure::format::Weights;
 use crate::pure::forward::DenseLayer;
 use crate::pure::num::{nonnegative, usize_as_u64};
 use crate::pure::rng::Rng;
@@ -109,7 +110,7 @@ impl Bench {
                 outputs: *dims.get(i + 1)?,
                 activation: Activation::Relu,
                 requant: Requant::new(1, 14)?,
-                weights: weights.get(i)?,
+                weights: Weights::Wide(weights.get(i)?),
                 bias: bias.get(i)?,
             })
         };

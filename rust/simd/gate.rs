@@ -14,6 +14,7 @@
 
 use crate::pure::activation::Activation;
 use crate::pure::fixed::Requant;
+use crate::pure::format::{Format, Weights};
 use crate::pure::forward::DenseLayer;
 
 /// The row lengths the self-check compares and times, and `make bench` sweeps.
@@ -36,7 +37,7 @@ pub fn timed_layer<'a>(
         outputs: TIMED_ROWS,
         activation: Activation::Linear,
         requant: Requant::IDENTITY,
-        weights: weights.get(..TIMED_ROWS.checked_mul(n)?)?,
+        weights: Weights::Wide(weights.get(..TIMED_ROWS.checked_mul(n)?)?),
         bias,
     })
 }
@@ -72,6 +73,13 @@ impl Gate {
     /// Whether a layer with rows of `inputs` values runs the vector kernel.
     pub fn layer(&self, inputs: usize) -> bool {
         self.usable && self.enabled && inputs >= self.threshold
+    }
+
+    /// Whether `layer` runs the vector kernel: its rows are long enough
+    /// ([`Gate::layer`]) and its format has one (`16x16`; the 8-bit formats run the
+    /// scalar reference).
+    pub fn picks(&self, layer: &DenseLayer<'_>) -> bool {
+        self.layer(layer.inputs) && layer.weights.format() == Format::F16x16
     }
 
     /// Whether any of the layers with these row lengths runs the vector kernel (then a

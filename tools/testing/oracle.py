@@ -38,11 +38,14 @@ import numpy as np
 # --- model-format.rst -------------------------------------------------------------------
 
 MAGIC = b"NNMF"
-VERSION = 1
+VERSIONS = (1, 2)
 HEADER = struct.Struct("<4sHHHBBII12s")   # magic version header_len n_layers input_frac
                                           # flags input_dim total_len reserved
 LAYER = struct.Struct("<IIBBBBI")         # inputs outputs activation out_frac shift
                                           # reserved mult
+LAYER2 = struct.Struct("<BBH")            # version 2 only: format in_shift reserved
+FORMATS = ("16x16", "16x8", "8x8")        # fixed-point.rst, "Layer formats"
+MAX_IN_SHIFT = 15
 CHECKSUM = struct.Struct("<I")
 MAX_LAYERS = 16
 MAX_DIM = 4096
@@ -54,6 +57,7 @@ ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 I16_MIN, I16_MAX = -(1 << 15), (1 << 15) - 1
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 WEIGHT_MIN = -32767                       # -32768 is refused (fixed-point.rst, "Values")
+I8_MIN, I8_MAX = -128, 127                # -128 is refused as an 8-bit weight
 SQUASH_IN_FRAC = 12                       # sigmoid and tanh read Q3.12 ...
 SQUASH_OUT_FRAC = 15                      # ... and write Q0.15
 
@@ -61,7 +65,7 @@ SQUASH_OUT_FRAC = 15                      # ... and write Q0.15
 class ModelError(ValueError):
     """A blob the parser must reject: `kind` names which check of model-format.rst's
     "Checks" refused it (truncated, too long, magic, version, header length, layers,
-    dimension, frac, reserved, length, inputs, activation, requant, payload, weight,
+    dimension, frac, reserved, length, inputs, activation, requant, format, payload, weight,
     checksum), the message says more."""
 
     def __init__(self, kind, detail):
@@ -79,6 +83,8 @@ class Layer:
     mult: int
     weights: np.ndarray      # int64, (outputs, inputs), row-major as in the blob
     biases: np.ndarray       # int64, (outputs,)
+    format: str = "16x16"    # fixed-point.rst, "Layer formats"
+    in_shift: int = 0        # 8x8: the shift that narrows each input
 
     @property
     def pre_frac(self):
@@ -113,8 +119,9 @@ def parse_model(blob):
         reserved = HEADER.unpack_from(blob, 0)
     if magic != MAGIC:
         raise ModelError("magic", "not NNMF")
-    if version != VERSION:
+    if version not in VERSIONS:
         raise ModelError("version", f"version {version}")
+    entry = LAYER.size + (LAYER2.size if version == 2 else 0)
     if header_len != HEADER.size:
         raise ModelError("header length", f"header length {header_len}")
     if not 1 <= n_layers <= MAX_LAYERS:
@@ -127,14 +134,14 @@ def parse_model(blob):
         raise ModelError("dimension", f"input_dim {input_dim}")
     if total_len != n:
         raise ModelError("length", f"total_len {total_len}, blob {n} bytes")
-    table_end = HEADER.size + LAYER.size * n_layers
+    table_end = HEADER.size + entry * n_layers
     if n < table_end + CHECKSUM.size:
         raise ModelError("truncated", "shorter than its layer table and a checksum")
 
     entries, end, prev = [], table_end, input_dim
     for i in range(n_layers):
-        inputs, outputs, act, out_frac, shift, res, mult = \
-            LAYER.unpack_from(blob, HEADER.size + LAYER.size * i)
+        at = HEADER.size + entry * i
+        inputs, outputs, act, out_frac, shift, res, mult = LAYER.unpack_from(blob, at)
         if not 1 <= inputs <= MAX_DIM or not 1 <= outputs <= MAX_DIM:
             raise ModelError("dimension", f"layer {i}: dimension {inputs}x{outputs}")
         if inputs != prev:
@@ -151,8 +158,20 @@ def parse_model(blob):
             raise ModelError("reserved", f"layer {i}: a reserved byte is not zero")
         if shift > MAX_SHIFT or not 1 <= mult <= MAX_MULT:
             raise ModelError("requant", f"layer {i}: mult {mult}, shift {shift}")
-        entries.append((inputs, outputs, ACTIVATIONS[act], out_frac, shift, mult))
-        end += 2 * inputs * outputs + 4 * outputs
+        fmt, in_shift, res2 = 0, 0, 0
+        if version == 2:
+            fmt, in_shift, res2 = LAYER2.unpack_from(blob, at + LAYER.size)
+            if fmt >= len(FORMATS):
+                raise ModelError("format", f"layer {i}: unknown format {fmt}")
+            if in_shift > MAX_IN_SHIFT or (in_shift and FORMATS[fmt] != "8x8"):
+                raise ModelError("format", f"layer {i}: in_shift {in_shift} in "
+                                 f"{FORMATS[fmt]}")
+            if res2:
+                raise ModelError("reserved", f"layer {i}: a reserved byte is not zero")
+        width = 2 if FORMATS[fmt] == "16x16" else 1
+        entries.append((inputs, outputs, ACTIVATIONS[act], out_frac, shift, mult,
+                        FORMATS[fmt], in_shift, width))
+        end += width * inputs * outputs + 4 * outputs
         if end > n - CHECKSUM.size:
             raise ModelError("payload", f"layer {i}: its weights and biases pass the "
                              "checksum")
@@ -165,29 +184,36 @@ def parse_model(blob):
         raise ModelError("checksum", "CRC mismatch")
 
     layers, off = [], table_end
-    for i, (inputs, outputs, act, out_frac, shift, mult) in enumerate(entries):
-        w = np.frombuffer(blob, "<i2", inputs * outputs, off).astype(np.int64)
-        off += 2 * inputs * outputs
+    for i, (inputs, outputs, act, out_frac, shift, mult, fmt, in_shift, width) in \
+            enumerate(entries):
+        w = np.frombuffer(blob, "<i2" if width == 2 else "i1", inputs * outputs,
+                          off).astype(np.int64)
+        off += width * inputs * outputs
         b = np.frombuffer(blob, "<i4", outputs, off).astype(np.int64)
         off += 4 * outputs
-        if (w == I16_MIN).any():
-            raise ModelError("weight", f"layer {i}: a weight of -32768")
+        if (w == (I16_MIN if width == 2 else I8_MIN)).any():
+            raise ModelError("weight", f"layer {i}: a weight of "
+                             f"{I16_MIN if width == 2 else I8_MIN}")
         layers.append(Layer(inputs, outputs, act, out_frac, shift, mult,
-                            w.reshape(outputs, inputs), b))
+                            w.reshape(outputs, inputs), b, fmt, in_shift))
     return Model(input_frac, input_dim, layers)
 
 
 def encode_model(model):
     """The .nnm blob of `model` (the inverse of parse_model, which checks the result)."""
+    # Version 1 where every layer is 16x16, as nnctl writes (model-format.rst).
+    version = 1 if all(ly.format == "16x16" for ly in model.layers) else 2
     body = bytearray()
     for ly in model.layers:
         body += LAYER.pack(ly.inputs, ly.outputs, ACTIVATIONS.index(ly.activation),
                            ly.out_frac, ly.shift, 0, ly.mult)
+        if version == 2:
+            body += LAYER2.pack(FORMATS.index(ly.format), ly.in_shift, 0)
     for ly in model.layers:
-        body += np.asarray(ly.weights, "<i2").tobytes()
+        body += np.asarray(ly.weights, "<i2" if ly.format == "16x16" else "i1").tobytes()
         body += np.asarray(ly.biases, "<i4").tobytes()
     total = HEADER.size + len(body) + CHECKSUM.size
-    blob = HEADER.pack(MAGIC, VERSION, HEADER.size, len(model.layers), model.input_frac,
+    blob = HEADER.pack(MAGIC, version, HEADER.size, len(model.layers), model.input_frac,
                        0, model.input_dim, total, bytes(12)) + body
     blob += CHECKSUM.pack(zlib.crc32(blob))
     parse_model(blob)
@@ -367,8 +393,17 @@ def activate(z, activation):
     return squash(z, TANH_POINTS, odd=True)
 
 
+def narrow(x, s):
+    """An 8x8 layer's inputs narrowed to i8 (fixed-point.rst, "Layer formats")."""
+    if s > 0:
+        x = (x + (1 << (s - 1))) >> s
+    return np.clip(x, I8_MIN, I8_MAX)
+
+
 def forward_layer(layer, x):
     """One dense layer on rows x (int64, (rows, inputs)): act(requant(W x + b))."""
+    if layer.format == "8x8":
+        x = narrow(x, layer.in_shift)
     # |acc| < 2^43 (fixed-point.rst): numpy's int64 matmul is exact there.
     acc = x @ layer.weights.T + layer.biases
     return activate(requantize(acc, layer.mult, layer.shift), layer.activation)

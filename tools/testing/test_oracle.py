@@ -46,7 +46,8 @@ REASON_KIND = {
     "unknown activation": "activation",
     "requantization multiplier or shift out of range": "requant",
     "payload size differs from the layer table": "payload",
-    "weight -32768 (outside -32767..=32767)": "weight",
+    "weight -32768 or -128 (outside -32767..=32767 or -127..=127)": "weight",
+    "unknown layer format or bad input shift": "format",
     "checksum mismatch": "checksum",
 }
 

@@ -21,6 +21,7 @@ use clap::Parser;
 use nn_pure::activation::Activation;
 use nn_pure::batch::{forward, Shape};
 use nn_pure::fixed::Requant;
+use nn_pure::format::Weights;
 use nn_pure::forward::DenseLayer;
 use nn_pure::gated::Gated;
 use nn_pure::rng::Rng;
@@ -77,7 +78,7 @@ impl Net {
             outputs: self.dims[i + 1],
             activation: Activation::Relu,
             requant: Requant::new(1, 14).expect("in range"),
-            weights: w,
+            weights: Weights::Wide(w),
             bias: b,
         })
     }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use nn_pure::activation::Activation;
 use nn_pure::fixed::Requant;
+use nn_pure::format::Format;
 use nn_pure::model::Model;
 use nn_pure::writer::{write_model, LayerSpec};
 
@@ -23,6 +24,8 @@ fn layer(inputs: usize, outputs: usize, activation: Activation, seed: i32) -> La
         inputs,
         outputs,
         activation,
+        format: Format::F16x16,
+        in_shift: 0,
         out_frac: activation.output_frac().unwrap_or(8),
         requant: Requant::new(40000 + seed as u32, 20).unwrap(),
         weights: (0..inputs * outputs)

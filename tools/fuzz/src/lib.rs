@@ -12,9 +12,12 @@ pub use commands::{config_parse, create_parse, id_parse, train_parse};
 
 use nn_pure::activation::Activation;
 use nn_pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
+use nn_pure::format::Format;
 use nn_pure::model::{
-    check_prefix, crc32, declared_len, Model, HEADER_LEN, LAYER_ENTRY_LEN, MAX_BLOB_LEN, MAX_LAYERS,
+    check_prefix, crc32, declared_len, layer_entry_len, Model, HEADER_LEN, LAYER_ENTRY_LEN,
+    MAX_BLOB_LEN, MAX_LAYERS, VERSION_1,
 };
+use nn_pure::owned::OwnedWeights;
 use nn_pure::writer::{write_model, LayerSpec};
 
 fn le16(b: &[u8], at: usize) -> u64 {
@@ -36,8 +39,9 @@ pub fn spec_accepts(b: &[u8]) -> bool {
     }
     let n = le16(b, 8);
     let input_dim = le32(b, 12);
+    let version = le16(b, 4);
     if b[0..4] != *b"NNMF"
-        || le16(b, 4) != 1
+        || !(version == 1 || version == 2)
         || le16(b, 6) != 32
         || !(1..=16).contains(&n)
         || b[10] > 15
@@ -48,7 +52,8 @@ pub fn spec_accepts(b: &[u8]) -> bool {
     {
         return false;
     }
-    let table_end = 32 + 16 * n;
+    let entry = if version == 1 { 16 } else { 20 };
+    let table_end = 32 + entry * n;
     if table_end + 4 > len {
         return false;
     }
@@ -56,7 +61,7 @@ pub fn spec_accepts(b: &[u8]) -> bool {
     let mut payload = 0u64;
     let mut weights = Vec::new();
     for i in 0..n as usize {
-        let e = 32 + 16 * i;
+        let e = 32 + entry as usize * i;
         let (inputs, outputs) = (le32(b, e), le32(b, e + 4));
         let (act, out_frac, shift, reserved, mult) =
             (b[e + 8], b[e + 9], b[e + 10], b[e + 11], le32(b, e + 12));
@@ -71,8 +76,17 @@ pub fn spec_accepts(b: &[u8]) -> bool {
         {
             return false;
         }
-        weights.push((table_end + payload, inputs * outputs));
-        payload += 2 * inputs * outputs + 4 * outputs;
+        // Version 2: the format (0 16x16, 1 16x8, 2 8x8), the input shift (8x8 only).
+        let (format, in_shift, reserved2) = match version {
+            1 => (0, 0, 0),
+            _ => (b[e + 16], b[e + 17], le16(b, e + 18)),
+        };
+        if format > 2 || in_shift > 15 || (in_shift != 0 && format != 2) || reserved2 != 0 {
+            return false;
+        }
+        let width = if format == 0 { 2 } else { 1 };
+        weights.push((table_end + payload, inputs * outputs, width));
+        payload += width * inputs * outputs + 4 * outputs;
         prev = outputs;
     }
     if table_end + payload + 4 != len {
@@ -82,9 +96,12 @@ pub fn spec_accepts(b: &[u8]) -> bool {
     if crc32_bitwise(&b[..body]) as u64 != le32(b, body) {
         return false;
     }
-    weights
-        .iter()
-        .all(|&(at, count)| (0..count).all(|k| le16(b, (at + 2 * k) as usize) != 0x8000))
+    weights.iter().all(|&(at, count, width)| {
+        (0..count).all(|k| match width {
+            2 => le16(b, (at + 2 * k) as usize) != 0x8000,
+            _ => b[(at + k) as usize] != 0x80,
+        })
+    })
 }
 
 /// CRC-32 computed bit by bit (not with `rust/pure/model.rs`'s table), branch-free so that
@@ -110,7 +127,8 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
     assert!((1..=MAX_DIM).contains(&m.input_dim()));
     assert!(m.input_frac() <= 15);
     let mut prev = m.input_dim();
-    let mut at = HEADER_LEN + m.n_layers() * LAYER_ENTRY_LEN;
+    let version = u16::from_le_bytes([blob[4], blob[5]]);
+    let mut at = HEADER_LEN + m.n_layers() * layer_entry_len(version);
     let mut x = vec![0i16; m.input_dim()];
     let mut extremes = vec![0i16; m.input_dim()];
     for (i, v) in extremes.iter_mut().enumerate() {
@@ -130,8 +148,20 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
         assert_eq!(w.len(), l.inputs * l.outputs);
         assert_eq!(bias.len(), l.outputs);
         assert!(w.iter().all(|&v| v != i16::MIN), "weight -32768 accepted");
-        at += 2 * w.len() + 4 * bias.len();
-        let dense = l.dense(&w, &bias);
+        if l.format != Format::F16x16 {
+            assert!(
+                w.iter().all(|&v| (-127..=127).contains(&v)),
+                "weight -128 accepted"
+            );
+        }
+        assert!(l.in_shift == 0 || l.format == Format::F8x8);
+        if version == VERSION_1 {
+            assert_eq!(l.format, Format::F16x16, "version 1 is 16x16");
+        }
+        at += l.format.weight_bytes() * w.len() + 4 * bias.len();
+        let owned = OwnedWeights::from_model(m, &l);
+        assert_eq!(owned.widened(), w);
+        let dense = l.dense(owned.view(), &bias);
         let mut y = vec![0i16; l.outputs];
         dense
             .forward(&x, &mut y)
@@ -156,6 +186,8 @@ pub fn check_accepted(blob: &[u8], m: &Model<'_>) {
             activation: l.activation,
             out_frac: l.out_frac,
             requant: l.requant,
+            format: l.format,
+            in_shift: l.in_shift,
             weights: w,
             bias,
         });
@@ -198,7 +230,8 @@ fn check_declared_len(blob: &[u8], accepted: bool) {
     match d {
         Ok(total) => {
             assert!(total <= MAX_BLOB_LEN);
-            assert!(total >= HEADER_LEN + LAYER_ENTRY_LEN + 4);
+            let version = le16(blob, 4) as u16;
+            assert!(total >= HEADER_LEN + layer_entry_len(version) + 4);
             assert_eq!(total as u64, le32(blob, 16));
         }
         Err(e) => assert!(!accepted, "declared_len refuses a valid blob: {e:?}"),
@@ -287,8 +320,21 @@ pub fn draw_model(u: &mut Unstructured<'_>) -> Result<Drawn> {
             x ^= x << 17;
             x
         };
+        // Version 2's formats: 16x16 mostly (a model of them all is written as version 1).
+        let format = match u.int_in_range(0u8..=3)? {
+            0 => Format::F16x8,
+            1 => Format::F8x8,
+            _ => Format::F16x16,
+        };
+        let in_shift = match format {
+            Format::F8x8 => u.int_in_range(0..=15)?,
+            _ => 0,
+        };
         let weights = (0..inputs * outputs)
-            .map(|_| ((next() % 65535) as i32 - 32767) as i16)
+            .map(|_| match format {
+                Format::F16x16 => ((next() % 65535) as i32 - 32767) as i16,
+                _ => ((next() % 255) as i32 - 127) as i16,
+            })
             .collect();
         let bias = (0..outputs).map(|_| next() as i32).collect();
         layers.push(LayerSpec {
@@ -297,6 +343,8 @@ pub fn draw_model(u: &mut Unstructured<'_>) -> Result<Drawn> {
             activation,
             out_frac,
             requant,
+            format,
+            in_shift,
             weights,
             bias,
         });
@@ -388,10 +436,12 @@ pub fn mutate(u: &mut Unstructured<'_>, b: &mut Vec<u8>) -> Result<()> {
                 let k = u.int_in_range(1..=8)?.min(len - at);
                 b.drain(at..at + k);
             }
-            // A weight-sized word in the payload set to -32768.
+            // A weight-sized word in the payload set to -32768, or a byte to -128.
             7 => {
                 let at = u.choose_index(len)?;
-                if at + 2 <= len {
+                if u.arbitrary()? {
+                    b[at] = 0x80;
+                } else if at + 2 <= len {
                     b[at..at + 2].copy_from_slice(&i16::MIN.to_le_bytes());
                 }
             }

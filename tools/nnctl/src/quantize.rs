@@ -20,7 +20,8 @@
 
 use nn_pure::activation::{Activation, SQUASH_IN_FRAC, SQUASH_OUT_FRAC};
 use nn_pure::fixed::{round_half_up, Requant, WEIGHT_MAX};
-use nn_pure::forward::{argmax, DenseLayer};
+use nn_pure::format::Format;
+use nn_pure::forward::argmax;
 use nn_pure::writer::LayerSpec;
 
 use crate::float::{self, FloatNet};
@@ -225,6 +226,8 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
             activation: l.activation,
             out_frac,
             requant,
+            format: Format::F16x16,
+            in_shift: 0,
             weights,
             bias,
         });
@@ -273,17 +276,8 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
 
 /// One layer of a quantized network, with the module's forward pass.
 pub fn run_layer(spec: &LayerSpec, x: &[i16]) -> Result<Vec<i16>> {
-    let layer = DenseLayer {
-        inputs: spec.inputs,
-        outputs: spec.outputs,
-        activation: spec.activation,
-        requant: spec.requant,
-        weights: &spec.weights,
-        bias: &spec.bias,
-    };
     let mut y = vec![0i16; spec.outputs];
-    layer
-        .forward(x, &mut y)
+    spec.with_dense(|layer| layer.forward(x, &mut y))
         .map_err(|_| "internal error: layer shapes do not match".to_string())?;
     Ok(y)
 }

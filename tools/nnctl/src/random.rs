@@ -6,6 +6,7 @@
 
 use nn_pure::activation::{Activation, SQUASH_OUT_FRAC};
 use nn_pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
+use nn_pure::format::Format;
 use nn_pure::model::MAX_LAYERS;
 use nn_pure::writer::LayerSpec;
 
@@ -136,6 +137,8 @@ pub fn random_model(
             activation,
             out_frac,
             requant,
+            format: Format::F16x16,
+            in_shift: 0,
             weights,
             bias,
         });

@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 
 use nn_pure::batch::{self, Shape};
 use nn_pure::decimal::{parse_q, parse_q_saturating, write_outputs, DecimalError};
+use nn_pure::format::Format;
 use nn_pure::gated::Gated;
 use nn_pure::model::{crc32, LayerDesc, Model};
+use nn_pure::owned::OwnedWeights;
 use nn_pure::simd::gate::Gate;
 
 use crate::text::{lines, tokens};
@@ -20,7 +22,7 @@ pub struct Loaded {
     /// Its fractional bits.
     pub input_frac: u8,
     /// Layer descriptions, weights and biases.
-    pub layers: Vec<(LayerDesc, Vec<i16>, Vec<i32>)>,
+    pub layers: Vec<(LayerDesc, OwnedWeights, Vec<i32>)>,
 }
 
 /// Parses a model blob with the module's parser.
@@ -31,7 +33,7 @@ pub fn load(name: &str, blob: &[u8]) -> Result<Loaded> {
         input_frac: m.input_frac(),
         layers: m
             .layers()
-            .map(|l| (l, m.weights(&l).collect(), m.biases(&l).collect()))
+            .map(|l| (l, OwnedWeights::from_model(&m, &l), m.biases(&l).collect()))
             .collect(),
     })
 }
@@ -46,7 +48,7 @@ impl Loaded {
     pub fn forward(&self, input: &[i16]) -> Result<Vec<i16>> {
         let mut x = input.to_vec();
         for (l, w, b) in &self.layers {
-            let layer = l.dense(w, b);
+            let layer = l.dense(w.view(), b);
             let mut y = vec![0i16; l.outputs];
             layer.forward(&x, &mut y).map_err(|_| {
                 format!("input of {} values, the model takes {}", x.len(), l.inputs)
@@ -83,7 +85,7 @@ impl Loaded {
         let mut y = vec![0i16; shape.output_dim];
         // SAFETY: the CPU has AVX2 (checked above).
         let mut runner = unsafe { Gated::new(Gate::new(true, true, 1, None)) };
-        let layer = |i: usize| self.layers.get(i).map(|(l, w, b)| l.dense(w, b));
+        let layer = |i: usize| self.layers.get(i).map(|(l, w, b)| l.dense(w.view(), b));
         batch::forward(shape, layer, input, &mut y, &mut scratch, &mut runner).map_err(|_| {
             format!(
                 "input of {} values, the model takes {}",
@@ -210,10 +212,17 @@ pub fn info(name: &str, blob: &[u8]) -> Result<String> {
     let (mut nw, mut nb) = (0usize, 0usize);
     for (k, (l, w, b)) in m.layers.iter().enumerate() {
         let r = l.requant;
+        let w = w.widened();
+        // The format, where it is not the first version's 16x16.
+        let format = match l.format {
+            Format::F16x16 => String::new(),
+            Format::F16x8 => ", format 16x8".to_string(),
+            Format::F8x8 => format!(", format 8x8 (inputs narrowed by 2^{})", l.in_shift),
+        };
         let _ = writeln!(
             s,
             "layer {k}: {} -> {} {:<7} {} -> {}, requant {}/2^{} (= {:.6e}), weights {}..{}, \
-             biases {}..{}",
+             biases {}..{}{format}",
             l.inputs,
             l.outputs,
             l.activation.name(),

@@ -48,7 +48,7 @@ impl Runner for Gated {
         split: &mut [i16],
     ) -> Result<(), ShapeError> {
         #[cfg(target_arch = "x86_64")]
-        if self.gate.layer(layer.inputs) {
+        if self.gate.picks(layer) {
             // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
             unsafe { crate::simd::avx2::forward_block(layer, xs, split, ys) }?;
             self.simd_layers += xs.len() as u64;

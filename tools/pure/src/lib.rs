@@ -22,6 +22,8 @@ pub mod create_line;
 pub mod decimal;
 #[path = "../../../rust/pure/fixed.rs"]
 pub mod fixed;
+#[path = "../../../rust/pure/format.rs"]
+pub mod format;
 #[path = "../../../rust/pure/forward.rs"]
 pub mod forward;
 pub mod gated;
@@ -39,6 +41,7 @@ pub mod nodemask;
 pub mod nodes;
 #[path = "../../../rust/pure/num.rs"]
 pub mod num;
+pub mod owned;
 #[path = "../../../rust/pure/policy.rs"]
 pub mod policy;
 #[path = "../../../rust/pure/rng.rs"]
@@ -54,7 +57,7 @@ pub mod xavier;
 /// The engine under the name the module gives it (`crate::pure`), for the files outside
 /// `rust/pure/` that both crates build (`rust/simd/`).
 mod pure {
-    pub use super::{activation, fixed, forward};
+    pub use super::{activation, fixed, format, forward};
 }
 
 /// The module's vector kernels (`rust/simd/`): `core` only, but `unsafe` (the caller
@@ -82,6 +85,8 @@ mod tests_commands;
 mod tests_decimal;
 #[cfg(test)]
 mod tests_fixed;
+#[cfg(test)]
+mod tests_format;
 #[cfg(test)]
 mod tests_malformed;
 #[cfg(test)]

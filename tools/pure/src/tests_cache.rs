@@ -119,7 +119,7 @@ fn the_bound_holds_for_every_shape() {
     assert_eq!(entries_for(4, 2), MAX_ENTRIES);
     for (i, o) in [(64, 10), (784, 10), (4096, 4096), (4096, 1), (1000, 3000)] {
         let n = entries_for(i, o);
-        assert!(n >= 1 && n <= MAX_ENTRIES);
+        assert!((1..=MAX_ENTRIES).contains(&n));
         assert!(n * (i + o) * 2 <= MAX_BYTES, "{i}x{o}: {n}");
     }
     assert_eq!(entries_for(4096, 4096), 16);

@@ -19,7 +19,10 @@ use std::vec::Vec;
 
 use crate::activation::Activation;
 use crate::fixed::Requant;
-use crate::model::{crc32, Model, ParseError, HEADER_LEN, LAYER_ENTRY_LEN, MAX_BLOB_LEN};
+use crate::format::Format;
+use crate::model::{
+    crc32, Model, ParseError, HEADER_LEN, LAYER_ENTRY_LEN, LAYER_ENTRY_LEN_1, MAX_BLOB_LEN,
+};
 use crate::writer::{write_model, LayerSpec};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testing/models/malformed");
@@ -29,6 +32,8 @@ fn layer(inputs: usize, outputs: usize, activation: Activation) -> LayerSpec {
         inputs,
         outputs,
         activation,
+        format: Format::F16x16,
+        in_shift: 0,
         out_frac: if activation.output_frac().is_some() {
             15
         } else {
@@ -57,7 +62,7 @@ fn base() -> Vec<u8> {
 
 /// Offset of layer `i`'s table entry.
 const fn entry(i: usize) -> usize {
-    HEADER_LEN + i * LAYER_ENTRY_LEN
+    HEADER_LEN + i * LAYER_ENTRY_LEN_1
 }
 
 fn put(b: &mut [u8], at: usize, bytes: &[u8]) {
@@ -78,7 +83,11 @@ fn fix_crc(b: &mut [u8]) {
 /// `base()` with `bytes` written at `at` and the checksum refreshed, so that the edit
 /// itself is what the parser rejects.
 fn edit(at: usize, bytes: &[u8]) -> Vec<u8> {
-    let mut b = base();
+    edited(base(), at, bytes)
+}
+
+/// `b` with `bytes` written at `at` and the checksum refreshed.
+fn edited(mut b: Vec<u8>, at: usize, bytes: &[u8]) -> Vec<u8> {
     put(&mut b, at, bytes);
     fix_crc(&mut b);
     b
@@ -121,7 +130,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ParseError)> {
     v.push(("bad-magic", edit(0, b"NNMX"), BadMagic));
     v.push(("bad-magic-zeros", vec![0; 64], BadMagic));
     v.push(("bad-version-0", edit(4, &0u16.to_le_bytes()), BadVersion(0)));
-    v.push(("bad-version-2", edit(4, &2u16.to_le_bytes()), BadVersion(2)));
+    v.push(("bad-version-3", edit(4, &3u16.to_le_bytes()), BadVersion(3)));
     v.push((
         "bad-header-len-16",
         edit(6, &16u16.to_le_bytes()),
@@ -252,7 +261,61 @@ fn cases() -> Vec<(&'static str, Vec<u8>, ParseError)> {
     let mut b = good.clone();
     b[n - 1] ^= 0x80;
     v.push(("checksum-field-bit-flip", b, BadChecksum));
+
+    // Version 2: each layer's format and input shift (`base2()`: layer 0 is 16x8, layer
+    // 1 8x8 with input shift 3).
+    let f0 = entry2(0) + 16;
+    let f1 = entry2(1) + 16;
+    v.push(("v2-format-3", edit2(f0, &[3]), BadFormat(0)));
+    v.push(("v2-format-255", edit2(f1, &[255]), BadFormat(1)));
+    v.push(("v2-in-shift-16", edit2(f1 + 1, &[16]), BadFormat(1)));
+    v.push(("v2-in-shift-on-16x8", edit2(f0 + 1, &[1]), BadFormat(0)));
+    v.push((
+        "v2-layer-reserved-nonzero",
+        edit2(f1 + 2, &[0, 1]),
+        Reserved,
+    ));
+    // Layer 1's first weight (a byte, after layer 0's 12 weights and 4 biases).
+    let w1 = entry2(2) + 12 + 16;
+    v.push(("v2-weight8-minus-128", edit2(w1, &[0x80]), BadWeight(1)));
+    // A version 2 table read as version 1's, and the other way round.
+    v.push((
+        "v2-as-version-1",
+        edit2(4, &1u16.to_le_bytes()),
+        ShapeMismatch(1),
+    ));
+    v.push((
+        "v1-as-version-2",
+        edit(4, &2u16.to_le_bytes()),
+        BadFormat(0),
+    ));
     v
+}
+
+/// Offset of layer `i`'s table entry in a version 2 blob.
+const fn entry2(i: usize) -> usize {
+    HEADER_LEN + i * LAYER_ENTRY_LEN
+}
+
+/// The version 2 model: `base()`'s shape, layer 0 `16x8`, layer 1 `8x8` with input shift
+/// 3 (120 bytes: header 32, table 40, payload 44, checksum 4).
+fn base2() -> Vec<u8> {
+    let mut l0 = layer(3, 4, Activation::Relu);
+    l0.format = Format::F16x8;
+    let mut l1 = layer(4, 2, Activation::Sigmoid);
+    l1.format = Format::F8x8;
+    l1.in_shift = 3;
+    for l in [&mut l0, &mut l1] {
+        for (i, w) in l.weights.iter_mut().enumerate() {
+            *w = (i as i16 * 37) % 255 - 127;
+        }
+    }
+    write_model(3, 8, &[l0, l1])
+}
+
+/// `base2()` with `bytes` written at `at` and the checksum refreshed.
+fn edit2(at: usize, bytes: &[u8]) -> Vec<u8> {
+    edited(base2(), at, bytes)
 }
 
 /// Every rejection reason; the match has no wildcard so that a new `ParseError` variant
@@ -276,12 +339,13 @@ fn needs_a_file(e: ParseError) -> bool {
         | ParseError::BadActivation(_)
         | ParseError::BadRequant(_)
         | ParseError::BadWeight(_)
+        | ParseError::BadFormat(_)
         | ParseError::PayloadSize
         | ParseError::BadChecksum => true,
     }
 }
 
-const ALL: [ParseError; 16] = [
+const ALL: [ParseError; 17] = [
     ParseError::Truncated,
     ParseError::TooLarge,
     ParseError::BadMagic,
@@ -296,6 +360,7 @@ const ALL: [ParseError; 16] = [
     ParseError::BadActivation(0),
     ParseError::BadRequant(0),
     ParseError::BadWeight(0),
+    ParseError::BadFormat(0),
     ParseError::PayloadSize,
     ParseError::BadChecksum,
 ];
@@ -317,6 +382,10 @@ fn expected_index() -> String {
 fn malformed_models_are_rejected_for_their_reason() {
     let good = base();
     assert!(Model::parse(&good).is_ok());
+    let good2 = base2();
+    assert_eq!(good2.len(), 120);
+    assert_eq!(u16::from_le_bytes([good2[4], good2[5]]), 2);
+    assert!(Model::parse(&good2).is_ok());
     let mut names = BTreeSet::new();
     for (name, blob, want) in cases() {
         assert!(names.insert(name), "{name} twice");

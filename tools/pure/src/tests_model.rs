@@ -10,6 +10,7 @@ use std::vec::Vec;
 
 use crate::activation::Activation;
 use crate::fixed::Requant;
+use crate::format::{Format, Weights};
 use crate::forward::{argmax, DenseLayer, ShapeError};
 use crate::model::{crc32, Model, ParseError, HEADER_LEN};
 use crate::writer::{write_model, LayerSpec};
@@ -19,6 +20,8 @@ fn layer(inputs: usize, outputs: usize, activation: Activation, seed: i32) -> La
         inputs,
         outputs,
         activation,
+        format: Format::F16x16,
+        in_shift: 0,
         out_frac: if activation.output_frac().is_some() {
             15
         } else {
@@ -126,7 +129,7 @@ fn an_appended_byte_is_rejected() {
 fn each_field_check_names_its_reason() {
     let cases: Vec<(usize, Vec<u8>, ParseError)> = vec![
         (0, b"NNMX".to_vec(), ParseError::BadMagic),
-        (4, 2u16.to_le_bytes().to_vec(), ParseError::BadVersion(2)),
+        (4, 3u16.to_le_bytes().to_vec(), ParseError::BadVersion(3)),
         (
             6,
             40u16.to_le_bytes().to_vec(),
@@ -220,7 +223,7 @@ fn forward_by_hand() {
         outputs: 2,
         activation: Activation::Linear,
         requant: Requant::new(1, 8).unwrap(),
-        weights: &[256, 512, -256, 128],
+        weights: Weights::Wide(&[256, 512, -256, 128]),
         bias: &[16384, 0],
     };
     let mut y = [0i16; 2];
@@ -242,7 +245,7 @@ fn forward_refuses_wrong_shapes() {
         outputs: 1,
         activation: Activation::Linear,
         requant: Requant::IDENTITY,
-        weights: &[1, 2],
+        weights: Weights::Wide(&[1, 2]),
         bias: &[0],
     };
     let mut y = [7i16; 1];
@@ -277,7 +280,7 @@ fn sample_output_source() -> std::string::String {
         let w: Vec<i16> = m.weights(&l).collect();
         let b: Vec<i32> = m.biases(&l).collect();
         let mut y = vec![0i16; l.outputs];
-        l.dense(&w, &b).forward(&x, &mut y).unwrap();
+        l.dense(Weights::Wide(&w), &b).forward(&x, &mut y).unwrap();
         x = y;
     }
     std::format!(
@@ -323,9 +326,9 @@ fn check_prefix_judges_each_field_as_it_arrives() {
     assert_eq!(check_prefix(&[0u8; 32]), Err(ParseError::BadMagic));
     // The version once its two bytes are in, not before.
     let mut v2 = b.clone();
-    v2[4] = 2;
+    v2[4] = 3;
     assert_eq!(check_prefix(&v2[..5]), Ok(()));
-    assert_eq!(check_prefix(&v2[..6]), Err(ParseError::BadVersion(2)));
+    assert_eq!(check_prefix(&v2[..6]), Err(ParseError::BadVersion(3)));
     v2[4] = 0;
     assert_eq!(check_prefix(&v2[..6]), Err(ParseError::BadVersion(0)));
     // Then the header length.

@@ -11,6 +11,7 @@ extern crate std;
 use std::vec::Vec;
 
 use crate::fixed::{dot, MAX_DIM};
+use crate::format::Weights;
 use crate::rng::Rng;
 use crate::simd::avx2::{dot_split, split, split_len, PASS};
 
@@ -157,7 +158,7 @@ fn random_layers_forward_the_same_by_both_paths_and_in_pieces() {
             outputs,
             activation: acts[rng.below(4) as usize],
             requant,
-            weights: &weights,
+            weights: Weights::Wide(&weights),
             bias: &bias,
         };
         // A block of one to four inputs, as the module's batches give them.
@@ -206,7 +207,7 @@ fn block_rows_refuses_rows_past_the_layer_and_wrong_inputs() {
         outputs: 3,
         activation: Activation::Linear,
         requant: Requant::IDENTITY,
-        weights: &[1, 2, 3, 4, 5, 6],
+        weights: Weights::Wide(&[1, 2, 3, 4, 5, 6]),
         bias: &[0, 0, 0],
     };
     let mut y = [7i16; 2];
@@ -225,7 +226,7 @@ fn block_rows_refuses_rows_past_the_layer_and_wrong_inputs() {
         assert_eq!(ys, [[7; 2]; 4]);
     }
     assert_eq!(y, [7, 7]);
-    assert!(layer.forward_rows(&[1, 1], 1, &mut y, dot).is_ok());
+    assert!(layer.reference_rows(&[1, 1], 1, &mut y).is_ok());
     assert_eq!(y, [7, 11]);
 }
 
@@ -422,7 +423,7 @@ fn batches_by_every_runner_give_the_per_input_bits() {
                 outputs: dims[i + 1],
                 activation: Activation::Tanh,
                 requant: Requant::new(3, 16).unwrap(),
-                weights: w,
+                weights: Weights::Wide(w),
                 bias: b,
             })
         };
@@ -507,7 +508,7 @@ fn the_batch_driver_refuses_what_does_not_fit() {
             outputs: 3,
             activation: Activation::Linear,
             requant: Requant::IDENTITY,
-            weights: &w,
+            weights: Weights::Wide(&w),
             bias: &b,
         })
     };

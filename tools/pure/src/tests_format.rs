@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The layer formats (`rust/pure/format.rs`): narrowing, the exact products of `16x8`
+//! and `8x8` against wide references written here, layers of every format, the model
+//! format's version 2, and the batch driver's paths on networks that mix formats.
+
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
+use crate::activation::Activation;
+use crate::batch::{self, Scalar, Shape};
+use crate::fixed::{Requant, MAX_DIM};
+use crate::format::{dot_16x8, dot_8x8, dot_8x8_wide, narrow, Format, Weights, MAX_IN_SHIFT};
+use crate::forward::DenseLayer;
+use crate::gated::Gated;
+use crate::model::{Model, VERSION, VERSION_1};
+use crate::owned::OwnedWeights;
+use crate::rng::Rng;
+use crate::simd::gate::Gate;
+use crate::writer::{write_model, LayerSpec};
+
+/// `narrow` as the documentation states it, by exact division: round half up of `x /
+/// 2^s`, then saturation.
+fn narrow_ref(x: i16, s: u8) -> i8 {
+    let d = 1i64 << s;
+    // floor((x + d / 2) / d) for s > 0; x for s = 0.
+    let v = if s == 0 {
+        i64::from(x)
+    } else {
+        (i64::from(x) * 2 + d).div_euclid(2 * d)
+    };
+    v.clamp(-128, 127) as i8
+}
+
+#[test]
+fn narrow_rounds_half_up_and_saturates_for_every_input_and_shift() {
+    for s in 0..=MAX_IN_SHIFT {
+        for x in i16::MIN..=i16::MAX {
+            assert_eq!(narrow(x, s), narrow_ref(x, s), "x {x} shift {s}");
+        }
+    }
+    // Ties: 2.5 -> 3, -2.5 -> -2 (shift 1: 5 / 2, -5 / 2).
+    assert_eq!(narrow(5, 1), 3);
+    assert_eq!(narrow(-5, 1), -2);
+    assert_eq!(narrow(i16::MAX, 0), 127);
+    assert_eq!(narrow(i16::MIN, 0), -128);
+    assert_eq!(narrow(i16::MIN, 15), -1);
+    assert_eq!(narrow(i16::MAX, 15), 1);
+    // A shift above the range is the largest.
+    assert_eq!(narrow(12345, 200), narrow(12345, MAX_IN_SHIFT));
+}
+
+/// A random 8-bit weight (-127..=127), extremes often.
+fn w8(rng: &mut Rng) -> i8 {
+    match rng.below(8) {
+        0 => 127,
+        1 => -127,
+        _ => (rng.below(255) as i32 - 127) as i8,
+    }
+}
+
+/// A random i16, extremes often.
+fn x16(rng: &mut Rng) -> i16 {
+    match rng.below(8) {
+        0 => i16::MAX,
+        1 => i16::MIN,
+        _ => rng.next_u32() as i16,
+    }
+}
+
+#[test]
+fn the_8bit_products_are_exact() {
+    let mut rng = Rng::from_seed(8);
+    for _ in 0..2000 {
+        let n = 1 + rng.below(300) as usize;
+        let w: Vec<i8> = (0..n).map(|_| w8(&mut rng)).collect();
+        let x: Vec<i16> = (0..n).map(|_| x16(&mut rng)).collect();
+        let bias = rng.next_u32() as i32;
+        let shift = rng.below(16) as u8;
+        let wide: i128 = w
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| i128::from(*a) * i128::from(*b))
+            .sum::<i128>()
+            + i128::from(bias);
+        assert_eq!(i128::from(dot_16x8(&w, &x, bias)), wide);
+        let x8: Vec<i8> = x.iter().map(|&v| narrow_ref(v, shift)).collect();
+        let wide8: i128 = w
+            .iter()
+            .zip(&x8)
+            .map(|(a, b)| i128::from(*a) * i128::from(*b))
+            .sum::<i128>()
+            + i128::from(bias);
+        assert_eq!(i128::from(dot_8x8(&w, &x8, bias)), wide8);
+        assert_eq!(i128::from(dot_8x8_wide(&w, &x, shift, bias)), wide8);
+    }
+    // The extremes of the bounds: 4096 products of -127 x -32768, and of 8x8's -128.
+    let w = vec![-127i8; MAX_DIM];
+    let x = vec![i16::MIN; MAX_DIM];
+    assert_eq!(
+        dot_16x8(&w, &x, i32::MAX),
+        4096 * 127 * 32768 + i64::from(i32::MAX)
+    );
+    assert_eq!(
+        dot_8x8_wide(&w, &x, 0, i32::MIN),
+        4096 * 127 * 128 + i64::from(i32::MIN)
+    );
+}
+
+/// One layer of `format` with random weights, requantization and activation.
+fn spec(rng: &mut Rng, inputs: usize, outputs: usize, format: Format) -> LayerSpec {
+    let activation = Activation::from_code(rng.below(4) as u8).unwrap();
+    LayerSpec {
+        inputs,
+        outputs,
+        activation,
+        out_frac: activation.output_frac().unwrap_or(rng.below(16) as u8),
+        requant: Requant::new(1 + rng.below(65535), rng.below(40) as u8).unwrap(),
+        format,
+        in_shift: match format {
+            Format::F8x8 => rng.below(16) as u8,
+            _ => 0,
+        },
+        weights: (0..inputs * outputs)
+            .map(|_| match format {
+                Format::F16x16 => x16(rng).max(-32767),
+                _ => i16::from(w8(rng)),
+            })
+            .collect(),
+        bias: (0..outputs).map(|_| rng.next_u32() as i32 >> 4).collect(),
+    }
+}
+
+/// A layer's outputs by a reference written here: the inputs narrowed (8x8), the sums in
+/// i128, `Requant::apply_saturating`, the activation.
+fn layer_ref(l: &LayerSpec, x: &[i16]) -> Vec<i16> {
+    let x: Vec<i128> = x
+        .iter()
+        .map(|&v| match l.format {
+            Format::F8x8 => i128::from(narrow_ref(v, l.in_shift)),
+            _ => i128::from(v),
+        })
+        .collect();
+    (0..l.outputs)
+        .map(|o| {
+            let row = &l.weights[o * l.inputs..(o + 1) * l.inputs];
+            let acc: i128 = row
+                .iter()
+                .zip(&x)
+                .map(|(w, v)| i128::from(*w) * v)
+                .sum::<i128>()
+                + i128::from(l.bias[o]);
+            l.activation
+                .apply(l.requant.apply_saturating(i64::try_from(acc).unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn layers_of_every_format_match_the_wide_reference() {
+    let mut rng = Rng::from_seed(16);
+    for format in Format::ALL {
+        for _ in 0..300 {
+            let (i, o) = (1 + rng.below(80) as usize, 1 + rng.below(20) as usize);
+            let l = spec(&mut rng, i, o, format);
+            let x: Vec<i16> = (0..i).map(|_| x16(&mut rng)).collect();
+            let mut y = vec![0i16; o];
+            l.with_dense(|d| {
+                assert_eq!(d.weights.format(), format);
+                d.forward(&x, &mut y)
+            })
+            .unwrap();
+            assert_eq!(y, layer_ref(&l, &x), "{format:?} {i}x{o}");
+            // Row pieces give the same rows.
+            let first = rng.below(o as u32) as usize;
+            let mut part = vec![0i16; o - first];
+            l.with_dense(|d| d.reference_rows(&x, first, &mut part))
+                .unwrap();
+            assert_eq!(part, y[first..]);
+        }
+    }
+}
+
+#[test]
+fn a_layer_refuses_weights_of_another_length() {
+    let w = [1i8, 2, 3];
+    let layer = DenseLayer {
+        inputs: 2,
+        outputs: 2,
+        activation: Activation::Linear,
+        requant: Requant::IDENTITY,
+        weights: Weights::Narrow(&w),
+        bias: &[0, 0],
+    };
+    let mut y = [7i16; 2];
+    assert!(layer.forward(&[1, 1], &mut y).is_err());
+    assert_eq!(y, [7, 7]);
+}
+
+/// A network of `formats` (widths random), its model blob and layer specs.
+fn network(rng: &mut Rng, formats: &[Format]) -> (usize, Vec<LayerSpec>, Vec<u8>) {
+    let input_dim = 1 + rng.below(70) as usize;
+    let mut inputs = input_dim;
+    let mut layers = Vec::new();
+    for &f in formats {
+        let outputs = 1 + rng.below(70) as usize;
+        layers.push(spec(rng, inputs, outputs, f));
+        inputs = outputs;
+    }
+    let blob = write_model(input_dim, rng.below(16) as u8, &layers);
+    (input_dim, layers, blob)
+}
+
+#[test]
+fn version_2_round_trips_and_all_16x16_is_version_1() {
+    let mut rng = Rng::from_seed(2);
+    for k in 0..200 {
+        let n = 1 + rng.below(6) as usize;
+        let formats: Vec<Format> = (0..n).map(|_| Format::ALL[rng.below(3) as usize]).collect();
+        let (input_dim, layers, blob) = network(&mut rng, &formats);
+        let version = u16::from_le_bytes([blob[4], blob[5]]);
+        let wide = formats.iter().all(|f| *f == Format::F16x16);
+        assert_eq!(version, if wide { VERSION_1 } else { VERSION }, "model {k}");
+        let m = Model::parse(&blob).unwrap();
+        assert_eq!(m.input_dim(), input_dim);
+        for (l, s) in m.layers().zip(&layers) {
+            assert_eq!((l.format, l.in_shift), (s.format, s.in_shift));
+            assert_eq!(m.weights(&l).collect::<Vec<_>>(), s.weights);
+            assert_eq!(OwnedWeights::from_model(&m, &l), s.owned_weights());
+            let w8: Vec<i16> = m.weights8(&l).map(i16::from).collect();
+            match l.format {
+                Format::F16x16 => assert!(w8.is_empty()),
+                _ => assert_eq!(w8, s.weights),
+            }
+        }
+        // An 8-bit layer holds half the bytes: 1 a weight.
+        let bytes: usize = layers
+            .iter()
+            .map(|l| l.inputs * l.outputs * l.format.weight_bytes() + 4 * l.outputs)
+            .sum();
+        let entry = if wide { 16 } else { 20 };
+        assert_eq!(blob.len(), 32 + entry * layers.len() + bytes + 4);
+    }
+}
+
+#[test]
+fn networks_that_mix_formats_agree_on_every_path() {
+    let mut rng = Rng::from_seed(3);
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = std::is_x86_feature_detected!("avx2");
+    for _ in 0..100 {
+        let n = 1 + rng.below(5) as usize;
+        let formats: Vec<Format> = (0..n).map(|_| Format::ALL[rng.below(3) as usize]).collect();
+        let (input_dim, layers, _) = network(&mut rng, &formats);
+        let rows = 1 + rng.below(9) as usize;
+        let inputs: Vec<i16> = (0..rows * input_dim).map(|_| x16(&mut rng)).collect();
+        // Layer by layer, by the reference of this file.
+        let mut want = Vec::new();
+        for r in 0..rows {
+            let mut x = inputs[r * input_dim..(r + 1) * input_dim].to_vec();
+            for l in &layers {
+                x = layer_ref(l, &x);
+            }
+            want.extend(x);
+        }
+        let owned: Vec<OwnedWeights> = layers.iter().map(LayerSpec::owned_weights).collect();
+        let layer = |i: usize| {
+            let l = layers.get(i)?;
+            Some(DenseLayer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                activation: l.activation,
+                requant: l.requant,
+                weights: owned[i].view(),
+                bias: &l.bias,
+            })
+        };
+        let shape = Shape::of(layers.iter().map(|l| (l.inputs, l.outputs))).unwrap();
+        let mut scratch = vec![0i16; shape.scratch_len()];
+        let mut got = vec![0i16; rows * shape.output_dim];
+        batch::forward(shape, layer, &inputs, &mut got, &mut scratch, &mut Scalar).unwrap();
+        assert_eq!(got, want, "scalar, formats {formats:?}");
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // Every layer sent to the vector path where it has a kernel (16x16).
+            // SAFETY: the CPU has AVX2 (checked above).
+            let mut runner = unsafe { Gated::new(Gate::new(true, true, 1, None)) };
+            let mut got = vec![0i16; rows * shape.output_dim];
+            batch::forward(shape, layer, &inputs, &mut got, &mut scratch, &mut runner).unwrap();
+            assert_eq!(got, want, "gated, formats {formats:?}");
+            let wide = formats.iter().filter(|f| **f == Format::F16x16).count();
+            assert_eq!(runner.simd_layers, (wide * rows) as u64);
+            assert_eq!(runner.scalar_layers, ((formats.len() - wide) * rows) as u64);
+        }
+    }
+}
