@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
 use nn_pure::activation::Activation;
+use nn_pure::format::Format;
 use nn_pure::writer::write_model;
 
 use crate::admin;
@@ -65,6 +66,10 @@ pub enum Command {
         /// [default: 1.25].
         #[arg(long, value_name = "H", value_parser = headroom)]
         headroom: Option<f64>,
+        /// Every layer's format: 16x16 (16-bit weights), 16x8 (8-bit weights) or 8x8
+        /// (8-bit weights and inputs) [default: 16x16].
+        #[arg(long, value_name = "FORMAT", value_parser = format)]
+        format: Option<Format>,
     },
     /// Run a model on each line of INPUTS and print the lines the module's predict prints.
     ///
@@ -246,6 +251,10 @@ fn headroom(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
+fn format(s: &str) -> std::result::Result<Format, String> {
+    Format::from_name(s).ok_or_else(|| format!("'{s}': not a format (16x16, 16x8 or 8x8)"))
+}
+
 fn activation(s: &str) -> std::result::Result<Activation, String> {
     Activation::from_name(s.trim())
         .ok_or_else(|| format!("'{s}' is not one of linear, relu, sigmoid, tanh"))
@@ -283,9 +292,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             input_frac,
             input_range,
             headroom,
+            format,
         } => {
             let mut opts = Options {
                 input_frac,
+                format: format.unwrap_or_default(),
                 ..Options::default()
             };
             if let Some(r) = input_range {

@@ -16,11 +16,17 @@
 //! - requantization: `Requant::from_real(2^pre_frac / s_acc)`, `pre_frac` being
 //!   `out_frac`, or 12 before sigmoid and tanh.
 //!
+//! - format (`--format`, fixed-point.rst "Layer formats"): `16x16` as above; `16x8`
+//!   scales the weights to ±127 instead; `8x8` too, and narrows each input by the largest
+//!   `in_shift` that `in_frac` allows for the input's range (`range * headroom *
+//!   2^(in_frac - in_shift) <= 127`), the accumulator's scale then `s_w * 2^(in_frac -
+//!   in_shift)`.
+//!
 //! Rounding is half up everywhere, as in the module.
 
 use nn_pure::activation::{Activation, SQUASH_IN_FRAC, SQUASH_OUT_FRAC};
 use nn_pure::fixed::{round_half_up, Requant, WEIGHT_MAX};
-use nn_pure::format::Format;
+use nn_pure::format::{Format, MAX_IN_SHIFT, WEIGHT8_MAX};
 use nn_pure::forward::argmax;
 use nn_pure::writer::LayerSpec;
 
@@ -43,6 +49,8 @@ pub struct Options {
     pub input_range: f64,
     /// The factor over the observed range that must still fit.
     pub headroom: f64,
+    /// The format of every layer.
+    pub format: Format,
 }
 
 impl Default for Options {
@@ -51,6 +59,7 @@ impl Default for Options {
             input_frac: None,
             input_range: DEFAULT_INPUT_RANGE,
             headroom: DEFAULT_HEADROOM,
+            format: Format::F16x16,
         }
     }
 }
@@ -109,6 +118,15 @@ pub fn frac_for(range: f64, headroom: f64) -> u8 {
         .unwrap_or(0)
 }
 
+/// The input shift of an `8x8` layer whose inputs have `in_frac` fractional bits and reach
+/// `range`: the least shift (0..=15) with `range * headroom * 2^(in_frac - shift) <= 127`,
+/// 15 if none.
+pub fn in_shift_for(range: f64, in_frac: u8, headroom: f64) -> u8 {
+    (0..=MAX_IN_SHIFT)
+        .find(|&s| range * headroom * 2f64.powi(i32::from(in_frac) - i32::from(s)) <= 127.0)
+        .unwrap_or(MAX_IN_SHIFT)
+}
+
 /// Quantizes `x` at `frac`, half up, saturating (calibration rows are floats already).
 pub fn quantize_input(x: f64, frac: u8) -> i16 {
     let v = round_half_up(x * f64::from(1u32 << frac));
@@ -154,22 +172,28 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
     let mut layers = Vec::new();
     let mut reports = Vec::new();
     let mut in_frac = input_frac;
+    let mut in_range = input_range;
+    let format = opts.format;
+    let (w_max, w_lim) = match format {
+        Format::F16x16 => (f64::from(WEIGHT_MAX), 32767.0),
+        Format::F16x8 | Format::F8x8 => (f64::from(WEIGHT8_MAX), 127.0),
+    };
     for (k, (l, &range)) in net.layers.iter().zip(&ranges).enumerate() {
         let max_w = l.weights.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let max_b = l.bias.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        let in_scale = f64::from(1u32 << in_frac);
-        let mut weight_scale = if max_w > 0.0 {
-            f64::from(WEIGHT_MAX) / max_w
-        } else {
-            1.0
+        let in_shift = match format {
+            Format::F8x8 => in_shift_for(in_range, in_frac, opts.headroom),
+            _ => 0,
         };
+        let in_scale = 2f64.powi(i32::from(in_frac) - i32::from(in_shift));
+        let mut weight_scale = if max_w > 0.0 { w_max / max_w } else { 1.0 };
         // The bias must fit an i32 in the accumulator's scale (with a margin for rounding).
         let bias_limit = f64::from(i32::MAX) - 1.0;
         if max_b * weight_scale * in_scale > bias_limit {
             weight_scale = bias_limit / (max_b * in_scale);
             notes.push(format!(
                 "layer {k}: biases up to {max_b:.6} limit the weight scale to {weight_scale:.6e} \
-                 (largest weight {:.0} of 32767)",
+                 (largest weight {:.0} of {w_lim})",
                 max_w * weight_scale
             ));
         }
@@ -177,7 +201,7 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
         let weights: Vec<i16> = l
             .weights
             .iter()
-            .map(|w| round_half_up(w * weight_scale).clamp(-32767.0, 32767.0) as i16)
+            .map(|w| round_half_up(w * weight_scale).clamp(-w_lim, w_lim) as i16)
             .collect();
         let bias: Vec<i32> = l
             .bias
@@ -226,12 +250,16 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
             activation: l.activation,
             out_frac,
             requant,
-            format: Format::F16x16,
-            in_shift: 0,
+            format,
+            in_shift,
             weights,
             bias,
         });
         in_frac = out_frac;
+        in_range = match l.activation {
+            Activation::Sigmoid | Activation::Tanh => 1.0,
+            _ => range,
+        };
     }
 
     // Measure on the calibration rows: the module's arithmetic against f64.
@@ -299,12 +327,17 @@ pub fn report(c: &Compiled, calibrated: bool, headroom: f64) -> String {
         let m = l.requant;
         let eff = f64::from(m.mult()) / 2f64.powi(i32::from(m.shift()));
         s += &format!(
-            "layer {k}: {} -> {} {}, {} -> {}\n",
+            "layer {k}: {} -> {} {}, {} -> {}{}\n",
             l.inputs,
             l.outputs,
             l.activation.name(),
             qformat(in_frac),
-            qformat(l.out_frac)
+            qformat(l.out_frac),
+            match l.format {
+                Format::F16x16 => String::new(),
+                Format::F16x8 => ", format 16x8".to_string(),
+                Format::F8x8 => format!(", format 8x8, inputs narrowed by 2^{}", l.in_shift),
+            }
         );
         s += &format!(
             "  weights: scale {:.6e} (max |w| {:.6} -> {}), biases up to {} in the \
@@ -313,7 +346,7 @@ pub fn report(c: &Compiled, calibrated: bool, headroom: f64) -> String {
             r.max_w,
             r.max_wq,
             r.max_bq,
-            r.weight_scale * f64::from(1u32 << in_frac)
+            r.weight_scale * 2f64.powi(i32::from(in_frac) - i32::from(l.in_shift))
         );
         let target = match l.activation.input_frac() {
             Some(f) => format!("{} for {}", qformat(f), l.activation.name()),
