@@ -449,12 +449,7 @@ fn chart(
         .label(format!("threshold in force (auto: {threshold})"))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREEN));
     }
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.9))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .expect("draw");
+    legend(&mut c);
 
     // Below: the table's networks, a group of bars each (ours, the peer's fp32 and int8)
     // and a gap, on segments of a log-scaled axis of ns per input row.
@@ -480,7 +475,13 @@ fn chart(
     let segments = 4 * ours.len() as u32;
     let mut c = ChartBuilder::on(&lower)
         .caption(
-            format!("the table's networks: ns per input row, ours (auto) and {peer_note} (lower is faster)"),
+            format!(
+                "the table's networks: ns per input row (lower is faster), ours (auto){}",
+                match peer {
+                    peer::Peer::Figures { .. } => format!(" and {peer_note}"),
+                    peer::Peer::LeftOut(_) => format!("; {peer_note}"),
+                }
+            ),
             ("sans-serif", 18),
         )
         .margin(16)
@@ -531,12 +532,22 @@ fn chart(
             .label(label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
     }
+    legend(&mut c);
+    root.present().expect("write the chart");
+    eprintln!("chart: {}", path.display());
+}
+
+/// The legend of one of the chart's panels, in its upper left corner.
+fn legend<'a, DB, CT>(c: &mut plotters::chart::ChartContext<'a, DB, CT>)
+where
+    DB: plotters::prelude::DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    use plotters::prelude::*;
     c.configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .expect("draw");
-    root.present().expect("write the chart");
-    eprintln!("chart: {}", path.display());
 }
