@@ -109,7 +109,9 @@ nnctl:
 	cargo build --release --manifest-path $(REPO)/Cargo.toml -p nnctl
 
 # The module's inference kernels timed on the host (tools/bench; performance.rst): a
-# Markdown table on stdout and in build/bench/bench.md, the chart in build/bench/simd.svg.
+# Markdown table on stdout and in build/bench/bench.md, the chart in build/bench/simd.svg;
+# beside them onnxruntime on one thread (tools/bench/peer.py, in the venv of make setup,
+# or NN_PYTHON), or a line saying why it is left out.
 # Prints numbers, asserts nothing; not part of make check.
 bench:
 	cargo build --release --manifest-path $(REPO)/Cargo.toml -p nn-bench
@@ -144,7 +146,7 @@ help:
 	@echo "make demo          the story in a 2-node guest: digits model, map, stats, migrate, C sample"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
 	@echo "make nnctl         build the host tool target/release/nnctl"
-	@echo "make bench         time the inference kernels on the host (table + SVG in build/bench/)"
+	@echo "make bench         time the inference kernels on the host beside onnxruntime (tables + SVG in build/bench/)"
 	@echo "make bench-guest   the module's debugfs bench in a perf-kernel guest under -icount"
 	@echo "KFLAVOR=debug|perf the test kernel flavour (debug has KASAN, kmemleak, lockdep)"
 	@echo "CONFIG_NEURAL_NETWORK_NUMA=y|n CONFIG_NEURAL_NETWORK_NUMA_DEBUG=y|n"

@@ -10,8 +10,18 @@
 //! this host measures the way the module measures it at load). The table gives the
 //! median of `--runs` timed runs, each long enough to be timed to well under 1%.
 //!
+//! The peer (`peer.rs`, `tools/bench/peer.py`): onnxruntime on the same networks and
+//! batches, one thread, float32 and int8 (dynamic quantisation), timed the same way in
+//! the venv of `tools/testing/setup`; a second table sets our `auto` figures beside its,
+//! with ratios. Where onnxruntime cannot be imported its columns are left out and one
+//! line says why.
+//!
 //! The chart (`--svg`): GMAC/s against row length for a layer of 64 rows at batch 1, by
-//! the scalar and the vector path, with the break-even and the threshold in force marked.
+//! the scalar and the vector path and by the peer, with the break-even and the threshold
+//! in force marked; below it, ns per input row of the table's networks, ours and the
+//! peer's.
+
+mod peer;
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -43,7 +53,32 @@ struct Args {
     /// Where to write the table (Markdown) besides standard output.
     #[arg(long)]
     table: Option<PathBuf>,
+    /// Leave the peer (onnxruntime) out.
+    #[arg(long)]
+    no_peer: bool,
+    /// The Python that runs the peer [default: $NN_PYTHON, else the venv of
+    /// tools/testing/setup, $NN_CACHE_DIR/venv/bin/python].
+    #[arg(long)]
+    peer_python: Option<PathBuf>,
+    /// The peer's script.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/peer.py"))]
+    peer_script: PathBuf,
 }
+
+/// The networks of the table: name and widths (every layer ReLU), timed at `BATCHES`.
+const NETS: [(&str, &[usize]); 5] = [
+    ("4-8-2", &[4, 8, 2]),
+    ("31-256-2", &[31, 256, 2]),
+    ("64-32-10", &[64, 32, 10]),
+    ("256-256-256", &[256, 256, 256]),
+    ("1024x1024", &[1024, 1024]),
+];
+const BATCHES: [usize; 2] = [1, 32];
+/// The chart's row lengths: a layer of that many inputs and `SWEEP_ROWS` outputs.
+const SWEEP: [usize; 15] = [
+    8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096,
+];
+const SWEEP_ROWS: usize = 64;
 
 /// A network of random weights with these layer widths (`dims[0]` inputs).
 struct Net {
@@ -213,15 +248,13 @@ fn main() {
         }
     );
     out += "| shape | batch | path | ns/pred | GMAC/s |\n|---|---:|---|---:|---:|\n";
-    let nets = [
-        Net::new("4-8-2", &[4, 8, 2], &mut rng),
-        Net::new("31-256-2", &[31, 256, 2], &mut rng),
-        Net::new("64-32-10", &[64, 32, 10], &mut rng),
-        Net::new("256-256-256", &[256, 256, 256], &mut rng),
-        Net::new("1024x1024", &[1024, 1024], &mut rng),
-    ];
+    let nets: Vec<Net> = NETS
+        .iter()
+        .map(|(name, dims)| Net::new(name, dims, &mut rng))
+        .collect();
+    let mut ours = Vec::new();
     for net in &nets {
-        for batch in [1, 32] {
+        for batch in BATCHES {
             for (path, g) in [("scalar", scalar), ("simd", simd), ("auto", auto)] {
                 let ns = time_net(&args, net, batch, g, &mut rng);
                 let gmacs = net.macs() as f64 / ns;
@@ -229,9 +262,19 @@ fn main() {
                     "| {} | {batch} | {path} | {ns:.1} | {gmacs:.2} |\n",
                     net.name
                 );
+                if path == "auto" {
+                    ours.push(peer::Ours {
+                        name: net.name,
+                        batch,
+                        ns,
+                    });
+                }
             }
         }
     }
+    let peer = run_peer(&args);
+    out += "\n";
+    out += &peer::table(&ours, &peer);
     out += &format!("\nSelf-check timings on this host (ns per layer of {TIMED_ROWS} rows):\n\n");
     out += "| row length | scalar ns | simd ns |\n|---:|---:|---:|\n";
     for (n, s, v) in &timings {
@@ -242,38 +285,109 @@ fn main() {
         std::fs::write(p, &out).expect("write the table");
     }
     if let Some(p) = &args.svg {
-        chart(&args, p, even, auto.threshold, &mut rng);
+        chart(&args, p, even, auto.threshold, &mut rng, &ours, &peer);
     }
 }
 
-/// GMAC/s against row length, a layer of 64 rows at batch 1, both paths.
-fn chart(args: &Args, path: &PathBuf, even: Option<usize>, threshold: usize, rng: &mut Rng) {
+/// The peer on the table's networks (and the chart's layers, if there is a chart).
+fn run_peer(args: &Args) -> peer::Peer {
+    if args.no_peer {
+        return peer::Peer::LeftOut("--no-peer".into());
+    }
+    let python = args
+        .peer_python
+        .clone()
+        .unwrap_or_else(|| peer::default_python(|k| std::env::var(k).ok()));
+    let sweep: Vec<(String, [usize; 2])> = if args.svg.is_some() {
+        SWEEP
+            .iter()
+            .map(|&n| (sweep_name(n), [n, SWEEP_ROWS]))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let cases: Vec<peer::Case> = NETS
+        .iter()
+        .map(|(name, dims)| peer::Case {
+            name,
+            dims,
+            batches: &BATCHES,
+        })
+        .chain(sweep.iter().map(|(name, dims)| peer::Case {
+            name,
+            dims,
+            batches: &[1],
+        }))
+        .collect();
+    eprintln!(
+        "peer: {} {} ({} networks)",
+        python.display(),
+        args.peer_script.display(),
+        cases.len()
+    );
+    peer::Peer::run(&python, &args.peer_script, args.runs, args.min_ms, &cases)
+}
+
+/// The peer's name of the chart's layer of `n` inputs.
+fn sweep_name(n: usize) -> String {
+    format!("sweep-{n}x{SWEEP_ROWS}")
+}
+
+/// Above: GMAC/s against row length, a layer of 64 rows at batch 1, both paths and the
+/// peer's two models. Below: ns per input row of the table's networks, ours (`auto`) and
+/// the peer's.
+fn chart(
+    args: &Args,
+    path: &PathBuf,
+    even: Option<usize>,
+    threshold: usize,
+    rng: &mut Rng,
+    ours: &[peer::Ours],
+    peer: &peer::Peer,
+) {
     use plotters::prelude::*;
-    let lengths = [
-        8usize, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096,
-    ];
+    let ort_fp32 = RGBColor(128, 0, 160);
+    let ort_int8 = RGBColor(230, 130, 0);
     let mut scalar_pts = Vec::new();
     let mut simd_pts = Vec::new();
-    for &n in &lengths {
-        let net = Net::new("sweep", &[n, 64], rng);
+    let mut fp32_pts = Vec::new();
+    let mut int8_pts = Vec::new();
+    for &n in &SWEEP {
+        let net = Net::new("sweep", &[n, SWEEP_ROWS], rng);
         let macs = net.macs() as f64;
         let s = time_net(args, &net, 1, Gate::SCALAR, rng);
         let v = time_net(args, &net, 1, Gate::new(true, true, 1, None), rng);
         scalar_pts.push((n as f64, macs / s));
         simd_pts.push((n as f64, macs / v));
+        let name = sweep_name(n);
+        if let Some(ns) = peer.get(&name, 1, peer::Kind::Fp32) {
+            fp32_pts.push((n as f64, macs / ns));
+        }
+        if let Some(ns) = peer.get(&name, 1, peer::Kind::Int8) {
+            int8_pts.push((n as f64, macs / ns));
+        }
     }
     let top = simd_pts
         .iter()
         .chain(&scalar_pts)
+        .chain(&fp32_pts)
+        .chain(&int8_pts)
         .map(|p| p.1)
         .fold(0.0, f64::max)
         * 1.15;
-    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    let root = SVGBackend::new(path, (900, 1080)).into_drawing_area();
     root.fill(&WHITE).expect("draw");
-    let mut c = ChartBuilder::on(&root)
+    let (upper, lower) = root.split_vertically(540);
+    let peer_note = match peer {
+        peer::Peer::Figures { info, .. } => {
+            format!("{} {}: one thread, from Python", info.peer, info.version)
+        }
+        peer::Peer::LeftOut(_) => "onnxruntime left out of this run".to_string(),
+    };
+    let mut c = ChartBuilder::on(&upper)
         .caption(
-            "neural_network: one layer of 64 rows, batch 1 (host)",
-            ("sans-serif", 22),
+            format!("neural_network: one layer of {SWEEP_ROWS} rows, batch 1 (host); {peer_note}"),
+            ("sans-serif", 20),
         )
         .margin(16)
         .x_label_area_size(44)
@@ -281,32 +395,42 @@ fn chart(args: &Args, path: &PathBuf, even: Option<usize>, threshold: usize, rng
         .build_cartesian_2d((8f64..4096f64).log_scale(), 0f64..top)
         .expect("draw");
     c.configure_mesh()
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .x_desc("row length (values per row: the layer's inputs)")
         .y_desc("GMAC/s")
         .draw()
         .expect("draw");
-    c.draw_series(LineSeries::new(scalar_pts.clone(), BLUE.stroke_width(2)))
+    let series = [
+        ("scalar", scalar_pts, BLUE, false),
+        ("simd (AVX2)", simd_pts, RED, false),
+        ("onnxruntime fp32", fp32_pts, ort_fp32, true),
+        ("onnxruntime int8 (dynamic)", int8_pts, ort_int8, true),
+    ];
+    for (label, pts, color, dashed) in series {
+        if pts.is_empty() {
+            continue;
+        }
+        if dashed {
+            c.draw_series(DashedLineSeries::new(
+                pts.clone(),
+                6,
+                4,
+                color.stroke_width(2),
+            ))
+        } else {
+            c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+        }
         .expect("draw")
-        .label("scalar")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
-    c.draw_series(PointSeries::of_element(
-        scalar_pts,
-        3,
-        BLUE.filled(),
-        &|p, s, st| Circle::new(p, s, st),
-    ))
-    .expect("draw");
-    c.draw_series(LineSeries::new(simd_pts.clone(), RED.stroke_width(2)))
-        .expect("draw")
-        .label("simd (AVX2)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
-    c.draw_series(PointSeries::of_element(
-        simd_pts,
-        3,
-        RED.filled(),
-        &|p, s, st| Circle::new(p, s, st),
-    ))
-    .expect("draw");
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        c.draw_series(PointSeries::of_element(
+            pts,
+            3,
+            color.filled(),
+            &|p, s, st| Circle::new(p, s, st),
+        ))
+        .expect("draw");
+    }
     if let Some(e) = even {
         let e = e as f64;
         c.draw_series(LineSeries::new([(e, 0.0), (e, top)], BLACK.stroke_width(1)))
@@ -326,12 +450,105 @@ fn chart(args: &Args, path: &PathBuf, even: Option<usize>, threshold: usize, rng
         .label(format!("threshold in force (auto: {threshold})"))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREEN));
     }
+    legend(&mut c);
+
+    // Below: the table's networks, a group of bars each (ours, the peer's fp32 and int8)
+    // and a gap, on segments of a log-scaled axis of ns per input row.
+    let bars: Vec<[Option<f64>; 3]> = ours
+        .iter()
+        .map(|o| {
+            [
+                Some(o.ns),
+                peer.get(o.name, o.batch, peer::Kind::Fp32),
+                peer.get(o.name, o.batch, peer::Kind::Int8),
+            ]
+        })
+        .collect();
+    let values = bars.iter().flatten().flatten();
+    let lo = values.clone().fold(f64::INFINITY, |a, &b| a.min(b));
+    let hi = values.fold(0.0, |a: f64, &b| a.max(b));
+    let lo = 10f64.powf((lo / 2.0).log10().floor());
+    let hi = 10f64.powf((hi * 2.0).log10().ceil());
+    let labels: Vec<String> = ours
+        .iter()
+        .map(|o| format!("{} b{}", o.name, o.batch))
+        .collect();
+    let segments = 4 * ours.len() as u32;
+    let mut c = ChartBuilder::on(&lower)
+        .caption(
+            format!(
+                "the table's networks: ns per input row (lower is faster), ours (auto){}",
+                match peer {
+                    peer::Peer::Figures { .. } => format!(" and {peer_note}"),
+                    peer::Peer::LeftOut(_) => format!("; {peer_note}"),
+                }
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0u32..segments).into_segmented(), (lo..hi).log_scale())
+        .expect("draw");
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(segments as usize + 1)
+        .x_label_style(("sans-serif", 11))
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(x) if x % 4 == 1 => {
+                labels.get((x / 4) as usize).cloned().unwrap_or_default()
+            }
+            _ => String::new(),
+        })
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .x_desc("network and batch")
+        .y_desc("ns per input row (log scale)")
+        .draw()
+        .expect("draw");
+    let kinds = [
+        ("ours (auto)", RED),
+        ("onnxruntime fp32", ort_fp32),
+        ("onnxruntime int8 (dynamic)", ort_int8),
+    ];
+    for (k, (label, color)) in kinds.into_iter().enumerate() {
+        let rects: Vec<_> = bars
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b[k].map(|v| (4 * i as u32 + k as u32, v)))
+            .map(|(x, v)| {
+                Rectangle::new(
+                    [
+                        (SegmentValue::Exact(x), lo),
+                        (SegmentValue::Exact(x + 1), v),
+                    ],
+                    color.filled(),
+                )
+            })
+            .collect();
+        if rects.is_empty() {
+            continue;
+        }
+        c.draw_series(rects)
+            .expect("draw")
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+    }
+    legend(&mut c);
+    root.present().expect("write the chart");
+    eprintln!("chart: {}", path.display());
+}
+
+/// The legend of one of the chart's panels, in its upper left corner.
+fn legend<'a, DB, CT>(c: &mut plotters::chart::ChartContext<'a, DB, CT>)
+where
+    DB: plotters::prelude::DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    use plotters::prelude::*;
     c.configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .expect("draw");
-    root.present().expect("write the chart");
-    eprintln!("chart: {}", path.display());
 }
