@@ -6,6 +6,9 @@
 //! - [`avx2`]: the exact AVX2 kernels, for one input and for a block of four, and the
 //!   layer rows they compute (`core` only; the host crate `tools/pure` builds them,
 //!   checks them bit for bit against the scalar reference and times them).
+//! - [`avx2_w8`]: the same for the 8-bit weight formats (16x8, 8x8), on the input
+//!   prepared once a layer (copied or narrowed, padded).
+//! - `asm`: the `asm!` wrapper and chunk macro both kernel files use.
 //! - [`gate`]: the pure decision (features, `neural_enable_simd`, threshold), shared
 //!   with the host.
 //! - `fpu`: the FPU section (`kernel_fpu_begin`) and the CPU features, over
@@ -26,8 +29,14 @@
 //! layer runs the scalar reference.
 
 #[cfg(CONFIG_X86_64)]
+#[macro_use]
+mod asm;
+#[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
 pub(crate) mod avx2;
+#[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
+pub(crate) mod avx2_w8;
 pub(crate) mod bench;
 #[cfg(CONFIG_X86_64)]
 mod fpu;
@@ -239,10 +248,16 @@ impl Section {
             return Err(ShapeError);
         }
         let vector = self.gate.picks(layer);
+        // The format's kernels: `avx2` for 16x16, `avx2_w8` for the 8-bit formats.
+        let wide = layer.weights.wide().is_some();
         if let (Some(_), true) = (&self.fpu, vector) {
-            // SAFETY: the gate is usable only where the CPU has AVX2, and `self.fpu`
-            // holds the FPU.
-            unsafe { avx2::split_block(xs, split) }?;
+            if wide {
+                // SAFETY: the gate is usable only where the CPU has AVX2, and `self.fpu`
+                // holds the FPU.
+                unsafe { avx2::split_block(xs, split) }?;
+            } else {
+                avx2_w8::prepare_block(layer, xs, split)?;
+            }
         }
         let per_row = layer.inputs.saturating_mul(xs.len()).max(1);
         let mut first = 0;
@@ -260,9 +275,15 @@ impl Section {
             }
             let piece = &mut piece[..xs.len()];
             match (&self.fpu, vector) {
-                // SAFETY: the gate is usable only where the CPU has AVX2, and `self.fpu`
-                // holds the FPU.
-                (Some(_), true) => unsafe { avx2::block_rows(layer, xs, split, first, piece) }?,
+                (Some(_), true) if wide => {
+                    // SAFETY: the gate is usable only where the CPU has AVX2, and
+                    // `self.fpu` holds the FPU.
+                    unsafe { avx2::block_rows(layer, xs, split, first, piece) }?
+                }
+                (Some(_), true) => {
+                    // SAFETY: as above.
+                    unsafe { avx2_w8::block_rows_w8(layer, xs, split, first, piece) }?
+                }
                 _ => {
                     for (x, p) in xs.iter().zip(piece.iter_mut()) {
                         layer.reference_rows(x, first, p)?;

@@ -39,33 +39,6 @@
 use crate::pure::fixed::dot;
 use crate::pure::forward::{DenseLayer, ShapeError};
 
-/// `core::arch::asm!` with every vector register, ymm0 to ymm15, declared clobbered: the
-/// kernels of this file use most of them, and each ends with `vzeroupper`, which clears
-/// the upper halves of all sixteen. The operands given end with a comma.
-macro_rules! asm_ymm {
-    ($($asm:tt)+) => {
-        core::arch::asm!(
-            $($asm)+
-            out("ymm0") _,
-            out("ymm1") _,
-            out("ymm2") _,
-            out("ymm3") _,
-            out("ymm4") _,
-            out("ymm5") _,
-            out("ymm6") _,
-            out("ymm7") _,
-            out("ymm8") _,
-            out("ymm9") _,
-            out("ymm10") _,
-            out("ymm11") _,
-            out("ymm12") _,
-            out("ymm13") _,
-            out("ymm14") _,
-            out("ymm15") _,
-        )
-    };
-}
-
 /// Values per pass of the vector loops.
 pub const PASS: usize = 16;
 
@@ -285,21 +258,6 @@ macro_rules! zero8 {
             "vpxor ymm5, ymm5, ymm5\n",
             "vpxor ymm6, ymm6, ymm6\n",
             "vpxor ymm7, ymm7, ymm7\n",
-        )
-    };
-}
-
-/// Sets `{c}` to the passes of the next chunk (at most [`CHUNK`]) and takes them from
-/// `{p}`.
-macro_rules! next_chunk {
-    () => {
-        concat!(
-            "mov {c}, {p}\n",
-            "cmp {c}, {chunk}\n",
-            "jbe 6f\n",
-            "mov {c}, {chunk}\n",
-            "6:\n",
-            "sub {p}, {c}\n",
         )
     };
 }

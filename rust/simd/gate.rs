@@ -14,7 +14,7 @@
 
 use crate::pure::activation::Activation;
 use crate::pure::fixed::Requant;
-use crate::pure::format::{Format, Weights};
+use crate::pure::format::Weights;
 use crate::pure::forward::DenseLayer;
 
 /// The row lengths the self-check compares and times, and `make bench` sweeps.
@@ -75,11 +75,11 @@ impl Gate {
         self.usable && self.enabled && inputs >= self.threshold
     }
 
-    /// Whether `layer` runs the vector kernel: its rows are long enough
-    /// ([`Gate::layer`]) and its format has one (`16x16`; the 8-bit formats run the
-    /// scalar reference).
+    /// Whether `layer` runs the vector kernel of its format (`avx2.rs` for `16x16`,
+    /// `avx2_w8.rs` for the 8-bit formats): its rows are long enough ([`Gate::layer`]).
+    /// The threshold is the 16x16 kernels' break-even for every format.
     pub fn picks(&self, layer: &DenseLayer<'_>) -> bool {
-        self.layer(layer.inputs) && layer.weights.format() == Format::F16x16
+        self.layer(layer.inputs)
     }
 
     /// Whether any of the layers with these row lengths runs the vector kernel (then a

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The load-time self-check of the vector kernels, in the spirit of the kernel's raid6
-//! code (`lib/raid6/algos.c`): before any network may use them, the AVX2 kernels (one
-//! row and one input, four rows and one input, one row and four inputs) must give the scalar reference's bits on every row length from 1
-//! to [`EXACT_MAX`], on the lengths of [`gate::SIZES`] and on the widest row
-//! (`MAX_DIM`), for random rows and for the extremes (every weight and input -32768 or
-//! 32767: the largest lane sums, which a wrong flush interval would overflow on the
-//! widest rows). Then both paths are timed on a layer of [`ROWS`] rows of each length of
+//! code (`lib/raid6/algos.c`): before any network may use them, the AVX2 kernels of
+//! every format (one row and one input, four rows and one input, one row and four
+//! inputs; `avx2.rs` for 16x16, `avx2_w8.rs` for 16x8 and 8x8) must give the scalar
+//! reference's bits on every row length from 1 to [`EXACT_MAX`], on the lengths of
+//! [`gate::SIZES`] and on the widest row (`MAX_DIM`), for random rows and for the
+//! extremes (every weight and input at its format's ends: the largest lane sums, which a
+//! wrong flush interval would overflow on the widest rows). Then both paths are timed on a layer of [`ROWS`] rows of each length of
 //! [`gate::SIZES`], as a prediction runs it (the vector path with the input's split, the
 //! four-row kernel and the requantization), and the break-even gives the automatic
 //! threshold.
@@ -17,9 +18,12 @@
 use super::avx2::{
     dot4_split, dot_split, forward_block, rows4_split, split, split4, split_len, PASS,
 };
+use super::avx2_w8::{self, dot4_w8, dot_w8, prepared_len, rows4_w8};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
 use crate::pure::fixed::{dot, MAX_DIM};
+use crate::pure::format::{dot_16x8, WEIGHT8_MAX};
+use crate::pure::num::low_i8;
 use crate::pure::num::{nonnegative, usize_as_u64};
 use crate::pure::rng::Rng;
 use core::hint::black_box;
@@ -91,7 +95,16 @@ pub(super) fn run() -> Result<Report> {
         Iterator::chain(1..=EXACT_MAX, SIZES.iter().copied()),
         [MAX_DIM],
     );
-    report.mismatch = check(&weights, &input, &mut extremes, &mut split_x, lengths)?;
+    report.mismatch = check(
+        &weights,
+        &input,
+        &mut extremes,
+        &mut split_x,
+        lengths.clone(),
+    )?;
+    if report.mismatch.is_none() {
+        report.mismatch = check_w8(&weights, &input, &mut split_x, lengths)?;
+    }
     if report.mismatch.is_some() {
         return Ok(report);
     }
@@ -227,6 +240,101 @@ fn check(
                     if four.iter().any(|&v| v != dot(&ext_w[..n], &ext_x[..n], 0)) {
                         return Ok(Some(n));
                     }
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The first length of `lengths` at which the 8-bit weight kernels (`avx2_w8.rs`)
+/// disagree with `dot_16x8` on the prepared input, for 16x8 (inputs as they are) and
+/// 8x8 (narrowed by shift 3): random rows of `weights` (each weight's low byte, kept
+/// within -127..127), the four-row and the four-input kernels too, then the extremes (every
+/// weight -127 or 127, every input -32768 or 32767, on the widest row). `s` is scratch of
+/// at least `4 * split_len(MAX_DIM)` values.
+fn check_w8(
+    weights: &[i16],
+    input: &[i16],
+    s: &mut [i16],
+    lengths: impl Iterator<Item = usize>,
+) -> Result<Option<usize>> {
+    let mut w8 = KVec::with_capacity(ROWS * LONGEST, GFP_KERNEL)?;
+    for &w in weights.iter().take(ROWS * LONGEST) {
+        w8.push(low_i8(w).max(-WEIGHT8_MAX), GFP_KERNEL)?;
+    }
+    // The extremes' rows: four of the widest, and a padded pass.
+    let mut ext = KVec::from_elem(0i8, 4 * MAX_DIM + PASS, GFP_KERNEL)?;
+    let (one, four) = s.split_at_mut(prepared_len(MAX_DIM));
+    for n in lengths {
+        let _fpu = Fpu::begin().ok_or(EBUSY)?;
+        let r = n.min(LONGEST);
+        for shift in [None, Some(3)] {
+            let x = &input[..r];
+            avx2_w8::prepare(x, shift, one, avx2_w8::PASS);
+            let xp = &one[..prepared_len(r)];
+            // Four inputs: the input and three rows of `weights` taken as inputs.
+            let xs = [
+                x,
+                &weights[5 * LONGEST..][..r],
+                &weights[6 * LONGEST..][..r],
+                &weights[7 * LONGEST..][..r],
+            ];
+            for (k, xk) in xs.iter().enumerate() {
+                avx2_w8::prepare(xk, shift, &mut four[k * PASS..], 4 * PASS);
+            }
+            for (i, k) in (0..ROWS).zip(-4i32..) {
+                let bias = k * 0x0123_4567;
+                let row = &w8[i * LONGEST..];
+                // SAFETY: AVX2 was found by the caller, and `_fpu` holds the FPU.
+                if unsafe { dot_w8(row, r, xp, bias) } != dot_16x8(&row[..r], &xp[..r], bias) {
+                    return Ok(Some(r));
+                }
+                // SAFETY: as above.
+                let sums = unsafe { dot4_w8(row, r, &four[..4 * prepared_len(r)], bias) };
+                for (xk, got) in xs.iter().zip(sums) {
+                    // The reference on input `k` prepared alone, in the scratch's tail.
+                    let mut want = i64::from(bias);
+                    for (w, v) in row[..r].iter().zip(xk.iter()) {
+                        let v = shift.map_or(*v, |s| i16::from(crate::pure::format::narrow(*v, s)));
+                        want += i64::from(i32::from(*w) * i32::from(v));
+                    }
+                    if got != want {
+                        return Ok(Some(r));
+                    }
+                }
+            }
+            for i in (0..ROWS).step_by(4) {
+                let rows = &w8[i * r..];
+                // SAFETY: as above.
+                if let Some(sums) = unsafe { rows4_w8(rows, r, xp) } {
+                    for (k, got) in sums.into_iter().enumerate() {
+                        if got != dot_16x8(&rows[k * r..(k + 1) * r], &xp[..r], 0) {
+                            return Ok(Some(r));
+                        }
+                    }
+                }
+            }
+        }
+        // The extremes on the full length `n`: 16x8's largest lane sums.
+        for (w, x) in [
+            (-WEIGHT8_MAX, i16::MIN),
+            (WEIGHT8_MAX, i16::MIN),
+            (WEIGHT8_MAX, i16::MAX),
+        ] {
+            ext.fill(w);
+            let xs = &mut four[..n];
+            xs.fill(x);
+            avx2_w8::prepare(xs, None, one, avx2_w8::PASS);
+            let xp = &one[..prepared_len(n)];
+            // SAFETY: as above.
+            if unsafe { dot_w8(&ext, n, xp, i32::MIN) } != dot_16x8(&ext[..n], &xp[..n], i32::MIN) {
+                return Ok(Some(n));
+            }
+            // SAFETY: as above.
+            if let Some(sums) = unsafe { rows4_w8(&ext, n, xp) } {
+                if sums.iter().any(|&v| v != dot_16x8(&ext[..n], &xp[..n], 0)) {
+                    return Ok(Some(n));
                 }
             }
         }

@@ -106,6 +106,9 @@ pub enum Command {
         /// drawn at random without it.
         #[arg(long, value_name = "A,...", value_delimiter = ',', value_parser = activation)]
         activations: Vec<Activation>,
+        /// One format for every layer or one a layer (16x16, 16x8, 8x8) [default: 16x16].
+        #[arg(long, value_name = "F,...", value_delimiter = ',', value_parser = format)]
+        formats: Vec<Format>,
         /// The input format's fractional bits (drawn at random without it).
         #[arg(long, value_name = "N")]
         input_frac: Option<u8>,
@@ -373,11 +376,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             seed,
             dims,
             activations,
+            formats,
             input_frac,
             output,
         } => {
             let (input_frac, layers) =
-                random_model(seed, &dims, &activations, input_frac).map_err(Failure::Usage)?;
+                random_model(seed, &dims, &activations, &formats, input_frac)
+                    .map_err(Failure::Usage)?;
             let blob = write_model(dims[0], input_frac, &layers);
             load(&output, &blob)?;
             write(&output, &blob)?;

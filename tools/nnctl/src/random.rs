@@ -47,7 +47,9 @@ impl Rng {
 }
 
 /// A random network with `dims` (inputs, then each layer's outputs). `activations` has one
-/// entry per layer, or one for all, or none (random per layer).
+/// entry per layer, or one for all, or none (random per layer); `formats` likewise, none
+/// being `16x16` for all (whose draws are those of a model from before the formats: a
+/// seed gives the same file).
 ///
 /// Weights are drawn at a random magnitude per layer (full range down to 16, with some
 /// ±32767 extremes), biases likewise (some at the i32 limits), and the requantization
@@ -57,6 +59,7 @@ pub fn random_model(
     seed: u64,
     dims: &[usize],
     activations: &[Activation],
+    formats: &[Format],
     input_frac: Option<u8>,
 ) -> Result<(u8, Vec<LayerSpec>)> {
     if dims.len() < 2 || dims.len() > MAX_LAYERS + 1 {
@@ -76,6 +79,12 @@ pub fn random_model(
             activations.len()
         ));
     }
+    if !(formats.is_empty() || formats.len() == 1 || formats.len() == n_layers) {
+        return Err(format!(
+            "--formats: {} given, the network has {n_layers} layers (give 1 or {n_layers})",
+            formats.len()
+        ));
+    }
     if input_frac.is_some_and(|f| f > 15) {
         return Err("--input-frac must be in 0..=15".into());
     }
@@ -89,22 +98,40 @@ pub fn random_model(
             [a] => *a,
             all => all[k],
         };
-        let wmax: i64 = [32767, 8192, 1024, 16][rng.below(4) as usize];
+        let format = match formats {
+            [] => Format::F16x16,
+            [f] => *f,
+            all => all[k],
+        };
+        let (top, magnitudes) = match format {
+            Format::F16x16 => (32767, [32767, 8192, 1024, 16]),
+            Format::F16x8 | Format::F8x8 => (127, [127, 64, 16, 4]),
+        };
+        // 8x8: a random input shift (the inputs, typically 2^14, narrowed to 8 bits).
+        let in_shift = match format {
+            Format::F8x8 => rng.below(16) as u8,
+            _ => 0,
+        };
+        let wmax: i64 = magnitudes[rng.below(4) as usize];
         let weights: Vec<i16> = (0..inputs * outputs)
             .map(|_| {
                 if rng.one_in(50) {
                     if rng.one_in(2) {
-                        32767
+                        top
                     } else {
-                        -32767
+                        -top
                     }
                 } else {
                     rng.range(-wmax, wmax) as i16
                 }
             })
             .collect();
-        // A typical |accumulator| for inputs of typical size 2^14.
-        let typical = (inputs as f64).sqrt() * wmax as f64 / 2.0 * 16384.0;
+        // A typical |accumulator| for inputs of typical size 2^14 (narrowed: at most 127).
+        let x = match format {
+            Format::F8x8 => (16384.0 / f64::from(1u32 << in_shift)).clamp(1.0, 127.0),
+            _ => 16384.0,
+        };
+        let typical = (inputs as f64).sqrt() * wmax as f64 / 2.0 * x;
         let bmax = typical.min(f64::from(i32::MAX)) as i64;
         let bias: Vec<i32> = (0..outputs)
             .map(|_| match rng.below(40) {
@@ -137,8 +164,8 @@ pub fn random_model(
             activation,
             out_frac,
             requant,
-            format: Format::F16x16,
-            in_shift: 0,
+            format,
+            in_shift,
             weights,
             bias,
         });
@@ -284,14 +311,14 @@ mod tests {
     #[test]
     fn random_models_are_valid_and_reproducible() {
         for seed in 0..50 {
-            let (f, l) = random_model(seed, &[5, 7, 3, 2], &[], None).unwrap();
+            let (f, l) = random_model(seed, &[5, 7, 3, 2], &[], &[], None).unwrap();
             let blob = nn_pure::writer::write_model(5, f, &l);
             nn_pure::model::Model::parse(&blob).unwrap();
-            let (f2, l2) = random_model(seed, &[5, 7, 3, 2], &[], None).unwrap();
+            let (f2, l2) = random_model(seed, &[5, 7, 3, 2], &[], &[], None).unwrap();
             assert_eq!(blob, nn_pure::writer::write_model(5, f2, &l2));
         }
-        assert!(random_model(1, &[5], &[], None).is_err());
-        assert!(random_model(1, &[5, 0], &[], None).is_err());
-        assert!(random_model(1, &[5, 2, 2], &[Activation::Relu; 3], None).is_err());
+        assert!(random_model(1, &[5], &[], &[], None).is_err());
+        assert!(random_model(1, &[5, 0], &[], &[], None).is_err());
+        assert!(random_model(1, &[5, 2, 2], &[Activation::Relu; 3], &[], None).is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 //! The gate on the host: a [`Runner`] that runs each layer by the path a [`Gate`] picks,
 //! as the module's FPU section (`rust/simd.rs`, `Section`) does, with the module's own
-//! kernels (`rust/simd/avx2.rs`). User space owns its vector registers, so there is no
+//! kernels (`rust/simd/avx2.rs`, `rust/simd/avx2_w8.rs`). User space owns its vector registers, so there is no
 //! FPU section to take. `nnctl eval --simd` and `make bench` run networks through it.
 
 use crate::batch::{Runner, Scalar};
@@ -49,8 +49,13 @@ impl Runner for Gated {
     ) -> Result<(), ShapeError> {
         #[cfg(target_arch = "x86_64")]
         if self.gate.picks(layer) {
-            // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
-            unsafe { crate::simd::avx2::forward_block(layer, xs, split, ys) }?;
+            // The format's kernels: `avx2` for 16x16, `avx2_w8` for the 8-bit formats.
+            match layer.weights.wide() {
+                // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
+                Some(_) => unsafe { crate::simd::avx2::forward_block(layer, xs, split, ys) }?,
+                // SAFETY: as above.
+                None => unsafe { crate::simd::avx2_w8::forward_block_w8(layer, xs, split, ys) }?,
+            }
             self.simd_layers += xs.len() as u64;
             return Ok(());
         }

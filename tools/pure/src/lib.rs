@@ -63,14 +63,22 @@ mod pure {
 /// The module's vector kernels (`rust/simd/`): `core` only, but `unsafe` (the caller
 /// checks the CPU's features), so outside `rust/pure/`.
 pub mod simd {
-    #[cfg(target_arch = "x86_64")]
-    pub use super::avx2;
     pub use super::gate;
+    #[cfg(target_arch = "x86_64")]
+    pub use super::{avx2, avx2_w8};
 }
+#[cfg(target_arch = "x86_64")]
+#[path = "../../../rust/simd/asm.rs"]
+#[macro_use]
+mod asm;
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/avx2.rs"]
 #[doc(hidden)]
 pub mod avx2;
+#[cfg(target_arch = "x86_64")]
+#[path = "../../../rust/simd/avx2_w8.rs"]
+#[doc(hidden)]
+pub mod avx2_w8;
 #[path = "../../../rust/simd/gate.rs"]
 #[doc(hidden)]
 pub mod gate;

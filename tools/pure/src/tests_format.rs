@@ -284,15 +284,104 @@ fn networks_that_mix_formats_agree_on_every_path() {
         assert_eq!(got, want, "scalar, formats {formats:?}");
         #[cfg(target_arch = "x86_64")]
         if avx2 {
-            // Every layer sent to the vector path where it has a kernel (16x16).
+            // Every layer sent to the vector path: every format has its AVX2 kernels.
             // SAFETY: the CPU has AVX2 (checked above).
             let mut runner = unsafe { Gated::new(Gate::new(true, true, 1, None)) };
             let mut got = vec![0i16; rows * shape.output_dim];
             batch::forward(shape, layer, &inputs, &mut got, &mut scratch, &mut runner).unwrap();
             assert_eq!(got, want, "gated, formats {formats:?}");
-            let wide = formats.iter().filter(|f| **f == Format::F16x16).count();
-            assert_eq!(runner.simd_layers, (wide * rows) as u64);
-            assert_eq!(runner.scalar_layers, ((formats.len() - wide) * rows) as u64);
+            assert_eq!(runner.simd_layers, (formats.len() * rows) as u64);
+            assert_eq!(runner.scalar_layers, 0);
         }
     }
+}
+
+/// The 8-bit formats' AVX2 kernels (`rust/simd/avx2_w8.rs`) against the scalar
+/// reference: every row length from 1 to 300 and the longest, blocks of one to four
+/// inputs, row pieces from any first row, weights and inputs at their extremes.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_8bit_avx2_kernels_match_the_reference() {
+    use crate::simd::avx2_w8::{block_rows_w8, forward_block_w8, prepare_block, prepared_len};
+    assert!(
+        std::is_x86_feature_detected!("avx2"),
+        "the host tests need AVX2 (the kernels' bit-exactness is proven here)"
+    );
+    let mut rng = Rng::from_seed(88);
+    let lengths: Vec<usize> = (1..=300).chain([511, 512, 513, 1024, 4095, 4096]).collect();
+    for &n in &lengths {
+        for format in [Format::F16x8, Format::F8x8] {
+            let outputs = 1 + rng.below(9) as usize;
+            let mut l = spec(&mut rng, n, outputs, format);
+            let extreme = rng.below(4) == 0;
+            if extreme {
+                for w in l.weights.iter_mut() {
+                    *w = if rng.below(2) == 0 { -127 } else { 127 };
+                }
+            }
+            let k = 1 + rng.below(4) as usize;
+            let xs: Vec<Vec<i16>> = (0..k)
+                .map(|_| {
+                    (0..n)
+                        .map(|_| match (extreme, rng.below(2)) {
+                            (true, 0) => i16::MIN,
+                            (true, _) => i16::MAX,
+                            _ => x16(&mut rng),
+                        })
+                        .collect()
+                })
+                .collect();
+            let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
+            let w = l.owned_weights();
+            let layer = DenseLayer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                activation: l.activation,
+                requant: l.requant,
+                weights: w.view(),
+                bias: &l.bias,
+            };
+            let xr: Vec<&[i16]> = xs.iter().map(Vec::as_slice).collect();
+            let mut prep = vec![0i16; 4 * prepared_len(n)];
+            let mut ys = vec![vec![0i16; outputs]; k];
+            let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { forward_block_w8(&layer, &xr, &mut prep, &mut yr) }.unwrap();
+            assert_eq!(ys, want, "{format:?} n {n} outputs {outputs} inputs {k}");
+            // From a first row on.
+            let first = rng.below(outputs as u32) as usize;
+            prepare_block(&layer, &xr, &mut prep).unwrap();
+            let mut ys = vec![vec![0i16; outputs - first]; k];
+            let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
+            // SAFETY: as above.
+            unsafe { block_rows_w8(&layer, &xr, &prep, first, &mut yr) }.unwrap();
+            for (y, w) in ys.iter().zip(&want) {
+                assert_eq!(y[..], w[first..], "{format:?} n {n} from row {first}");
+            }
+        }
+    }
+    // Refused, nothing written: a 16x16 layer, a short input, a short prepared buffer.
+    let w16 = [1i16; 4];
+    let wide = DenseLayer {
+        inputs: 2,
+        outputs: 2,
+        activation: Activation::Linear,
+        requant: Requant::IDENTITY,
+        weights: Weights::Wide(&w16),
+        bias: &[0, 0],
+    };
+    let w8 = [1i8; 4];
+    let narrow = DenseLayer {
+        weights: Weights::Narrow(&w8),
+        ..wide
+    };
+    let mut y = [7i16; 2];
+    let mut prep = vec![0i16; 64];
+    // SAFETY: as above.
+    unsafe {
+        assert!(forward_block_w8(&wide, &[&[1, 1]], &mut prep, &mut [&mut y]).is_err());
+        assert!(forward_block_w8(&narrow, &[&[1]], &mut prep, &mut [&mut y]).is_err());
+        assert!(forward_block_w8(&narrow, &[&[1, 1]], &mut prep[..3], &mut [&mut y]).is_err());
+    }
+    assert_eq!(y, [7, 7]);
 }
