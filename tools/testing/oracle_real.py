@@ -32,7 +32,10 @@ def real_layers(model):
     out, in_frac = [], model.input_frac
     for ly in model.layers:
         scale = ly.mult * 2.0 ** (-ly.shift - ly.pre_frac)
-        out.append((ly.weights * (scale * 2.0 ** in_frac), ly.biases * scale, ly.pre_frac))
+        # An 8x8 layer multiplies its input narrowed by in_shift: in_frac - in_shift
+        # fractional bits (fixed-point.rst, "Layer formats").
+        x_frac = in_frac - (ly.in_shift if ly.format == "8x8" else 0)
+        out.append((ly.weights * (scale * 2.0 ** x_frac), ly.biases * scale, ly.pre_frac))
         in_frac = ly.out_frac
     return out
 
@@ -66,9 +69,18 @@ def error_bound(model, x_real, x_q, float_layers=None, unit=2.0 ** -53):
     x_f = np.asarray(x_real, np.float64)
     # The input's rounding to the input format (at most half an LSB, or the saturation).
     e = np.abs(x_q * 2.0 ** -model.input_frac - x_f) + unit * np.abs(x_f)
+    in_frac = model.input_frac
     with np.errstate(over="ignore"):
         for (w, b, p), (w_f, b_f, act), ly in zip(fixed_real, float_layers, model.layers):
             w_f, b_f = np.asarray(w_f, np.float64), np.asarray(b_f, np.float64)
+            if ly.format == "8x8":
+                # The narrowing's rounding, half an LSB of the 8-bit format; its
+                # saturation, which the reference follows as it follows z's.
+                lsb = 2.0 ** (ly.in_shift - in_frac)
+                e = e + lsb / 2
+                if saturating:
+                    x_f = np.clip(x_f, -128 * lsb, 127 * lsb)
+            in_frac = ly.out_frac
             z_f = x_f @ w_f.T + b_f
             e_z = (np.abs(x_f) @ np.abs(w - w_f).T + e @ np.maximum(np.abs(w), np.abs(w_f)).T
                    + np.abs(b - b_f) + 2.0 ** -(p + 1)

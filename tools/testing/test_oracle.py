@@ -10,6 +10,7 @@ The oracle needs numpy (and onnx for the float model): it runs in the venv of
 tools/testing/setup ($NN_CACHE_DIR/venv, or NN_PYTHON), whatever interpreter runs these
 tests. Without that venv the tests fail (make check runs tools/testing/setup first)."""
 
+import itertools
 import json
 import os
 import pathlib
@@ -91,7 +92,7 @@ def build_nnctl():
 
 def guest_data_specs():
     """The random networks of tools/testing/guest-data: (name, seed, frac, dims, acts,
-    count), read from the script so that both make the same files."""
+    count[, formats]), read from the script so that both make the same files."""
     text = (HERE / "guest-data").read_text()
     block = re.search(r"random_nets=\((.*?)\n\)", text, re.S).group(1)
     return [tuple(m.split()) for m in re.findall(r'"([^"]+)"', block)]
@@ -138,17 +139,22 @@ class Oracle(unittest.TestCase):
         # guest-data's random networks (the same files), and 24 more: 1 to 6 layers of
         # 1 to 48, drawn activations and formats, 40 input rows each.
         out.mkdir()
-        specs = [(f"gd-{n}", s, f, d, a, c) for n, s, f, d, a, c in guest_data_specs()]
+        specs = [(f"gd-{g[0]}", *g[1:6], g[6] if len(g) > 6 else None)
+                 for g in guest_data_specs()]
         rng = random.Random(22)
         for k in range(24):
             dims = [rng.randint(1, 48) for _ in range(rng.randint(2, 7))]
+            # Half of them of the 8-bit formats too (fixed-point.rst, "Layer formats").
+            formats = None if k % 2 else ",".join(
+                rng.choice(("16x16", "16x8", "8x8")) for _ in dims[1:])
             specs.append((f"r{k}", 2200 + k, rng.randint(0, 15),
-                          ",".join(map(str, dims)), None, 40))
+                          ",".join(map(str, dims)), None, 40, formats))
         triples = []
-        for name, seed, frac, dims, acts, count in specs:
+        for name, seed, frac, dims, acts, count, formats in specs:
             blob = out / f"{name}.nnm"
             r = cls.nn("random", "--seed", seed, "--dims", dims, "--input-frac", frac,
-                       "-o", blob, *(["--activations", acts] if acts else []))
+                       "-o", blob, *(["--activations", acts] if acts else []),
+                       *(["--formats", formats] if formats else []))
             assert r.returncode == 0, r.stderr
             r = cls.nn("inputs", "--seed", seed, "--count", count,
                        "--dim", dims.split(",")[0], "--frac", frac)
@@ -188,7 +194,7 @@ class Oracle(unittest.TestCase):
     # --- bit for bit -------------------------------------------------------------------
 
     def test_random_networks_match_nnctl_eval(self):
-        self.assert_compare(self.random, 29)
+        self.assert_compare(self.random, 32)
 
     def test_edge_cases_match_nnctl_eval(self):
         # Lines and, where inputs saturate, nnctl's count of them on stderr.
@@ -334,8 +340,11 @@ class Oracle(unittest.TestCase):
 
     def test_digits_within_the_bound_of_the_onnx_float_model(self):
         d = self.digits()
-        for rows in ("digits-test.txt", "digits-calib.csv"):
-            r = self.oracle("float", d / "digits.nnm", d / rows, "--onnx", d / "digits.onnx")
+        # In each format (guest-data compiles the 8-bit ones).
+        for model, rows in itertools.product(
+                ("digits.nnm", "digits-16x8.nnm", "digits-8x8.nnm"),
+                ("digits-test.txt", "digits-calib.csv")):
+            r = self.oracle("float", d / model, d / rows, "--onnx", d / "digits.onnx")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn(" 0 over the bound", r.stdout)
             n = int(re.search(r"agreement with the float model: (\d+)/", r.stdout).group(1))
