@@ -31,7 +31,7 @@ use clap::Parser;
 use nn_pure::activation::Activation;
 use nn_pure::batch::{forward, Shape};
 use nn_pure::fixed::Requant;
-use nn_pure::format::Weights;
+use nn_pure::format::{Format, Weights};
 use nn_pure::forward::DenseLayer;
 use nn_pure::gated::Gated;
 use nn_pure::rng::Rng;
@@ -80,16 +80,18 @@ const SWEEP: [usize; 15] = [
 ];
 const SWEEP_ROWS: usize = 64;
 
-/// A network of random weights with these layer widths (`dims[0]` inputs).
+/// A network of random weights with these layer widths (`dims[0]` inputs), in each
+/// format: the 8-bit weights are the 16-bit ones' high bytes.
 struct Net {
     name: &'static str,
     dims: Vec<usize>,
     params: Vec<(Vec<i16>, Vec<i32>)>,
+    narrow: Vec<Vec<i8>>,
 }
 
 impl Net {
     fn new(name: &'static str, dims: &[usize], rng: &mut Rng) -> Self {
-        let params = dims
+        let params: Vec<(Vec<i16>, Vec<i32>)> = dims
             .windows(2)
             .map(|d| {
                 let w = (0..d[0] * d[1])
@@ -99,21 +101,35 @@ impl Net {
                 (w, b)
             })
             .collect();
+        let narrow = params
+            .iter()
+            .map(|(w, _)| w.iter().map(|v| (v >> 8).max(-127) as i8).collect())
+            .collect();
         Self {
             name,
             dims: dims.to_vec(),
             params,
+            narrow,
         }
     }
 
-    fn layer(&self, i: usize) -> Option<DenseLayer<'_>> {
+    /// Layer `i` in `format` (8x8: inputs narrowed by 2^8).
+    fn layer_in(&self, i: usize, format: Format) -> Option<DenseLayer<'_>> {
         let (w, b) = self.params.get(i)?;
+        let narrow = self.narrow.get(i)?;
         Some(DenseLayer {
             inputs: self.dims[i],
             outputs: self.dims[i + 1],
             activation: Activation::Relu,
             requant: Requant::new(1, 14).expect("in range"),
-            weights: Weights::Wide(w),
+            weights: match format {
+                Format::F16x16 => Weights::Wide(w),
+                Format::F16x8 => Weights::Narrow(narrow),
+                Format::F8x8 => Weights::Byte {
+                    weights: narrow,
+                    in_shift: 8,
+                },
+            },
             bias: b,
         })
     }
@@ -189,6 +205,18 @@ fn break_even(args: &Args, rng: &mut Rng) -> (Option<usize>, Vec<(usize, u64, u6
 
 /// Nanoseconds per prediction of `net` at `batch`, behind `gate`.
 fn time_net(args: &Args, net: &Net, batch: usize, g: Gate, rng: &mut Rng) -> f64 {
+    time_net_in(args, net, batch, g, Format::F16x16, rng)
+}
+
+/// Nanoseconds per prediction of `net` at `batch` in `format`, behind `gate`.
+fn time_net_in(
+    args: &Args,
+    net: &Net,
+    batch: usize,
+    g: Gate,
+    format: Format,
+    rng: &mut Rng,
+) -> f64 {
     let shape = net.shape();
     let x: Vec<i16> = (0..batch * shape.input_dim)
         .map(|_| rng.next_u32() as i16)
@@ -200,7 +228,7 @@ fn time_net(args: &Args, net: &Net, batch: usize, g: Gate, rng: &mut Rng) -> f64
     let per_call = median_ns(args.runs, Duration::from_millis(args.min_ms), || {
         forward(
             shape,
-            |i| net.layer(i),
+            |i| net.layer_in(i, format),
             black_box(&x),
             &mut y,
             &mut scratch,
@@ -270,6 +298,23 @@ fn main() {
                     });
                 }
             }
+        }
+    }
+    // The formats (fixed-point.rst, "Layer formats"), by the automatic gate.
+    out += "\nThe layer formats, by the automatic gate (ns per prediction, GMAC/s):\n\n";
+    out += "| shape | batch | 16x16 ns | 16x8 ns | 8x8 ns | 16x16 GMAC/s | 16x8 GMAC/s | 8x8 GMAC/s |\n";
+    out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for net in &nets {
+        for batch in BATCHES {
+            let ns: Vec<f64> = Format::ALL
+                .iter()
+                .map(|&f| time_net_in(&args, net, batch, auto, f, &mut rng))
+                .collect();
+            let g: Vec<f64> = ns.iter().map(|t| net.macs() as f64 / t).collect();
+            out += &format!(
+                "| {} | {batch} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} |\n",
+                net.name, ns[0], ns[1], ns[2], g[0], g[1], g[2]
+            );
         }
     }
     let peer = run_peer(&args);
