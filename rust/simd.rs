@@ -8,7 +8,9 @@
 //!   checks them bit for bit against the scalar reference and times them).
 //! - [`avx2_w8`]: the same for the 8-bit weight formats (16x8, 8x8), on the input
 //!   prepared once a layer (copied or narrowed, padded).
-//! - `asm`: the `asm!` wrapper and chunk macro both kernel files use.
+//! - [`vnni_w8`]: the 8-bit formats' kernels with AVX-512 VNNI (`vpdpwssd` on 256-bit
+//!   registers), where the CPU has it and the self-check passed them.
+//! - `asm`: the `asm!` wrapper and the chunk and reduction macros the kernel files use.
 //! - [`gate`]: the pure decision (features, `neural_enable_simd`, threshold), shared
 //!   with the host.
 //! - `fpu`: the FPU section (`kernel_fpu_begin`) and the CPU features, over
@@ -44,6 +46,9 @@ mod fpu;
 pub(crate) mod gate;
 #[cfg(CONFIG_X86_64)]
 mod selfcheck;
+#[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
+pub(crate) mod vnni_w8;
 
 use crate::params;
 use crate::pure::batch::{self, Runner, Scalar};
@@ -82,6 +87,12 @@ struct State {
     /// Predictions the gate sent to the vector kernel that ran scalar because the FPU
     /// was not usable in their context.
     fpu_unusable: AtomicU64,
+    /// The CPU has AVX512_VNNI and AVX512VL, and the kernel saves the AVX-512 state.
+    vnni_found: AtomicBool,
+    /// The VNNI kernels passed the self-check: the 8-bit formats run them.
+    vnni: AtomicBool,
+    /// The first row length where the VNNI kernels differed (0: none).
+    vnni_mismatch: AtomicUsize,
 }
 
 static STATE: State = State {
@@ -94,6 +105,9 @@ static STATE: State = State {
     simd_layers: AtomicU64::new(0),
     scalar_layers: AtomicU64::new(0),
     fpu_unusable: AtomicU64::new(0),
+    vnni_found: AtomicBool::new(false),
+    vnni: AtomicBool::new(false),
+    vnni_mismatch: AtomicUsize::new(0),
 };
 
 /// Finds the CPU's features and runs the self-check; logs what it found. Called once,
@@ -134,6 +148,24 @@ fn record(report: &selfcheck::Report) {
         slot.1.store(vector, Relaxed);
     }
     STATE.fpu_ns.store(report.fpu_ns, Relaxed);
+    match report.vnni {
+        None => {}
+        Some(None) => {
+            STATE.vnni_found.store(true, Relaxed);
+            STATE.vnni.store(true, Relaxed);
+            pr_info!(
+                "simd: AVX-512 VNNI self-check passed: the 8-bit formats run the VNNI kernels\n"
+            );
+        }
+        Some(Some(n)) => {
+            STATE.vnni_found.store(true, Relaxed);
+            STATE.vnni_mismatch.store(n, Relaxed);
+            pr_err!(
+                "simd: the VNNI kernel differs from the scalar reference on rows of {} values: VNNI refused, the 8-bit formats run the AVX2 kernels\n",
+                n
+            );
+        }
+    }
     let even = report.break_even();
     STATE.break_even.store(even.unwrap_or(0), Relaxed);
     STATE.usable.store(true, Relaxed);
@@ -259,6 +291,12 @@ impl Section {
                 avx2_w8::prepare_block(layer, xs, split)?;
             }
         }
+        // The 8-bit formats' instruction set: VNNI where the self-check passed it.
+        let isa = if STATE.vnni.load(Relaxed) {
+            avx2_w8::Isa::Vnni
+        } else {
+            avx2_w8::Isa::Avx2
+        };
         let per_row = layer.inputs.saturating_mul(xs.len()).max(1);
         let mut first = 0;
         while first < layer.outputs {
@@ -281,8 +319,9 @@ impl Section {
                     unsafe { avx2::block_rows(layer, xs, split, first, piece) }?
                 }
                 (Some(_), true) => {
-                    // SAFETY: as above.
-                    unsafe { avx2_w8::block_rows_w8(layer, xs, split, first, piece) }?
+                    // SAFETY: as above; `Isa::Vnni` only where the CPU has the features and
+                    // the self-check passed its kernels.
+                    unsafe { avx2_w8::block_rows_w8(isa, layer, xs, split, first, piece) }?
                 }
                 _ => {
                     for (x, p) in xs.iter().zip(piece.iter_mut()) {
@@ -339,7 +378,16 @@ impl Drop for Section {
 pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
     let gate = gate();
     let avx2 = STATE.avx2.load(Relaxed);
-    writeln!(w, "features: {}", if avx2 { "avx2" } else { "none" })?;
+    let vnni_found = STATE.vnni_found.load(Relaxed);
+    writeln!(
+        w,
+        "features: {}",
+        match (avx2, vnni_found) {
+            (false, _) => "none",
+            (true, false) => "avx2",
+            (true, true) => "avx2 avx512_vnni",
+        }
+    )?;
     let check = match (
         avx2,
         STATE.usable.load(Relaxed),
@@ -353,6 +401,23 @@ pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
     writeln!(w, "selfcheck: {}", check)?;
     if let n @ 1.. = STATE.mismatch.load(Relaxed) {
         writeln!(w, "mismatch_at: {}", n)?;
+    }
+    // The kernels of each format (those of the 8-bit formats: VNNI where it passed).
+    let w8 = match (STATE.usable.load(Relaxed), STATE.vnni.load(Relaxed)) {
+        (false, _) => "scalar",
+        (true, false) => "avx2",
+        (true, true) => "vnni",
+    };
+    let w16 = if STATE.usable.load(Relaxed) {
+        "avx2"
+    } else {
+        "scalar"
+    };
+    writeln!(w, "kernels: 16x16 {} 16x8 {} 8x8 {}", w16, w8, w8)?;
+    match (vnni_found, STATE.vnni_mismatch.load(Relaxed)) {
+        (false, _) => {}
+        (true, 0) => writeln!(w, "vnni_selfcheck: passed")?,
+        (true, n) => writeln!(w, "vnni_selfcheck: FAILED at rows of {}", n)?,
     }
     writeln!(w, "enabled: {}", u8::from(gate.enabled))?;
     let param = params::simd_threshold();

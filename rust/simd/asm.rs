@@ -44,3 +44,19 @@ macro_rules! next_chunk {
         )
     };
 }
+
+/// Reduces the `i32` lanes of four sums (ymm0..3) across, and adds them, widened, to the
+/// four `i64` of ymm13. Clobbers ymm0..3.
+macro_rules! reduce4_w8 {
+    () => {
+        concat!(
+            "vphaddd ymm0, ymm0, ymm1\n",
+            "vphaddd ymm2, ymm2, ymm3\n",
+            "vphaddd ymm0, ymm0, ymm2\n",
+            "vextracti128 xmm1, ymm0, 1\n",
+            "vpaddd xmm0, xmm0, xmm1\n",
+            "vpmovsxdq ymm0, xmm0\n",
+            "vpaddq ymm13, ymm13, ymm0\n",
+        )
+    };
+}

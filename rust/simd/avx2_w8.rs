@@ -36,7 +36,7 @@ pub const PASS: usize = 16;
 pub const CHUNK: usize = 32;
 
 /// Passes of `n` values, the last padded.
-const fn passes(n: usize) -> usize {
+pub const fn passes(n: usize) -> usize {
     n.div_ceil(PASS)
 }
 
@@ -111,7 +111,7 @@ pub fn prepare_block(
 /// row's start hold `avail` values and the prepared input `p_len` (`per_pass` a pass):
 /// every pass, the last padded, where the padded pass stays within the weights; else the
 /// full ones (the rest is the scalar tail).
-fn vector_passes(n: usize, avail: usize, p_len: usize, per_pass: usize) -> usize {
+pub fn vector_passes(n: usize, avail: usize, p_len: usize, per_pass: usize) -> usize {
     let all = if passes(n) * PASS <= avail {
         passes(n)
     } else {
@@ -191,22 +191,6 @@ unsafe fn block_w8(w: *const i8, x: *const i16, passes: usize) -> i64 {
         done += m;
     }
     sum
-}
-
-/// Reduces the `i32` lanes of four sums (ymm0..3) across, and adds them, widened, to the
-/// four `i64` of ymm13. Clobbers ymm0..3.
-macro_rules! reduce4_w8 {
-    () => {
-        concat!(
-            "vphaddd ymm0, ymm0, ymm1\n",
-            "vphaddd ymm2, ymm2, ymm3\n",
-            "vphaddd ymm0, ymm0, ymm2\n",
-            "vextracti128 xmm1, ymm0, 1\n",
-            "vpaddd xmm0, xmm0, xmm1\n",
-            "vpmovsxdq ymm0, xmm0\n",
-            "vpaddq ymm13, ymm13, ymm0\n",
-        )
-    };
 }
 
 /// The sums (without bias) of four rows of `n` values with one prepared input `xp`: rows
@@ -329,15 +313,40 @@ pub unsafe fn dot4_w8(weights: &[i8], n: usize, xp: &[i16], bias: i32) -> [i64; 
             );
         }
     }
+    with_tail4(acc, weights, n, passes, xp, bias)
+}
+
+/// The four sums of a four-input kernel that ran `passes` passes of a row of `n`
+/// values (`acc`), with the row's values after them (the layer's last row, whose padded
+/// pass would read past the weights) summed as the scalar reference does, and `bias`.
+pub fn with_tail4(
+    acc: [i64; 4],
+    weights: &[i8],
+    n: usize,
+    passes: usize,
+    xp: &[i16],
+    bias: i32,
+) -> [i64; 4] {
+    let n = n.min(weights.len());
     let done = (passes * PASS).min(n);
     core::array::from_fn(|k| {
         // The tail of input `k`: its values `done..n`, at pass `done / PASS`, slot `k`.
+        // PANIC: `done <= n <= weights.len()`.
         let tail = (done..n).zip(&weights[done..n]).fold(0i64, |s, (i, w)| {
             let at = (i / PASS * 4 + k) * PASS + i % PASS;
             s + i64::from(i32::from(*w) * i32::from(xp.get(at).copied().unwrap_or(0)))
         });
         acc[k] + tail + i64::from(bias)
     })
+}
+
+/// The instruction set the 8-bit kernels run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX2 (this file).
+    Avx2,
+    /// AVX-512 VNNI on 256-bit registers (`vnni_w8.rs`).
+    Vnni,
 }
 
 /// The whole of an 8-bit layer for each input of a block of one to four (the host's
@@ -354,14 +363,15 @@ pub unsafe fn dot4_w8(weights: &[i8], n: usize, xp: &[i16], bias: i32) -> [i64; 
 /// As [`block_rows_w8`].
 #[cfg_attr(CONFIG_RUST, expect(dead_code))]
 pub unsafe fn forward_block_w8(
+    isa: Isa,
     layer: &DenseLayer<'_>,
     xs: &[&[i16]],
     prep: &mut [i16],
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
     prepare_block(layer, xs, prep)?;
-    // SAFETY: the caller guarantees AVX2 and the FPU.
-    unsafe { block_rows_w8(layer, xs, prep, 0, ys) }
+    // SAFETY: the caller guarantees the features and the FPU.
+    unsafe { block_rows_w8(isa, layer, xs, prep, 0, ys) }
 }
 
 /// Rows `first..first + ys[k].len()` of an 8-bit layer for each input of the block, by
@@ -376,8 +386,10 @@ pub unsafe fn forward_block_w8(
 ///
 /// # Safety
 ///
-/// The CPU has AVX2, and in the kernel the caller holds the FPU.
+/// The CPU has AVX2 (and for [`Isa::Vnni`] AVX512_VNNI and AVX512VL), and in the kernel
+/// the caller holds the FPU.
 pub unsafe fn block_rows_w8(
+    isa: Isa,
     layer: &DenseLayer<'_>,
     xs: &[&[i16]],
     prep: &[i16],
@@ -403,8 +415,13 @@ pub unsafe fn block_rows_w8(
             first,
             [y0, y1, y2, y3],
             |w, bias| {
-                // SAFETY: the caller guarantees AVX2 and the FPU.
-                unsafe { dot4_w8(w, n, p, bias) }
+                // SAFETY: the caller guarantees the features and the FPU.
+                unsafe {
+                    match isa {
+                        Isa::Avx2 => dot4_w8(w, n, p, bias),
+                        Isa::Vnni => super::vnni_w8::dot4_w8(w, n, p, bias),
+                    }
+                }
             },
         );
     }
@@ -416,9 +433,19 @@ pub unsafe fn block_rows_w8(
             first,
             y,
             // SAFETY: as above.
-            |w| unsafe { rows4_w8(w, n, p) },
+            |w| unsafe {
+                match isa {
+                    Isa::Avx2 => rows4_w8(w, n, p),
+                    Isa::Vnni => super::vnni_w8::rows4_w8(w, n, p),
+                }
+            },
             // SAFETY: as above.
-            |w, _, bias| unsafe { dot_w8(w, n, p, bias) },
+            |w, _, bias| unsafe {
+                match isa {
+                    Isa::Avx2 => dot_w8(w, n, p, bias),
+                    Isa::Vnni => super::vnni_w8::dot_w8(w, n, p, bias),
+                }
+            },
         )?;
     }
     Ok(())

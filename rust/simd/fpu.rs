@@ -13,6 +13,7 @@ use core::marker::PhantomData;
 mod ffi {
     extern "C" {
         pub(super) fn nn_cpu_has_avx2() -> bool;
+        pub(super) fn nn_cpu_has_avx512_vnni() -> bool;
         pub(super) fn nn_fpu_begin() -> bool;
         pub(super) fn nn_fpu_end();
     }
@@ -22,6 +23,13 @@ mod ffi {
 pub(crate) fn has_avx2() -> bool {
     // SAFETY: reads boot_cpu_data and the xfeatures mask, set up long before any module.
     unsafe { ffi::nn_cpu_has_avx2() }
+}
+
+/// Whether the boot CPU has AVX512_VNNI and AVX512VL (with AVX2) and the kernel saves
+/// and restores the AVX-512 state.
+pub(crate) fn has_avx512_vnni() -> bool {
+    // SAFETY: as for `has_avx2`.
+    unsafe { ffi::nn_cpu_has_avx512_vnni() }
 }
 
 /// The FPU, held by this CPU between `kernel_fpu_begin` and `kernel_fpu_end`.

@@ -21,6 +21,19 @@ bool nn_cpu_has_avx2(void)
 }
 
 /*
+ * Whether the boot CPU has AVX512_VNNI with AVX512VL (the VNNI instructions on 256-bit
+ * registers, EVEX-encoded) and the kernel manages the AVX-512 state, which those
+ * instructions' encoding touches (kernel_fpu_begin() then saves it).
+ */
+bool nn_cpu_has_avx512_vnni(void)
+{
+	return nn_cpu_has_avx2() && boot_cpu_has(X86_FEATURE_AVX512F) &&
+	       boot_cpu_has(X86_FEATURE_AVX512VL) && boot_cpu_has(X86_FEATURE_AVX512_VNNI) &&
+	       cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM | XFEATURE_MASK_AVX512,
+				 NULL);
+}
+
+/*
  * Takes the FPU if this context may use it (irq_fpu_usable(): process context, or an
  * interrupt that did not interrupt an FPU user) and returns true; false leaves the FPU
  * alone. Between a true return and nn_fpu_end() preemption and softirqs are off, so the

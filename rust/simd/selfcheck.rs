@@ -18,9 +18,10 @@
 use super::avx2::{
     dot4_split, dot_split, forward_block, rows4_split, split, split4, split_len, PASS,
 };
-use super::avx2_w8::{self, dot4_w8, dot_w8, prepared_len, rows4_w8};
+use super::avx2_w8::{self, prepared_len, Isa};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
+use super::vnni_w8;
 use crate::pure::fixed::{dot, MAX_DIM};
 use crate::pure::format::{dot_16x8, WEIGHT8_MAX};
 use crate::pure::num::low_i8;
@@ -53,6 +54,9 @@ pub(super) struct Report {
     pub(super) timings: [(u64, u64); SIZES.len()],
     /// Nanoseconds of one `kernel_fpu_begin`/`kernel_fpu_end` pair.
     pub(super) fpu_ns: u64,
+    /// The VNNI kernels of the 8-bit formats: `None` where the CPU lacks them, else the
+    /// first row length at which they differed (`Some(None)`: none, they are usable).
+    pub(super) vnni: Option<Option<usize>>,
 }
 
 impl Report {
@@ -90,6 +94,7 @@ pub(super) fn run() -> Result<Report> {
         mismatch: None,
         timings: [(0, 0); SIZES.len()],
         fpu_ns: 0,
+        vnni: None,
     };
     let lengths = Iterator::chain(
         Iterator::chain(1..=EXACT_MAX, SIZES.iter().copied()),
@@ -103,7 +108,17 @@ pub(super) fn run() -> Result<Report> {
         lengths.clone(),
     )?;
     if report.mismatch.is_none() {
-        report.mismatch = check_w8(&weights, &input, &mut split_x, lengths)?;
+        report.mismatch = check_w8(Isa::Avx2, &weights, &input, &mut split_x, lengths.clone())?;
+    }
+    // The VNNI kernels where the CPU has them: refused alone if they differ.
+    if report.mismatch.is_none() && super::fpu::has_avx512_vnni() {
+        report.vnni = Some(check_w8(
+            Isa::Vnni,
+            &weights,
+            &input,
+            &mut split_x,
+            lengths,
+        )?);
     }
     if report.mismatch.is_some() {
         return Ok(report);
@@ -254,6 +269,7 @@ fn check(
 /// weight -127 or 127, every input -32768 or 32767, on the widest row). `s` is scratch of
 /// at least `4 * split_len(MAX_DIM)` values.
 fn check_w8(
+    isa: Isa,
     weights: &[i16],
     input: &[i16],
     s: &mut [i16],
@@ -266,6 +282,35 @@ fn check_w8(
     // The extremes' rows: four of the widest, and a padded pass.
     let mut ext = KVec::from_elem(0i8, 4 * MAX_DIM + PASS, GFP_KERNEL)?;
     let (one, four) = s.split_at_mut(prepared_len(MAX_DIM));
+    // The kernels of `isa`, called below only while `_fpu` holds the FPU.
+    let dot_w8 = |w: &[i8], n, xp: &[i16], bias| {
+        // SAFETY: the caller found AVX2, and for `Isa::Vnni` AVX512_VNNI and AVX512VL
+        // with the AVX-512 state saved; the FPU is held (above).
+        unsafe {
+            match isa {
+                Isa::Avx2 => avx2_w8::dot_w8(w, n, xp, bias),
+                Isa::Vnni => vnni_w8::dot_w8(w, n, xp, bias),
+            }
+        }
+    };
+    let dot4_w8 = |w: &[i8], n, xp: &[i16], bias| {
+        // SAFETY: as above.
+        unsafe {
+            match isa {
+                Isa::Avx2 => avx2_w8::dot4_w8(w, n, xp, bias),
+                Isa::Vnni => vnni_w8::dot4_w8(w, n, xp, bias),
+            }
+        }
+    };
+    let rows4_w8 = |w: &[i8], n, xp: &[i16]| {
+        // SAFETY: as above.
+        unsafe {
+            match isa {
+                Isa::Avx2 => avx2_w8::rows4_w8(w, n, xp),
+                Isa::Vnni => vnni_w8::rows4_w8(w, n, xp),
+            }
+        }
+    };
     for n in lengths {
         let _fpu = Fpu::begin().ok_or(EBUSY)?;
         let r = n.min(LONGEST);
@@ -286,12 +331,10 @@ fn check_w8(
             for (i, k) in (0..ROWS).zip(-4i32..) {
                 let bias = k * 0x0123_4567;
                 let row = &w8[i * LONGEST..];
-                // SAFETY: AVX2 was found by the caller, and `_fpu` holds the FPU.
-                if unsafe { dot_w8(row, r, xp, bias) } != dot_16x8(&row[..r], &xp[..r], bias) {
+                if dot_w8(row, r, xp, bias) != dot_16x8(&row[..r], &xp[..r], bias) {
                     return Ok(Some(r));
                 }
-                // SAFETY: as above.
-                let sums = unsafe { dot4_w8(row, r, &four[..4 * prepared_len(r)], bias) };
+                let sums = dot4_w8(row, r, &four[..4 * prepared_len(r)], bias);
                 for (xk, got) in xs.iter().zip(sums) {
                     // The reference on input `k` prepared alone, in the scratch's tail.
                     let mut want = i64::from(bias);
@@ -306,8 +349,7 @@ fn check_w8(
             }
             for i in (0..ROWS).step_by(4) {
                 let rows = &w8[i * r..];
-                // SAFETY: as above.
-                if let Some(sums) = unsafe { rows4_w8(rows, r, xp) } {
+                if let Some(sums) = rows4_w8(rows, r, xp) {
                     for (k, got) in sums.into_iter().enumerate() {
                         if got != dot_16x8(&rows[k * r..(k + 1) * r], &xp[..r], 0) {
                             return Ok(Some(r));
@@ -327,12 +369,10 @@ fn check_w8(
             xs.fill(x);
             avx2_w8::prepare(xs, None, one, avx2_w8::PASS);
             let xp = &one[..prepared_len(n)];
-            // SAFETY: as above.
-            if unsafe { dot_w8(&ext, n, xp, i32::MIN) } != dot_16x8(&ext[..n], &xp[..n], i32::MIN) {
+            if dot_w8(&ext, n, xp, i32::MIN) != dot_16x8(&ext[..n], &xp[..n], i32::MIN) {
                 return Ok(Some(n));
             }
-            // SAFETY: as above.
-            if let Some(sums) = unsafe { rows4_w8(&ext, n, xp) } {
+            if let Some(sums) = rows4_w8(&ext, n, xp) {
                 if sums.iter().any(|&v| v != dot_16x8(&ext[..n], &xp[..n], 0)) {
                     return Ok(Some(n));
                 }

@@ -33,7 +33,7 @@ use nn_pure::batch::{forward, Shape};
 use nn_pure::fixed::Requant;
 use nn_pure::format::{Format, Weights};
 use nn_pure::forward::DenseLayer;
-use nn_pure::gated::Gated;
+use nn_pure::gated::{best_isa, Gated, Isa};
 use nn_pure::rng::Rng;
 use nn_pure::simd::avx2::{forward_block, split_len};
 use nn_pure::simd::gate::{self, Gate, SIZES, TIMED_ROWS};
@@ -205,16 +205,17 @@ fn break_even(args: &Args, rng: &mut Rng) -> (Option<usize>, Vec<(usize, u64, u6
 
 /// Nanoseconds per prediction of `net` at `batch`, behind `gate`.
 fn time_net(args: &Args, net: &Net, batch: usize, g: Gate, rng: &mut Rng) -> f64 {
-    time_net_in(args, net, batch, g, Format::F16x16, rng)
+    time_net_in(args, net, batch, g, (Format::F16x16, Isa::Avx2), rng)
 }
 
-/// Nanoseconds per prediction of `net` at `batch` in `format`, behind `gate`.
+/// Nanoseconds per prediction of `net` at `batch` in `format`, behind `gate`, the 8-bit
+/// formats on `isa` (which this CPU has: `best_isa`).
 fn time_net_in(
     args: &Args,
     net: &Net,
     batch: usize,
     g: Gate,
-    format: Format,
+    (format, isa): (Format, Isa),
     rng: &mut Rng,
 ) -> f64 {
     let shape = net.shape();
@@ -223,8 +224,9 @@ fn time_net_in(
         .collect();
     let mut y = vec![0i16; batch * shape.output_dim];
     let mut scratch = vec![0i16; shape.scratch_len()];
-    // SAFETY: main checked AVX2 before any gate is made usable.
-    let mut runner = unsafe { Gated::new(g) };
+    // SAFETY: main checked AVX2 before any gate is made usable, and the callers pass
+    // `Isa::Vnni` only where `best_isa` found it.
+    let mut runner = unsafe { Gated::new(g).with_isa(isa) };
     let per_call = median_ns(args.runs, Duration::from_millis(args.min_ms), || {
         forward(
             shape,
@@ -301,20 +303,35 @@ fn main() {
         }
     }
     // The formats (fixed-point.rst, "Layer formats"), by the automatic gate.
-    out += "\nThe layer formats, by the automatic gate (ns per prediction, GMAC/s):\n\n";
-    out += "| shape | batch | 16x16 ns | 16x8 ns | 8x8 ns | 16x16 GMAC/s | 16x8 GMAC/s | 8x8 GMAC/s |\n";
-    out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    // The 8-bit formats on AVX2, and on VNNI where this CPU has it.
+    let mut kinds = vec![
+        (Format::F16x16, Isa::Avx2),
+        (Format::F16x8, Isa::Avx2),
+        (Format::F8x8, Isa::Avx2),
+    ];
+    if best_isa() == Isa::Vnni {
+        kinds.extend([(Format::F16x8, Isa::Vnni), (Format::F8x8, Isa::Vnni)]);
+    }
+    out += "\nThe layer formats, by the automatic gate (ns per prediction, and GMAC/s):\n\n";
+    out += "| shape | batch |";
+    for (f, isa) in &kinds {
+        out += &format!(
+            " {} {} |",
+            f.name(),
+            if *isa == Isa::Vnni { "vnni" } else { "avx2" }
+        );
+    }
+    out += "\n|---|---:|";
+    out += &"---:|".repeat(kinds.len());
+    out += "\n";
     for net in &nets {
         for batch in BATCHES {
-            let ns: Vec<f64> = Format::ALL
-                .iter()
-                .map(|&f| time_net_in(&args, net, batch, auto, f, &mut rng))
-                .collect();
-            let g: Vec<f64> = ns.iter().map(|t| net.macs() as f64 / t).collect();
-            out += &format!(
-                "| {} | {batch} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} |\n",
-                net.name, ns[0], ns[1], ns[2], g[0], g[1], g[2]
-            );
+            out += &format!("| {} | {batch} |", net.name);
+            for &kind in &kinds {
+                let ns = time_net_in(&args, net, batch, auto, kind, &mut rng);
+                out += &format!(" {ns:.1} ({:.2}) |", net.macs() as f64 / ns);
+            }
+            out += "\n";
         }
     }
     let peer = run_peer(&args);

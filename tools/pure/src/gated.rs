@@ -5,14 +5,28 @@
 //! kernels (`rust/simd/avx2.rs`, `rust/simd/avx2_w8.rs`). User space owns its vector registers, so there is no
 //! FPU section to take. `nnctl eval --simd` and `make bench` run networks through it.
 
+extern crate std;
+
 use crate::batch::{Runner, Scalar};
 use crate::forward::{DenseLayer, ShapeError};
+#[cfg(target_arch = "x86_64")]
+pub use crate::simd::avx2_w8::Isa;
 use crate::simd::gate::Gate;
+
+/// The instruction set of the 8-bit kernels where there is no x86-64.
+#[cfg(not(target_arch = "x86_64"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX2.
+    Avx2,
+}
 
 /// A [`Runner`] behind a [`Gate`], with the layer runs it made by each path.
 #[derive(Debug)]
 pub struct Gated {
     gate: Gate,
+    /// The 8-bit formats' kernels: VNNI where the CPU has it.
+    isa: Isa,
     /// Layer runs (one layer, one input) by the vector kernels.
     pub simd_layers: u64,
     /// Layer runs by the scalar reference.
@@ -28,6 +42,7 @@ impl Gated {
     pub unsafe fn new(gate: Gate) -> Self {
         Self {
             gate,
+            isa: best_isa(),
             simd_layers: 0,
             scalar_layers: 0,
         }
@@ -37,6 +52,32 @@ impl Gated {
     pub fn gate(&self) -> Gate {
         self.gate
     }
+
+    /// The 8-bit formats' kernels run on `isa` (which the CPU must have, as
+    /// [`best_isa`] finds).
+    ///
+    /// # Safety
+    ///
+    /// `isa` is [`Isa::Avx2`] or the CPU has AVX512_VNNI and AVX512VL.
+    pub unsafe fn with_isa(mut self, isa: Isa) -> Self {
+        self.isa = isa;
+        self
+    }
+
+    /// The 8-bit formats' instruction set.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+}
+
+/// The best instruction set of the 8-bit kernels on this CPU: VNNI (AVX512_VNNI with
+/// AVX512VL) where it has them, else AVX2.
+pub fn best_isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl") {
+        return Isa::Vnni;
+    }
+    Isa::Avx2
 }
 
 impl Runner for Gated {
@@ -54,7 +95,9 @@ impl Runner for Gated {
                 // SAFETY: the gate is usable only on a CPU with AVX2 (`Gated::new`).
                 Some(_) => unsafe { crate::simd::avx2::forward_block(layer, xs, split, ys) }?,
                 // SAFETY: as above.
-                None => unsafe { crate::simd::avx2_w8::forward_block_w8(layer, xs, split, ys) }?,
+                None => unsafe {
+                    crate::simd::avx2_w8::forward_block_w8(self.isa, layer, xs, split, ys)
+                }?,
             }
             self.simd_layers += xs.len() as u64;
             return Ok(());
