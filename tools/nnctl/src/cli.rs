@@ -15,6 +15,7 @@ use nn_pure::writer::write_model;
 
 use crate::admin;
 use crate::debugfs::{Debugfs, DEFAULT_DIR};
+use crate::formats::choose;
 use crate::import::import;
 use crate::quantize::{quantize, report, Options};
 use crate::random::{random_inputs, random_model};
@@ -66,10 +67,11 @@ pub enum Command {
         /// [default: 1.25].
         #[arg(long, value_name = "H", value_parser = headroom)]
         headroom: Option<f64>,
-        /// Every layer's format: 16x16 (16-bit weights), 16x8 (8-bit weights) or 8x8
-        /// (8-bit weights and inputs) [default: 16x16].
-        #[arg(long, value_name = "FORMAT", value_parser = format)]
-        format: Option<Format>,
+        /// Every layer's format: 16x16 (16-bit weights), 16x8 (8-bit weights), 8x8
+        /// (8-bit weights and inputs), or auto (each layer the smallest that keeps the
+        /// accuracy on the --calib rows) [default: 16x16].
+        #[arg(long, value_name = "FORMAT", value_parser = format_choice)]
+        format: Option<FormatChoice>,
     },
     /// Run a model on each line of INPUTS and print the lines the module's predict prints.
     ///
@@ -258,6 +260,24 @@ fn format(s: &str) -> std::result::Result<Format, String> {
     Format::from_name(s).ok_or_else(|| format!("'{s}': not a format (16x16, 16x8 or 8x8)"))
 }
 
+/// `compile --format`: one format for every layer, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// Every layer in this format.
+    One(Format),
+    /// Each layer's chosen on the calibration rows (`formats::choose`).
+    Auto,
+}
+
+fn format_choice(s: &str) -> std::result::Result<FormatChoice, String> {
+    match s {
+        "auto" => Ok(FormatChoice::Auto),
+        _ => Format::from_name(s)
+            .map(FormatChoice::One)
+            .ok_or_else(|| format!("'{s}': not a format (16x16, 16x8, 8x8 or auto)")),
+    }
+}
+
 fn activation(s: &str) -> std::result::Result<Activation, String> {
     Activation::from_name(s.trim())
         .ok_or_else(|| format!("'{s}' is not one of linear, relu, sigmoid, tanh"))
@@ -299,7 +319,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
         } => {
             let mut opts = Options {
                 input_frac,
-                format: format.unwrap_or_default(),
+                formats: match format {
+                    Some(FormatChoice::One(f)) => vec![f],
+                    _ => Vec::new(),
+                },
                 ..Options::default()
             };
             if let Some(r) = input_range {
@@ -316,7 +339,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             if calib.is_some() && calib_rows.is_empty() {
                 return Err(Failure::Error("the calibration file has no rows".into()));
             }
-            let compiled = quantize(&imported.net, &calib_rows, &opts)?;
+            let compiled = match format {
+                Some(FormatChoice::Auto) => {
+                    let (c, formats) = choose(&imported.net, &calib_rows, &opts)?;
+                    let names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
+                    writeln!(err, "formats (auto): {}", names.join(" ")).map_err(io)?;
+                    c
+                }
+                _ => quantize(&imported.net, &calib_rows, &opts)?,
+            };
             let blob = write_model(
                 imported.net.input_dim,
                 compiled.input_frac,

@@ -10,6 +10,7 @@ pub mod chart;
 pub mod cli;
 pub mod debugfs;
 pub mod float;
+pub mod formats;
 pub mod import;
 pub mod quantize;
 pub mod random;

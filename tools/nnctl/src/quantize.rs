@@ -49,8 +49,19 @@ pub struct Options {
     pub input_range: f64,
     /// The factor over the observed range that must still fit.
     pub headroom: f64,
-    /// The format of every layer.
-    pub format: Format,
+    /// The layers' formats: one for every layer, or one a layer (none: 16x16).
+    pub formats: Vec<Format>,
+}
+
+impl Options {
+    /// Layer `k`'s format.
+    pub fn format_of(&self, k: usize) -> Format {
+        match self.formats.as_slice() {
+            [] => Format::F16x16,
+            [f] => *f,
+            all => all.get(k).copied().unwrap_or_default(),
+        }
+    }
 }
 
 impl Default for Options {
@@ -59,7 +70,7 @@ impl Default for Options {
             input_frac: None,
             input_range: DEFAULT_INPUT_RANGE,
             headroom: DEFAULT_HEADROOM,
-            format: Format::F16x16,
+            formats: Vec::new(),
         }
     }
 }
@@ -173,12 +184,12 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
     let mut reports = Vec::new();
     let mut in_frac = input_frac;
     let mut in_range = input_range;
-    let format = opts.format;
-    let (w_max, w_lim) = match format {
-        Format::F16x16 => (f64::from(WEIGHT_MAX), 32767.0),
-        Format::F16x8 | Format::F8x8 => (f64::from(WEIGHT8_MAX), 127.0),
-    };
     for (k, (l, &range)) in net.layers.iter().zip(&ranges).enumerate() {
+        let format = opts.format_of(k);
+        let (w_max, w_lim) = match format {
+            Format::F16x16 => (f64::from(WEIGHT_MAX), 32767.0),
+            Format::F16x8 | Format::F8x8 => (f64::from(WEIGHT8_MAX), 127.0),
+        };
         let max_w = l.weights.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let max_b = l.bias.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let in_shift = match format {

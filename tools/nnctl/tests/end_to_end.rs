@@ -412,6 +412,60 @@ fn compile_in_the_8bit_formats() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("not a format"), "{}", stderr(&o));
+
+    // auto: each layer's format chosen on the calibration rows, the rule's agreement kept
+    // (within 1% of the 500 rows of the 16x16 network's).
+    let o = nnctl(&[
+        "compile",
+        &dir.path("m.onnx"),
+        "-o",
+        &dir.path("auto.nnm"),
+        "--calib",
+        &dir.path("calib.csv"),
+        "--format",
+        "auto",
+    ]);
+    let report = stderr(&o);
+    assert!(o.status.success(), "{report}");
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("formats (auto): "))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(line.split(' ').count(), 2 + 3, "{line}");
+    let agree = |r: &str| -> usize {
+        let l = r
+            .lines()
+            .find(|l| l.starts_with("arg-max agreement with the float model: "))
+            .unwrap_or_else(|| panic!("{r}"));
+        l.split(": ")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let o16 = nnctl(&[
+        "compile",
+        &dir.path("m.onnx"),
+        "-o",
+        &dir.path("w.nnm"),
+        "--calib",
+        &dir.path("calib.csv"),
+    ]);
+    assert!(agree(&report) + 5 >= agree(&stderr(&o16)), "{report}");
+    eprintln!("{line}");
+    let o = nnctl(&[
+        "compile",
+        &dir.path("m.onnx"),
+        "-o",
+        &dir.path("x.nnm"),
+        "--format",
+        "auto",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("needs --calib"), "{}", stderr(&o));
 }
 
 #[test]
