@@ -60,3 +60,228 @@ macro_rules! reduce4_w8 {
         )
     };
 }
+
+/// One multiply-add of 16 word pairs into eight `i32` lanes, `acc += w . x` pairwise:
+/// `vpmaddwd` into `tmp` then `vpaddd` (`avx2`), or one `vpdpwssd` (`vnni`), which
+/// computes the same without saturation.
+macro_rules! madd {
+    (avx2, $acc:literal, $w:literal, $x:literal, $tmp:literal) => {
+        concat!(
+            "vpmaddwd ",
+            $tmp,
+            ", ",
+            $w,
+            ", ",
+            $x,
+            "\n",
+            "vpaddd ",
+            $acc,
+            ", ",
+            $acc,
+            ", ",
+            $tmp,
+            "\n",
+        )
+    };
+    (vnni, $acc:literal, $w:literal, $x:literal, $tmp:literal) => {
+        concat!("vpdpwssd ", $acc, ", ", $w, ", ", $x, "\n")
+    };
+}
+
+/// The three kernels of the 8-bit weight formats (`avx2_w8.rs`), their multiply-adds by
+/// [`madd`] of instruction set `$isa` (`avx2` or `vnni`): `dot_w8` (one row, one
+/// input), `rows4_w8` (four rows, one input), `dot4_w8` (one row, four inputs). The
+/// invoking module names `PASS`, `CHUNK`, `passes`, `vector_passes`, `with_tail4` and
+/// `dot_16x8`.
+macro_rules! w8_kernels {
+    ($isa:tt) => {
+        /// `dot_16x8(&weights[..n], &xp[..n], bias)` with `n` the layer's inputs, bit for bit,
+        /// `xp` the prepared input ([`prepare_block`] of one input).
+        ///
+        /// # Safety
+        ///
+        /// The CPU has the kernels' instruction set (AVX2; for the VNNI ones AVX512_VNNI and
+        /// AVX512VL too, with the AVX-512 state saved), and in the kernel the caller holds the
+        /// FPU, with nothing in between that sleeps.
+        #[inline]
+        pub unsafe fn dot_w8(weights: &[i8], n: usize, xp: &[i16], bias: i32) -> i64 {
+            let n = n.min(weights.len()).min(xp.len());
+            let passes = vector_passes(n, weights.len(), xp.len(), PASS);
+            let mut acc = 0i64;
+            if passes > 0 {
+                // SAFETY: `passes * PASS` values of both are in bounds (`vector_passes`); the
+                // features and the FPU as the caller guarantees.
+                acc = unsafe { block_w8(weights.as_ptr(), xp.as_ptr(), passes) };
+            }
+            let done = (passes * PASS).min(n);
+            // PANIC: `done <= n <= len()` of both.
+            acc + dot_16x8(&weights[done..n], &xp[done..n], bias)
+        }
+
+        /// The sum of `passes` passes of weights `w` times prepared input `x`.
+        ///
+        /// # Safety
+        ///
+        /// `w` has `passes * PASS` bytes and `x` `passes * PASS` values; the features and the FPU as for
+        /// [`dot_w8`].
+        #[inline]
+        unsafe fn block_w8(w: *const i8, x: *const i16, passes: usize) -> i64 {
+            let mut sum = 0i64;
+            let mut done = 0;
+            while done < passes {
+                // 256 passes at most a time: each lane then holds at most 256 pair sums.
+                let m = (passes - done).min(256);
+                let part: i64;
+                // SAFETY: reads `m` passes of 16 bytes of `w` and 32 of `x` from `done`, within
+                // what the caller guarantees; every register written is an operand or a clobber;
+                // no stack.
+                unsafe {
+                    asm_ymm!(
+                        "vpxor ymm0, ymm0, ymm0",
+                        "2:",
+                        "vpmovsxbw ymm1, xmmword ptr [{w}]",
+                        madd!($isa, "ymm0", "ymm1", "ymmword ptr [{x}]", "ymm1"),
+                        "add {w}, 16",
+                        "add {x}, 32",
+                        "dec {m}",
+                        "jnz 2b",
+                        "vextracti128 xmm1, ymm0, 1",
+                        "vpmovsxdq ymm0, xmm0",
+                        "vpmovsxdq ymm1, xmm1",
+                        "vpaddq ymm0, ymm0, ymm1",
+                        "vextracti128 xmm1, ymm0, 1",
+                        "vpaddq xmm0, xmm0, xmm1",
+                        "vpshufd xmm1, xmm0, 0x4e",
+                        "vpaddq xmm0, xmm0, xmm1",
+                        "vmovq {sum}, xmm0",
+                        "vzeroupper",
+                        w = inout(reg) w.add(done * PASS) => _,
+                        x = inout(reg) x.add(done * PASS) => _,
+                        m = inout(reg) m => _,
+                        sum = out(reg) part,
+                        options(nostack, readonly),
+                    );
+                }
+                sum += part;
+                done += m;
+            }
+            sum
+        }
+
+        /// The sums (without bias) of four rows of `n` values with one prepared input `xp`: rows
+        /// at `weights[0]`, `weights[n]`, `weights[2n]`, `weights[3n]`, each pass of `xp` loaded
+        /// once for the four; `None` where the fourth row's padded pass would read past
+        /// `weights` or `xp` is short (the caller then sums those rows by [`dot_w8`]).
+        ///
+        /// # Safety
+        ///
+        /// As [`dot_w8`].
+        #[inline]
+        pub unsafe fn rows4_w8(weights: &[i8], n: usize, xp: &[i16]) -> Option<[i64; 4]> {
+            let passes = passes(n);
+            let reach = n.checked_mul(3)?.checked_add(passes * PASS)?;
+            if reach > weights.len() || xp.len() < passes * PASS {
+                return None;
+            }
+            let mut out = [0i64; 4];
+            if passes > 0 {
+                // SAFETY: the four rows' passes are within `weights` (checked above), the input's
+                // within `xp`; the features and the FPU as the caller guarantees; `out` is 32 bytes.
+                unsafe {
+                    asm_ymm!(
+                        "lea {st3}, [{st} + {st} * 2]",
+                        "vpxor ymm13, ymm13, ymm13",
+                        "5:",
+                        next_chunk!(),
+                        "vpxor ymm0, ymm0, ymm0",
+                        "vpxor ymm1, ymm1, ymm1",
+                        "vpxor ymm2, ymm2, ymm2",
+                        "vpxor ymm3, ymm3, ymm3",
+                        "2:",
+                        "vmovdqu ymm8, [{x}]",
+                        "vpmovsxbw ymm9, xmmword ptr [{w}]",
+                        "vpmovsxbw ymm10, xmmword ptr [{w} + {st}]",
+                        "vpmovsxbw ymm11, xmmword ptr [{w} + {st} * 2]",
+                        "vpmovsxbw ymm12, xmmword ptr [{w} + {st3}]",
+                        madd!($isa, "ymm0", "ymm9", "ymm8", "ymm9"),
+                        madd!($isa, "ymm1", "ymm10", "ymm8", "ymm10"),
+                        madd!($isa, "ymm2", "ymm11", "ymm8", "ymm11"),
+                        madd!($isa, "ymm3", "ymm12", "ymm8", "ymm12"),
+                        "add {w}, 16",
+                        "add {x}, 32",
+                        "dec {c}",
+                        "jnz 2b",
+                        reduce4_w8!(),
+                        "test {p}, {p}",
+                        "jnz 5b",
+                        "vmovdqu [{out}], ymm13",
+                        "vzeroupper",
+                        w = inout(reg) weights.as_ptr() => _,
+                        st = in(reg) n,
+                        st3 = out(reg) _,
+                        x = inout(reg) xp.as_ptr() => _,
+                        p = inout(reg) passes => _,
+                        c = out(reg) _,
+                        chunk = const CHUNK,
+                        out = in(reg) out.as_mut_ptr(),
+                        options(nostack),
+                    );
+                }
+            }
+            Some(out)
+        }
+
+        /// The sums (with `bias`) of one row of `n` values with four prepared inputs `xp`
+        /// ([`prepare_block`] of four, interleaved by pass), the row's weights loaded and
+        /// extended once for the four. `weights` may go on past the row, as for [`dot_w8`].
+        ///
+        /// # Safety
+        ///
+        /// As [`dot_w8`].
+        #[inline]
+        pub unsafe fn dot4_w8(weights: &[i8], n: usize, xp: &[i16], bias: i32) -> [i64; 4] {
+            let n = n.min(weights.len());
+            let passes = vector_passes(n, weights.len(), xp.len(), 4 * PASS);
+            let mut acc = [0i64; 4];
+            if passes > 0 {
+                // SAFETY: `passes` passes of 16 bytes of `weights` and 128 of `xp` are in bounds
+                // (`vector_passes`); the features and the FPU as the caller guarantees; `acc` is
+                // 32 bytes.
+                unsafe {
+                    asm_ymm!(
+                        "vpxor ymm13, ymm13, ymm13",
+                        "5:",
+                        next_chunk!(),
+                        "vpxor ymm0, ymm0, ymm0",
+                        "vpxor ymm1, ymm1, ymm1",
+                        "vpxor ymm2, ymm2, ymm2",
+                        "vpxor ymm3, ymm3, ymm3",
+                        "2:",
+                        "vpmovsxbw ymm8, xmmword ptr [{w}]",
+                        madd!($isa, "ymm0", "ymm8", "ymmword ptr [{x}]", "ymm9"),
+                        madd!($isa, "ymm1", "ymm8", "ymmword ptr [{x} + 32]", "ymm10"),
+                        madd!($isa, "ymm2", "ymm8", "ymmword ptr [{x} + 64]", "ymm11"),
+                        madd!($isa, "ymm3", "ymm8", "ymmword ptr [{x} + 96]", "ymm12"),
+                        "add {w}, 16",
+                        "add {x}, 128",
+                        "dec {c}",
+                        "jnz 2b",
+                        reduce4_w8!(),
+                        "test {p}, {p}",
+                        "jnz 5b",
+                        "vmovdqu [{out}], ymm13",
+                        "vzeroupper",
+                        w = inout(reg) weights.as_ptr() => _,
+                        x = inout(reg) xp.as_ptr() => _,
+                        p = inout(reg) passes => _,
+                        c = out(reg) _,
+                        chunk = const CHUNK,
+                        out = in(reg) acc.as_mut_ptr(),
+                        options(nostack),
+                    );
+                }
+            }
+            with_tail4(acc, weights, n, passes, xp, bias)
+        }
+    };
+}
