@@ -233,7 +233,8 @@ class Oracle(unittest.TestCase):
     def digits(self):
         # The digits model: the guest's, or one built here (tools/testing/models).
         d = GUEST_DATA / "digits"
-        if (d / "digits.onnx").exists() and (d / "digits.nnm").exists():
+        formats = ("digits-16x8.nnm", "digits-8x8.nnm")
+        if all((d / f).exists() for f in ("digits.onnx", "digits.nnm", *formats)):
             own = self.tmp / "digits"
             if not own.exists():
                 shutil.copytree(d, own)
