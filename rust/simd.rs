@@ -262,9 +262,9 @@ impl Section {
         (self.simd, self.scalar)
     }
 
-    /// [`Runner::run`] while the FPU is held: the block's inputs split once, then the
-    /// layer in row pieces of at most [`SECTION_MACS`], the FPU given back and taken
-    /// again between pieces when due.
+    /// [`Runner::run`] while the FPU is held: the block's inputs split (16x16) or
+    /// prepared (the 8-bit formats) once, then the layer in row pieces of at most
+    /// [`SECTION_MACS`], the FPU given back and taken again between pieces when due.
     #[cfg(CONFIG_X86_64)]
     fn run_held(
         &mut self,

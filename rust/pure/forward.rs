@@ -186,8 +186,8 @@ impl DenseLayer<'_> {
 
     /// [`DenseLayer::forward_rows`] for four inputs at once: rows `first..first + n` of
     /// each input's output into `ys[k]` (each of the same length `n`), the four sums of a
-    /// row by `row_dot(weights, bias)`, which must compute what [`dot`] computes for each
-    /// input (the batch kernel reads each row once for the four); `weights` runs from the
+    /// row by `row_dot(weights, bias)`, which must compute what the format's reference
+    /// computes for each input (the batch kernel reads each row once for the four); `weights` runs from the
     /// row to the end of the layer's, as for [`DenseLayer::forward_rows`].
     ///
     /// # Errors

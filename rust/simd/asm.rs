@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the `asm!` kernels of this folder share (`avx2.rs`, `avx2_w8.rs`): `core` only,
-//! the host crate builds it too.
+//! What the `asm!` kernels of this folder share (`avx2.rs`, `avx2_w8.rs`, `vnni_w8.rs`):
+//! `core` only, the host crate builds it too.
 
 /// `core::arch::asm!` with every vector register, ymm0 to ymm15, declared clobbered: the
 /// kernels use most of them, and each ends with `vzeroupper`, which clears
@@ -84,7 +84,9 @@ macro_rules! madd {
         )
     };
     (vnni, $acc:literal, $w:literal, $x:literal, $tmp:literal) => {
-        concat!("vpdpwssd ", $acc, ", ", $w, ", ", $x, "\n")
+        // `{evex}`: AVX512_VNNI's encoding, never AVX-VNNI's (VEX), which CPUs with
+        // AVX512_VNNI alone (Ice Lake, Zen 4) do not have.
+        concat!("{{evex}} vpdpwssd ", $acc, ", ", $w, ", ", $x, "\n")
     };
 }
 

@@ -193,7 +193,8 @@ pub unsafe fn forward_block_w8(
 ///
 /// # Safety
 ///
-/// The CPU has AVX2 (and for [`Isa::Vnni`] AVX512_VNNI and AVX512VL), and in the kernel
+/// The CPU has AVX2 (and for [`Isa::Vnni`] AVX512_VNNI and AVX512VL, with the AVX-512
+/// state saved by the FPU section), and in the kernel
 /// the caller holds the FPU.
 pub unsafe fn block_rows_w8(
     isa: Isa,

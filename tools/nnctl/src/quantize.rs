@@ -17,10 +17,10 @@
 //!   `out_frac`, or 12 before sigmoid and tanh.
 //!
 //! - format (`--format`, fixed-point.rst "Layer formats"): `16x16` as above; `16x8`
-//!   scales the weights to ±127 instead; `8x8` too, and narrows each input by the largest
-//!   `in_shift` that `in_frac` allows for the input's range (`range * headroom *
-//!   2^(in_frac - in_shift) <= 127`), the accumulator's scale then `s_w * 2^(in_frac -
-//!   in_shift)`.
+//!   scales the weights to ±127 instead; `8x8` too, and narrows each input by the least
+//!   `in_shift` with `range * headroom * 2^(in_frac - in_shift) <= 127` (the input's
+//!   range kept, its precision the most that fits), the accumulator's scale then `s_w *
+//!   2^(in_frac - in_shift)`.
 //!
 //! Rounding is half up everywhere, as in the module.
 

@@ -58,7 +58,8 @@ impl Gated {
     ///
     /// # Safety
     ///
-    /// `isa` is [`Isa::Avx2`] or the CPU has AVX512_VNNI and AVX512VL.
+    /// `isa` is [`Isa::Avx2`] or the CPU has AVX512_VNNI and AVX512VL (and the OS saves
+    /// the AVX-512 state, as Linux does for user space where the CPU has it).
     pub unsafe fn with_isa(mut self, isa: Isa) -> Self {
         self.isa = isa;
         self

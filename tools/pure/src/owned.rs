@@ -27,10 +27,10 @@ pub enum OwnedWeights {
 }
 
 impl OwnedWeights {
-    /// Weights of `format` from i16 values (8-bit formats: each saturated to i8, which
-    /// keeps every value of a valid 8-bit layer).
+    /// Weights of `format` from i16 values (8-bit formats: each clamped to -127..=127,
+    /// the range of an 8-bit weight, which keeps every value of a valid 8-bit layer).
     pub fn new(format: Format, in_shift: u8, values: impl IntoIterator<Item = i16>) -> Self {
-        let narrow = |v: i16| i8::try_from(v).unwrap_or(if v < 0 { i8::MIN } else { i8::MAX });
+        let narrow = |v: i16| i8::try_from(v.clamp(-127, 127)).unwrap_or(0);
         let values = values.into_iter();
         match format {
             Format::F16x16 => OwnedWeights::Wide(values.collect()),

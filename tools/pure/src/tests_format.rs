@@ -406,3 +406,67 @@ fn the_8bit_avx2_kernels_match_the_reference() {
     }
     assert_eq!(y, [7, 7]);
 }
+
+/// The 8-bit kernels' raw sums at the extremes of their lane bounds, on both instruction
+/// sets where this CPU has them: every weight -127 or 127 and every input -32768 or
+/// 32767 (16x8's largest pair sums, 2 * 127 * 32768), at lengths up to the widest row
+/// (256 pair sums a lane); one-row, four-row and four-input kernels against the exact sum.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_8bit_kernels_sum_exactly_at_the_lane_bounds() {
+    use crate::gated::best_isa;
+    use crate::simd::avx2_w8::{self, prepare, prepared_len, Isa, PASS};
+    use crate::simd::vnni_w8;
+    let isas: Vec<Isa> = match best_isa() {
+        Isa::Vnni => vec![Isa::Avx2, Isa::Vnni],
+        Isa::Avx2 => vec![Isa::Avx2],
+    };
+    for &isa in &isas {
+        for n in [16, 31, 1024, 4080, 4095, 4096] {
+            for (w, x) in [
+                (-127i8, i16::MIN),
+                (127, i16::MIN),
+                (127, i16::MAX),
+                (-127, i16::MAX),
+            ] {
+                // Four rows and a padded pass of weights, the input alone and four times.
+                let weights = vec![w; 4 * n + PASS];
+                let input = vec![x; n];
+                let plen = prepared_len(n);
+                let mut one = vec![0i16; plen];
+                prepare(&input, None, &mut one, PASS);
+                let mut four = vec![0i16; 4 * plen];
+                for k in 0..4 {
+                    prepare(&input, None, &mut four[k * PASS..], 4 * PASS);
+                }
+                let exact = n as i64 * i64::from(w) * i64::from(x);
+                // SAFETY: the CPU has AVX2, and VNNI where `best_isa` found it.
+                let (one_row, rows, inputs) = unsafe {
+                    match isa {
+                        Isa::Avx2 => (
+                            avx2_w8::dot_w8(&weights, n, &one, 7),
+                            avx2_w8::rows4_w8(&weights, n, &one),
+                            avx2_w8::dot4_w8(&weights, n, &four, 7),
+                        ),
+                        Isa::Vnni => (
+                            vnni_w8::dot_w8(&weights, n, &one, 7),
+                            vnni_w8::rows4_w8(&weights, n, &one),
+                            vnni_w8::dot4_w8(&weights, n, &four, 7),
+                        ),
+                    }
+                };
+                assert_eq!(one_row, exact + 7, "{isa:?} one row, n {n}, {w} x {x}");
+                assert_eq!(
+                    rows,
+                    Some([exact; 4]),
+                    "{isa:?} four rows, n {n}, {w} x {x}"
+                );
+                assert_eq!(
+                    inputs,
+                    [exact + 7; 4],
+                    "{isa:?} four inputs, n {n}, {w} x {x}"
+                );
+            }
+        }
+    }
+}
