@@ -161,7 +161,7 @@ st=$(printf 'NNMX' | write_status $D/load)
 [ "$st" = "Invalid argument" ] || note load_bad_magic_at_4_bytes "write gave '$st'"
 want[load_bad_magic_at_4_bytes]="load: model rejected: bad magic"
 mark load_bad_version_at_6_bytes
-st=$(printf 'NNMF\002\000' | write_status $D/load)
+st=$(printf 'NNMF\003\000' | write_status $D/load)
 [ "$st" = "Invalid argument" ] || note load_bad_version_at_6_bytes "write gave '$st'"
 want[load_bad_version_at_6_bytes]="load: model rejected: unsupported version"
 mark load_65MiB_of_zeros_einval_at_once
