@@ -221,6 +221,86 @@ mod tests {
         Ok(())
     }
 
+    /// Random networks whose layers are of every format (`16x16`, `16x8`, `8x8` with a
+    /// random input shift) over batches of 1 to 9 inputs: through a section that sends
+    /// every layer to its format's vector kernels (`avx2`, `avx2_w8`, or `vnni_w8` where
+    /// the CPU has it), and through the scalar reference. The same outputs.
+    #[test]
+    fn batches_of_every_format_give_the_scalar_bits() -> Result {
+        use crate::pure::format::Format;
+        let mut rng = Rng::from_seed(0xf0_4a75);
+        for case in 0..40 {
+            let depth = 1 + rng.below(3) as usize;
+            let mut dims = KVec::with_capacity(depth + 1, GFP_KERNEL)?;
+            for _ in 0..=depth {
+                dims.push(1 + rng.below(100) as usize, GFP_KERNEL)?;
+            }
+            // Per layer: format, input shift, 16-bit and 8-bit weights, biases.
+            let mut params = KVec::with_capacity(depth, GFP_KERNEL)?;
+            for d in dims.windows(2) {
+                let format = Format::ALL[rng.below(3) as usize];
+                let w = values(&mut rng, d[0] * d[1], -32767)?;
+                let mut w8 = KVec::with_capacity(w.len(), GFP_KERNEL)?;
+                for v in w.iter() {
+                    w8.push(crate::pure::num::low_i8(*v).max(-127), GFP_KERNEL)?;
+                }
+                let b = KVec::from_elem(rng.next_u32() as i32 >> 12, d[1], GFP_KERNEL)?;
+                let shift = rng.below(16) as u8;
+                params.push((d[0], d[1], format, shift, w, w8, b), GFP_KERNEL)?;
+            }
+            let requant = Requant::new(1, 12).ok_or(EINVAL)?;
+            let layer = |i: usize| {
+                params
+                    .get(i)
+                    .map(|(inputs, outputs, format, shift, w, w8, b)| DenseLayer {
+                        inputs: *inputs,
+                        outputs: *outputs,
+                        activation: Activation::Relu,
+                        requant,
+                        weights: match format {
+                            Format::F16x16 => Weights::Wide(w),
+                            Format::F16x8 => Weights::Narrow(w8),
+                            Format::F8x8 => Weights::Byte {
+                                weights: w8,
+                                in_shift: *shift,
+                            },
+                        },
+                        bias: b,
+                    })
+            };
+            let shape = Shape::of(params.iter().map(|p| (p.0, p.1))).ok_or(EINVAL)?;
+            let n = 1 + rng.below(9) as usize;
+            let x = values(&mut rng, n * shape.input_dim, i16::MIN)?;
+            let mut scratch = KVec::from_elem(0i16, shape.scratch_len(), GFP_KERNEL)?;
+            let mut want = KVec::from_elem(0i16, n * shape.output_dim, GFP_KERNEL)?;
+            let mut got = KVec::from_elem(0x5a5ai16, n * shape.output_dim, GFP_KERNEL)?;
+            batch::forward(shape, layer, &x, &mut want, &mut scratch, &mut Scalar)
+                .map_err(|_| EINVAL)?;
+            let mut section = Section::with_gate(forced(), params.iter().map(|p| p.0));
+            batch::forward(shape, layer, &x, &mut got, &mut scratch, &mut section)
+                .map_err(|_| EINVAL)?;
+            let (simd_runs, scalar_runs) = section.counts();
+            drop(section);
+            if want != got {
+                pr_err!(
+                    "case {}: {} inputs, {} layers of mixed formats differ\n",
+                    case,
+                    n,
+                    depth
+                );
+            }
+            assert!(want == got);
+            let runs = (n * depth) as u64;
+            let expect = if simd::found().1 {
+                (runs, 0)
+            } else {
+                (0, runs)
+            };
+            assert_eq!((simd_runs, scalar_runs), expect);
+        }
+        Ok(())
+    }
+
     /// The in-guest benchmark (debugfs `bench`) on two small shapes: its header, one row
     /// per batch and path, each with the shape, a time and a rate.
     #[test]
