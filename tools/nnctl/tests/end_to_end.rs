@@ -223,25 +223,35 @@ fn import_reads_the_chain() {
     assert!(notes.contains("ArgMax"), "{notes}");
 }
 
-#[test]
-fn compile_info_eval_end_to_end() {
-    let dir = TempDir::new("e2e");
+/// The sample network's files in `dir`: `m.onnx`; `calib.csv`, 500 calibration rows
+/// under a header; `in.txt`, 300 other rows as the predict file takes them. Returns the
+/// float network, the rows of `in.txt` and its text.
+fn sample_files(dir: &TempDir) -> (FloatNet, Vec<Vec<f64>>, String) {
     let (g, _) = sample_graph();
     let bytes = model_bytes(g);
     let net = import(&bytes).unwrap().net;
     std::fs::write(dir.path("m.onnx"), &bytes).unwrap();
-    let calib = random_rows(1, 500, 4, 2.0);
-    let csv: String = calib
+    let line = |r: &Vec<f64>, sep: &str, f: &dyn Fn(f64) -> String| {
+        r.iter().map(|v| f(*v)).collect::<Vec<_>>().join(sep) + "\n"
+    };
+    let csv: String = random_rows(1, 500, 4, 2.0)
         .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-                + "\n"
-        })
+        .map(|r| line(r, ",", &|v| v.to_string()))
         .collect();
     std::fs::write(dir.path("calib.csv"), format!("a,b,c,d\n{csv}")).unwrap();
+    let rows = random_rows(2, 300, 4, 2.0);
+    let text: String = rows
+        .iter()
+        .map(|r| line(r, " ", &|v| format!("{v:.9}")))
+        .collect();
+    std::fs::write(dir.path("in.txt"), &text).unwrap();
+    (net, rows, text)
+}
+
+#[test]
+fn compile_info_eval_end_to_end() {
+    let dir = TempDir::new("e2e");
+    let (net, rows, text) = sample_files(&dir);
 
     let o = nnctl(&[
         "compile",
@@ -269,19 +279,8 @@ fn compile_info_eval_end_to_end() {
     assert!(info.contains("-> Q0.15"), "{info}");
     assert!(info.contains("output: 3 values"), "{info}");
 
-    // Test rows the calibration did not see; inputs as the predict file takes them.
-    let rows = random_rows(2, 300, 4, 2.0);
-    let text: String = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| format!("{v:.9}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                + "\n"
-        })
-        .collect();
-    std::fs::write(dir.path("in.txt"), &text).unwrap();
+    // Test rows the calibration did not see (in.txt); inputs as the predict file takes
+    // them.
     let o = nnctl(&["eval", &dir.path("m.nnm"), &dir.path("in.txt")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -333,34 +332,7 @@ fn compile_info_eval_end_to_end() {
 #[test]
 fn compile_in_the_8bit_formats() {
     let dir = TempDir::new("e2e8");
-    let (g, _) = sample_graph();
-    let bytes = model_bytes(g);
-    let net = import(&bytes).unwrap().net;
-    std::fs::write(dir.path("m.onnx"), &bytes).unwrap();
-    let calib = random_rows(1, 500, 4, 2.0);
-    let csv: String = calib
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-                + "\n"
-        })
-        .collect();
-    std::fs::write(dir.path("calib.csv"), csv).unwrap();
-    let rows = random_rows(2, 300, 4, 2.0);
-    let text: String = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| format!("{v:.9}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                + "\n"
-        })
-        .collect();
-    std::fs::write(dir.path("in.txt"), &text).unwrap();
+    let (net, rows, _) = sample_files(&dir);
     for (format, shown) in [
         ("16x8", "format 16x8"),
         ("8x8", "format 8x8 (inputs narrowed"),
