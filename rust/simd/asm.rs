@@ -30,6 +30,19 @@ macro_rules! asm_ymm {
     };
 }
 
+/// Sums the four `i64` lanes of ymm0 into the operand `{sum}`. Clobbers xmm1.
+macro_rules! hsum_q {
+    () => {
+        concat!(
+            "vextracti128 xmm1, ymm0, 1\n",
+            "vpaddq xmm0, xmm0, xmm1\n",
+            "vpshufd xmm1, xmm0, 0x4e\n",
+            "vpaddq xmm0, xmm0, xmm1\n",
+            "vmovq {sum}, xmm0\n",
+        )
+    };
+}
+
 /// Sets `{c}` to the passes of the next chunk (at most the operand `{chunk}`) and takes
 /// them from `{p}`.
 macro_rules! next_chunk {
@@ -151,11 +164,7 @@ macro_rules! w8_kernels {
                         "vpmovsxdq ymm0, xmm0",
                         "vpmovsxdq ymm1, xmm1",
                         "vpaddq ymm0, ymm0, ymm1",
-                        "vextracti128 xmm1, ymm0, 1",
-                        "vpaddq xmm0, xmm0, xmm1",
-                        "vpshufd xmm1, xmm0, 0x4e",
-                        "vpaddq xmm0, xmm0, xmm1",
-                        "vmovq {sum}, xmm0",
+                        hsum_q!(),
                         "vzeroupper",
                         w = inout(reg) w.add(done * PASS) => _,
                         x = inout(reg) x.add(done * PASS) => _,
