@@ -225,6 +225,17 @@ nn_free_kib() {
 	done </sys/devices/system/node/node$1/meminfo
 }
 
+# nn_nodes_with_room KIB: the nodes with memory that have at least KIB free, one per line:
+# where replicas and migrations go when a node that boot filled (the 16-node machine's
+# node 0) would refuse them.
+nn_nodes_with_room() {
+	local n
+	for n in $(expand_list "$(</sys/devices/system/node/has_memory)"); do
+		[ "$(nn_free_kib "$n")" -ge "$1" ] && echo "$n"
+	done
+	return 0
+}
+
 # nn_drain_quarantine: empties KASAN's quarantine of freed slab objects, which holds up to
 # a 32nd of the machine's memory (24 MiB with 2 nodes of 384 MiB) away from MemFree until
 # it is evicted: shrinking a cache (its sysfs `shrink`, kmem_cache_shrink) takes its

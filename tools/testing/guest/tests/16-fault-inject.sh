@@ -47,10 +47,7 @@ run create_fails_cleanly_at_every_allocation $D/create /tmp/create.txt \
 	"$(buffers "8 16 4 relu linear seed=1")"
 # Replicate over the nodes with room (16 MiB free): a copy per node, and a node that boot
 # filled (the 16-node machine's node 0) would refuse every copy, injected or not.
-rep=
-for n in $(expand_list "$(</sys/devices/system/node/has_memory)"); do
-	[ "$(nn_free_kib "$n")" -ge 16384 ] && rep+=${rep:+,}$n
-done
+rep=$(nn_nodes_with_room 16384 | paste -sd,)
 echo "8 16 4 relu linear seed=1 policy=replicate nodes=$rep" >/tmp/create-rep.txt
 run replicate_fails_cleanly_at_every_allocation $D/create /tmp/create-rep.txt \
 	"$(buffers "8 16 4 relu linear seed=1 policy=replicate nodes=$rep")"

@@ -22,8 +22,7 @@ declare -A FORMATS=(
 mapfile -t MEM < <(expand_list "$(</sys/devices/system/node/has_memory)")
 # The nodes with room (16 MiB free): the replicas and the migration go there, since a node
 # that boot filled (the 16-node machine's node 0) refuses them.
-ROOM=()
-for n in "${MEM[@]}"; do [ "$(nn_free_kib "$n")" -ge 16384 ] && ROOM+=("$n"); done
+mapfile -t ROOM < <(nn_nodes_with_room 16384)
 room=$(IFS=,; echo "${ROOM[*]}")
 plan 23
 

@@ -43,20 +43,16 @@ W=${CPUS[0]}
 # neither W nor K.
 read -r has_memory <$SYS/node/has_memory
 bexpand "$has_memory" MEMNODES
-K=
-for ((i = ${#CPUS[@]} - 1; i > 0 && ${#K} == 0; i--)); do
+K= NODEK=
+for ((i = ${#CPUS[@]} - 1; i > 0; i--)); do
 	[ -w $SYS/cpu/cpu${CPUS[i]}/online ] || continue
-	for d in $SYS/cpu/cpu${CPUS[i]}/node*; do
-		for n in "${MEMNODES[@]}"; do
-			[ "${d##*node}" = "$n" ] && { K=${CPUS[i]}; break; }
-		done
-	done
+	for d in $SYS/cpu/cpu${CPUS[i]}/node*; do n=${d##*node}; done
+	[[ " ${MEMNODES[*]} " == *" $n "* ]] && { K=${CPUS[i]} NODEK=$n; break; }
 done
 O=
 for c in "${CPUS[@]}"; do [ "$c" != "$W" ] && [ "$c" != "$K" ] && { O=$c; break; }; done
 plan $((14 + (${#O} > 0 ? 1 : 0)))
 [ -n "$K" ] || bail cpus "needs a hotpluggable online CPU besides CPU $W on a node with memory; online: $online"
-for d in $SYS/cpu/cpu$K/node*; do NODEK=${d##*node}; done
 # The other CPU of C's mask: O, or on 2 CPUs the writer's.
 OC=${O:-$W}
 echo "writer on CPU $W; CPU $K (node $NODEK) goes offline and back; C's mask CPUs $OC and $K;" \
