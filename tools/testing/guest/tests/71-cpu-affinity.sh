@@ -21,9 +21,11 @@ cpuless=
 for n in "${MEM[@]}"; do
 	[[ " ${CPUN[*]} " == *" $n "* ]] || { cpuless=$n; break; }
 done
-# Nodes with memory and CPUs, for the migrations.
+# Nodes with memory, CPUs and room (16 MiB free), for the migrations: a node that boot
+# filled (the 16-node machine's node 0) refuses them with ENOMEM.
+mapfile -t ROOMY < <(nn_nodes_with_room 16384)
 BOTH=()
-for n in "${MEM[@]}"; do [[ " ${CPUN[*]} " == *" $n "* ]] && BOTH+=("$n"); done
+for n in "${ROOMY[@]}"; do [[ " ${CPUN[*]} " == *" $n "* ]] && BOTH+=("$n"); done
 plan $((12 + (${#BOTH[@]} >= 2 ? 1 : 0) + (${#cpuless} > 0 ? 1 : 0)))
 
 [ ${#CPUS[@]} -ge 2 ] || bail cpus "needs 2 online CPUs, has ${#CPUS[@]}"
@@ -69,6 +71,8 @@ mask_field() {
 	done <$D/cpu_affinity
 }
 mask_of() { expand_list "$(mask_field "$1" 2)"; }
+# flat: lines as one comma-separated list, for a failure's message.
+flat() { tr '\n' , | sed 's/,$//'; }
 src_of() { mask_field "$1" 3; }
 # counts_of ID: "cpu:predictions:chunks" for each CPU line of network ID in cpu_affinity.
 counts_of() {
@@ -104,6 +108,13 @@ weight_nodes() {
 		for p in "${l[@]}"; do echo "${p%:*}"; done
 	done <$D/memory_map | sort -n -u
 }
+# weights_default_cpus ID: the default mask of ID, from where memory_map shows its
+# weights: each node's CPUs, or the nearest CPUs for a node without any (the weights
+# that fell back from a full node may be spread over both kinds).
+weights_default_cpus() {
+	local n
+	for n in $(weight_nodes "$1"); do default_cpus "$n"; done | sort -n -u
+}
 config() { echo "$2" >$D/network_$1/config; }
 # batch ID [OUT]: writes all of $IN in one write() through one open file; its results
 # go to OUT (/tmp/batch.out).
@@ -120,12 +131,12 @@ snap() { cat $D/cpu_affinity $D/network_$1/config $D/network_$1/stats; }
 id=$(nn_load_model "$BLOB") || bail load "load failed"
 
 # The default: the CPUs of the weights' nodes, in cpu_affinity and in config.
-want=$(node_cpus $(weight_nodes "$id"))
+want=$(weights_default_cpus "$id")
 got=$(mask_of "$id")
 [ -n "$want" ] && [ "$got" = "$want" ] && [ "$(src_of "$id")" = default ] &&
 	grep -q "^cpus: .* default$" $D/network_$id/config &&
 	pass default_mask_is_the_cpus_of_the_weights_nodes ||
-	fail default_mask_is_the_cpus_of_the_weights_nodes "want [$want], got [$got] ($(src_of "$id"))"
+	fail default_mask_is_the_cpus_of_the_weights_nodes "want [$(flat <<<"$want")], got [$(flat <<<"$got")] ($(src_of "$id"))"
 
 # A batch from CPU W, on a mask without W: every chunk runs on the others.
 config "$id" "cpus $others_list" || bail set_cpus "cpus $others_list refused"
@@ -183,20 +194,21 @@ r=$(printf '1 2\n' | write_status $D/network_$id/predict)
 
 # Back to the default; it follows a migration; an explicit mask does not.
 config "$id" "cpus default"
-[ "$(mask_of "$id")" = "$(node_cpus $(weight_nodes "$id"))" ] && [ "$(src_of "$id")" = default ] &&
-	pass cpus_default_goes_back || fail cpus_default_goes_back "[$(mask_of "$id")] ($(src_of "$id"))"
+[ "$(mask_of "$id")" = "$(weights_default_cpus "$id")" ] && [ "$(src_of "$id")" = default ] &&
+	pass cpus_default_goes_back || fail cpus_default_goes_back "[$(mask_of "$id" | flat)] ($(src_of "$id"))"
 if [ ${#BOTH[@]} -ge 2 ]; then
 	from=$(weight_nodes "$id" | head -n1)
 	to=${BOTH[0]}
 	[ "$to" = "$from" ] && to=${BOTH[1]}
-	config "$id" "migrate $to"
-	[ "$(mask_of "$id")" = "$(node_cpus "$to")" ] && pass default_mask_follows_a_migration ||
-		fail default_mask_follows_a_migration "to $to: [$(mask_of "$id")], want [$(node_cpus "$to")]"
+	r=$(echo "migrate $to" | write_status $D/network_$id/config)
+	[ "$r" = ok ] && [ "$(mask_of "$id")" = "$(node_cpus "$to")" ] && pass default_mask_follows_a_migration ||
+		fail default_mask_follows_a_migration "to $to ($r): [$(mask_of "$id" | flat)], want [$(node_cpus "$to" | flat)]"
 fi
 config "$id" "cpus $W"
-config "$id" "migrate ${BOTH[0]}"
-[ "$(mask_of "$id")" = "$W" ] && [ "$(src_of "$id")" = cpus ] && pass explicit_mask_stays_through_a_migration ||
-	fail explicit_mask_stays_through_a_migration "[$(mask_of "$id")] ($(src_of "$id"))"
+r=$(echo "migrate ${BOTH[0]:-0}" | write_status $D/network_$id/config)
+[ "$r" = ok ] && [ "$(mask_of "$id")" = "$W" ] && [ "$(src_of "$id")" = cpus ] &&
+	pass explicit_mask_stays_through_a_migration ||
+	fail explicit_mask_stays_through_a_migration "migrate ${BOTH[0]:-0} ($r): [$(mask_of "$id" | flat)] ($(src_of "$id"))"
 
 # avoid_cpu0: the default without CPU 0, unless CPU 0 is the only CPU it has. The
 # weights go to a node whose default mask holds CPU 0: CPU 0's own node, or else a node
@@ -215,10 +227,10 @@ want=$(grep -vx 0 <<<"$def0")
 [ -n "$want" ] || want=0
 [ -n "$n0" ] && [ "$(mask_of "$id")" = "$want" ] && grep -q "^avoid_cpu0: 1$" $D/network_$id/config &&
 	pass avoid_cpu0_leaves_cpu0_out_of_the_default ||
-	fail avoid_cpu0_leaves_cpu0_out_of_the_default "node ${n0:-none took it}: [$(mask_of "$id")], want [$want]"
+	fail avoid_cpu0_leaves_cpu0_out_of_the_default "node ${n0:-none took it}: [$(mask_of "$id" | flat)], want [$(flat <<<"$want")]"
 config "$id" "avoid_cpu0 0"
 [ -n "$n0" ] && [ "$(mask_of "$id")" = "$def0" ] && pass avoid_cpu0_off_puts_it_back ||
-	fail avoid_cpu0_off_puts_it_back "[$(mask_of "$id")], want [$def0]"
+	fail avoid_cpu0_off_puts_it_back "[$(mask_of "$id" | flat)], want [$(flat <<<"$def0")]"
 
 # Weights on a node without CPUs: the CPUs of the nearest node with CPUs.
 if [ -n "$cpuless" ]; then
@@ -226,7 +238,7 @@ if [ -n "$cpuless" ]; then
 	best=$(nearest_cpu_node "$cpuless")
 	[ "$(mask_of "$id")" = "$(node_cpus "$best")" ] &&
 		pass cpuless_node_gets_the_nearest_cpus ||
-		fail cpuless_node_gets_the_nearest_cpus "node $cpuless: [$(mask_of "$id")], nearest with CPUs $best"
+		fail cpuless_node_gets_the_nearest_cpus "node $cpuless: [$(mask_of "$id" | flat)], nearest with CPUs $best"
 fi
 
 # Two writers at once, two batches of 100 rows each, while the mask changes under them.
