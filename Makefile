@@ -37,7 +37,8 @@ all: modules
 # What the guest of tools/testing/run-vm needs: the module with its KUnit suites (unless
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), the samples and the test modules.
 guest: check-kdir modsrc build/guest/nn-insmod build/guest/nn-failnth build/guest/nn-faultsweep \
-		build/guest/nn-stress-predict build/guest/nn-unpriv build/guest/nn-fuzz
+		build/guest/nn-stress-predict build/guest/nn-unpriv build/guest/nn-fuzz \
+		build/guest/nn-bpf-predict build/guest/nn_predict.bpf.o
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
 	$(SAMPLES_MAKE) modules
@@ -47,6 +48,16 @@ guest: check-kdir modsrc build/guest/nn-insmod build/guest/nn-failnth build/gues
 build/guest/%: tools/testing/guest/%.c
 	@mkdir -p $(@D)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+# samples/bpf/: a BPF program that calls the module's kfuncs (clang's BPF target; the
+# UAPI headers of the machine's multiarch directory) and its loader (libbpf, static).
+BPF_CFLAGS := -O2 -g -Wall -Werror -I/usr/include/$(shell $(CC) -dumpmachine)
+build/guest/%.bpf.o: samples/bpf/%.bpf.c samples/bpf/*.h
+	@mkdir -p $(@D)
+	clang$(LLVM) -target bpf $(BPF_CFLAGS) -c -o $@ $<
+build/guest/nn-bpf-predict: samples/bpf/nn_bpf_predict.c samples/bpf/nn_predict.h
+	@mkdir -p $(@D)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $< -lbpf -lelf -lz
 
 modules: check-kdir modsrc
 	$(KMAKE) modules

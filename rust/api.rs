@@ -20,17 +20,25 @@
 //! - [`ffi`]: the edge with C, every `nn_api_*` function (`api_helper.h` declares
 //!   them): the registry the exports reach ([`Exported`]), handles and batches as
 //!   pointers, the caller's pointers and lengths checked and turned into references and
-//!   slices, the results written back; the one file here with raw pointers;
+//!   slices, the results written back;
 //! - [`network`]: a network's exports on Rust values: made, destroyed, predicting,
 //!   re-placed, trained;
 //! - [`numa`]: the topology queries and the NUMA reports;
 //! - [`batch`]: a `struct neural_batch *`, staging buffers on a node, holding a
 //!   reference on its network (and, from `api_helper.c`, on this module), run by the
-//!   batch engine ([`crate::network::rounds`]).
+//!   batch engine ([`crate::network::rounds`]);
+//! - [`bpf`]: the same engine for BPF programs, as kfuncs (`bpf_helper.c`): a network
+//!   looked up by id, one input vector predicted on the atomic path, released; the
+//!   other file here with raw pointers (those the kfuncs pass).
 
 mod batch;
+mod bpf;
 mod ffi;
 mod network;
 mod numa;
 
+pub(crate) use bpf::{
+    register as register_kfuncs,
+    Published, //
+};
 pub(crate) use ffi::Exported;

@@ -92,9 +92,10 @@ mod sched;
 mod simd;
 mod sync;
 
-/// The module's networks, each with its `network_<id>/` directory: the registry the
-/// faces share, made and kept by the module.
-pub(crate) type Registry = registry::Registry<debugfs::NetworkFiles>;
+/// The module's networks, each with its `network_<id>/` directory and its entry in the
+/// table BPF programs look networks up in: the registry the faces share, made and kept
+/// by the module.
+pub(crate) type Registry = registry::Registry<(debugfs::NetworkFiles, api::Published)>;
 
 module! {
     type: NeuralNetworkModule,
@@ -124,7 +125,8 @@ impl kernel::Module for NeuralNetworkModule {
         let workers = sched::Workers::new()?;
         simd::init();
         let root = debugfs::DebugFs::root()?;
-        let registry = Registry::new(placement, root.clone())?;
+        api::register_kfuncs()?;
+        let registry = Registry::new(placement, (root.clone(), ()))?;
         let debugfs = debugfs::DebugFs::new(&root, &registry)?;
         log_placement(&placement);
         Ok(Self {

@@ -72,6 +72,17 @@ pub(crate) trait Attach: Send + Sized {
     fn attach(ctx: &Self::Ctx, net: &Arc<Network>) -> Result<Self>;
 }
 
+/// Two faces attached to each network, made in order and dropped in order: the first
+/// goes before the second.
+impl<A: Attach, B: Attach> Attach for (A, B) {
+    type Ctx = (A::Ctx, B::Ctx);
+
+    fn attach(ctx: &Self::Ctx, net: &Arc<Network>) -> Result<Self> {
+        let a = A::attach(&ctx.0, net)?;
+        Ok((a, B::attach(&ctx.1, net)?))
+    }
+}
+
 struct Entry<A> {
     // The attachment first: it goes before the network it shows is let go.
     _attached: A,

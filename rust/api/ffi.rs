@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The exported API's edge with C, and its only unsafe code: every `nn_api_*` function
-//! that `rust/api_helper.c` calls. Each checks the caller's pointers and lengths and
-//! turns them into references, slices and Rust values, calls a safe function of
-//! [`super::network`], [`super::numa`] or [`super::batch`] that does the work, and
-//! writes what that returns through the caller's pointers (nothing on an error).
+//! The exported API's edge with C, and all its unsafe code but the BPF kfuncs'
+//! (`bpf.rs`): every `nn_api_*` function that `rust/api_helper.c` calls. Each checks
+//! the caller's pointers and lengths and turns them into references, slices and Rust
+//! values, calls a safe function of [`super::network`], [`super::numa`] or
+//! [`super::batch`] that does the work, and writes what that returns through the
+//! caller's pointers (nothing on an error).
 //!
 //! In order:
 //!
@@ -217,7 +218,7 @@ unsafe fn hand_over(r: Result<*mut c_void>, out: *mut *mut c_void) -> c_int {
 }
 
 /// A status the C side returns: 0 or a negative errno.
-fn to_status(r: Result) -> c_int {
+pub(super) fn to_status(r: Result) -> c_int {
     match r {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
@@ -355,7 +356,7 @@ unsafe fn in_out<'a>(
 /// # Safety
 ///
 /// As for [`in_out`].
-unsafe fn io_slices<'a>(
+pub(super) unsafe fn io_slices<'a>(
     net: &Network,
     input: *const i16,
     n_in: usize,

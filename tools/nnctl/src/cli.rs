@@ -89,6 +89,11 @@ pub enum Command {
         /// Every layer by the module's AVX2 kernels (the same bits).
         #[arg(long)]
         simd: bool,
+        /// Inputs and outputs as the fixed-point values themselves: integers
+        /// -32768..32767, as the exported API and the BPF kfuncs take and give them (the
+        /// output lines without the class).
+        #[arg(long, conflicts_with = "strict")]
+        raw: bool,
     },
     /// Check a model and show its layers and formats.
     Info {
@@ -379,12 +384,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             inputs,
             strict,
             simd,
+            raw,
         } => {
             let m = load(&model, &read(&model)?)?;
-            let mode = if strict {
-                Inputs::Strict
-            } else {
-                Inputs::Saturate
+            let mode = match (raw, strict) {
+                (true, _) => Inputs::Raw,
+                (false, true) => Inputs::Strict,
+                (false, false) => Inputs::Saturate,
             };
             let path = if simd { Path::Simd } else { Path::Scalar };
             let e = eval(&m, &inputs, &read(&inputs)?, mode, path)?;

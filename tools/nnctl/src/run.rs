@@ -105,14 +105,19 @@ fn avx2() -> bool {
     return false;
 }
 
-/// How out-of-range input numbers are read: as the module's `predict` file does by
-/// default (`Saturate`) or in its strict mode (`neural_strict_input=1`).
+/// How input numbers are read: decimals, out-of-range ones as the module's `predict`
+/// file does by default (`Saturate`) or in its strict mode (`neural_strict_input=1`); or
+/// the fixed-point values themselves (`Raw`: integers -32768..32767, as a caller of the
+/// exported API or a BPF program passes them), in which case the outputs are printed raw
+/// too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inputs {
     /// A number beyond the input format saturates to its nearest end, and is counted.
     Saturate,
     /// A number beyond the input format is an error.
     Strict,
+    /// Each number is an input's fixed-point value, an integer -32768..32767.
+    Raw,
 }
 
 /// Reads one input line at the model's input format, as the module's `predict` file does
@@ -127,6 +132,20 @@ pub fn parse_input(
     let mut v = Vec::with_capacity(toks.len());
     let mut clipped = 0;
     for (i, t) in toks.iter().enumerate() {
+        if mode == Inputs::Raw {
+            let q = std::str::from_utf8(t)
+                .ok()
+                .and_then(|s| s.parse::<i16>().ok())
+                .ok_or_else(|| {
+                    format!(
+                        "number {} ('{}'): not an integer in -32768..32767",
+                        i + 1,
+                        String::from_utf8_lossy(t)
+                    )
+                })?;
+            v.push(q);
+            continue;
+        }
         let q = match (parse_q(t, m.input_frac), mode) {
             (Err(DecimalError::OutOfRange), Inputs::Saturate) => {
                 clipped += 1;
@@ -181,7 +200,14 @@ pub fn eval(
             Path::Simd => m.forward_simd(&x),
         }
         .map_err(|e| format!("{inputs_name}:{no}: {e}"))?;
-        write_outputs(&mut out, &y, frac).map_err(|_| "cannot format the outputs".to_string())?;
+        if mode == Inputs::Raw {
+            let raw: Vec<String> = y.iter().map(i16::to_string).collect();
+            out.push_str(&raw.join(" "));
+            out.push('\n');
+        } else {
+            write_outputs(&mut out, &y, frac)
+                .map_err(|_| "cannot format the outputs".to_string())?;
+        }
     }
     Ok(Evaluated { text: out, clipped })
 }

@@ -724,3 +724,82 @@ fn eval_simd_prints_the_scalar_lines() {
         assert_eq!(stdout(&simd), stdout(&scalar), "dims {dims}");
     }
 }
+
+/// `eval --raw` reads the fixed-point values themselves and prints the outputs' values:
+/// the same numbers as the decimal lines (each raw input x is the decimal x / 2^frac,
+/// each output decimal y the raw y / 2^out_frac), and anything but an integer in
+/// -32768..32767 is an error naming the line and the number.
+#[test]
+fn eval_raw_gives_the_fixed_point_values() {
+    let dir = TempDir::new("raw");
+    let m = dir.path("r.nnm");
+    let o = nnctl(&[
+        "random",
+        "--seed",
+        "9",
+        "--dims",
+        "5,7,3",
+        "--input-frac",
+        "8",
+        "-o",
+        &m,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out_frac: i32 = stdout(&nnctl(&["info", &m]))
+        .lines()
+        .find_map(|l| l.strip_prefix("output: "))
+        .and_then(|l| l.split(", Q").nth(1))
+        .and_then(|q| q.split(';').next())
+        .and_then(|q| q.split('.').nth(1))
+        .and_then(|f| f.parse().ok())
+        .expect("info prints the output format as Qm.n");
+    let mut rng = Rng::new(11);
+    let rows: Vec<Vec<i16>> = (0..50)
+        .map(|_| (0..5).map(|_| rng.next_u64() as i16).collect())
+        .collect();
+    let join = |r: &[i16], f: &dyn Fn(i16) -> String| {
+        r.iter().map(|&v| f(v)).collect::<Vec<_>>().join(" ") + "\n"
+    };
+    let raw: String = rows.iter().map(|r| join(r, &|v| v.to_string())).collect();
+    let dec: String = rows
+        .iter()
+        .map(|r| join(r, &|v| format!("{}", f64::from(v) / 256.0)))
+        .collect();
+    std::fs::write(dir.path("raw.txt"), raw).unwrap();
+    std::fs::write(dir.path("dec.txt"), dec).unwrap();
+    let r = nnctl(&["eval", "--raw", &m, &dir.path("raw.txt")]);
+    let d = nnctl(&["eval", &m, &dir.path("dec.txt")]);
+    assert!(
+        r.status.success() && d.status.success(),
+        "{}{}",
+        stderr(&r),
+        stderr(&d)
+    );
+    let (r, d) = (stdout(&r), stdout(&d));
+    assert_eq!(r.lines().count(), 50);
+    for (rl, dl) in r.lines().zip(d.lines()) {
+        let want: Vec<f64> = dl
+            .split_whitespace()
+            .take(3)
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let got: Vec<f64> = rl
+            .split_whitespace()
+            .map(|t| f64::from(t.parse::<i16>().unwrap()) / f64::from(1 << out_frac))
+            .collect();
+        assert_eq!(got, want, "raw {rl} against {dl}");
+    }
+    for (text, want) in [
+        (
+            "1 2 3 4 32768\n",
+            ":1: number 5 ('32768'): not an integer in -32768..32767",
+        ),
+        ("1 2 3 4 0.5\n", "not an integer"),
+        ("1 2 3 4\n", ":1: 4 numbers, the model takes 5"),
+    ] {
+        std::fs::write(dir.path("bad.txt"), text).unwrap();
+        let o = nnctl(&["eval", "--raw", &m, &dir.path("bad.txt")]);
+        assert_eq!(o.status.code(), Some(1), "{text}");
+        assert!(stderr(&o).contains(want), "{text:?}: {}", stderr(&o));
+    }
+}
