@@ -16,10 +16,11 @@
 //! allocated under it: a creation takes the mutex to reserve an id and a slot, drops it
 //! while the network's memory is allocated and its attachment made, and takes it again to
 //! insert the network and record it as the last created, or, if the allocation failed,
-//! to give the slot back (and the id too, if no later id was handed out meanwhile).
+//! to give the slot back; then, once the half-made network and its attachments are gone,
+//! a third time to give the id back too, if no later id was handed out meanwhile.
 //! Networks and their attachments are dropped only after the mutex is released (removing
-//! a debugfs file waits for its readers). The budget is an atomic counter, outside any
-//! lock.
+//! a debugfs file waits for its readers, unpublishing from BPF for its programs). The
+//! budget is an atomic counter, outside any lock.
 //!
 //! Where this mutex sits among the module's locks: the crate root's "Lock order"
 //! (`neural_network_main.rs`).
@@ -257,12 +258,16 @@ impl<A: Attach> Registry<A> {
                 Ok(id)
             }
             Err((e, entry)) => {
+                drop(inner);
+                // The half-made network and its attachments go outside the lock, and
+                // before the id is given back: a creation that took it again would
+                // find its debugfs directory and its BPF table entry still there.
+                drop(entry);
+                let mut inner = self.inner.lock();
                 if inner.next_id == id + 1 {
                     inner.next_id = id;
                 }
                 drop(inner);
-                // The half-made network and its attachment go outside the lock.
-                drop(entry);
                 pr_err!(
                     "{}: cannot create the network: error {}\n",
                     what,

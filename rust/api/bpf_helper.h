@@ -6,6 +6,11 @@
 
 #include <linux/types.h>
 
+/* The longest vectors a BPF program may pass: the kfunc copies them through buffers on
+ * its stack (api.rst, "BPF programs"). */
+#define NN_BPF_MAX_INPUTS 256
+#define NN_BPF_MAX_OUTPUTS 64
+
 /* In bpf_helper.c, called from Rust. */
 int nn_bpf_register(void);
 int nn_bpf_publish(const void *net, u32 id, u32 inputs, u32 outputs, void **out);

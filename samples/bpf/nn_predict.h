@@ -8,10 +8,11 @@
 /* The longest vector the sample passes (the module's own limit is larger). */
 #define NN_PREDICT_MAX_VALUES 256
 
-/* The context of one run of the nn_predict program (BPF_PROG_TEST_RUN: in, then out). */
+/* One run of the nn_predict program: the loader writes the request into the map nn_args,
+ * runs the program, and reads the answer back. */
 struct nn_predict_args {
 	__u32 id;	/* in: the network */
-	__u32 n_in;	/* in: values in input */
+	__u32 n_in;	/* in: values in input (0: only query the lengths) */
 	__u32 n_out;	/* in: values to write in output */
 	__s32 ret;	/* out: 0 or a negative errno */
 	__u32 inputs;	/* out: the network's input length, as acquire showed it */
