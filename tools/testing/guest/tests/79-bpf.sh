@@ -75,8 +75,8 @@ echo "$id" >$D/remove
 wait $pid
 status=$?
 # The expected lines, cycled as the loader cycles its input.
-verdict=$(awk -v exp=$NN_DATA/bpf-r4.raw-expected '
-	BEGIN { while ((getline l <exp) > 0) want[n++] = l }
+verdict=$(awk -v wantfile=$NN_DATA/bpf-r4.raw-expected '
+	BEGIN { while ((getline line < wantfile) > 0) want[n++] = line }
 	{ lines++; if ($0 == want[(NR - 1) % n]) ok++; else if ($0 == "error -2") enoent++; else bad++ }
 	END { printf "%d %d %d %d", ok, enoent, bad, (lines == ok + 1 && $0 == "error -2") }' /tmp/bpf-race.out)
 read -r ok enoent bad last_enoent <<<"$verdict"
