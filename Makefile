@@ -38,7 +38,7 @@ all: modules
 # CONFIG_NEURAL_NETWORK_KUNIT_TEST is given), the samples and the test modules.
 guest: check-kdir modsrc build/guest/nn-insmod build/guest/nn-failnth build/guest/nn-faultsweep \
 		build/guest/nn-stress-predict build/guest/nn-unpriv build/guest/nn-fuzz \
-		build/guest/nn-bpf-predict build/guest/nn_predict.bpf.o
+		build/guest/nn-bpf-predict build/guest/nn_predict.bpf.o build/guest/nn-iopredict
 	$(REPO)/tools/testing/guest-data
 	$(KMAKE) CONFIG_NEURAL_NETWORK_KUNIT_TEST=$(or $(CONFIG_NEURAL_NETWORK_KUNIT_TEST),y) modules
 	$(SAMPLES_MAKE) modules
@@ -58,6 +58,22 @@ build/guest/%.bpf.o: samples/bpf/%.bpf.c samples/bpf/*.h
 build/guest/nn-bpf-predict: samples/bpf/nn_bpf_predict.c samples/bpf/nn_predict.h
 	@mkdir -p $(@D)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $< -lbpf -lelf -lz
+
+# tools/iopredict/: the I/O latency predictor's BPF program, on the kernel's own types
+# (vmlinux.h from the test kernel's BTF; bookworm's bpftool prints anonymous members that
+# need clang's -fms-extensions), its skeleton and its loader.
+build/guest/vmlinux.h: $(KDIR)/vmlinux
+	@mkdir -p $(@D)
+	bpftool btf dump file $< format c >$@
+build/guest/iopredict.bpf.o: tools/iopredict/iopredict.bpf.c tools/iopredict/iopredict.h \
+		samples/bpf/neural_network.bpf.h build/guest/vmlinux.h
+	clang$(LLVM) -target bpf $(BPF_CFLAGS) -fms-extensions -Wno-microsoft-anon-tag \
+		-Wno-missing-declarations -Ibuild/guest -c -o $@ $<
+build/guest/iopredict.skel.h: build/guest/iopredict.bpf.o
+	bpftool gen skeleton $< name iopredict >$@
+build/guest/nn-iopredict: tools/iopredict/iopredict.c tools/iopredict/iopredict.h \
+		build/guest/iopredict.skel.h
+	$(CC) -static -O2 -Wall -Wextra -Werror -Ibuild/guest -o $@ $< -lbpf -lelf -lz
 
 modules: check-kdir modsrc
 	$(KMAKE) modules

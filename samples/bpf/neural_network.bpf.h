@@ -8,7 +8,10 @@
 #ifndef NEURAL_NETWORK_BPF_H
 #define NEURAL_NETWORK_BPF_H
 
+/* A program built on vmlinux.h has the kernel's types already. */
+#ifndef __VMLINUX_H__
 #include <linux/types.h>
+#endif
 
 #ifndef __ksym
 #define __ksym __attribute__((section(".ksyms")))
