@@ -30,7 +30,7 @@ SAMPLES_MAKE = $(MAKE) -C $(KDIR) M=$(MODSRC)/samples LLVM=$(LLVM) \
 KMOD_MAKE = $(MAKE) -C $(KDIR) M=$(MODSRC)/tools/testing/kmod LLVM=$(LLVM) \
 	KBUILD_EXTRA_SYMBOLS=$(MODSRC)/Module.symvers
 
-.PHONY: all modules guest check-kdir modsrc clean setup kernel check check-full demo help rustfmt rustfmtcheck clippy host-test nnctl bench bench-guest
+.PHONY: all modules guest check-kdir modsrc clean setup kernel check check-full demo iopredict help rustfmt rustfmtcheck clippy host-test nnctl bench bench-guest
 
 all: modules
 
@@ -121,6 +121,15 @@ check-full: setup
 demo: setup
 	$(REPO)/tools/testing/demo
 
+# The I/O latency experiment (tools/iopredict; Documentation/neural_network/iopredict.rst):
+# a guest with a null_blk device and fio, the BPF predictor asking the module about every
+# I/O, models trained here (scikit-learn, the venv of make setup, or NN_PYTHON) and
+# swapped in while the I/O runs; prints the table of accuracy and cost.
+# IOPREDICT_ARGS: e.g. "--rounds 6 --seconds 30 --icount".
+iopredict: setup nnctl
+	$(or $(NN_PYTHON),$(or $(NN_CACHE_DIR),$(HOME)/.cache/neural_network)/venv/bin/python) \
+		$(REPO)/tools/iopredict/experiment.py $(IOPREDICT_ARGS)
+
 host-test:
 	cargo test --manifest-path $(REPO)/Cargo.toml --workspace
 
@@ -171,6 +180,7 @@ help:
 	@echo "                   rustfmt, KUnit, guest on 1/2/16 nodes + asymmetric"
 	@echo "make check-full    every guest script on every topology, 100 load cycles (over an hour)"
 	@echo "make demo          the story in a 2-node guest: digits model, map, stats, migrate, C sample"
+	@echo "make iopredict     the I/O latency experiment: BPF on the block layer, models trained and swapped in"
 	@echo "make clippy        build with clippy; make rustfmt / rustfmtcheck"
 	@echo "make nnctl         build the host tool target/release/nnctl"
 	@echo "make bench         time the inference kernels on the host beside onnxruntime (tables + SVG in build/bench/)"

@@ -125,7 +125,11 @@ int BPF_PROG(on_queue, struct bio *bio)
 			for (k = 0; k < HISTORY; k++)
 				put_digits(in, &at, f.rec.pend[k], 3, one);
 			f.rec.ret = bpf_neural_network_predict(nn, in, sizeof(in), out, sizeof(out));
-			f.rec.predicted = f.rec.ret == 0 && out[1] > out[0];
+			if (f.rec.ret == 0) {
+				f.rec.out[0] = out[0];
+				f.rec.out[1] = out[1];
+				f.rec.predicted = out[1] > out[0];
+			}
 			bpf_neural_network_release(nn);
 		}
 	}

@@ -4,7 +4,7 @@
  * and prints one CSV line per completed I/O: its LinnOS features, its real latency and
  * what the network predicted.
  *
- * usage: iopredict [--no-predict] [--seconds S] DEVICE NETWORK_ID INPUT_FRAC
+ * usage: iopredict [--no-predict] [--stats] [--seconds S] DEVICE NETWORK_ID INPUT_FRAC
  *
  *   DEVICE       the block device (/dev/nullb0)
  *   NETWORK_ID   the neural_network network to ask (2 outputs: fast, slow); a model
@@ -13,9 +13,14 @@
  *                digit << INPUT_FRAC)
  *   --no-predict the hook without the prediction (what the prediction costs)
  *   --seconds S  stop after S seconds (else at SIGINT or SIGTERM)
+ *   --stats      the kernel's BPF run-time statistics on while attached; at the end, on
+ *                standard error, one line per program: "bpf NAME runs N ns T" (the
+ *                calls and the nanoseconds spent in them: under qemu -icount shift=0,
+ *                guest instructions)
  *
  * Output: a header line, then latency_ns,pending,lat1..lat4 (us, newest first),
- * pend1..pend4,ret,predicted,write,bytes. At the end, on standard error: the I/Os seen
+ * pend1..pend4,ret,predicted,write,bytes,out0,out1 (the network's two outputs, raw
+ * fixed point: slow when out1 > out0). At the end, on standard error: the I/Os seen
  * and the records lost (ring buffer full, too many I/Os in flight).
  */
 #include <errno.h>
@@ -27,7 +32,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "iopredict.h"
@@ -54,8 +61,28 @@ static int on_record(void *ctx, void *data, size_t len)
 		printf(",%u", r->lat_us[k]);
 	for (k = 0; k < HISTORY; k++)
 		printf(",%u", r->pend[k]);
-	printf(",%d,%u,%u,%u\n", r->ret, r->predicted, r->write, r->bytes);
+	printf(",%d,%u,%u,%u,%d,%d\n", r->ret, r->predicted, r->write, r->bytes, r->out[0],
+	       r->out[1]);
 	return 0;
+}
+
+/* "bpf NAME runs N ns T" for each of the skeleton's programs, on standard error. */
+static void print_stats(struct iopredict *skel)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) {
+			fprintf(stderr, "iopredict: %s: no program info: %s\n",
+				bpf_program__name(prog), strerror(errno));
+			continue;
+		}
+		fprintf(stderr, "bpf %s runs %llu ns %llu\n", bpf_program__name(prog),
+			(unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
+	}
 }
 
 int main(int argc, char **argv)
@@ -63,6 +90,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "no-predict", no_argument, NULL, 'n' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "stats", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ring_buffer *rb = NULL;
@@ -70,18 +98,20 @@ int main(int argc, char **argv)
 	struct timespec t0, t;
 	struct stat st;
 	double seconds = 0;
-	int opt, predict = 1, err, k;
+	int opt, predict = 1, stats = 0, stats_fd = -1, err, k;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'n')
 			predict = 0;
 		else if (opt == 's')
 			seconds = atof(optarg);
+		else if (opt == 't')
+			stats = 1;
 		else
 			return 2;
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: iopredict [--no-predict] [--seconds S] DEVICE NETWORK_ID INPUT_FRAC\n");
+		fprintf(stderr, "usage: iopredict [--no-predict] [--stats] [--seconds S] DEVICE NETWORK_ID INPUT_FRAC\n");
 		return 2;
 	}
 	if (stat(argv[optind], &st) || !S_ISBLK(st.st_mode)) {
@@ -98,6 +128,15 @@ int main(int argc, char **argv)
 	skel->rodata->network_id = strtoul(argv[optind + 1], NULL, 10);
 	skel->rodata->input_frac = strtoul(argv[optind + 2], NULL, 10);
 	skel->rodata->predict_on = predict;
+	if (stats) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			err = stats_fd;
+			fprintf(stderr, "iopredict: cannot turn the BPF statistics on: %s\n",
+				strerror(-err));
+			goto out;
+		}
+	}
 	err = iopredict__load(skel);
 	if (!err)
 		err = iopredict__attach(skel);
@@ -119,7 +158,7 @@ int main(int argc, char **argv)
 		printf(",lat%d", k);
 	for (k = 1; k <= HISTORY; k++)
 		printf(",pend%d", k);
-	printf(",ret,predicted,write,bytes\n");
+	printf(",ret,predicted,write,bytes,out0,out1\n");
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
@@ -143,8 +182,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iopredict: the device is %u:%u (kernel dev_t %#x); the last bio seen was for %#x\n",
 			major(st.st_rdev), minor(st.st_rdev), skel->rodata->target_dev,
 			skel->bss->last_dev);
+	if (stats)
+		print_stats(skel);
 	err = 0;
 out:
+	if (stats_fd >= 0)
+		close(stats_fd);
 	ring_buffer__free(rb);
 	iopredict__destroy(skel);
 	return err ? 1 : 0;

@@ -21,6 +21,7 @@ struct iop_record {
 	__u32 predicted;	/* 1: slow, 0: fast (when ret is 0) */
 	__u32 write;		/* 1 for a write */
 	__u32 bytes;		/* its size */
+	__s16 out[IOP_OUTPUTS];	/* the network's outputs, raw fixed point (when ret is 0) */
 };
 
 #endif /* IOPREDICT_H */

@@ -102,5 +102,30 @@ class KmemleakExpectedTests(unittest.TestCase):
             self.assertTrue(run_vm.kernel_has_kmemleak(kdir))
 
 
+class ExchangeTests(unittest.TestCase):
+    @staticmethod
+    def archive_files(**kw):
+        import gzip
+        import subprocess
+        with tempfile.TemporaryDirectory() as tmp:
+            dest = pathlib.Path(tmp) / "cmd.cpio.gz"
+            run_vm.command_initramfs("true", [], dest, **kw)
+            listing = subprocess.run(["cpio", "-t", "--quiet"], input=gzip.decompress(dest.read_bytes()),
+                                     capture_output=True, check=True).stdout.decode()
+        return set(listing.split())
+
+    def test_marker_only_with_an_exchange_directory(self):
+        self.assertIn("run-vm/exchange", self.archive_files(exchange=True))
+        self.assertNotIn("run-vm/exchange", self.archive_files())
+
+    def test_init_mounts_xchg_uncached_only_when_asked(self):
+        lines = run_vm.INIT.splitlines()
+        mount = [ln for ln in lines if "xchg /xchg" in ln]
+        self.assertEqual(len(mount), 1)
+        self.assertNotIn("cache=", mount[0])
+        guard = lines.index(mount[0]) - 2
+        self.assertIn("/run-vm/exchange", lines[guard])
+
+
 if __name__ == "__main__":
     unittest.main()

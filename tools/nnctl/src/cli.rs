@@ -60,6 +60,10 @@ pub enum Command {
         /// Force the input format's fractional bits.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=15))]
         input_frac: Option<u8>,
+        /// Force the output format's fractional bits (a model that is to replace a
+        /// serving one must keep its input and output formats).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=15))]
+        output_frac: Option<u8>,
         /// The input range assumed without --calib [default: 1].
         #[arg(long, value_name = "R", value_parser = positive)]
         input_range: Option<f64>,
@@ -119,6 +123,10 @@ pub enum Command {
         /// The input format's fractional bits (drawn at random without it).
         #[arg(long, value_name = "N")]
         input_frac: Option<u8>,
+        /// The output format's fractional bits (drawn at random without it; a sigmoid or
+        /// tanh last layer has its own).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=15))]
+        output_frac: Option<u8>,
         /// The model to write (.nnm).
         #[arg(short = 'o', value_name = "MODEL.nnm")]
         output: String,
@@ -318,12 +326,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             output,
             calib,
             input_frac,
+            output_frac,
             input_range,
             headroom,
             format,
         } => {
             let mut opts = Options {
                 input_frac,
+                output_frac,
                 formats: match format {
                     Some(FormatChoice::One(f)) => vec![f],
                     _ => Vec::new(),
@@ -415,11 +425,21 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> std::result::R
             activations,
             formats,
             input_frac,
+            output_frac,
             output,
         } => {
-            let (input_frac, layers) =
+            let (input_frac, mut layers) =
                 random_model(seed, &dims, &activations, &formats, input_frac)
                     .map_err(Failure::Usage)?;
+            if let (Some(f), Some(last)) = (output_frac, layers.last_mut()) {
+                if last.activation.output_frac().is_some() && f != last.out_frac {
+                    return Err(Failure::Usage(format!(
+                        "--output-frac {f}: the last layer's activation gives {} outputs",
+                        qformat(last.out_frac)
+                    )));
+                }
+                last.out_frac = f;
+            }
             let blob = write_model(dims[0], input_frac, &layers);
             load(&output, &blob)?;
             write(&output, &blob)?;

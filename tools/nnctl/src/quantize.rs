@@ -51,6 +51,9 @@ pub struct Options {
     pub headroom: f64,
     /// The layers' formats: one for every layer, or one a layer (none: 16x16).
     pub formats: Vec<Format>,
+    /// The output's fractional bits; chosen from the data when `None`. Fixing it lets a
+    /// retrained model replace a serving one, which must keep the output format.
+    pub output_frac: Option<u8>,
 }
 
 impl Options {
@@ -71,6 +74,7 @@ impl Default for Options {
             input_range: DEFAULT_INPUT_RANGE,
             headroom: DEFAULT_HEADROOM,
             formats: Vec::new(),
+            output_frac: None,
         }
     }
 }
@@ -219,8 +223,16 @@ pub fn quantize(net: &FloatNet, calib: &[Vec<f64>], opts: &Options) -> Result<Co
             .iter()
             .map(|b| round_half_up(b * acc_scale) as i32)
             .collect();
-        let (pre_frac, out_frac) = match l.activation {
-            Activation::Sigmoid | Activation::Tanh => (SQUASH_IN_FRAC, SQUASH_OUT_FRAC),
+        let last = k + 1 == net.layers.len();
+        let (pre_frac, out_frac) = match (l.activation, opts.output_frac.filter(|_| last)) {
+            (Activation::Sigmoid | Activation::Tanh, Some(f)) if f != SQUASH_OUT_FRAC => {
+                return Err(format!(
+                    "--output-frac {f}: the last layer's activation gives {} outputs",
+                    qformat(SQUASH_OUT_FRAC)
+                ));
+            }
+            (Activation::Sigmoid | Activation::Tanh, _) => (SQUASH_IN_FRAC, SQUASH_OUT_FRAC),
+            (_, Some(f)) => (f, f),
             _ => {
                 let f = frac_for(range, opts.headroom);
                 (f, f)

@@ -324,6 +324,83 @@ fn compile_info_eval_end_to_end() {
     assert!(o.status.success());
     let o = nnctl(&["info", &dir.path("n.nnm")]);
     assert!(stdout(&o).contains("input: 4 values, Q6.9"));
+
+    // --output-frac fixes the last layer's output format (what a model that replaces a
+    // serving one must keep), whatever the data would choose.
+    for frac in ["3", "12"] {
+        let o = nnctl(&[
+            "compile",
+            &dir.path("m.onnx"),
+            "-o",
+            &dir.path("o.nnm"),
+            "--calib",
+            &dir.path("calib.csv"),
+            "--output-frac",
+            frac,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = nnctl(&["info", &dir.path("o.nnm")]);
+        let want = format!(
+            "output: 3 values, Q{}.{frac}",
+            15 - frac.parse::<u8>().unwrap()
+        );
+        assert!(stdout(&o).contains(&want), "{}", stdout(&o));
+    }
+    let o = nnctl(&[
+        "compile",
+        &dir.path("m.onnx"),
+        "-o",
+        &dir.path("o.nnm"),
+        "--output-frac",
+        "16",
+    ]);
+    assert!(!o.status.success());
+}
+
+/// `random --output-frac`: the last layer's output format as asked; refused where a
+/// sigmoid gives its own.
+#[test]
+fn random_output_frac() {
+    let dir = TempDir::new("randomof");
+    for seed in ["1", "2"] {
+        let o = nnctl(&[
+            "random",
+            "--seed",
+            seed,
+            "--dims",
+            "5,7,2",
+            "--activations",
+            "relu,linear",
+            "--input-frac",
+            "11",
+            "--output-frac",
+            "9",
+            "-o",
+            &dir.path("r.nnm"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let info = stdout(&nnctl(&["info", &dir.path("r.nnm")]));
+        assert!(info.contains("output: 2 values, Q6.9"), "{info}");
+    }
+    let o = nnctl(&[
+        "random",
+        "--seed",
+        "1",
+        "--dims",
+        "5,2",
+        "--activations",
+        "sigmoid",
+        "--output-frac",
+        "9",
+        "-o",
+        &dir.path("s.nnm"),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--output-frac 9: the last layer's activation gives"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// `compile --format`: each 8-bit format writes a version 2 model of 8-bit layers that
