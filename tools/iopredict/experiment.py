@@ -39,8 +39,10 @@ import pathlib
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -112,19 +114,51 @@ def rates(pred, slow):
     return {"accuracy": acc, "fpr": fpr, "fnr": fnr}
 
 
+def to_onnx_two_outputs(clf):
+    """The binary classifier as a chain nnctl compiles, with two outputs (fast, slow).
+
+    scikit-learn's binary MLP ends in one logit z (slow when z > 0); skl2onnx builds its
+    two probabilities with a branch (1 - p beside p), which is not a chain. Here the last
+    layer gives -z/2 and z/2 instead: the slow output is larger exactly when z > 0, as
+    the BPF program asks (out[1] > out[0])."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    (w1, w2), (b1, b2) = clf.coefs_, clf.intercepts_
+    w2 = np.concatenate([-w2 / 2, w2 / 2], axis=1)
+    b2 = np.concatenate([-b2 / 2, b2 / 2])
+    inits = [numpy_helper.from_array(a.astype(np.float32), name)
+             for a, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))]
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h0"]),
+             helper.make_node("Add", ["h0", "b1"], ["h1"]),
+             helper.make_node("Relu", ["h1"], ["h2"]),
+             helper.make_node("MatMul", ["h2", "w2"], ["y0"]),
+             helper.make_node("Add", ["y0", "b2"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "iopredict", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, w1.shape[0]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
 def train(x, y, out, r):
     """Trains model r on (x, y), exports and compiles it to out/model-r.nnm; the float
     classifier."""
-    from skl2onnx import to_onnx
     from sklearn.neural_network import MLPClassifier
 
-    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, activation="relu", alpha=1e-4,
-                        max_iter=300, early_stopping=False, random_state=r)
-    clf.fit(x, y)
-    onnx_model = to_onnx(clf, x[:1], options={id(clf): {"zipmap": False}},
-                         target_opset={"": 17, "ai.onnx.ml": 3})
+    # Regularized and stopped early on a tenth of the rows held out: measured on the
+    # first runs, the latency-history digits otherwise overfit the rounds trained on
+    # (94% right there, 86% on the next round; stopped early, 88% and 90%), and
+    # training takes a second or two instead of tens.
+    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, activation="relu", alpha=0.1,
+                        max_iter=200, early_stopping=True, random_state=r)
+    with warnings.catch_warnings():
+        # Not converged in max_iter: the model is used as it is, and scored.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x, y)
     onnx_path = out / f"model-{r}.onnx"
-    onnx_path.write_bytes(onnx_model.SerializeToString())
+    onnx_path.write_bytes(to_onnx_two_outputs(clf).SerializeToString())
     calib = out / f"calib-{r}.csv"
     np.savetxt(calib, x[:2000], delimiter=",", fmt="%g")
     nnm = out / f"model-{r}.nnm"
@@ -171,6 +205,8 @@ def main():
                     help="slow: above this percentile of round 0's read latencies")
     ap.add_argument("--icount", action="store_true",
                     help="the guest under qemu -icount: time counts instructions")
+    ap.add_argument("--depth", type=int, default=8,
+                    help="the tags the two null_blk devices share (default 8)")
     ap.add_argument("--out", type=pathlib.Path, default=REPO / "build" / "iopredict")
     ap.add_argument("--timeout", type=int, default=1800, help="the guest's limit, seconds")
     args = ap.parse_args()
@@ -191,8 +227,10 @@ def main():
                     "--activations", "relu,linear", "--input-frac", str(INPUT_FRAC),
                     "--output-frac", str(OUTPUT_FRAC), "-o", str(xchg / "model-0.nnm")],
                    check=True)
+    # null_blk.hw_queue_depth: the tags the two devices share (guest.sh, DEVICE).
     vm = [str(RUN_VM), "--nodes", "1", "--cpus", "2", "--mem-per-node", "512",
-          "--timeout", str(args.timeout), "--exchange", str(xchg)]
+          "--timeout", str(args.timeout), "--exchange", str(xchg),
+          "--append", f"null_blk.hw_queue_depth={args.depth}"]
     if args.icount:
         vm.append("--icount")
     vm += ["--", f"bash /nn/tools/iopredict/guest.sh {args.rounds} {args.seconds:g}"]

@@ -8,8 +8,8 @@
 #    module with one serving network (31 inputs, 2 outputs: fast, slow): model 0, the
 #    host's random one of that shape (/xchg/model-0.nnm), until the first trained model
 #    arrives.
-# 2. The workload (fio, for the whole run): 4 KiB random reads, and a neighbour that
-#    writes 256 KiB blocks in bursts.
+# 2. The workload (fio, for the whole run): 4 KiB random reads, and a neighbour on the
+#    other device in bursts.
 # 3. nn-iopredict attached to the device's tracepoints: every I/O's features, the
 #    network's answer and its real latency, one CSV line each (/tmp/io.csv).
 # 4. Rounds 0..ROUNDS-1, each SECONDS of I/O: the round's records go to
@@ -36,7 +36,6 @@ ROUNDS=${1:?rounds}
 SECONDS_PER_ROUND=${2:?seconds}
 X=/xchg
 D=$NN_DEBUGFS
-IOP=$NN_HELPERS/nn-iopredict
 NNCTL=$(nn_nnctl)
 # Fixed for every model: the loader encodes each digit as digit << INPUT_FRAC, so every
 # model swapped in must read its inputs with these fractional bits (the host compiles
@@ -49,73 +48,72 @@ die() { say "FAILED: $*"; fact failed "$*"; exit 1; }
 : >$X/guest.log
 : >$X/summary.txt
 
-# DEVICE: null_blk, completions from a timer (irqmode 2) after COMPLETION_NS, at most
-# DEPTH requests in the device (hw_queue_depth: the rest wait for a tag), its bandwidth
-# capped at MBPS MB/s (null_blk's throttle: past a millisecond's budget, requests wait
-# for the next tick). A 4 KiB read is fast alone, slow behind other reads (queueing), and
-# slower still while the neighbour's 256 KiB writes eat the bandwidth.
-COMPLETION_NS=200000 DEPTH=4 MBPS=40
+# DEVICE: two null_blk devices that share one tag set (shared_tags): /dev/iop, whose
+# reads are predicted, and /dev/iopn, a neighbour's. Completions come from a timer
+# (irqmode 2) after COMPLETION_NS; the shared set has DEPTH tags (the kernel parameter
+# null_blk.hw_queue_depth, which experiment.py passes), and while both devices are busy
+# blk-mq gives each a fair share of them (half). A read of /dev/iop waits for a tag when
+# its device's share is taken: more often while the neighbour's bursts run, which its
+# own device's pending count does not show (the neighbour is another device) but the
+# latencies of its last completions do: the case LinnOS made for learning (a device's
+# hidden internal state), on a stock kernel.
+COMPLETION_NS=2000000
+DEPTH=$(</sys/module/null_blk/parameters/hw_queue_depth)
 mount -t configfs none /sys/kernel/config 2>/dev/null
-dev=/sys/kernel/config/nullb/iop
-mkdir $dev || die "no null_blk configfs (CONFIG_BLK_DEV_NULL_BLK, configfs)"
-for kv in irqmode=2 completion_nsec=$COMPLETION_NS hw_queue_depth=$DEPTH submit_queues=1 \
-	size=256 mbps=$MBPS power=1; do
-	echo "${kv#*=}" >$dev/"${kv%%=*}" || die "null_blk: $kv refused"
+for name in iop iopn; do
+	dev=/sys/kernel/config/nullb/$name
+	mkdir $dev || die "no null_blk configfs (CONFIG_BLK_DEV_NULL_BLK, configfs)"
+	for kv in irqmode=2 completion_nsec=$COMPLETION_NS shared_tags=1 size=256 power=1; do
+		echo "${kv#*=}" >$dev/"${kv%%=*}" || die "null_blk $name: $kv refused"
+	done
+	[ -b /dev/$name ] || die "no /dev/$name"
+	# One bio per request (the completion hook finds the arrival by the request's bio),
+	# no scheduler between the queue and the device.
+	echo 2 >/sys/block/$name/queue/nomerges
+	echo none >/sys/block/$name/queue/scheduler
 done
-[ -b /dev/iop ] || die "no /dev/iop"
-# One bio per request (the completion hook finds the arrival by the request's bio), no
-# scheduler between the queue and the device.
-echo 2 >/sys/block/iop/queue/nomerges
-echo none >/sys/block/iop/queue/scheduler
-say "device /dev/iop: null_blk, timer completions after $((COMPLETION_NS / 1000)) us, $DEPTH requests at a time, $MBPS MB/s"
+say "devices /dev/iop and /dev/iopn (the neighbour's): null_blk, timer completions after $((COMPLETION_NS / 1000)) us, $DEPTH tags shared"
 fact completion_us $((COMPLETION_NS / 1000))
 fact depth $DEPTH
-fact mbps $MBPS
 
 nn_load || die "insmod neural_network failed"
 id=$(nn_load_model $X/model-0.nnm) || die "loading model 0 failed"
 say "serving network $id: 31-256-2, random weights (model 0) until the first trained model arrives"
 
-# The workload, for the whole run (stopped at the end). Its own output is not needed.
+# The workload, for the whole run (stopped at the end): Poisson arrivals of 4 KiB random
+# reads on /dev/iop, RATE a second from each of 2 jobs; the neighbour's 4 KiB reads on
+# /dev/iopn, as many at a time as it may (iodepth 32), for a second every 3 s.
+RATE=600
 cat >/tmp/io.fio <<EOF
 [global]
-filename=/dev/iop
 direct=1
 ioengine=libaio
 time_based=1
 runtime=100000
 randrepeat=1
-[reads]
-rw=randread
 bs=4k
-iodepth=4
+rw=randread
+[reads]
+filename=/dev/iop
+iodepth=32
 numjobs=2
-rate_iops=150
+rate_iops=$RATE
 rate_process=poisson
 [neighbour]
-rw=write
-bs=256k
-iodepth=8
-thinktime=1500000
-thinktime_blocks=24
-thinktime_iotime=1500000
+filename=/dev/iopn
+iodepth=32
+thinktime=2s
+thinktime_iotime=1s
 EOF
-fio --output=/tmp/fio.out /tmp/io.fio &
+fact rate_per_job $RATE
+fio --eta=never --output=/tmp/fio.out /tmp/io.fio &
 fio_pid=$!
 
-# attach FILE ARGS...: starts the loader writing to FILE and waits for its header line
-# (attaching takes seconds under emulation); the loader's pid in $loader.
+# attach FILE ARGS...: the loader (nn_iopredict_attach), its pid in $loader.
 attach() {
-	local out=$1 i
-	shift
-	"$IOP" "$@" /dev/iop "$id" $INPUT_FRAC >"$out" 2>"$out.err" &
-	loader=$!
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$out" ] && return 0
-		kill -0 $loader 2>/dev/null || break
-		sleep 0.1
-	done
-	die "the loader did not attach: $(cat "$out.err")"
+	nn_iopredict_attach "$1" "$id" $INPUT_FRAC "${@:2}" ||
+		die "the loader did not attach: $(cat "$1.err")"
+	loader=$NN_IOP_PID
 }
 # lines FILE: its line count.
 lines() { wc -l <"$1"; }
@@ -150,8 +148,8 @@ kill -INT $loader
 wait $loader || die "the loader failed: $(cat /tmp/io.csv.err)"
 cat /tmp/io.csv.err >>$X/guest.log
 fact during_training $swap_lost
-fact replacements "$(awk '$1 == "replacements" {print $2}' $D/network_$id/stats)"
-fact atomic_predictions "$(awk '$1 == "atomic_predictions" {print $2}' $D/network_$id/stats)"
+fact replacements "$(nn_kv $D/network_$id/stats replacements)"
+fact atomic_predictions "$(nn_kv $D/network_$id/stats atomic_predictions)"
 cp $D/network_$id/stats $X/network-stats.txt
 # The loader's --stats lines: "bpf on_queue runs N ns T".
 grep "^bpf " /tmp/io.csv.err | sed 's/^bpf /predict_/' >>$X/summary.txt
@@ -166,7 +164,10 @@ fact nopredict_ios $(($(lines /tmp/nopredict.csv) - 1))
 
 kill $fio_pid
 wait $fio_pid 2>/dev/null
-echo 0 >$dev/power && rmdir $dev || die "the device did not go away"
+for name in iop iopn; do
+	dev=/sys/kernel/config/nullb/$name
+	echo 0 >$dev/power && rmdir $dev || die "the device $name did not go away"
+done
 nn_unload || die "rmmod neural_network failed"
 ! nn_loaded || die "the module is still loaded"
 say "everything unloaded"

@@ -356,3 +356,20 @@ nn_remove_all_check() {
 	slab1=$(nn_slab_counts)
 	[ "$slab1" = "$1" ] && pass slab_objects_return || fail slab_objects_return "$1 -> $slab1"
 }
+
+# nn_iopredict_attach FILE ID FRAC [ARGS...]: starts the I/O predictor's loader
+# (tools/iopredict, nn-iopredict ARGS /dev/iop ID FRAC) writing its records to FILE and
+# its report to FILE.err, and waits for its header line (attaching takes seconds under
+# emulation), at most 30 s; its pid in NN_IOP_PID. Fails if it exited or never attached.
+nn_iopredict_attach() {
+	local out=$1 id=$2 frac=$3 i
+	shift 3
+	$NN_HELPERS/nn-iopredict "$@" /dev/iop "$id" "$frac" >"$out" 2>"$out.err" &
+	NN_IOP_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		[ -s "$out" ] && return 0
+		kill -0 $NN_IOP_PID 2>/dev/null || return 1
+		nn_sleep 0.1
+	done
+	return 1
+}

@@ -13,7 +13,6 @@
 # timeout: 600
 
 D=$NN_DEBUGFS
-IOP=$NN_HELPERS/nn-iopredict
 A=$NN_DATA/io-a.nnm
 B=$NN_DATA/io-b.nnm
 FRAC=11
@@ -35,19 +34,10 @@ nn_load || bail loads "insmod failed"
 id=$(nn_load_model $A) || bail load_a "load failed"
 NNCTL=$(nn_nnctl)
 
-# attach FILE ARGS...: the loader writing to FILE, once it printed its header (attaching
-# takes seconds under emulation); its pid in $loader.
+# attach FILE ARGS...: the loader (nn_iopredict_attach), its pid in $loader.
 attach() {
-	local out=$1 i
-	shift
-	"$IOP" "$@" /dev/iop "$id" $FRAC >"$out" 2>"$out.err" &
-	loader=$!
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$out" ] && return 0
-		kill -0 $loader 2>/dev/null || return 1
-		nn_sleep 0.1
-	done
-	return 1
+	nn_iopredict_attach "$1" "$id" $FRAC "${@:2}" || return 1
+	loader=$NN_IOP_PID
 }
 # reads PHASE [N]: STREAMS streams of N (default READS) direct 4 KiB reads at once, each
 # at its own offset; waits for them.
