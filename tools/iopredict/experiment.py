@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The I/O latency experiment, end to end: LinnOS's loop on a stock kernel.
 
-usage: experiment.py [--rounds N] [--seconds S] [--percentile P] [--icount]
-                     [--out DIR] [--timeout T]
+usage: experiment.py [--rounds N] [--seconds S] [--percentile P] [--no-icount]
+                     [--depth D] [--out DIR] [--timeout T]
 
 Boots a 1-node guest (tools/testing/run-vm --exchange OUT/xchg) that runs
 tools/iopredict/guest.sh: a null_blk device whose latency varies, fio on it, the BPF
@@ -57,7 +57,7 @@ HIDDEN = (256,)
 EAGAIN = -11
 COLUMNS = (["latency_ns", "pending"] + [f"lat{k}" for k in range(1, HISTORY + 1)]
            + [f"pend{k}" for k in range(1, HISTORY + 1)]
-           + ["ret", "predicted", "write", "bytes", "out0", "out1"])
+           + ["ret", "predicted", "write", "bytes", "out0", "out1", "arrival_ns"])
 
 
 def log(msg):
@@ -172,6 +172,21 @@ def train(x, y, out, r):
     return clf
 
 
+def sample_lines(rec, threshold, n=4):
+    """Up to n slow and n fast reads of a round: what the network said, what happened."""
+    ok = (rec["write"] == 0) & (rec["ret"] == 0)
+    slow = rec["latency_ns"] > threshold
+    picks = list(np.flatnonzero(ok & slow)[:n]) + list(np.flatnonzero(ok & ~slow)[:n])
+    lines = []
+    for i in sorted(picks):
+        hist = " ".join(str(rec[f"lat{k}"][i]) for k in range(1, HISTORY + 1))
+        said = "slow" if rec["predicted"][i] else "fast"
+        lines.append(f"  pending {rec['pending'][i]:3d}, last latencies {hist:>24} us: "
+                     f"predicted {said}, took {rec['latency_ns'][i] / 1000:8.0f} us "
+                     f"({'slow' if slow[i] else 'fast'})")
+    return lines
+
+
 def wait_for(path, proc, what):
     while not path.exists():
         if proc.poll() is not None:
@@ -199,12 +214,13 @@ def bpf_cost(facts, prefix):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rounds", type=int, default=4, help="rounds of I/O (at least 2)")
-    ap.add_argument("--seconds", type=float, default=20, help="seconds of I/O a round")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of I/O (at least 2)")
+    ap.add_argument("--seconds", type=float, default=15, help="seconds of I/O a round")
     ap.add_argument("--percentile", type=float, default=90,
                     help="slow: above this percentile of round 0's read latencies")
-    ap.add_argument("--icount", action="store_true",
-                    help="the guest under qemu -icount: time counts instructions")
+    ap.add_argument("--icount", action=argparse.BooleanOptionalAction, default=True,
+                    help="the guest under qemu -icount, time counting instructions (the "
+                         "default; --no-icount: the emulator's wall time)")
     ap.add_argument("--depth", type=int, default=8,
                     help="the tags the two null_blk devices share (default 8)")
     ap.add_argument("--out", type=pathlib.Path, default=REPO / "build" / "iopredict")
@@ -234,7 +250,15 @@ def main():
     if args.icount:
         vm.append("--icount")
     vm += ["--", f"bash /nn/tools/iopredict/guest.sh {args.rounds} {args.seconds:g}"]
-    log(f"booting the guest: {args.rounds} rounds of {args.seconds:g} s")
+    # The module, the loader and the BPF program for the guest (their reports are
+    # shown only if the build fails); run-vm then boots without building.
+    build = subprocess.run(["make", "-s", "-C", str(REPO), "guest"], capture_output=True, text=True)
+    if build.returncode:
+        sys.stderr.write(build.stdout + build.stderr)
+        sys.exit("experiment: make guest failed")
+    vm.insert(1, "--no-build")
+    log(f"booting the guest: {args.rounds} rounds of {args.seconds:g} s"
+        f"{' under -icount' if args.icount else ''}")
     proc = subprocess.Popen(vm)
 
     recs, models, threshold = [], [], None
@@ -329,6 +353,9 @@ def main():
     table.append(f"Models swapped in while the I/O ran: {facts.get('replacements', '?')}; I/Os completed "
                  f"during training (served by the previous model, not scored): "
                  f"{facts.get('during_training', '?')}.")
+    table.append("")
+    table.append(f"Some reads of round {args.rounds - 1} (the kernel's answer, then the truth):")
+    table += sample_lines(recs[-1], threshold)
     text = "\n".join(table) + "\n"
     print(text)
     out.mkdir(parents=True, exist_ok=True)

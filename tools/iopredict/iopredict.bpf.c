@@ -48,7 +48,6 @@ struct {
 
 /* An I/O in flight, by its bio. */
 struct inflight {
-	__u64 start_ns;
 	struct iop_record rec;		/* all but the latency, filled at arrival */
 };
 
@@ -133,7 +132,7 @@ int BPF_PROG(on_queue, struct bio *bio)
 			bpf_neural_network_release(nn);
 		}
 	}
-	f.start_ns = bpf_ktime_get_ns();
+	f.rec.arrival_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&inflight, &key, &f, BPF_ANY))
 		__sync_fetch_and_add(&lost_map, 1);
 	return 0;
@@ -153,7 +152,7 @@ int BPF_PROG(on_complete, struct request *rq, blk_status_t error, unsigned int n
 	f = bpf_map_lookup_elem(&inflight, &key);
 	if (!f)
 		return 0;
-	lat = bpf_ktime_get_ns() - f->start_ns;
+	lat = bpf_ktime_get_ns() - f->rec.arrival_ns;
 	lat_us = lat / 1000 > 0xffffffff ? 0xffffffff : lat / 1000;
 	s = bpf_map_lookup_elem(&state, &zero);
 	if (s) {

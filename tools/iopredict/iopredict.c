@@ -20,7 +20,7 @@
  *
  * Output: a header line, then latency_ns,pending,lat1..lat4 (us, newest first),
  * pend1..pend4,ret,predicted,write,bytes,out0,out1 (the network's two outputs, raw
- * fixed point: slow when out1 > out0). At the end, on standard error: the I/Os seen
+ * fixed point: slow when out1 > out0),arrival_ns (CLOCK_MONOTONIC). At the end, on standard error: the I/Os seen
  * and the records lost (ring buffer full, too many I/Os in flight).
  */
 #include <errno.h>
@@ -61,8 +61,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		printf(",%u", r->lat_us[k]);
 	for (k = 0; k < HISTORY; k++)
 		printf(",%u", r->pend[k]);
-	printf(",%d,%u,%u,%u,%d,%d\n", r->ret, r->predicted, r->write, r->bytes, r->out[0],
-	       r->out[1]);
+	printf(",%d,%u,%u,%u,%d,%d,%llu\n", r->ret, r->predicted, r->write, r->bytes, r->out[0],
+	       r->out[1], (unsigned long long)r->arrival_ns);
 	return 0;
 }
 
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 		printf(",lat%d", k);
 	for (k = 1; k <= HISTORY; k++)
 		printf(",pend%d", k);
-	printf(",ret,predicted,write,bytes,out0,out1\n");
+	printf(",ret,predicted,write,bytes,out0,out1,arrival_ns\n");
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {

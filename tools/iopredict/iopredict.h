@@ -22,6 +22,7 @@ struct iop_record {
 	__u32 write;		/* 1 for a write */
 	__u32 bytes;		/* its size */
 	__s16 out[IOP_OUTPUTS];	/* the network's outputs, raw fixed point (when ret is 0) */
+	__u64 arrival_ns;	/* when it arrived (bpf_ktime_get_ns: CLOCK_MONOTONIC) */
 };
 
 #endif /* IOPREDICT_H */
