@@ -69,6 +69,18 @@ fn all_wide(layers: &[LayerSpec]) -> bool {
 /// validate: the parser does (tests rely on writing bad blobs).
 pub fn write_model(input_dim: usize, input_frac: u8, layers: &[LayerSpec]) -> Vec<u8> {
     let version = if all_wide(layers) { VERSION_1 } else { VERSION };
+    write_model_version(version, input_dim, input_frac, layers)
+}
+
+/// [`write_model`] in the given version: `VERSION` may hold layers that are all
+/// `16x16` (it reads as the version 1 blob of the same layers); `VERSION_1` writes no
+/// format, so its layers must all be `16x16`.
+pub fn write_model_version(
+    version: u16,
+    input_dim: usize,
+    input_frac: u8,
+    layers: &[LayerSpec],
+) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend_from_slice(&MAGIC);
     b.extend_from_slice(&version.to_le_bytes());
