@@ -59,18 +59,9 @@ die() { say "FAILED: $*"; fact failed "$*"; exit 1; }
 # hidden internal state), on a stock kernel.
 COMPLETION_NS=2000000
 DEPTH=$(</sys/module/null_blk/parameters/hw_queue_depth)
-mount -t configfs none /sys/kernel/config 2>/dev/null
 for name in iop iopn; do
-	dev=/sys/kernel/config/nullb/$name
-	mkdir $dev || die "no null_blk configfs (CONFIG_BLK_DEV_NULL_BLK, configfs)"
-	for kv in irqmode=2 completion_nsec=$COMPLETION_NS shared_tags=1 size=256 power=1; do
-		echo "${kv#*=}" >$dev/"${kv%%=*}" || die "null_blk $name: $kv refused"
-	done
-	[ -b /dev/$name ] || die "no /dev/$name"
-	# One bio per request (the completion hook finds the arrival by the request's bio),
-	# no scheduler between the queue and the device.
-	echo 2 >/sys/block/$name/queue/nomerges
-	echo none >/sys/block/$name/queue/scheduler
+	err=$(nn_nullb $name irqmode=2 completion_nsec=$COMPLETION_NS shared_tags=1 size=256) ||
+		die "$err (CONFIG_BLK_DEV_NULL_BLK, configfs)"
 done
 say "devices /dev/iop and /dev/iopn (the neighbour's): null_blk, timer completions after $((COMPLETION_NS / 1000)) us, $DEPTH tags shared"
 fact completion_us $((COMPLETION_NS / 1000))
@@ -164,10 +155,7 @@ fact nopredict_ios $(($(lines /tmp/nopredict.csv) - 1))
 
 kill $fio_pid
 wait $fio_pid 2>/dev/null
-for name in iop iopn; do
-	dev=/sys/kernel/config/nullb/$name
-	echo 0 >$dev/power && rmdir $dev || die "the device $name did not go away"
-done
+err=$(nn_nullb_remove iop iopn) || die "$err"
 nn_unload || die "rmmod neural_network failed"
 ! nn_loaded || die "the module is still loaded"
 say "everything unloaded"

@@ -373,3 +373,30 @@ nn_iopredict_attach() {
 	done
 	return 1
 }
+
+# nn_nullb NAME ATTR=VALUE...: makes the null_blk device /dev/NAME through configfs
+# (mounted here if it is not) with the given attributes, in order, then powers it on and
+# sets its queue for the I/O predictor: one bio per request (nomerges 2: the completion
+# hook finds the arrival by the request's bio) and no scheduler. Prints what was
+# refused and fails if anything was, or if /dev/NAME did not appear.
+nn_nullb() {
+	local name=$1 kv dev=/sys/kernel/config/nullb/$1
+	shift
+	grep -q " /sys/kernel/config " /proc/mounts || mount -t configfs none /sys/kernel/config
+	mkdir $dev || { echo "null_blk $name: no configfs directory"; return 1; }
+	for kv in "$@" power=1; do
+		echo "${kv#*=}" >$dev/"${kv%%=*}" || { echo "null_blk $name: $kv refused"; return 1; }
+	done
+	[ -b /dev/$name ] || { echo "null_blk $name: no /dev/$name"; return 1; }
+	echo 2 >/sys/block/$name/queue/nomerges && echo none >/sys/block/$name/queue/scheduler ||
+		{ echo "null_blk $name: queue settings refused"; return 1; }
+}
+
+# nn_nullb_remove NAME...: powers off and removes each null_blk device nn_nullb made.
+nn_nullb_remove() {
+	local name
+	for name; do
+		echo 0 >/sys/kernel/config/nullb/$name/power && rmdir /sys/kernel/config/nullb/$name ||
+			{ echo "null_blk $name: did not go away"; return 1; }
+	done
+}

@@ -20,15 +20,8 @@ STREAMS=4
 READS=40
 plan 10
 
-mount -t configfs none /sys/kernel/config 2>/dev/null
-dev=/sys/kernel/config/nullb/iop
-mkdir $dev || bail device "no null_blk configfs directory"
-ok=1
-for kv in irqmode=2 completion_nsec=100000 hw_queue_depth=2 submit_queues=1 size=64 power=1; do
-	echo "${kv#*=}" >$dev/"${kv%%=*}" || { ok=0; echo "null_blk: $kv refused"; }
-done
-echo 2 >/sys/block/iop/queue/nomerges && echo none >/sys/block/iop/queue/scheduler || ok=0
-[ $ok = 1 ] && [ -b /dev/iop ] && pass device_made || bail device_made "no /dev/iop"
+err=$(nn_nullb iop irqmode=2 completion_nsec=100000 hw_queue_depth=2 submit_queues=1 size=64) &&
+	pass device_made || bail device_made "$err"
 
 nn_load || bail loads "insmod failed"
 id=$(nn_load_model $A) || bail load_a "load failed"
@@ -162,6 +155,6 @@ n=$(awk -F, 'NR > 1 && $11 == -2 && $12 == 0 { n++ } END { print n + 0 }' /tmp/n
 	[ "$(nn_kv $D/network_$id/stats atomic_predictions)" = "$stats0" ] &&
 	pass no_predict_asks_nothing || fail no_predict_asks_nothing "$n of $(wc -l </tmp/np.csv) records; $(tr '\n' '|' </tmp/np.csv.err)"
 
-echo 0 >$dev/power && rmdir $dev && nn_unload && ! nn_loaded && pass unloads ||
+nn_nullb_remove iop && nn_unload && ! nn_loaded && pass unloads ||
 	fail unloads "device or module still there"
 rm -f /tmp/io.* /tmp/np.*
