@@ -215,7 +215,9 @@ def bpf_cost(facts, prefix):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3, help="rounds of I/O (at least 2)")
-    ap.add_argument("--seconds", type=float, default=15, help="seconds of I/O a round")
+    ap.add_argument("--seconds", type=float, default=15,
+                    help="seconds of I/O a round (default 15; the cost phase after the "
+                         "rounds takes this long too, at most 5 s)")
     ap.add_argument("--percentile", type=float, default=90,
                     help="slow: above this percentile of round 0's read latencies")
     ap.add_argument("--icount", action=argparse.BooleanOptionalAction, default=True,
