@@ -8,6 +8,8 @@
 //!   checks them bit for bit against the scalar reference and times them).
 //! - [`avx2_w8`]: the same for the 8-bit weight formats (16x8, 8x8), on the input
 //!   prepared once a layer (copied or narrowed, padded).
+//! - [`requant`]: the requantization and activation of four outputs at once, which
+//!   every kernel's four sums go through.
 //! - [`vnni_w8`]: the 8-bit formats' kernels with AVX-512 VNNI (`vpdpwssd` on 256-bit
 //!   registers), where the CPU has it and the self-check passed them.
 //! - `asm`: the `asm!` wrapper and the chunk and reduction macros the kernel files use.
@@ -45,6 +47,9 @@ mod fpu;
 #[expect(unreachable_pub)]
 pub(crate) mod gate;
 #[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
+pub(crate) mod requant;
+#[cfg(CONFIG_X86_64)]
 mod selfcheck;
 #[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
@@ -74,6 +79,8 @@ struct State {
     usable: AtomicBool,
     /// The first row length where the kernels differed (0: none).
     mismatch: AtomicUsize,
+    /// The vector requantization differed from the scalar one.
+    requant_failed: AtomicBool,
     /// The measured break-even row length (0: none, the vector kernel never won).
     break_even: AtomicUsize,
     /// Per length of [`SIZES`], nanoseconds of the self-check's rows, scalar and vector.
@@ -99,6 +106,7 @@ static STATE: State = State {
     avx2: AtomicBool::new(false),
     usable: AtomicBool::new(false),
     mismatch: AtomicUsize::new(0),
+    requant_failed: AtomicBool::new(false),
     break_even: AtomicUsize::new(0),
     timings: [const { (AtomicU64::new(0), AtomicU64::new(0)) }; SIZES.len()],
     fpu_ns: AtomicU64::new(0),
@@ -143,6 +151,15 @@ fn record(report: &selfcheck::Report) {
         );
         return;
     }
+    if let Some((mult, shift)) = report.requant {
+        STATE.requant_failed.store(true, Relaxed);
+        pr_err!(
+            "simd: the AVX2 requantization differs from the scalar reference (mult {}, shift {}): SIMD refused, every layer runs the scalar path\n",
+            mult,
+            shift
+        );
+        return;
+    }
     for (slot, &(scalar, vector)) in STATE.timings.iter().zip(&report.timings) {
         slot.0.store(scalar, Relaxed);
         slot.1.store(vector, Relaxed);
@@ -171,14 +188,14 @@ fn record(report: &selfcheck::Report) {
     STATE.usable.store(true, Relaxed);
     match even {
         Some(n) => pr_info!(
-            "simd: AVX2 self-check passed (rows of 1 to {} values, the {} timed lengths and {}); break-even at rows of {} values\n",
+            "simd: AVX2 self-check passed (rows of 1 to {} values, the {} timed lengths and {}, and the requantization); break-even at rows of {} values\n",
             selfcheck::EXACT_MAX,
             SIZES.len(),
             crate::pure::fixed::MAX_DIM,
             n
         ),
         None => pr_info!(
-            "simd: AVX2 self-check passed (rows of 1 to {} values, the {} timed lengths and {}); the scalar path was faster at every length timed, so the automatic threshold sends no layer to SIMD\n",
+            "simd: AVX2 self-check passed (rows of 1 to {} values, the {} timed lengths and {}, and the requantization); the scalar path was faster at every length timed, so the automatic threshold sends no layer to SIMD\n",
             selfcheck::EXACT_MAX,
             SIZES.len(),
             crate::pure::fixed::MAX_DIM
@@ -392,11 +409,13 @@ pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
         avx2,
         STATE.usable.load(Relaxed),
         STATE.mismatch.load(Relaxed),
+        STATE.requant_failed.load(Relaxed),
     ) {
-        (false, _, _) => "not run (no vector kernel for this CPU)",
-        (true, true, _) => "passed",
-        (true, false, 0) => "could not run",
-        (true, false, _) => "FAILED: the kernels differ",
+        (false, _, _, _) => "not run (no vector kernel for this CPU)",
+        (true, true, _, _) => "passed",
+        (true, false, 0, false) => "could not run",
+        (true, false, 0, true) => "FAILED: the requantization differs",
+        (true, false, _, _) => "FAILED: the kernels differ",
     };
     writeln!(w, "selfcheck: {}", check)?;
     if let n @ 1.. = STATE.mismatch.load(Relaxed) {

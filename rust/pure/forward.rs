@@ -35,6 +35,14 @@ pub struct DenseLayer<'a> {
 pub struct ShapeError;
 
 impl DenseLayer<'_> {
+    /// An output from its accumulator (the row's sum and bias): requantized, then
+    /// activated. Every path's outputs are this of their sums (the vector step of four,
+    /// `simd/requant.rs`, computes the same bits).
+    #[inline]
+    pub fn finish(&self, acc: i64) -> i16 {
+        self.activation.apply(self.requant.apply(acc))
+    }
+
     /// Computes `output` from `input`.
     ///
     /// # Errors
@@ -99,9 +107,7 @@ impl DenseLayer<'_> {
         for (y, b) in output.iter_mut().zip(&self.bias[first..end]) {
             // PANIC: `start + inputs <= end * inputs <= weights.len()`, checked above.
             let row = &weights[start..];
-            *y = self
-                .activation
-                .apply(self.requant.apply(row_dot(row, input, *b)));
+            *y = self.finish(row_dot(row, input, *b));
             start += self.inputs;
         }
         Ok(())
@@ -131,10 +137,11 @@ impl DenseLayer<'_> {
         Ok(end)
     }
 
-    /// [`DenseLayer::forward_rows`] four rows at a time: `row_dot4(weights)` gives the
-    /// sums, without the biases, of the four rows from the one `weights` starts at (it
-    /// runs to the end of the layer's weights), or `None` where it cannot (then those rows
-    /// by `row_dot`, as the rows left over after the last four are).
+    /// [`DenseLayer::forward_rows`] four rows at a time: `rows4(weights, bias)` gives the
+    /// outputs of the four rows from the one `weights` starts at (it runs to the end of
+    /// the layer's weights), `bias` their four biases, as [`DenseLayer::finish`] of each
+    /// row's sum and bias, or `None` where it cannot (then those rows by `row_dot`, as the
+    /// rows left over after the last four are).
     ///
     /// # Errors
     ///
@@ -146,7 +153,7 @@ impl DenseLayer<'_> {
         input: &[i16],
         first: usize,
         output: &mut [i16],
-        row_dot4: impl Fn(&[W]) -> Option<[i64; 4]>,
+        rows4: impl Fn(&[W], &[i32; 4]) -> Option<[i16; 4]>,
         row_dot: impl Fn(&[W], &[i16], i32) -> i64,
     ) -> Result<(), ShapeError> {
         let end = self.rows_end(weights.len(), input.len(), first, output.len())?;
@@ -157,25 +164,24 @@ impl DenseLayer<'_> {
         while i < output.len() {
             // PANIC: `start = (first + i) * inputs < weights.len()`, checked above.
             let row = &weights[start..];
-            let four = if i + 4 <= output.len() {
-                row_dot4(row)
-            } else {
-                None
-            };
+            // PANIC: `i + 4 <= output.len() == bias.len()` where taken.
+            let four = bias
+                .get(i..i + 4)
+                .and_then(|b| <&[i32; 4]>::try_from(b).ok())
+                .and_then(|b| rows4(row, b));
             match four {
-                Some(sums) => {
-                    for (k, sum) in sums.into_iter().enumerate() {
-                        // PANIC: `i + k < i + 4 <= output.len() == bias.len()`.
-                        let acc = sum + i64::from(bias[i + k]);
-                        output[i + k] = self.activation.apply(self.requant.apply(acc));
+                Some(y) => {
+                    // Not `copy_from_slice`: its length check's panic is a function
+                    // objtool does not know as noreturn, in the module.
+                    for (o, v) in output[i..i + 4].iter_mut().zip(y) {
+                        *o = v;
                     }
                     i += 4;
                     start += 4 * self.inputs;
                 }
                 None => {
                     // PANIC: `i < output.len() == bias.len()`.
-                    let acc = row_dot(row, input, bias[i]);
-                    output[i] = self.activation.apply(self.requant.apply(acc));
+                    output[i] = self.finish(row_dot(row, input, bias[i]));
                     i += 1;
                     start += self.inputs;
                 }
@@ -187,8 +193,10 @@ impl DenseLayer<'_> {
     /// [`DenseLayer::forward_rows`] for four inputs at once: rows `first..first + n` of
     /// each input's output into `ys[k]` (each of the same length `n`), the four sums of a
     /// row by `row_dot(weights, bias)`, which must compute what the format's reference
-    /// computes for each input (the batch kernel reads each row once for the four); `weights` runs from the
-    /// row to the end of the layer's, as for [`DenseLayer::forward_rows`].
+    /// computes for each input (the batch kernel reads each row once for the four);
+    /// `weights` runs from the row to the end of the layer's, as for
+    /// [`DenseLayer::forward_rows`]; `finish4` makes the four outputs of four
+    /// accumulators, as [`DenseLayer::finish`] of each.
     ///
     /// # Errors
     ///
@@ -202,6 +210,7 @@ impl DenseLayer<'_> {
         first: usize,
         ys: [&mut [i16]; 4],
         row_dot: impl Fn(&[W], i32) -> [i64; 4],
+        finish4: impl Fn([i64; 4]) -> [i16; 4],
     ) -> Result<(), ShapeError> {
         let n = ys[0].len();
         let end = self.rows_end(weights.len(), self.inputs, first, n)?;
@@ -212,14 +221,9 @@ impl DenseLayer<'_> {
         let mut start = first * self.inputs;
         for (i, b) in (0..n).zip(&self.bias[first..end]) {
             // PANIC: `start + inputs <= end * inputs <= weights.len()`, checked above.
-            let sums = row_dot(&weights[start..], *b);
+            let [a, b, c, d] = finish4(row_dot(&weights[start..], *b));
             // PANIC: `i < n`, the length of each output.
-            for (y, sum) in [&mut y0[i], &mut y1[i], &mut y2[i], &mut y3[i]]
-                .into_iter()
-                .zip(sums)
-            {
-                *y = self.activation.apply(self.requant.apply(sum));
-            }
+            (y0[i], y1[i], y2[i], y3[i]) = (a, b, c, d);
             start += self.inputs;
         }
         Ok(())

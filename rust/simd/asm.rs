@@ -189,12 +189,28 @@ macro_rules! w8_kernels {
         /// As [`dot_w8`].
         #[inline]
         pub unsafe fn rows4_w8(weights: &[i8], n: usize, xp: &[i16]) -> Option<[i64; 4]> {
-            let passes = passes(n);
-            let reach = n.checked_mul(3)?.checked_add(passes * PASS)?;
-            if reach > weights.len() || xp.len() < passes * PASS {
-                return None;
-            }
             let mut out = [0i64; 4];
+            // SAFETY: as the caller guarantees.
+            unsafe { rows4_w8_to(weights, n, xp, &mut out) }.then_some(out)
+        }
+
+        /// [`rows4_w8`] into `out`, which the caller reads in place (as `avx2.rs`'s
+        /// `rows4_split_to`, and for the same reason). False, and `out` untouched, where
+        /// [`rows4_w8`] gives `None`.
+        ///
+        /// # Safety
+        ///
+        /// As [`dot_w8`].
+        #[inline]
+        pub unsafe fn rows4_w8_to(weights: &[i8], n: usize, xp: &[i16], out: &mut [i64; 4]) -> bool {
+            let passes = passes(n);
+            let Some(reach) = n.checked_mul(3).and_then(|r| r.checked_add(passes * PASS)) else {
+                return false;
+            };
+            if reach > weights.len() || xp.len() < passes * PASS {
+                return false;
+            }
+            *out = [0; 4];
             if passes > 0 {
                 // SAFETY: the four rows' passes are within `weights` (checked above), the input's
                 // within `xp`; the features and the FPU as the caller guarantees; `out` is 32 bytes.
@@ -239,7 +255,7 @@ macro_rules! w8_kernels {
                     );
                 }
             }
-            Some(out)
+            true
         }
 
         /// The sums (with `bias`) of one row of `n` values with four prepared inputs `xp`

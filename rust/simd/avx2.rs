@@ -36,6 +36,7 @@
 //!
 //! Only `core`: the host crate builds this file too.
 
+use super::requant::Finish;
 use crate::pure::fixed::dot;
 use crate::pure::forward::{DenseLayer, ShapeError};
 
@@ -349,19 +350,36 @@ unsafe fn block4(w: *const i16, s: *const i16, passes: usize, out: &mut [i64; 4]
 /// As [`dot_split`].
 #[inline]
 pub unsafe fn rows4_split(weights: &[i16], n: usize, s: &[i16]) -> Option<[i64; 4]> {
-    let passes = passes(n);
-    let reach = n.checked_mul(3)?.checked_add(passes * PASS)?;
-    if reach > weights.len() || s.len() < passes * 2 * PASS {
-        return None;
-    }
     let mut out = [0i64; 4];
+    // SAFETY: as the caller guarantees.
+    unsafe { rows4_split_to(weights, n, s, &mut out) }.then_some(out)
+}
+
+/// [`rows4_split`] into `out`, which the caller reads in place (returned by value, the
+/// sums would be copied in two halves, and a 32-byte load of the copy cannot take them
+/// from the store buffer: a stall of some 15 cycles each four rows). False, and `out`
+/// untouched, where [`rows4_split`] gives `None`.
+///
+/// # Safety
+///
+/// As [`dot_split`].
+#[inline]
+pub unsafe fn rows4_split_to(weights: &[i16], n: usize, s: &[i16], out: &mut [i64; 4]) -> bool {
+    let passes = passes(n);
+    let Some(reach) = n.checked_mul(3).and_then(|r| r.checked_add(passes * PASS)) else {
+        return false;
+    };
+    if reach > weights.len() || s.len() < passes * 2 * PASS {
+        return false;
+    }
+    *out = [0; 4];
     if passes > 0 {
         // SAFETY: the four rows' passes are within `weights` (`3n + passes * PASS <=
         // weights.len()`, checked above) and the split's within `s`; AVX2 and the FPU as
         // the caller guarantees.
-        unsafe { rows4(weights.as_ptr(), 2 * n, s.as_ptr(), passes, &mut out) };
+        unsafe { rows4(weights.as_ptr(), 2 * n, s.as_ptr(), passes, out) };
     }
-    Some(out)
+    true
 }
 
 /// The four sums `256 * (w_r . h) + (w_r . l)` of rows `w`, `w + stride`, `w + 2 *
@@ -562,13 +580,20 @@ pub unsafe fn block_rows(
     {
         return Err(ShapeError);
     }
+    let fin = Finish::of(layer);
     if let ([a, b, c, d], [y0, y1, y2, y3]) = (xs, &mut *ys) {
         let s = split.get(..4 * len).ok_or(ShapeError)?;
         let xs = [*a, *b, *c, *d];
-        // SAFETY: the caller guarantees AVX2 and the FPU.
-        return layer.forward_rows4(weights, xs, first, [y0, y1, y2, y3], |w, bias| unsafe {
-            dot4_split(w, xs, s, bias)
-        });
+        return layer.forward_rows4(
+            weights,
+            xs,
+            first,
+            [y0, y1, y2, y3],
+            // SAFETY: the caller guarantees AVX2 and the FPU.
+            |w, bias| unsafe { dot4_split(w, xs, s, bias) },
+            // SAFETY: as above.
+            |acc| unsafe { fin.finish4(layer, acc) },
+        );
     }
     for (j, (x, y)) in xs.iter().zip(ys.iter_mut()).enumerate() {
         let s = split.get(j * len..(j + 1) * len).ok_or(ShapeError)?;
@@ -578,7 +603,11 @@ pub unsafe fn block_rows(
             first,
             y,
             // SAFETY: as above.
-            |w| unsafe { rows4_split(w, layer.inputs, s) },
+            |w, b| unsafe {
+                let mut sums = [0i64; 4];
+                rows4_split_to(w, layer.inputs, s, &mut sums)
+                    .then(|| fin.finish4_biased(layer, &sums, b))
+            },
             // SAFETY: as above.
             |w, x, bias| unsafe { dot_split(w, x, s, bias) },
         )?;

@@ -25,6 +25,7 @@
 //!
 //! Only `core`: the host crate builds this file too.
 
+use super::requant::Finish;
 use crate::pure::format::{dot_16x8, narrow, Weights};
 use crate::pure::forward::{DenseLayer, ShapeError};
 
@@ -215,6 +216,7 @@ pub unsafe fn block_rows_w8(
     {
         return Err(ShapeError);
     }
+    let fin = Finish::of(layer);
     if let ([a, b, c, d], [y0, y1, y2, y3]) = (xs, &mut *ys) {
         let p = prep.get(..4 * len).ok_or(ShapeError)?;
         return layer.forward_rows4(
@@ -231,6 +233,8 @@ pub unsafe fn block_rows_w8(
                     }
                 }
             },
+            // SAFETY: the caller guarantees AVX2 and the FPU.
+            |acc| unsafe { fin.finish4(layer, acc) },
         );
     }
     for (j, (x, y)) in xs.iter().zip(ys.iter_mut()).enumerate() {
@@ -241,11 +245,13 @@ pub unsafe fn block_rows_w8(
             first,
             y,
             // SAFETY: as above.
-            |w| unsafe {
+            |w, b| unsafe {
+                let mut sums = [0i64; 4];
                 match isa {
-                    Isa::Avx2 => rows4_w8(w, n, p),
-                    Isa::Vnni => super::vnni_w8::rows4_w8(w, n, p),
+                    Isa::Avx2 => rows4_w8_to(w, n, p, &mut sums),
+                    Isa::Vnni => super::vnni_w8::rows4_w8_to(w, n, p, &mut sums),
                 }
+                .then(|| fin.finish4_biased(layer, &sums, b))
             },
             // SAFETY: as above.
             |w, _, bias| unsafe {

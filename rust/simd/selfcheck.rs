@@ -7,7 +7,9 @@
 //! reference's bits on every row length from 1 to [`EXACT_MAX`], on the lengths of
 //! [`gate::SIZES`] and on the widest row (`MAX_DIM`), for random rows and for the
 //! extremes (every weight and input at its format's ends: the largest lane sums, which a
-//! wrong flush interval would overflow on the widest rows). Then both paths are timed on a layer of [`ROWS`] rows of each length of
+//! wrong flush interval would overflow on the widest rows); and the vector requantization
+//! of four outputs (`requant.rs`) must give the scalar one's on its edge cases
+//! (`requant::check_cases`). Then both paths are timed on a layer of [`ROWS`] rows of each length of
 //! [`gate::SIZES`], as a prediction runs it (the vector path with the input's split, the
 //! four-row kernel and the requantization), and the break-even gives the automatic
 //! threshold.
@@ -21,6 +23,7 @@ use super::avx2::{
 use super::avx2_w8::{self, prepared_len, Isa};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
+use super::requant::{self, Finish};
 use super::vnni_w8;
 use crate::pure::fixed::{dot, MAX_DIM};
 use crate::pure::format::{dot_16x8, WEIGHT8_MAX};
@@ -57,6 +60,9 @@ pub(super) struct Report {
     /// The VNNI kernels of the 8-bit formats: `None` where the CPU lacks them, else the
     /// first row length at which they differed (`Some(None)`: none, they are usable).
     pub(super) vnni: Option<Option<usize>>,
+    /// The requantization step (multiplier, shift) at which the vector requantization
+    /// (`requant.rs`) differed from the scalar one, if any.
+    pub(super) requant: Option<(u32, u8)>,
 }
 
 impl Report {
@@ -95,6 +101,7 @@ pub(super) fn run() -> Result<Report> {
         timings: [(0, 0); SIZES.len()],
         fpu_ns: 0,
         vnni: None,
+        requant: None,
     };
     let lengths = Iterator::chain(
         Iterator::chain(1..=EXACT_MAX, SIZES.iter().copied()),
@@ -117,6 +124,18 @@ pub(super) fn run() -> Result<Report> {
             Some(check_w8(Isa::Vnni, &weights, &input, &mut split_x, lengths).unwrap_or(Some(1)));
     }
     if report.mismatch.is_some() {
+        return Ok(report);
+    }
+    // The four-output requantization and activation, on its edge cases.
+    {
+        let _fpu = Fpu::begin().ok_or(EBUSY)?;
+        report.requant = requant::check_cases(|layer, acc| {
+            // SAFETY: AVX2 was found by the caller, and `_fpu` holds the FPU.
+            let vector = unsafe { Finish::of(layer).finish4(layer, black_box(acc)) };
+            vector == acc.map(|a| layer.finish(a))
+        });
+    }
+    if report.requant.is_some() {
         return Ok(report);
     }
     let bias = [0i32; ROWS];
@@ -393,5 +412,9 @@ fn time(reps: usize, mut f: impl FnMut() -> Result<i64>) -> Result<u64> {
     for _ in 0..reps {
         black_box(f()?);
     }
-    Ok(nonnegative(start.elapsed().as_nanos()) / usize_as_u64(reps))
+    // `checked_div`: no division-by-zero panic (`reps` is at least 1), whose call ends
+    // the function where objtool, which does not know it as noreturn, sees a fall-through.
+    Ok(nonnegative(start.elapsed().as_nanos())
+        .checked_div(usize_as_u64(reps))
+        .unwrap_or(0))
 }

@@ -65,7 +65,7 @@ mod pure {
 pub mod simd {
     pub use super::gate;
     #[cfg(target_arch = "x86_64")]
-    pub use super::{avx2, avx2_w8, vnni_w8};
+    pub use super::{avx2, avx2_w8, requant, vnni_w8};
 }
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/asm.rs"]
@@ -82,6 +82,10 @@ pub mod avx2_w8;
 #[path = "../../../rust/simd/gate.rs"]
 #[doc(hidden)]
 pub mod gate;
+#[cfg(target_arch = "x86_64")]
+#[path = "../../../rust/simd/requant.rs"]
+#[doc(hidden)]
+pub mod requant;
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/vnni_w8.rs"]
 #[doc(hidden)]
@@ -105,6 +109,8 @@ mod tests_malformed;
 mod tests_model;
 #[cfg(test)]
 mod tests_nodes;
+#[cfg(test)]
+mod tests_requant;
 #[cfg(test)]
 mod tests_simd;
 #[cfg(test)]
