@@ -23,8 +23,8 @@
 //!   (tables, `activation.rs`) are applied to the four requantized values by the scalar
 //!   code.
 //!
-//! An accumulator of `2^47` or more in magnitude (not one a layer can reach, but not
-//! excluded by the types) sends the four to the scalar reference.
+//! An accumulator outside `[-2^47, 2^47)` (not one a layer can reach, but not excluded by
+//! the types) sends the four to the scalar reference.
 //!
 //! Only `core`: the host crate builds this file too.
 
@@ -33,7 +33,7 @@ use crate::pure::forward::DenseLayer;
 
 /// A layer's requantization and activation, as the vector step reads them: the
 /// constants broadcast to four `u64` lanes once a layer, read by the block as memory
-/// operands (offsets in the block's comments).
+/// operands (at the offsets the fields' comments give, checked at compile time below).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(32))]
 pub struct Finish {
