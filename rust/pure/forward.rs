@@ -164,7 +164,6 @@ impl DenseLayer<'_> {
         while i < output.len() {
             // PANIC: `start = (first + i) * inputs < weights.len()`, checked above.
             let row = &weights[start..];
-            // PANIC: `i + 4 <= output.len() == bias.len()` where taken.
             let four = bias
                 .get(i..i + 4)
                 .and_then(|b| <&[i32; 4]>::try_from(b).ok())
@@ -173,6 +172,7 @@ impl DenseLayer<'_> {
                 Some(y) => {
                     // Not `copy_from_slice`: its length check's panic is a function
                     // objtool does not know as noreturn, in the module.
+                    // PANIC: `i + 4 <= bias.len() == output.len()` (`bias.get` above).
                     for (o, v) in output[i..i + 4].iter_mut().zip(y) {
                         *o = v;
                     }

@@ -205,16 +205,32 @@ const CHECKED_STEPS: [(u32, u8); 7] = [
     (40000, 31),
 ];
 
-/// Runs `same(layer, acc)` on the self-check's cases until one returns false: for each
-/// step of [`CHECKED_STEPS`] and each activation (ReLU, the identity, sigmoid), four
-/// accumulators at a time from the ties of the outputs near 0 and near the `i16` bounds
-/// (and their neighbours), both sides of the direct range's ends (`2^47`; past them
-/// `acc * mult` can overflow) and the `i64` extremes. Returns the step (multiplier, shift) of the first case that differed.
-pub fn check_cases(mut same: impl FnMut(&DenseLayer<'_>, [i64; 4]) -> bool) -> Option<(u32, u8)> {
+/// Biases the checked cases take turns with: none, and the `i32` extremes.
+const CHECKED_BIASES: [[i32; 4]; 2] = [[0; 4], [-7, i32::MAX, i32::MIN, 100_000]];
+
+/// Runs `same(layer, sums, bias)` on the self-check's cases until one returns false: for
+/// each step of [`CHECKED_STEPS`] and each activation, accumulators four at a time from
+/// the ties of the outputs near 0 and near the `i16` bounds (and their neighbours), both
+/// sides of the direct range's ends (`2^47`; past them `acc * mult` can overflow), each
+/// lane alone out of that range, and the `i64` extremes; each accumulator given as a sum
+/// and a bias (none, or the `i32` extremes) that add up to it. Returns the step
+/// (multiplier, shift) of the first case that differed (or that is not a step).
+pub fn check_cases(
+    mut same: impl FnMut(&DenseLayer<'_>, &[i64; 4], &[i32; 4]) -> bool,
+) -> Option<(u32, u8)> {
     let outputs: [i64; 9] = [-32769, -32768, -32767, -1, 0, 1, 32766, 32767, 32768];
+    let far = (1i64 << 47) - 1;
+    let past = (1i64 << 48) - 1;
     for (mult, shift) in CHECKED_STEPS {
-        let requant = crate::pure::fixed::Requant::new(mult, shift)?;
-        for activation in [Activation::Relu, Activation::Linear, Activation::Sigmoid] {
+        let Some(requant) = crate::pure::fixed::Requant::new(mult, shift) else {
+            return Some((mult, shift));
+        };
+        for activation in [
+            Activation::Relu,
+            Activation::Linear,
+            Activation::Sigmoid,
+            Activation::Tanh,
+        ] {
             let layer = DenseLayer {
                 inputs: 0,
                 outputs: 0,
@@ -224,21 +240,25 @@ pub fn check_cases(mut same: impl FnMut(&DenseLayer<'_>, [i64; 4]) -> bool) -> O
                 bias: &[],
             };
             let (m, half) = (i64::from(mult), (1i64 << shift) >> 1);
-            for k in outputs {
-                // The accumulator whose `acc * mult + half` is nearest `k * 2^shift`.
-                let a = ((k << shift) - half).div_euclid(m);
-                if !same(&layer, [a - 1, a, a + 1, -a]) {
-                    return Some((mult, shift));
-                }
-            }
-            let far = (1i64 << 47) - 1;
-            let past = (1i64 << 48) - 1;
-            for acc in [
+            // The accumulator whose `acc * mult + half` is nearest `k * 2^shift`.
+            let tie = |k: i64| ((k << shift) - half).div_euclid(m);
+            let ties = outputs.map(|k| {
+                let a = tie(k);
+                [a - 1, a, a + 1, -a]
+            });
+            let edges = [
                 [far, -far, 1 << 47, -(1 << 47)],
                 [past, -past, far + 2, -far - 2],
+                [0, 1, 2, past],
+                [0, 1, -past, 3],
+                [0, past, 2, 3],
                 [i64::MAX, i64::MIN, 0, -1],
-            ] {
-                if !same(&layer, acc) {
+            ];
+            for (i, acc) in ties.iter().chain(&edges).enumerate() {
+                // PANIC: `i % 2 < 2`, the length of `CHECKED_BIASES`.
+                let bias = &CHECKED_BIASES[i % 2];
+                let sums = [0, 1, 2, 3].map(|k| acc[k].wrapping_sub(i64::from(bias[k])));
+                if !same(&layer, &sums, bias) {
                     return Some((mult, shift));
                 }
             }
@@ -247,8 +267,9 @@ pub fn check_cases(mut same: impl FnMut(&DenseLayer<'_>, [i64; 4]) -> bool) -> O
     None
 }
 
-// The block's offsets.
+// The block's offsets, and the alignment `vmovdqa` needs.
 const _: () = {
+    assert!(core::mem::align_of::<Finish>() == 32);
     assert!(core::mem::offset_of!(Finish, range) == 0);
     assert!(core::mem::offset_of!(Finish, mult) == 32);
     assert!(core::mem::offset_of!(Finish, half) == 64);

@@ -129,10 +129,12 @@ pub(super) fn run() -> Result<Report> {
     // The four-output requantization and activation, on its edge cases.
     {
         let _fpu = Fpu::begin().ok_or(EBUSY)?;
-        report.requant = requant::check_cases(|layer, acc| {
+        report.requant = requant::check_cases(|layer, sums, bias| {
             // SAFETY: AVX2 was found by the caller, and `_fpu` holds the FPU.
-            let vector = unsafe { Finish::of(layer).finish4(layer, black_box(acc)) };
-            vector == acc.map(|a| layer.finish(a))
+            let vector = unsafe { Finish::of(layer).finish4_biased(layer, black_box(sums), bias) };
+            let scalar =
+                [0, 1, 2, 3].map(|k| layer.finish(sums[k].wrapping_add(i64::from(bias[k]))));
+            vector == scalar
         });
     }
     if report.requant.is_some() {

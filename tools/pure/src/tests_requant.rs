@@ -126,24 +126,59 @@ fn random_steps_and_accumulators() {
     }
 }
 
+/// `layer.finish` of each sum and bias, as the self-check computes it.
+fn scalar(l: &DenseLayer<'_>, sums: &[i64; 4], bias: &[i32; 4]) -> [i16; 4] {
+    [0, 1, 2, 3].map(|k| l.finish(sums[k].wrapping_add(i64::from(bias[k]))))
+}
+
 #[test]
 fn the_self_checks_cases_pass_and_catch_a_wrong_step() {
     assert!(std::is_x86_feature_detected!("avx2"));
     // SAFETY: the CPU has AVX2 (checked above); user space needs no FPU section.
-    let vector = |l: &DenseLayer<'_>, acc: [i64; 4]| unsafe { Finish::of(l).finish4(l, acc) };
+    let vector = |l: &DenseLayer<'_>, sums: &[i64; 4], bias: &[i32; 4]| unsafe {
+        Finish::of(l).finish4_biased(l, sums, bias)
+    };
     assert_eq!(
-        crate::simd::requant::check_cases(|l, acc| vector(l, acc) == acc.map(|a| l.finish(a))),
+        crate::simd::requant::check_cases(
+            |l, sums, bias| vector(l, sums, bias) == scalar(l, sums, bias)
+        ),
         None
     );
     // A step that rounds down rather than half up at every tie is caught.
-    let caught = crate::simd::requant::check_cases(|l, acc| {
+    let caught = crate::simd::requant::check_cases(|l, sums, bias| {
         let r = l.requant;
-        let wrong = acc.map(|a| {
+        let wrong = [0, 1, 2, 3].map(|k| {
+            let a = sums[k].wrapping_add(i64::from(bias[k]));
             l.activation.apply(crate::fixed::saturate_i16(
                 a.saturating_mul(i64::from(r.mult())) >> r.shift(),
             ))
         });
-        wrong == acc.map(|a| l.finish(a))
+        wrong == scalar(l, sums, bias)
+    });
+    assert!(caught.is_some());
+    // So is a bias added as unsigned, and a range test of the first two lanes only.
+    let caught = crate::simd::requant::check_cases(|l, sums, bias| {
+        let unsigned = bias.map(|b| b as u32 as i64);
+        let wrong = [0, 1, 2, 3].map(|k| l.finish(sums[k].wrapping_add(unsigned[k])));
+        wrong == scalar(l, sums, bias)
+    });
+    assert!(caught.is_some());
+    let caught = crate::simd::requant::check_cases(|l, sums, bias| {
+        let acc = [0, 1, 2, 3].map(|k| sums[k].wrapping_add(i64::from(bias[k])));
+        let direct = |a: i64| (a.wrapping_add(1 << 47) as u64) >> 48 == 0;
+        if !(direct(acc[0]) && direct(acc[1])) {
+            return true;
+        }
+        // The lanes past the range computed as if in it (wrapping), as a range test of
+        // lanes 0 and 1 alone would.
+        let r = l.requant;
+        let half = (1i64 << r.shift()) >> 1;
+        let wrong = acc.map(|a| {
+            l.activation.apply(crate::fixed::saturate_i16(
+                a.wrapping_mul(i64::from(r.mult())).wrapping_add(half) >> r.shift(),
+            ))
+        });
+        wrong == scalar(l, sums, bias)
     });
     assert!(caught.is_some());
 }
