@@ -63,6 +63,17 @@ struct Args {
     /// The peer's script.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/peer.py"))]
     peer_script: PathBuf,
+    /// Instead of the tables: run the table's network of this name (e.g. 31-256-2) by
+    /// the `simd` path, untimed, `--calls` times, for an instruction counter
+    /// (`valgrind --tool=callgrind`).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Calls of `--profile`.
+    #[arg(long, default_value_t = 1000)]
+    calls: usize,
+    /// Inputs a call of `--profile`.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
 }
 
 /// The networks of the table: name and widths (every layer ReLU), timed at `BATCHES`.
@@ -249,6 +260,10 @@ fn main() {
         "this host has no AVX2: there is no vector path to time"
     );
     let mut rng = Rng::from_seed(0xbe4c);
+    if let Some(name) = &args.profile {
+        profile(&args, name, &mut rng);
+        return;
+    }
     let (even, timings) = break_even(&args, &mut rng);
     let scalar = Gate::SCALAR;
     let simd = Gate::new(true, true, 1, even);
@@ -348,6 +363,37 @@ fn main() {
     }
     if let Some(p) = &args.svg {
         chart(&args, p, even, auto.threshold, &mut rng, &ours, &peer);
+    }
+}
+
+/// `--profile`: `args.calls` calls of the network `name` at `args.batch` by the `simd`
+/// path (every layer to the vector kernels, 16x16), untimed.
+fn profile(args: &Args, name: &str, rng: &mut Rng) {
+    let Some((known, dims)) = NETS.iter().find(|(n, _)| *n == name) else {
+        let names: Vec<&str> = NETS.iter().map(|(n, _)| *n).collect();
+        eprintln!("nn-bench: no network {name} (the table's: {})", names.join(", "));
+        std::process::exit(2);
+    };
+    let net = Net::new(known, dims, rng);
+    let shape = net.shape();
+    let x: Vec<i16> = (0..args.batch * shape.input_dim)
+        .map(|_| rng.next_u32() as i16)
+        .collect();
+    let mut y = vec![0i16; args.batch * shape.output_dim];
+    let mut scratch = vec![0i16; shape.scratch_len()];
+    // SAFETY: main checked AVX2.
+    let mut runner = unsafe { Gated::new(Gate::new(true, true, 1, Some(1))) };
+    for _ in 0..args.calls {
+        forward(
+            shape,
+            |i| net.layer_in(i, Format::F16x16),
+            black_box(&x),
+            &mut y,
+            &mut scratch,
+            &mut runner,
+        )
+        .expect("shape");
+        black_box(&y);
     }
 }
 
