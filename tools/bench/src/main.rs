@@ -371,7 +371,10 @@ fn main() {
 fn profile(args: &Args, name: &str, rng: &mut Rng) {
     let Some((known, dims)) = NETS.iter().find(|(n, _)| *n == name) else {
         let names: Vec<&str> = NETS.iter().map(|(n, _)| *n).collect();
-        eprintln!("nn-bench: no network {name} (the table's: {})", names.join(", "));
+        eprintln!(
+            "nn-bench: no network {name} (the table's: {})",
+            names.join(", ")
+        );
         std::process::exit(2);
     };
     let net = Net::new(known, dims, rng);
