@@ -229,6 +229,20 @@ fn time_net_in(
     (format, isa): (Format, Isa),
     rng: &mut Rng,
 ) -> f64 {
+    let mut call = net_call(net, batch, g, (format, isa), rng);
+    median_ns(args.runs, Duration::from_millis(args.min_ms), &mut call) / batch as f64
+}
+
+/// One prediction of `net` at `batch` in `format` behind `gate` (the 8-bit formats on
+/// `isa`, which this CPU has: `best_isa`), as a closure over its own random input and
+/// buffers: what the table times and `--profile` repeats.
+fn net_call<'a>(
+    net: &'a Net,
+    batch: usize,
+    g: Gate,
+    (format, isa): (Format, Isa),
+    rng: &mut Rng,
+) -> impl FnMut() + 'a {
     let shape = net.shape();
     let x: Vec<i16> = (0..batch * shape.input_dim)
         .map(|_| rng.next_u32() as i16)
@@ -238,7 +252,7 @@ fn time_net_in(
     // SAFETY: main checked AVX2 before any gate is made usable, and the callers pass
     // `Isa::Vnni` only where `best_isa` found it.
     let mut runner = unsafe { Gated::new(g).with_isa(isa) };
-    let per_call = median_ns(args.runs, Duration::from_millis(args.min_ms), || {
+    move || {
         forward(
             shape,
             |i| net.layer_in(i, format),
@@ -249,8 +263,7 @@ fn time_net_in(
         )
         .expect("shape");
         black_box(&y);
-    });
-    per_call / batch as f64
+    }
 }
 
 fn main() {
@@ -378,25 +391,10 @@ fn profile(args: &Args, name: &str, rng: &mut Rng) {
         std::process::exit(2);
     };
     let net = Net::new(known, dims, rng);
-    let shape = net.shape();
-    let x: Vec<i16> = (0..args.batch * shape.input_dim)
-        .map(|_| rng.next_u32() as i16)
-        .collect();
-    let mut y = vec![0i16; args.batch * shape.output_dim];
-    let mut scratch = vec![0i16; shape.scratch_len()];
-    // SAFETY: main checked AVX2.
-    let mut runner = unsafe { Gated::new(Gate::new(true, true, 1, Some(1))) };
+    let simd = Gate::new(true, true, 1, Some(1));
+    let mut call = net_call(&net, args.batch, simd, (Format::F16x16, Isa::Avx2), rng);
     for _ in 0..args.calls {
-        forward(
-            shape,
-            |i| net.layer_in(i, Format::F16x16),
-            black_box(&x),
-            &mut y,
-            &mut scratch,
-            &mut runner,
-        )
-        .expect("shape");
-        black_box(&y);
+        call();
     }
 }
 
