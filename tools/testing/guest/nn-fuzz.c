@@ -53,7 +53,9 @@
  *   - `config` starts with "id: N" for network_N; `load` and `create` read "N" or
  *     "none", and a `create` file that made a network an id above every id its task had
  *     seen; after a successful `remove` of N, network_N is gone; a network's file that
- *     gives EIO (held open) or ENOENT (at open) has its directory gone within 10 s;
+ *     gives EIO (held open) or ENOENT (at open) has its directory gone within 10 s of
+ *     the last call in flight on its files (at most 50 s), or, for ENOENT, the file
+ *     there after all (the open met the directory being made, before its files);
  *   - every task ends (a task killed by a signal, e.g. by an oops in its system call, is
  *     a finding, with the operation it was in).
  *
@@ -251,6 +253,8 @@ struct task_shared {
 struct shared {
 	volatile int print_lock;
 	uint64_t findings;
+	/* expect_gone: directories that went after a wait; opens that met one being made. */
+	uint64_t waited_gone, met_making;
 	uint64_t by_cat[NCATS];
 	struct task_shared task[MAX_TASKS];
 };
@@ -630,25 +634,59 @@ static void check_snapshot(struct slot *s, const char *b, size_t n, long long at
 	}
 }
 
+/* Whether an operation of any task is in flight on a file of network_<net>/: its entry
+ * in the task's ring not done yet (a child killed midway leaves one behind, which only
+ * makes the wait below longer). */
+static int in_flight_on(int net)
+{
+	char pat[32];
+	int t, i;
+
+	snprintf(pat, sizeof(pat), "/network_%d/", net);
+	for (t = 0; t < MAX_TASKS; t++) {
+		const struct task_shared *ts = &sh->task[t];
+
+		for (i = 0; i < RING_MAX; i++)
+			if (!ts->ring[i].done && ts->ring[i].what[0] && strstr(ts->ring[i].what, pat))
+				return 1;
+	}
+	return 0;
+}
+
 /* A network's file said its network went (EIO from a file held open, ENOENT from an
- * open): its directory must be gone, or go within 10 s (a remove waits for the calls in
- * flight on its files). Returns 1: the errno is allowed. */
+ * open): its directory must be gone, or go within 10 s of the last call in flight on
+ * its files (a remove takes the files away one at a time, each once the calls in
+ * flight on it are done: a long train write delays the rest), at most 50 s in all (a
+ * task still running 60 s after the deadline is a finding).
+ * An ENOENT whose file is there after all met the directory being made (debugfs makes a
+ * network's directory, then its files): allowed, and counted. Returns 1: the errno is
+ * allowed. */
 static int expect_gone(int net, const char *path, int err)
 {
 	char dir[160];
 	struct stat st;
-	int i;
+	int i, quiet = 0;
 
 	snprintf(dir, sizeof(dir), "%s/network_%d", root, net);
-	for (i = 0; i < 200; i++) {
-		if (stat(dir, &st))
+	for (i = 0; i < 1000 && quiet < 200; i++) {
+		if (stat(dir, &st)) {
+			if (i)
+				__sync_add_and_fetch(&sh->waited_gone, 1);
 			return 1;
+		}
+		if (err == ENOENT && !stat(path, &st)) {
+			__sync_add_and_fetch(&sh->met_making, 1);
+			return 1;
+		}
+		quiet = in_flight_on(net) ? 0 : quiet + 1;
 		usleep(50000);
 	}
 	/* With allocations failing on purpose (-F), debugfs may not have made the file. */
 	if (faults && err == ENOENT && stat(path, &st))
 		return 1;
-	finding(F_STATE, "%s gave %s, but %s is still there 10 s later", path, ename(err), dir);
+	finding(F_STATE, "%s gave %s, but %s is still there %d s later (%s)", path, ename(err),
+		dir, i / 20, quiet < 200 ? "calls on its files still in flight" :
+		"10 s after the last call in flight on its files");
 	return 1;
 }
 
@@ -2571,6 +2609,8 @@ static void print_counts(void)
 		printf("\nnn-fuzz: writers killed midway: %" PRIu64 " of %" PRIu64 " children",
 		       killed, forked);
 	}
+	printf("\nnn-fuzz: networks gone: %" PRIu64 " directories went after a wait; %" PRIu64
+	       " opens met a directory being made", sh->waited_gone, sh->met_making);
 	printf("\nnn-fuzz: findings by kind:");
 	for (k = 0; k < NCATS; k++)
 		printf(" %s %" PRIu64, fcat_name[k], sh->by_cat[k]);
