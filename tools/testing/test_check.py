@@ -184,6 +184,27 @@ class GuestEnv(unittest.TestCase):
                       self.command("4node", "4node", check.LOAD_CYCLES_FULL))
         self.assertIn("89-fuzz.sh", check.FULL_LONG_2NODE)
 
+    def test_big_model_two_policies_in_make_check_all_in_check_full(self):
+        quick = self.command("2node", "2node", check.LOAD_CYCLES_CHECK)
+        self.assertIn(f"NN_SCALE_POLICIES='{check.SCALE_POLICIES_CHECK}' ", quick)
+        self.assertEqual(check.SCALE_POLICIES_CHECK.split(), ["interleave", "replicate"])
+        # check-full leaves it unset: 69-scale's default is every policy.
+        self.assertNotIn("NN_SCALE_POLICIES", self.command("2node", "2node",
+                                                            check.LOAD_CYCLES_FULL))
+
+    def test_variants_smoke_in_the_1node_guest_of_make_check(self):
+        runs = [(n, t, s, c, True) for n, t, s, c in check.guest_runs(check.CHECK_TOPOLOGIES,
+                                                                        False)]
+        jobs = check.with_variants(runs, False)
+        self.assertEqual(len(jobs), len(runs))
+        one = [j for j in jobs if j[0] == "1node"]
+        self.assertEqual(one[0][2][-1], check.VARIANTS_SMOKE)
+        self.assertEqual(sum(check.VARIANTS_SMOKE in j[2] for j in jobs), 1)
+        # check-full, or no 1-node guest: a guest of their own.
+        self.assertEqual(check.with_variants(runs, True)[-1], check.VARIANTS_JOB)
+        two = [j for j in runs if j[0] != "1node"]
+        self.assertEqual(check.with_variants(two, False), [*two, check.VARIANTS_JOB])
+
 
 class ParseKunit(unittest.TestCase):
     def test_case_not_in_source_and_suite_not_in_source(self):

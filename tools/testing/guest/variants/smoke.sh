@@ -3,8 +3,8 @@
 # build/variants/smoke.list: "NAME OPTION...", after a line "suites N"), as `make guest` never loads them. For each:
 # it loads; its NUMA files are there exactly when CONFIG_NEURAL_NETWORK_NUMA is on; a model
 # loaded through debugfs predicts as the host; its KUnit suites, when built in, run (every
-# suite of the guests' build) and pass; it unloads. Run by check in a 2-node guest of its
-# own, after the builds.
+# suite of the guests' build) and pass; it unloads. Run by check after the builds: at the
+# end of the 1-node guest (make check), in a 2-node guest of its own (check-full).
 # timeout: 900
 LIST=/nn/build/variants/smoke.list
 [ -s $LIST ] || { plan 1; bail variants_listed "no $LIST: check's builds write it"; }
