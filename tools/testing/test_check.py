@@ -192,6 +192,11 @@ class GuestEnv(unittest.TestCase):
         self.assertNotIn("NN_SCALE_POLICIES", self.command("2node", "2node",
                                                             check.LOAD_CYCLES_FULL))
 
+    def test_fault_sweep_quick_in_make_check_whole_in_check_full(self):
+        self.assertIn("NN_FAULT_QUICK=1 ", self.command("2node-b", "2node",
+                                                        check.LOAD_CYCLES_CHECK))
+        self.assertNotIn("NN_FAULT_QUICK", self.command("2node", "2node", check.LOAD_CYCLES_FULL))
+
     def test_variants_smoke_in_the_1node_guest_of_make_check(self):
         runs = [(n, t, s, c, True) for n, t, s, c in check.guest_runs(check.CHECK_TOPOLOGIES,
                                                                         False)]
