@@ -40,22 +40,17 @@ for blob in $nets_all; do
 	else
 		mapfile -t want <"${blob%.nnm}.expected"
 	fi
-	# One open file writes the rows and reads back its own results (nn_predict).
-	got=()
-	if exec {fd}<>$D/network_$id/predict; then
-		cat "$in" >&$fd && mapfile -t got <&$fd
-		exec {fd}>&-
-	fi
+	nn_answers $id "$in"
 	for ((i = 0; i < ${#want[@]}; i++)); do
-		[ "${got[i]:-}" = "${want[i]}" ] || break
+		[ "${NN_GOT[i]:-}" = "${want[i]}" ] || break
 	done
-	if [ $i = ${#want[@]} ] && [ ${#got[@]} = ${#want[@]} ]; then
+	if [ $i = ${#want[@]} ] && [ ${#NN_GOT[@]} = ${#want[@]} ]; then
 		inputs=$((inputs + i)) nets=$((nets + 1))
 		pass "${name}_${i}_inputs_identical"
 	elif [ $i -lt ${#want[@]} ]; then
-		fail "$name" "row $((i + 1)) of ${#want[@]} (${#got[@]} answers): '${got[i]:-}', want '${want[i]}'"
+		fail "$name" "row $((i + 1)) of ${#want[@]} (${#NN_GOT[@]} answers): '${NN_GOT[i]:-}', want '${want[i]}'"
 	else
-		fail "$name" "${#got[@]} answers for ${#want[@]} rows"
+		fail "$name" "${#NN_GOT[@]} answers for ${#want[@]} rows"
 	fi
 done
 rm -f /tmp/rows.in

@@ -34,16 +34,6 @@ paths() {
 	esac
 }
 
-# answers ID FILE: the network's answers to FILE's rows, through one open file, in GOT
-# (builtins and one `cat`: a process costs 0.1 to 0.3 s under TCG).
-answers() {
-	local fd
-	GOT=()
-	exec {fd}<>$D/network_$1/predict || return 1
-	cat "$2" >&$fd && mapfile -t GOT <&$fd
-	exec {fd}>&-
-}
-
 # same A B: arrays named A and B have the same lines.
 same() {
 	local -n a=$1 b=$2
@@ -112,7 +102,7 @@ for policy in local interleave replicate; do
 		read -r id <$D/load
 		paths $name
 		mapfile -t want <"$WANT"
-		answers $id "$IN" && same GOT want || bad+=" $name:answers"
+		nn_answers $id "$IN" && same NN_GOT want || bad+=" $name:answers"
 		# One row at a time too (the single-prediction path).
 		mapfile -t -n 3 three <"$IN"
 		one=()
