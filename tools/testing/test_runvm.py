@@ -4,6 +4,7 @@
 import importlib.machinery
 import importlib.util
 import pathlib
+import shutil
 import tempfile
 import unittest
 
@@ -123,15 +124,25 @@ class KmemleakExpectedTests(unittest.TestCase):
 
 class ExchangeTests(unittest.TestCase):
     @staticmethod
-    def archive_files(**kw):
+    def archive_files(modules=(), **kw):
         import gzip
         import subprocess
         with tempfile.TemporaryDirectory() as tmp:
             dest = pathlib.Path(tmp) / "cmd.cpio.gz"
-            run_vm.command_initramfs("true", [], dest, **kw)
+            run_vm.command_initramfs("true", list(modules), dest, **kw)
             listing = subprocess.run(["cpio", "-t", "--quiet"], input=gzip.decompress(dest.read_bytes()),
                                      capture_output=True, check=True).stdout.decode()
         return set(listing.split())
+
+    def test_modules_in_the_archive_under_the_release(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ko = pathlib.Path(tmp) / "neural_network.ko"
+            ko.write_bytes(b"\x7fELF")
+            files = self.archive_files(modules=[str(ko)], release="7.3.4")
+        self.assertIn("lib/modules/7.3.4/extra/neural_network.ko", files)
+        if shutil.which("depmod"):
+            self.assertIn("lib/modules/7.3.4/modules.dep", files)
+        self.assertNotIn("lib", self.archive_files())
 
     def test_marker_only_with_an_exchange_directory(self):
         self.assertIn("run-vm/exchange", self.archive_files(exchange=True))

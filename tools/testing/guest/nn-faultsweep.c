@@ -17,7 +17,8 @@
  *   - the network directories, and each network's config and stats (less the keys
  *     given with -x: none by default; -x applies to numa_stats too);
  *   - the active objects of the module's slab caches (/proc/slabinfo, neural_*, after a
- *     shrink of each so that objects freed to per-CPU caches are not counted).
+ *     shrink of each, which also empties KASAN's quarantine of it: without one, the
+ *     objects a failed attempt freed are still counted, as a sweep showed).
  *
  * and each snapshot after a failed attempt must equal the one before the sweep. A key
  * given with -a (a counter of failures, as migration_failures) is left out of the
