@@ -131,6 +131,37 @@ class ScriptList(unittest.TestCase):
         self.assertIn("harness: kunit suite nn_new is in check's list", failed(t))
 
 
+class KunitSubset(unittest.TestCase):
+    SUITES = {"neural_network_simd": ["a"], "neural_network_alloc": ["b"],
+              "neural_network_train": ["c"]}
+
+    def test_leaves_out_the_cpu_suites_and_keeps_the_rest(self):
+        glob, keep = check.kunit_subset(self.SUITES, ["neural_network_simd"])
+        self.assertEqual(glob, "neural_network_[!s]*")
+        self.assertEqual(keep, {"neural_network_alloc": ["b"], "neural_network_train": ["c"]})
+
+    def test_the_real_suites_have_such_a_glob(self):
+        glob, keep = check.kunit_subset(check.kunit_expected(), check.KUNIT_2NODE_ONLY)
+        self.assertTrue(keep)
+        for suite in check.KUNIT_2NODE_ONLY:
+            self.assertNotIn(suite, keep)
+
+    def test_a_first_letter_shared_with_a_kept_suite_is_refused(self):
+        suites = {**self.SUITES, "neural_network_sched": ["d"]}
+        with self.assertRaises(ValueError):
+            check.kunit_subset(suites, ["neural_network_simd"])
+        with self.assertRaises(ValueError):
+            check.kunit_subset(self.SUITES, [])
+
+    def test_judged_against_the_subset(self):
+        out = ("# kunit-begin neural_network_alloc\n    ok 1 b\nok 1 neural_network_alloc\n"
+               "# kunit-end neural_network_alloc\n")
+        t = tally()
+        check.parse_kunit(out, "g", t, {"neural_network_alloc": ["b"]})
+        self.assertEqual(failed(t), {})
+        self.assertEqual(len(t.passed), 1)
+
+
 class JudgeGuest(unittest.TestCase):
     def test_clean(self):
         t = check.judge_guest("g", ["/x/control-pass.sh"], CLEAN_OUT, "", 0, False)
