@@ -12,6 +12,8 @@
 //!   every kernel's four sums go through.
 //! - [`vnni_w8`]: the 8-bit formats' kernels with AVX-512 VNNI (`vpdpwssd` on 256-bit
 //!   registers), where the CPU has it and the self-check passed them.
+//! - [`vnni_b8`]: the 8x8 format's kernels on byte products (`vpdpbusd`), with the same
+//!   conditions: 32 products an instruction.
 //! - `asm`: the `asm!` wrapper and the chunk and reduction macros the kernel files use.
 //! - [`gate`]: the pure decision (features, `neural_enable_simd`, threshold), shared
 //!   with the host.
@@ -51,6 +53,9 @@ pub(crate) mod gate;
 pub(crate) mod requant;
 #[cfg(CONFIG_X86_64)]
 mod selfcheck;
+#[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
+pub(crate) mod vnni_b8;
 #[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
 pub(crate) mod vnni_w8;
@@ -297,7 +302,14 @@ impl Section {
             return Err(ShapeError);
         }
         let vector = self.gate.picks(layer);
-        // The format's kernels: `avx2` for 16x16, `avx2_w8` for the 8-bit formats.
+        // The 8-bit formats' instruction set: VNNI where the self-check passed it.
+        let isa = if STATE.vnni.load(Relaxed) {
+            avx2_w8::Isa::Vnni
+        } else {
+            avx2_w8::Isa::Avx2
+        };
+        // The format's kernels: `avx2` for 16x16, `avx2_w8` for the 8-bit formats (and
+        // `vnni_b8` for 8x8 with VNNI, which it chooses).
         let wide = layer.weights.wide().is_some();
         if let (Some(_), true) = (&self.fpu, vector) {
             if wide {
@@ -305,15 +317,9 @@ impl Section {
                 // holds the FPU.
                 unsafe { avx2::split_block(xs, split) }?;
             } else {
-                avx2_w8::prepare_block(layer, xs, split)?;
+                avx2_w8::prepare_block(isa, layer, xs, split)?;
             }
         }
-        // The 8-bit formats' instruction set: VNNI where the self-check passed it.
-        let isa = if STATE.vnni.load(Relaxed) {
-            avx2_w8::Isa::Vnni
-        } else {
-            avx2_w8::Isa::Avx2
-        };
         let per_row = layer.inputs.saturating_mul(xs.len()).max(1);
         let mut first = 0;
         while first < layer.outputs {

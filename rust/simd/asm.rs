@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the `asm!` kernels of this folder share (`avx2.rs`, `avx2_w8.rs`, `vnni_w8.rs`):
-//! `core` only, the host crate builds it too.
+//! What the `asm!` kernels of this folder share (`avx2.rs`, `avx2_w8.rs`, `vnni_w8.rs`,
+//! `vnni_b8.rs`): `core` only, the host crate builds it too.
 
 /// `core::arch::asm!` with every vector register, ymm0 to ymm15, declared clobbered: the
 /// kernels use most of them, and each ends with `vzeroupper`, which clears
@@ -58,9 +58,45 @@ macro_rules! next_chunk {
     };
 }
 
+/// Zeroes the four sums, ymm0..3.
+macro_rules! zero4 {
+    () => {
+        concat!(
+            "vpxor ymm0, ymm0, ymm0\n",
+            "vpxor ymm1, ymm1, ymm1\n",
+            "vpxor ymm2, ymm2, ymm2\n",
+            "vpxor ymm3, ymm3, ymm3\n",
+        )
+    };
+}
+
 /// Reduces the `i32` lanes of four sums (ymm0..3) across, and adds them, widened, to the
 /// four `i64` of ymm13. Clobbers ymm0..3.
 macro_rules! reduce4_w8 {
+    () => {
+        concat!(
+            reduce4_b8!(),
+            "vpmovsxdq ymm0, xmm0\n",
+            "vpaddq ymm13, ymm13, ymm0\n",
+        )
+    };
+}
+
+/// Sets every byte of ymm15 to 0x80 (`vnni_b8.rs`: the weights' sign flip), by way of
+/// the operand `{t}`.
+macro_rules! sign_bytes {
+    () => {
+        concat!(
+            "mov {t:e}, 0x80808080\n",
+            "vmovd xmm15, {t:e}\n",
+            "vpbroadcastd ymm15, xmm15\n",
+        )
+    };
+}
+
+/// Reduces the `i32` lanes of four sums (ymm0..3) across into the four `i32` of xmm0,
+/// without widening (`vnni_b8.rs`: a row's sum fits). Clobbers ymm0..3.
+macro_rules! reduce4_b8 {
     () => {
         concat!(
             "vphaddd ymm0, ymm0, ymm1\n",
@@ -68,8 +104,6 @@ macro_rules! reduce4_w8 {
             "vphaddd ymm0, ymm0, ymm2\n",
             "vextracti128 xmm1, ymm0, 1\n",
             "vpaddd xmm0, xmm0, xmm1\n",
-            "vpmovsxdq ymm0, xmm0\n",
-            "vpaddq ymm13, ymm13, ymm0\n",
         )
     };
 }
@@ -220,10 +254,7 @@ macro_rules! w8_kernels {
                         "vpxor ymm13, ymm13, ymm13",
                         "5:",
                         next_chunk!(),
-                        "vpxor ymm0, ymm0, ymm0",
-                        "vpxor ymm1, ymm1, ymm1",
-                        "vpxor ymm2, ymm2, ymm2",
-                        "vpxor ymm3, ymm3, ymm3",
+                        zero4!(),
                         "2:",
                         "vmovdqu ymm8, [{x}]",
                         "vpmovsxbw ymm9, xmmword ptr [{w}]",
@@ -279,10 +310,7 @@ macro_rules! w8_kernels {
                         "vpxor ymm13, ymm13, ymm13",
                         "5:",
                         next_chunk!(),
-                        "vpxor ymm0, ymm0, ymm0",
-                        "vpxor ymm1, ymm1, ymm1",
-                        "vpxor ymm2, ymm2, ymm2",
-                        "vpxor ymm3, ymm3, ymm3",
+                        zero4!(),
                         "2:",
                         "vpmovsxbw ymm8, xmmword ptr [{w}]",
                         madd!($isa, "ymm0", "ymm8", "ymmword ptr [{x}]", "ymm9"),

@@ -247,10 +247,7 @@ macro_rules! reduce4 {
 macro_rules! zero8 {
     () => {
         concat!(
-            "vpxor ymm0, ymm0, ymm0\n",
-            "vpxor ymm1, ymm1, ymm1\n",
-            "vpxor ymm2, ymm2, ymm2\n",
-            "vpxor ymm3, ymm3, ymm3\n",
+            zero4!(),
             "vpxor ymm4, ymm4, ymm4\n",
             "vpxor ymm5, ymm5, ymm5\n",
             "vpxor ymm6, ymm6, ymm6\n",

@@ -26,6 +26,7 @@
 //! Only `core`: the host crate builds this file too.
 
 use super::requant::Finish;
+use super::vnni_b8;
 use crate::pure::format::{dot_16x8, narrow, Weights};
 use crate::pure::forward::{DenseLayer, ShapeError};
 
@@ -77,18 +78,23 @@ pub fn prepare(x: &[i16], shift: Option<u8>, out: &mut [i16], step: usize) {
     }
 }
 
-/// Prepares a block of one to four inputs (of the layer's length) into `prep`: four
-/// interleaved by pass, fewer one after the other.
+/// Prepares a block of one to four inputs (of the layer's length) into `prep` for the
+/// kernels of `isa`: four interleaved by pass, fewer one after the other (an 8x8 layer
+/// with [`Isa::Vnni`]: as bytes, `vnni_b8::prepare_block`).
 ///
 /// # Errors
 ///
 /// [`ShapeError`] if the layer is not of an 8-bit format, an input's length differs, or
-/// `prep` is shorter than a [`prepared_len`] per input.
+/// `prep` is shorter than a [`prepared_len`] per input (`vnni_b8::block_len`).
 pub fn prepare_block(
+    isa: Isa,
     layer: &DenseLayer<'_>,
     xs: &[&[i16]],
     prep: &mut [i16],
 ) -> Result<(), ShapeError> {
+    if isa == Isa::Vnni && vnni_b8::is_8x8(layer) {
+        return vnni_b8::prepare_block(layer, xs, prep);
+    }
     let (_, shift) = narrow_weights(layer).ok_or(ShapeError)?;
     let len = prepared_len(layer.inputs);
     if xs.len() > 4 || xs.iter().any(|x| x.len() != layer.inputs) {
@@ -177,15 +183,16 @@ pub unsafe fn forward_block_w8(
     prep: &mut [i16],
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
-    prepare_block(layer, xs, prep)?;
+    prepare_block(isa, layer, xs, prep)?;
     // SAFETY: the caller guarantees the features and the FPU.
     unsafe { block_rows_w8(isa, layer, xs, prep, 0, ys) }
 }
 
 /// Rows `first..first + ys[k].len()` of an 8-bit layer for each input of the block, by
-/// the kernels of this file, from `prep`, the block's [`prepare_block`]: the four-input
+/// the kernels of `isa`, from `prep`, the block's [`prepare_block`]: the four-input
 /// kernel for four inputs, the four-row kernel for each of fewer (and the one-row kernel
-/// for the rows left over). The same bits as the scalar reference.
+/// for the rows left over); an 8x8 layer with [`Isa::Vnni`] by `vnni_b8`'s. The same
+/// bits as the scalar reference.
 ///
 /// # Errors
 ///
@@ -205,6 +212,10 @@ pub unsafe fn block_rows_w8(
     first: usize,
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
+    if isa == Isa::Vnni && vnni_b8::is_8x8(layer) {
+        // SAFETY: as the caller guarantees, for `Isa::Vnni`.
+        return unsafe { vnni_b8::block_rows_b8(layer, xs, prep, first, ys) };
+    }
     let (weights, _) = narrow_weights(layer).ok_or(ShapeError)?;
     let n = layer.inputs;
     let len = prepared_len(n);

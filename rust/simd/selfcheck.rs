@@ -120,8 +120,12 @@ pub(super) fn run() -> Result<Report> {
     // The VNNI kernels where the CPU has them: refused alone if they differ, or if their
     // check cannot run (no memory, no FPU: reported as a difference at rows of 1).
     if report.mismatch.is_none() && super::fpu::has_avx512_vnni() {
-        report.vnni =
-            Some(check_w8(Isa::Vnni, &weights, &input, &mut split_x, lengths).unwrap_or(Some(1)));
+        let mut vnni =
+            check_w8(Isa::Vnni, &weights, &input, &mut split_x, lengths.clone()).unwrap_or(Some(1));
+        if vnni.is_none() {
+            vnni = check_b8(&weights, &input, &mut split_x, lengths).unwrap_or(Some(1));
+        }
+        report.vnni = Some(vnni);
     }
     if report.mismatch.is_some() {
         return Ok(report);
@@ -402,6 +406,125 @@ fn check_w8(
                 if sums.iter().any(|&v| v != dot_16x8(&ext[..n], &xp[..n], 0)) {
                     return Ok(Some(n));
                 }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The first length of `lengths` at which the 8x8 format's byte kernels (`vnni_b8.rs`)
+/// disagree with the exact sum of the weights and the narrowed input (shift 3): random
+/// rows of `weights` (each weight's low byte, within -127..127) up to `LONGEST` values
+/// with the input and three rows of `weights` as inputs, by the one-row, four-row and
+/// four-input kernels; then the extremes at each full length (every weight -127 or 127,
+/// every narrowed input -128 or 127: the largest offset products). `s` is scratch of at
+/// least `vnni_b8::block_len(5, MAX_DIM)` values. Only where the CPU has AVX512_VNNI and
+/// AVX512VL.
+fn check_b8(
+    weights: &[i16],
+    input: &[i16],
+    s: &mut [i16],
+    lengths: impl Iterator<Item = usize>,
+) -> Result<Option<usize>> {
+    use super::vnni_b8::{self, as_bytes, block_len, prepare, PASS as B_PASS};
+    use crate::pure::format::narrow;
+    const SHIFT: u8 = 3;
+    let mut w8 = KVec::with_capacity(ROWS * LONGEST, GFP_KERNEL)?;
+    for &w in weights.iter().take(ROWS * LONGEST) {
+        w8.push(low_i8(w).max(-WEIGHT8_MAX), GFP_KERNEL)?;
+    }
+    let mut ext = KVec::from_elem(0i8, 4 * MAX_DIM + B_PASS, GFP_KERNEL)?;
+    let (one, four) = s.split_at_mut(block_len(1, MAX_DIM));
+    // The exact sum of a row and an input narrowed by `shift`.
+    let exact = |row: &[i8], x: &[i16], shift: u8, bias: i32| {
+        row.iter().zip(x).fold(i64::from(bias), |acc, (w, v)| {
+            acc + i64::from(i32::from(*w) * i32::from(narrow(*v, shift)))
+        })
+    };
+    for n in lengths {
+        let _fpu = Fpu::begin().ok_or(EBUSY)?;
+        let r = n.min(LONGEST);
+        let bytes = vnni_b8::passes(r) * B_PASS;
+        let xs = [
+            &input[..r],
+            &weights[5 * LONGEST..][..r],
+            &weights[6 * LONGEST..][..r],
+            &weights[7 * LONGEST..][..r],
+        ];
+        let sx = i64::from(prepare(xs[0], SHIFT, one, 0, B_PASS));
+        let mut sx4 = [0i64; 4];
+        for (k, (x, sum)) in xs.iter().zip(sx4.iter_mut()).enumerate() {
+            *sum = i64::from(prepare(x, SHIFT, four, k * B_PASS, 4 * B_PASS));
+        }
+        let (b1, b4) = (&as_bytes(one)[..bytes], &as_bytes(four)[..4 * bytes]);
+        for (i, k) in (0..ROWS).zip(-4i32..) {
+            let bias = k * 0x0123_4567;
+            let row = &w8[i * LONGEST..];
+            // SAFETY: the caller found AVX512_VNNI and AVX512VL with the AVX-512 state
+            // saved; `_fpu` holds the FPU.
+            let (got, got4) = unsafe {
+                (
+                    vnni_b8::dot_b8(row, r, b1, sx, bias),
+                    vnni_b8::dot4_b8(row, r, b4, sx4, bias),
+                )
+            };
+            if got != exact(&row[..r], xs[0], SHIFT, bias) {
+                return Ok(Some(r));
+            }
+            for (x, g) in xs.iter().zip(got4) {
+                if g != exact(&row[..r], x, SHIFT, bias) {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        for i in (0..ROWS).step_by(4) {
+            let rows = &w8[i * r..];
+            let mut sums = [0i64; 4];
+            // SAFETY: as above.
+            if unsafe { vnni_b8::rows4_b8_to(rows, r, b1, sx, &mut sums) } {
+                for (k, got) in sums.into_iter().enumerate() {
+                    if got != exact(&rows[k * r..(k + 1) * r], xs[0], SHIFT, 0) {
+                        return Ok(Some(r));
+                    }
+                }
+            }
+        }
+        // The extremes on the full length `n` (an input of `i16` extremes narrowed by
+        // shift 0: -128 or 127).
+        let bytes = vnni_b8::passes(n) * B_PASS;
+        for (w, x) in [
+            (-WEIGHT8_MAX, i16::MIN),
+            (WEIGHT8_MAX, i16::MIN),
+            (WEIGHT8_MAX, i16::MAX),
+        ] {
+            ext.fill(w);
+            let x8 = i64::from(narrow(x, 0));
+            let xs = [x; B_PASS];
+            // The input of `n` values `x`, pass by pass (a pass of `xs` each).
+            let mut sx = 0i64;
+            let mut sx4 = [0i64; 4];
+            for p in 0..vnni_b8::passes(n) {
+                let len = (n - p * B_PASS).min(B_PASS);
+                sx += i64::from(prepare(&xs[..len], 0, one, p * B_PASS, B_PASS));
+                for (k, sum) in sx4.iter_mut().enumerate() {
+                    let at = (4 * p + k) * B_PASS;
+                    *sum += i64::from(prepare(&xs[..len], 0, four, at, 4 * B_PASS));
+                }
+            }
+            let want = i64::try_from(n).unwrap_or(0) * i64::from(w) * x8;
+            let (b1, b4) = (&as_bytes(one)[..bytes], &as_bytes(four)[..4 * bytes]);
+            let mut sums = [0i64; 4];
+            // SAFETY: as above.
+            let (got, got4, ran) = unsafe {
+                (
+                    vnni_b8::dot_b8(&ext, n, b1, sx, i32::MIN),
+                    vnni_b8::dot4_b8(&ext, n, b4, sx4, i32::MIN),
+                    vnni_b8::rows4_b8_to(&ext, n, b1, sx, &mut sums),
+                )
+            };
+            let biased = want + i64::from(i32::MIN);
+            if got != biased || got4 != [biased; 4] || (ran && sums != [want; 4]) {
+                return Ok(Some(n));
             }
         }
     }

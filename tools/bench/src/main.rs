@@ -74,6 +74,13 @@ struct Args {
     /// Inputs a call of `--profile`.
     #[arg(long, default_value_t = 1)]
     batch: usize,
+    /// The layers' format of `--profile`: 16x16, 16x8 or 8x8.
+    #[arg(long, default_value = "16x16", value_parser = ["16x16", "16x8", "8x8"])]
+    format: String,
+    /// The 8-bit formats' kernels of `--profile`: avx2, or vnni (where the CPU has
+    /// AVX512_VNNI and AVX512VL).
+    #[arg(long, default_value = "avx2", value_parser = ["avx2", "vnni"])]
+    isa: String,
 }
 
 /// The networks of the table: name and widths (every layer ReLU), timed at `BATCHES`.
@@ -380,7 +387,7 @@ fn main() {
 }
 
 /// `--profile`: `args.calls` calls of the network `name` at `args.batch` by the `simd`
-/// path (every layer to the vector kernels, 16x16), untimed.
+/// path (every layer to the vector kernels, of `--format` and `--isa`), untimed.
 fn profile(args: &Args, name: &str, rng: &mut Rng) {
     let Some((known, dims)) = NETS.iter().find(|(n, _)| *n == name) else {
         let names: Vec<&str> = NETS.iter().map(|(n, _)| *n).collect();
@@ -392,7 +399,21 @@ fn profile(args: &Args, name: &str, rng: &mut Rng) {
     };
     let net = Net::new(known, dims, rng);
     let simd = Gate::new(true, true, 1, Some(1));
-    let mut call = net_call(&net, args.batch, simd, (Format::F16x16, Isa::Avx2), rng);
+    let format = match args.format.as_str() {
+        "16x8" => Format::F16x8,
+        "8x8" => Format::F8x8,
+        _ => Format::F16x16,
+    };
+    let isa = if args.isa == "vnni" {
+        if best_isa() != Isa::Vnni {
+            eprintln!("nn-bench: --isa vnni: this CPU has no AVX512_VNNI with AVX512VL");
+            std::process::exit(2);
+        }
+        Isa::Vnni
+    } else {
+        Isa::Avx2
+    };
+    let mut call = net_call(&net, args.batch, simd, (format, isa), rng);
     for _ in 0..args.calls {
         call();
     }

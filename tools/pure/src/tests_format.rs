@@ -304,6 +304,7 @@ fn networks_that_mix_formats_agree_on_every_path() {
 fn the_8bit_avx2_kernels_match_the_reference() {
     use crate::gated::best_isa;
     use crate::simd::avx2_w8::{block_rows_w8, forward_block_w8, prepare_block, prepared_len, Isa};
+    use crate::simd::vnni_b8::block_len;
     assert!(
         std::is_x86_feature_detected!("avx2"),
         "the host tests need AVX2 (the kernels' bit-exactness is proven here)"
@@ -355,7 +356,9 @@ fn the_8bit_avx2_kernels_match_the_reference() {
                 bias: &l.bias,
             };
             let xr: Vec<&[i16]> = xs.iter().map(Vec::as_slice).collect();
-            let mut prep = vec![0i16; 4 * prepared_len(n)];
+            // The 8x8 format's byte kernels (`vnni_b8`, with VNNI) keep the inputs' sums
+            // after their bytes: at most rows of 1 to 16 need more than the others.
+            let mut prep = vec![0i16; (4 * prepared_len(n)).max(block_len(4, n))];
             let mut ys = vec![vec![0i16; outputs]; k];
             let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
             // SAFETY: the CPU has AVX2 (checked above).
@@ -366,7 +369,7 @@ fn the_8bit_avx2_kernels_match_the_reference() {
             );
             // From a first row on.
             let first = rng.below(outputs as u32) as usize;
-            prepare_block(&layer, &xr, &mut prep).unwrap();
+            prepare_block(isa, &layer, &xr, &mut prep).unwrap();
             let mut ys = vec![vec![0i16; outputs - first]; k];
             let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
             // SAFETY: as above.
@@ -467,6 +470,74 @@ fn the_8bit_kernels_sum_exactly_at_the_lane_bounds() {
                     "{isa:?} four inputs, n {n}, {w} x {x}"
                 );
             }
+        }
+    }
+}
+
+/// The 8x8 format's byte kernels (`vnni_b8`, where this CPU has VNNI) at their lane
+/// bounds: every weight -127 or 127 and every narrowed input -128 or 127 (the largest
+/// offset products, 255 * -128), at lengths up to the widest row and past it (runs of
+/// `MAX_PASSES`); one-row, four-row and four-input kernels against the exact sum.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_8x8_byte_kernels_sum_exactly_at_the_lane_bounds() {
+    use crate::gated::best_isa;
+    use crate::simd::avx2_w8::Isa;
+    use crate::simd::vnni_b8::{self, block_len, PASS};
+    if best_isa() != Isa::Vnni {
+        std::eprintln!("this CPU has no AVX512_VNNI/AVX512VL: the byte kernels are not run");
+        return;
+    }
+    for n in [1, 31, 32, 33, 1024, 4095, 4096, 70_000] {
+        for (w, x) in [(-127i8, -128i16), (127, -128), (127, 127), (-127, 127)] {
+            let weights = vec![w; 4 * n + PASS];
+            let layer = DenseLayer {
+                inputs: n,
+                outputs: 4,
+                activation: Activation::Linear,
+                requant: Requant::IDENTITY,
+                weights: Weights::Byte {
+                    weights: &weights[..4 * n],
+                    in_shift: 0,
+                },
+                bias: &[0; 4],
+            };
+            let input = vec![x; n];
+            let mut one = vec![0i16; block_len(1, n)];
+            let mut four = vec![0i16; block_len(4, n)];
+            vnni_b8::prepare_block(&layer, &[&input], &mut one).unwrap();
+            let x4: &[i16] = &input;
+            vnni_b8::prepare_block(&layer, &[x4; 4], &mut four).unwrap();
+            let as_bytes = |p: &[i16]| -> Vec<i8> {
+                p.iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .map(|b| b as i8)
+                    .collect()
+            };
+            let (b1, b4) = (as_bytes(&one), as_bytes(&four));
+            let bytes = vnni_b8::passes(n) * PASS;
+            let sx = n as i64 * i64::from(x);
+            let exact = n as i64 * i64::from(w) * i64::from(x);
+            let mut rows = [0i64; 4];
+            // SAFETY: the CPU has AVX512_VNNI and AVX512VL (`best_isa`), whose state
+            // Linux saves for user space.
+            let (one_row, fits, quad) = unsafe {
+                (
+                    vnni_b8::dot_b8(&weights, n, &b1[..bytes], sx, 7),
+                    vnni_b8::rows4_b8_to(&weights, n, &b1[..bytes], sx, &mut rows),
+                    vnni_b8::dot4_b8(&weights, n, &b4[..4 * bytes], [sx; 4], 7),
+                )
+            };
+            assert_eq!(one_row, exact + 7, "one row, n {n}, {w} x {x}");
+            assert_eq!(
+                fits,
+                n <= vnni_b8::MAX_PASSES * PASS,
+                "four rows ran, n {n}"
+            );
+            if fits {
+                assert_eq!(rows, [exact; 4], "four rows, n {n}, {w} x {x}");
+            }
+            assert_eq!(quad, [exact + 7; 4], "four inputs, n {n}, {w} x {x}");
         }
     }
 }

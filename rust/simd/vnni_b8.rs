@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `8x8` format's kernels on byte products: AVX-512 VNNI's `vpdpbusd` (EVEX-encoded
+//! on 256-bit registers, AVX512_VNNI with AVX512VL), 32 products an instruction where
+//! `vnni_w8.rs` multiplies 16 (its inputs kept in 16-bit lanes).
+//!
+//! The idea. `vpdpbusd` multiplies unsigned bytes by signed bytes, four products summed
+//! into each `i32` lane. The 8x8 format's weights and narrowed inputs are both signed.
+//! The weights become the unsigned side: each with its sign bit flipped (`w ^ 0x80`, read
+//! unsigned, is `w + 128`), so that a row's pass sums `(w + 128) * x`; the row's sum is
+//! then that less `128 * sum(x)`, the input's own sum, which [`prepare_block`] computes
+//! once per input. Exact: integers, and no lane can overflow (below). The flip is one
+//! `vpxor` per weight vector, shared by the four inputs of [`dot4_b8`].
+//!
+//! The input is prepared once a block: narrowed to bytes (`format::narrow`), padded with
+//! zeros to whole passes of [`PASS`] bytes (a padding byte is 0, so the next row's
+//! weights that a padded pass reads add nothing), four inputs interleaved by pass, each
+//! input's sum after the bytes ([`block_len`]).
+//!
+//! Bounds. A product is at most `255 * 128 = 32,640` in magnitude, a row of [`MAX_DIM`]
+//! values `4096 * 32,640 < 2^27`: a lane, and the eight lanes' total, hold a whole row in
+//! `i32`. The kernels take at most [`MAX_PASSES`] passes a run (`2048 * 32 * 32,640 <
+//! 2^31`); longer rows are summed in runs.
+//!
+//! The test guest (QEMU's TCG) has no AVX-512: these kernels are proven bit for bit on
+//! the host (`tools/pure`), and in the module they run only where the CPU has the
+//! features, the kernel saves the AVX-512 state, and the load-time self-check found them
+//! equal to the reference.
+//!
+//! Only `core`: the host crate builds this file too.
+
+use super::requant::Finish;
+use crate::pure::fixed::MAX_DIM;
+use crate::pure::format::{narrow, Weights};
+use crate::pure::forward::{DenseLayer, ShapeError};
+
+/// Bytes (values) per pass.
+pub const PASS: usize = 32;
+
+/// Passes a kernel sums in one run (see the bounds above).
+pub const MAX_PASSES: usize = 2048;
+
+const _: () = assert!(MAX_DIM <= MAX_PASSES * PASS);
+
+/// Passes of `n` values, the last padded.
+pub const fn passes(n: usize) -> usize {
+    n.div_ceil(PASS)
+}
+
+/// The `i16` words of the prepared block of `k` inputs of `n` values: the bytes of whole
+/// passes, then each input's sum (two words).
+pub const fn block_len(k: usize, n: usize) -> usize {
+    k * (passes(n) * PASS / 2 + 2)
+}
+
+/// Whether a layer of the 8x8 format (inputs narrowed, `Weights::Byte`).
+pub fn is_8x8(layer: &DenseLayer<'_>) -> bool {
+    matches!(layer.weights, Weights::Byte { .. })
+}
+
+/// Byte `at` of `words` (little-endian, as the kernels read them) set to `b`.
+fn put_byte(words: &mut [i16], at: usize, b: i8) {
+    if let Some(w) = words.get_mut(at / 2) {
+        let [lo, hi] = w.to_le_bytes();
+        let b = b.to_le_bytes()[0];
+        *w = i16::from_le_bytes(if at & 1 == 0 { [b, hi] } else { [lo, b] });
+    }
+}
+
+/// Narrows `x` by `shift` into the bytes of `out` from byte `at`, pass `p` at `at + p *
+/// step` ([`PASS`] for one input, `4 * PASS` for four interleaved, the `k`th from byte
+/// `k * PASS`), the last pass padded with zeros; the narrowed values' sum.
+pub fn prepare(x: &[i16], shift: u8, out: &mut [i16], at: usize, step: usize) -> i32 {
+    let mut sum = 0i32;
+    for p in 0..passes(x.len()) {
+        for i in 0..PASS {
+            let v = x.get(p * PASS + i).map_or(0, |&v| narrow(v, shift));
+            sum += i32::from(v);
+            put_byte(out, at + p * step + i, v);
+        }
+    }
+    sum
+}
+
+/// Prepares a block of one to four inputs (of the layer's length) into `prep`: the
+/// inputs' bytes (four interleaved by pass, fewer one after the other), then their sums.
+///
+/// # Errors
+///
+/// [`ShapeError`] if the layer is not of the 8x8 format, an input's length differs, or
+/// `prep` is shorter than [`block_len`].
+pub fn prepare_block(
+    layer: &DenseLayer<'_>,
+    xs: &[&[i16]],
+    prep: &mut [i16],
+) -> Result<(), ShapeError> {
+    let Weights::Byte { in_shift, .. } = layer.weights else {
+        return Err(ShapeError);
+    };
+    let n = layer.inputs;
+    let k = xs.len();
+    if k > 4 || xs.iter().any(|x| x.len() != n) || prep.len() < block_len(k, n) {
+        return Err(ShapeError);
+    }
+    let bytes = passes(n) * PASS;
+    for (j, x) in xs.iter().enumerate() {
+        let sum = if k == 4 {
+            prepare(x, in_shift, prep, j * PASS, 4 * PASS)
+        } else {
+            prepare(x, in_shift, prep, j * bytes, PASS)
+        };
+        let [a, b, c, d] = sum.to_le_bytes();
+        let at = k * bytes / 2 + 2 * j;
+        // PANIC: `at + 1 < block_len(k, n) <= prep.len()`, checked above.
+        prep[at] = i16::from_le_bytes([a, b]);
+        prep[at + 1] = i16::from_le_bytes([c, d]);
+    }
+    Ok(())
+}
+
+/// The sum of input `j` of a block of `k` prepared by [`prepare_block`].
+fn input_sum(prep: &[i16], k: usize, n: usize, j: usize) -> i64 {
+    let at = k * passes(n) * PASS / 2 + 2 * j;
+    let word = |i: usize| prep.get(i).copied().unwrap_or(0).to_le_bytes();
+    let ([a, b], [c, d]) = (word(at), word(at + 1));
+    i64::from(i32::from_le_bytes([a, b, c, d]))
+}
+
+/// The prepared bytes of `prep` (the kernels' view of it).
+pub fn as_bytes(prep: &[i16]) -> &[i8] {
+    // SAFETY: `i8` has no invalid values and an alignment of 1, the length is the same
+    // memory's, and the borrow of `prep` is the result's.
+    unsafe { core::slice::from_raw_parts(prep.as_ptr().cast::<i8>(), 2 * prep.len()) }
+}
+
+/// `sum((w ^ 0x80 as unsigned) * x)` over `passes` passes of weights `w` and bytes `x`.
+///
+/// # Safety
+///
+/// `w` and `x` have `passes * PASS` bytes, `passes <= MAX_PASSES`; the CPU has
+/// AVX512_VNNI and AVX512VL with the AVX-512 state saved, and in the kernel the caller
+/// holds the FPU, with nothing in between that sleeps.
+#[inline]
+unsafe fn run1(w: *const i8, x: *const i8, passes: usize) -> i32 {
+    let sum: i32;
+    // SAFETY: reads `passes` passes of 32 bytes of `w` and of `x`, as the caller
+    // guarantees; every register written is an operand or a clobber; no stack.
+    unsafe {
+        asm_ymm!(
+            "vpxor ymm0, ymm0, ymm0",
+            sign_bytes!(),
+            "2:",
+            "vpxor ymm1, ymm15, ymmword ptr [{w}]",
+            "{{evex}} vpdpbusd ymm0, ymm1, ymmword ptr [{x}]",
+            "add {w}, 32",
+            "add {x}, 32",
+            "dec {p}",
+            "jnz 2b",
+            "vextracti128 xmm1, ymm0, 1",
+            "vpaddd xmm0, xmm0, xmm1",
+            "vpshufd xmm1, xmm0, 0x4e",
+            "vpaddd xmm0, xmm0, xmm1",
+            "vpshufd xmm1, xmm0, 0xb1",
+            "vpaddd xmm0, xmm0, xmm1",
+            "vmovd {t:e}, xmm0",
+            "vzeroupper",
+            w = inout(reg) w => _,
+            x = inout(reg) x => _,
+            p = inout(reg) passes => _,
+            t = out(reg) sum,
+            options(nostack, readonly),
+        );
+    }
+    sum
+}
+
+/// How many whole passes the vector loop runs for a row of `n` values whose weights
+/// from the row's start hold `avail` bytes and whose prepared input `x_len` bytes
+/// (`per_pass` a pass): every pass, the last padded, where the padded pass stays within
+/// the weights; else the full ones (the rest is the tail).
+fn vector_passes(n: usize, avail: usize, x_len: usize, per_pass: usize) -> usize {
+    let all = if passes(n) * PASS <= avail {
+        passes(n)
+    } else {
+        n / PASS
+    };
+    all.min(x_len / per_pass)
+}
+
+/// `sum(w * x) + bias` of one row of `n` weights and the prepared bytes `xb` of one
+/// input whose sum is `sx`, bit for bit as `format::dot_8x8` of the narrowed input;
+/// `weights` may go on past the row (the next rows').
+///
+/// # Safety
+///
+/// As [`run1`]: the features and the FPU.
+#[inline]
+pub unsafe fn dot_b8(weights: &[i8], n: usize, xb: &[i8], sx: i64, bias: i32) -> i64 {
+    let n = n.min(weights.len()).min(xb.len());
+    let passes = vector_passes(n, weights.len(), xb.len(), PASS);
+    let mut acc = 0i64;
+    let mut done = 0;
+    while done < passes {
+        let m = (passes - done).min(MAX_PASSES);
+        // SAFETY: passes `done..done + m` of both are in bounds (`vector_passes`); the
+        // features and the FPU as the caller guarantees.
+        acc += i64::from(unsafe {
+            run1(
+                weights.as_ptr().add(done * PASS),
+                xb.as_ptr().add(done * PASS),
+                m,
+            )
+        });
+        done += m;
+    }
+    let done = (passes * PASS).min(n);
+    // The tail (the layer's last row, whose padded pass would read past the weights),
+    // summed as the vector loop does, with the offset weights.
+    // PANIC: `done <= n <= len()` of both.
+    for (w, x) in weights[done..n].iter().zip(&xb[done..n]) {
+        acc += i64::from((i32::from(*w) + 128) * i32::from(*x));
+    }
+    acc - 128 * sx + i64::from(bias)
+}
+
+/// The sums (without bias) of four rows of `n` values with the prepared bytes `xb` of one
+/// input whose sum is `sx`: rows at `weights[0]`, `weights[n]`, `weights[2n]`,
+/// `weights[3n]`, each pass of the input loaded once for the four, into `out`; false,
+/// and `out` untouched, where the fourth row's padded pass would read past `weights` or
+/// `xb` is short (the caller then sums those rows by [`dot_b8`]).
+///
+/// # Safety
+///
+/// As [`dot_b8`].
+#[inline]
+pub unsafe fn rows4_b8_to(
+    weights: &[i8],
+    n: usize,
+    xb: &[i8],
+    sx: i64,
+    out: &mut [i64; 4],
+) -> bool {
+    let passes = passes(n);
+    let Some(reach) = n.checked_mul(3).and_then(|r| r.checked_add(passes * PASS)) else {
+        return false;
+    };
+    if reach > weights.len() || xb.len() < passes * PASS || passes > MAX_PASSES {
+        return false;
+    }
+    let mut sums = [0i32; 4];
+    if passes > 0 {
+        // SAFETY: the four rows' passes are within `weights` and the input's within `xb`
+        // (checked above), at most `MAX_PASSES`; the features and the FPU as the caller
+        // guarantees; `sums` is 16 bytes.
+        unsafe {
+            asm_ymm!(
+                "lea {st3}, [{st} + {st} * 2]",
+                sign_bytes!(),
+                zero4!(),
+                "2:",
+                "vmovdqu ymm8, [{x}]",
+                "vpxor ymm9, ymm15, ymmword ptr [{w}]",
+                "vpxor ymm10, ymm15, ymmword ptr [{w} + {st}]",
+                "vpxor ymm11, ymm15, ymmword ptr [{w} + {st} * 2]",
+                "vpxor ymm12, ymm15, ymmword ptr [{w} + {st3}]",
+                "{{evex}} vpdpbusd ymm0, ymm9, ymm8",
+                "{{evex}} vpdpbusd ymm1, ymm10, ymm8",
+                "{{evex}} vpdpbusd ymm2, ymm11, ymm8",
+                "{{evex}} vpdpbusd ymm3, ymm12, ymm8",
+                "add {w}, 32",
+                "add {x}, 32",
+                "dec {p}",
+                "jnz 2b",
+                reduce4_b8!(),
+                "vmovdqu [{out}], xmm0",
+                "vzeroupper",
+                w = inout(reg) weights.as_ptr() => _,
+                st = in(reg) n,
+                st3 = out(reg) _,
+                x = inout(reg) xb.as_ptr() => _,
+                p = inout(reg) passes => _,
+                t = out(reg) _,
+                out = in(reg) sums.as_mut_ptr(),
+                options(nostack),
+            );
+        }
+    }
+    *out = sums.map(|s| i64::from(s) - 128 * sx);
+    true
+}
+
+/// The sums (with `bias`) of one row of `n` values with four inputs, `xq` their prepared
+/// bytes interleaved by pass and `sx` their sums, the row's weights loaded and flipped
+/// once for the four. `weights` may go on past the row, as for [`dot_b8`].
+///
+/// # Safety
+///
+/// As [`dot_b8`].
+#[inline]
+pub unsafe fn dot4_b8(weights: &[i8], n: usize, xq: &[i8], sx: [i64; 4], bias: i32) -> [i64; 4] {
+    let n = n.min(weights.len());
+    let passes = vector_passes(n, weights.len(), xq.len(), 4 * PASS);
+    let mut acc = [0i64; 4];
+    let mut done = 0;
+    while done < passes {
+        let m = (passes - done).min(MAX_PASSES);
+        let mut sums = [0i32; 4];
+        // SAFETY: passes `done..done + m` of the row (32 bytes each) and of the four
+        // inputs (128 bytes each) are in bounds (`vector_passes`), at most `MAX_PASSES`;
+        // the features and the FPU as the caller guarantees; `sums` is 16 bytes.
+        unsafe {
+            asm_ymm!(
+                sign_bytes!(),
+                zero4!(),
+                "2:",
+                "vpxor ymm8, ymm15, ymmword ptr [{w}]",
+                "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
+                "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
+                "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
+                "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
+                "add {w}, 32",
+                "add {x}, 128",
+                "dec {p}",
+                "jnz 2b",
+                reduce4_b8!(),
+                "vmovdqu [{out}], xmm0",
+                "vzeroupper",
+                w = inout(reg) weights.as_ptr().add(done * PASS) => _,
+                x = inout(reg) xq.as_ptr().add(done * 4 * PASS) => _,
+                p = inout(reg) m => _,
+                t = out(reg) _,
+                out = in(reg) sums.as_mut_ptr(),
+                options(nostack),
+            );
+        }
+        for (a, s) in acc.iter_mut().zip(sums) {
+            *a += i64::from(s);
+        }
+        done += m;
+    }
+    let done = (passes * PASS).min(n);
+    core::array::from_fn(|k| {
+        // The tail of input `k` (the layer's last row): its bytes `done..n`, at pass
+        // `i / PASS`, slot `k`, with the offset weights as the vector loop.
+        // PANIC: `done <= n <= weights.len()`.
+        let tail = (done..n).zip(&weights[done..n]).fold(0i64, |s, (i, w)| {
+            let at = (i / PASS * 4 + k) * PASS + i % PASS;
+            let x = xq.get(at).copied().unwrap_or(0);
+            s + i64::from((i32::from(*w) + 128) * i32::from(x))
+        });
+        acc[k] + tail - 128 * sx[k] + i64::from(bias)
+    })
+}
+
+/// Rows `first..first + ys[k].len()` of an 8x8 layer for each input of the block, from
+/// `prep`, the block's [`prepare_block`]: the four-input kernel for four inputs, the
+/// four-row kernel for each of fewer (and the one-row kernel for the rows left over).
+/// The same bits as the scalar reference.
+///
+/// # Errors
+///
+/// [`ShapeError`] as [`DenseLayer::forward_rows`], or if the layer is not of the 8x8
+/// format or `prep` is short (nothing is written).
+///
+/// # Safety
+///
+/// The CPU has AVX2, AVX512_VNNI and AVX512VL, with the AVX-512 state saved by the FPU
+/// section, and in the kernel the caller holds the FPU.
+pub unsafe fn block_rows_b8(
+    layer: &DenseLayer<'_>,
+    xs: &[&[i16]],
+    prep: &[i16],
+    first: usize,
+    ys: &mut [&mut [i16]],
+) -> Result<(), ShapeError> {
+    let Weights::Byte { weights, .. } = layer.weights else {
+        return Err(ShapeError);
+    };
+    let n = layer.inputs;
+    let k = xs.len();
+    let rows = ys.first().map_or(0, |y| y.len());
+    if k != ys.len()
+        || k > 4
+        || xs.iter().any(|x| x.len() != n)
+        || ys.iter().any(|y| y.len() != rows)
+        || prep.len() < block_len(k, n)
+    {
+        return Err(ShapeError);
+    }
+    let fin = Finish::of(layer);
+    let bytes = passes(n) * PASS;
+    let all = as_bytes(prep);
+    if let ([a, b, c, d], [y0, y1, y2, y3]) = (xs, &mut *ys) {
+        let xq = all.get(..4 * bytes).ok_or(ShapeError)?;
+        let sx: [i64; 4] = core::array::from_fn(|j| input_sum(prep, 4, n, j));
+        return layer.forward_rows4(
+            weights,
+            [*a, *b, *c, *d],
+            first,
+            [y0, y1, y2, y3],
+            // SAFETY: the caller guarantees the features and the FPU.
+            |w, bias| unsafe { dot4_b8(w, n, xq, sx, bias) },
+            // SAFETY: the caller guarantees AVX2 and the FPU.
+            |acc| unsafe { fin.finish4(layer, acc) },
+        );
+    }
+    for (j, (x, y)) in xs.iter().zip(ys.iter_mut()).enumerate() {
+        let xb = all.get(j * bytes..(j + 1) * bytes).ok_or(ShapeError)?;
+        let sx = input_sum(prep, k, n, j);
+        layer.forward_rows_by4(
+            weights,
+            x,
+            first,
+            y,
+            // SAFETY: as above.
+            |w, b| unsafe {
+                let mut sums = [0i64; 4];
+                rows4_b8_to(w, n, xb, sx, &mut sums).then(|| fin.finish4_biased(layer, &sums, b))
+            },
+            // SAFETY: as above.
+            |w, _, bias| unsafe { dot_b8(w, n, xb, sx, bias) },
+        )?;
+    }
+    Ok(())
+}
