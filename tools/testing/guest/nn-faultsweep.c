@@ -4,7 +4,7 @@
  * failure that the operation failed with ENOMEM and changed nothing.
  *
  * usage: nn-faultsweep [-m task|slab|page] [-r REMOVE [-i IDFILE]] [-c CREATE]
- *                      [-x STATSKEY]... [-e ERRNO]... FILE INPUT
+ *                      [-s FIRST:STRIDE] [-x STATSKEY]... [-e ERRNO]... FILE INPUT
  *        nn-faultsweep -R [-m ...] [-x ...] FILE
  *
  * The operation: open FILE (a file of the module's debugfs tree), write the bytes of
@@ -48,6 +48,14 @@
  * An attempt that fails with nothing injected ends the sweep as a failure (the operation
  * is refused as such: a bad input, not a test of allocation failures).
  *
+ * -s FIRST:STRIDE (task mode; make check's shorter sweeps of operations that make
+ * hundreds of calls, most of them one loop's): N = 1 to FIRST, then every STRIDE-th
+ * call, and when one of those succeeds with nothing injected, every call after the last
+ * failed one until that success (the operation's last calls). Each attempt is checked
+ * as in a full sweep. "attempts K" on the last line: the attempts armed within the
+ * operation's calls (all but the successes with nothing injected), each of which must
+ * have met its failure (K = N - 1 without -s).
+ *
  * -T: only counts the fault-injectable calls of one successful attempt (fail-nth armed
  * far beyond them: what it used up), prints "total T" (task mode). -f N -k K: fails
  * the N-th call K times over, each attempt checked as in a sweep (one that met its
@@ -65,7 +73,7 @@
  * each under TCG, a third of it the slab caches' shrink), "buffers B": how many buffers
  * the last (successful) attempt made, as numa_stats counts them (allocations_local +
  * allocations_remote; each is at least one allocation), and a last line
- * "calls N injected I absorbed A succeeded S other O changed C";
+ * "calls N injected I absorbed A succeeded S other O changed C attempts K";
  * exits 0 if every failed attempt failed with ENOMEM (or an errno given with -e) and
  * changed nothing, 1 otherwise, 2 on a usage or setup error. Built static by
  * `make guest`, into build/guest/.
@@ -557,13 +565,15 @@ int main(int argc, char **argv)
 	int counts[256] = { 0 };
 	int injected = 0, absorbed = 0, succeeded = 0, other = 0, changed = 0, e, opt, fd;
 	unsigned long n, count = 0, interval = 0, fixed = 0;
-	int total_mode = 0, repeats = 1, max_missed = 0, missed = 0, k;
+	int total_mode = 0, repeats = 1, max_missed = 0, missed = 0, k, attempts = 0;
+	unsigned long first = 0, stride = 1, next, last_failed = 0;
+	int tail = 0;
 	long sum_before, counted = 0, allocs_before, made = 0;
 	char count_path[128] = "";
 	struct buf before = { 0 }, after = { 0 };
 	ssize_t len;
 
-	while ((opt = getopt(argc, argv, "m:r:i:x:a:e:c:Tf:k:M:R")) != -1) {
+	while ((opt = getopt(argc, argv, "m:r:i:x:a:e:c:Tf:k:M:Rs:")) != -1) {
 		switch (opt) {
 		case 'm': mode = optarg; break;
 		case 'r': remove = optarg; break;
@@ -574,6 +584,10 @@ int main(int argc, char **argv)
 		case 'k': repeats = atoi(optarg); break;
 		case 'M': max_missed = atoi(optarg); break;
 		case 'R': read_mode = 1; break;
+		case 's':
+			if (sscanf(optarg, "%lu:%lu", &first, &stride) != 2 || !first || !stride)
+				goto usage;
+			break;
 		case 'x':
 			if (n_excluded < 64)
 				excluded[n_excluded++] = optarg;
@@ -615,7 +629,7 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
-	if (total_mode || fixed) {
+	if (total_mode || fixed || first) {
 		if (strcmp(mode, "task"))
 			goto usage;
 	}
@@ -724,9 +738,12 @@ int main(int argc, char **argv)
 		       fixed, repeats, missed, absorbed, injected, other, changed);
 		return other || changed ? 1 : 0;
 	}
-	for (n = 1; n < MAX_N; n++) {
+	for (n = 1; n < MAX_N; n = next) {
 		int inj, made_fd, i, ok;
 
+		/* Every call, or (-s) every STRIDE-th past FIRST until the tail. */
+		next = first && n >= first && !tail ? n + stride : n + 1;
+		attempts++;
 		interval = count + n;
 		allocs_before = allocations();
 		mark(n);
@@ -753,6 +770,17 @@ int main(int argc, char **argv)
 			}
 			if (made_fd >= 0)
 				close(made_fd);
+			if (!inj && first && !tail && n > last_failed + 1 && n > first) {
+				/* Past the end by up to STRIDE - 1 calls: the ones skipped, against
+				 * a new snapshot (the network made and removed moved counters). */
+				tail = 1;
+				attempts--;
+				next = last_failed + 1;
+				snapshot(&before);
+				sum_before = accounted_sum;
+				keep_accounted();
+				continue;
+			}
 			if (!inj)
 				break;
 			absorbed++;
@@ -770,6 +798,7 @@ int main(int argc, char **argv)
 			other++;
 			break;
 		}
+		last_failed = n;
 		for (ok = 0, i = 0; i < n_allowed; i++)
 			ok |= e == allowed[i];
 		if (!ok)
@@ -845,12 +874,12 @@ int main(int argc, char **argv)
 		printf("accounted %ld\n", counted);
 	printf("ms attempts %lld snapshots %lld\n", ns_attempts / 1000000, ns_snapshots / 1000000);
 	printf("buffers %ld\n", made);
-	printf("calls %lu injected %d absorbed %d succeeded %d other %d changed %d\n", n, injected,
-	       absorbed, succeeded, other, changed);
+	printf("calls %lu injected %d absorbed %d succeeded %d other %d changed %d attempts %d\n",
+	       n, injected, absorbed, succeeded, other, changed, attempts - 1);
 	return other || changed ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: nn-faultsweep [-m task|slab|page] [-r REMOVE [-i IDFILE]] [-c CREATE] "
-			"[-x STATSKEY]... [-e ERRNO]... FILE INPUT\n"
+			"[-s FIRST:STRIDE] [-x STATSKEY]... [-e ERRNO]... FILE INPUT\n"
 			"       nn-faultsweep -R [-m task|slab|page] [-x STATSKEY]... FILE\n");
 	return 2;
 }
