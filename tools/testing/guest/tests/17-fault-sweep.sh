@@ -49,9 +49,14 @@
 # policy, a CPU mask, the cache, the SIMD switch; the other moves and masks take the
 # same paths), the slab and page modes on predict_batch and create_1 only, bench's
 # first 4 allocations, not 8 (an absorbed failure runs the benchmark: seconds under
-# TCG), and the interleaved network's calls strided (-s 16:8: the first 16, every 8th,
-# the last ones; the others are its page loop's); check-full sweeps everything.
+# TCG), and the calls of the creations and loads strided (nn-faultsweep -s: the first
+# 16, then every 4th, every 8th for the interleaved network's page loop, then each of
+# the last ones); check-full sweeps everything.
 quick=${NN_FAULT_QUICK:-0}
+# make check's sweeps of the operations of about a hundred calls (create, load,
+# load_firmware): the first 16, every 4th, the last ones.
+QUICK_STRIDE=()
+[ "$quick" = 1 ] && QUICK_STRIDE=(-s 16:4)
 plan $([ "$quick" = 1 ] && echo 28 || echo 41)
 
 nn_load || bail loads "insmod failed"
@@ -129,19 +134,21 @@ for line in "8 16 4 relu linear seed=1" "${il//x/ } relu linear seed=1 policy=in
 	i=$((i + 1))
 	echo "$line" >/tmp/create$i.txt
 	# make check: the interleaved network's hundreds of calls (a page each, one loop)
-	# strided past the first 16, its last calls swept whole (nn-faultsweep -s).
-	stride=()
+	# strided by 8 past the first 16, the others by 4 (QUICK_STRIDE); the last calls
+	# swept whole (nn-faultsweep -s).
+	stride=("${QUICK_STRIDE[@]}")
 	[ "$quick" = 1 ] && [ $i = 2 ] && stride=(-s 16:8)
 	sweep create_$i task $D/create /tmp/create$i.txt -r $D/remove "${stride[@]}"
 done
 
 SAMPLE=/nn/rust/kunit/testdata/sample.nnm
-sweep load task $D/load $SAMPLE -r $D/remove
+sweep load task $D/load $SAMPLE -r $D/remove "${QUICK_STRIDE[@]}"
 
 old_path=$(</sys/module/firmware_class/parameters/path)
 printf '%s' $DATA/firmware >/sys/module/firmware_class/parameters/path
 echo sample.nnm >/tmp/fw.txt
-sweep load_firmware task $D/load_firmware /tmp/fw.txt -r $D/remove -i $D/load -e 2
+sweep load_firmware task $D/load_firmware /tmp/fw.txt -r $D/remove -i $D/load -e 2 \
+	"${QUICK_STRIDE[@]}"
 
 # --- replace, train, predict ---------------------------------------------------------
 cat $DATA/replace-a.nnm >$D/load && read -r rid <$D/load
