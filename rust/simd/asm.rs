@@ -3,6 +3,31 @@
 //! What the `asm!` kernels of this folder share (`avx2.rs`, `avx2_w8.rs`, `vnni_w8.rs`,
 //! `vnni_b8.rs`): `core` only, the host crate builds it too.
 
+/// How many passes of `pass` values the vector loop of a row of `n` values runs, if the
+/// weights from the row's start hold `avail` values and the prepared input `len`
+/// (`per_pass` a pass): every pass, the last padded, where the padded pass stays within
+/// the weights (the next rows'); else the full ones (the rest is the kernel's scalar
+/// tail). The kernel files' `vector_passes`, each with its own pass.
+pub(crate) const fn vector_passes_of(
+    pass: usize,
+    n: usize,
+    avail: usize,
+    len: usize,
+    per_pass: usize,
+) -> usize {
+    let all = if n.div_ceil(pass) * pass <= avail {
+        n.div_ceil(pass)
+    } else {
+        n / pass
+    };
+    let fit = len / per_pass;
+    if all < fit {
+        all
+    } else {
+        fit
+    }
+}
+
 /// `core::arch::asm!` with every vector register, ymm0 to ymm15, declared clobbered: the
 /// kernels use most of them, and each ends with `vzeroupper`, which clears
 /// the upper halves of all sixteen. The operands given end with a comma.

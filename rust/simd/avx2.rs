@@ -90,17 +90,10 @@ pub fn split4(xs: [&[i16]; 4], out: &mut [i16]) {
     }
 }
 
-/// How many passes of a row of `n` values the vector loop runs, if the weights from the
-/// row's start hold `avail` values and the split `s_len`: every pass, the last padded,
-/// when the padded pass stays within the weights; else the full ones (the rest is the
-/// scalar tail).
+/// `asm::vector_passes_of` with this file's [`PASS`]: the passes the vector loop runs
+/// for a row of `n` values, weights of `avail` and a split of `s_len` (`per_pass` a pass).
 fn vector_passes(n: usize, avail: usize, s_len: usize, per_pass: usize) -> usize {
-    let all = if passes(n) * PASS <= avail {
-        passes(n)
-    } else {
-        n / PASS
-    };
-    all.min(s_len / per_pass)
+    super::asm::vector_passes_of(PASS, n, avail, s_len, per_pass)
 }
 
 /// `fixed::dot(&weights[..n], x, bias)` with `n = x.len()`, bit for bit, from `s`, the

@@ -114,17 +114,11 @@ pub fn prepare_block(
     Ok(())
 }
 
-/// How many passes of a row of `n` values the vector loop runs if the weights from the
-/// row's start hold `avail` values and the prepared input `p_len` (`per_pass` a pass):
-/// every pass, the last padded, where the padded pass stays within the weights; else the
-/// full ones (the rest is the scalar tail).
+/// `asm::vector_passes_of` with this file's [`PASS`]: the passes the vector loop runs
+/// for a row of `n` values, weights of `avail` and a prepared input of `p_len`
+/// (`per_pass` a pass).
 pub fn vector_passes(n: usize, avail: usize, p_len: usize, per_pass: usize) -> usize {
-    let all = if passes(n) * PASS <= avail {
-        passes(n)
-    } else {
-        n / PASS
-    };
-    all.min(p_len / per_pass)
+    super::asm::vector_passes_of(PASS, n, avail, p_len, per_pass)
 }
 
 // `dot_w8`, `rows4_w8`, `dot4_w8` (`asm.rs`, `w8_kernels`).

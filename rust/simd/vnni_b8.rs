@@ -174,17 +174,11 @@ unsafe fn run1(w: *const i8, x: *const i8, passes: usize) -> i32 {
     sum
 }
 
-/// How many whole passes the vector loop runs for a row of `n` values whose weights
-/// from the row's start hold `avail` bytes and whose prepared input `x_len` bytes
-/// (`per_pass` a pass): every pass, the last padded, where the padded pass stays within
-/// the weights; else the full ones (the rest is the tail).
+/// `asm::vector_passes_of` with this file's [`PASS`]: the passes the vector loop runs
+/// for a row of `n` values, weights of `avail` bytes and a prepared input of `x_len`
+/// (`per_pass` a pass).
 fn vector_passes(n: usize, avail: usize, x_len: usize, per_pass: usize) -> usize {
-    let all = if passes(n) * PASS <= avail {
-        passes(n)
-    } else {
-        n / PASS
-    };
-    all.min(x_len / per_pass)
+    super::asm::vector_passes_of(PASS, n, avail, x_len, per_pass)
 }
 
 /// `sum(w * x) + bias` of one row of `n` weights and the prepared bytes `xb` of one
