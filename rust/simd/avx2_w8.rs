@@ -27,7 +27,7 @@
 
 use super::requant::Finish;
 use super::vnni_b8;
-use crate::pure::format::{dot_16x8, narrow, Weights};
+use crate::pure::format::{dot_16x8, Weights, MAX_IN_SHIFT};
 use crate::pure::forward::{DenseLayer, ShapeError};
 
 /// Values per pass.
@@ -63,17 +63,52 @@ pub fn narrow_weights<'a>(layer: &DenseLayer<'a>) -> Option<(&'a [i8], Option<u8
 /// input, `4 * PASS` for the four interleaved of [`prepare_block`], the `k`th of which
 /// starts at `out[k * PASS..]`).
 pub fn prepare(x: &[i16], shift: Option<u8>, out: &mut [i16], step: usize) {
-    let passes = passes(x.len());
-    for p in 0..passes {
+    // `format::narrow` as shift, rounding term and clamp, the same bits, in a form the
+    // compiler turns into vector code over a whole pass (the per-value calls took about
+    // 20 instructions a value: a third of the LinnOS network's time in 8x8).
+    let (s, round) = match shift {
+        Some(s) => {
+            let s = s.min(MAX_IN_SHIFT);
+            (u32::from(s), if s == 0 { 0 } else { 1i32 << (s - 1) })
+        }
+        None => (0, 0),
+    };
+    let lo = if shift.is_some() {
+        i32::from(i8::MIN)
+    } else {
+        i32::from(i16::MIN)
+    };
+    let hi = if shift.is_some() {
+        i32::from(i8::MAX)
+    } else {
+        i32::from(i16::MAX)
+    };
+    let cast = |v: i16| {
+        let n = ((i32::from(v) + round) >> s).clamp(lo, hi);
+        // PANIC-free: `n` is within `i16` (clamped above).
+        i16::try_from(n).unwrap_or(0)
+    };
+    for (p, chunk) in x.chunks(PASS).enumerate() {
         let Some(o) = out.get_mut(p * step..p * step + PASS) else {
             return;
         };
-        for (i, v) in o.iter_mut().enumerate() {
-            let x = x.get(p * PASS + i).copied().unwrap_or(0);
-            *v = match shift {
-                Some(s) => i16::from(narrow(x, s)),
-                None => x,
-            };
+        match (
+            <&mut [i16; PASS]>::try_from(o),
+            <&[i16; PASS]>::try_from(chunk),
+        ) {
+            (Ok(o), Ok(c)) if shift.is_none() => *o = *c,
+            (Ok(o), Ok(c)) => {
+                for i in 0..PASS {
+                    o[i] = cast(c[i]);
+                }
+            }
+            (Ok(o), Err(_)) => {
+                // The last pass, short: its values, then zeros.
+                for (i, d) in o.iter_mut().enumerate() {
+                    *d = chunk.get(i).map_or(0, |&v| cast(v));
+                }
+            }
+            (Err(_), _) => return,
         }
     }
 }

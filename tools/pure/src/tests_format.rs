@@ -410,6 +410,26 @@ fn the_8bit_avx2_kernels_match_the_reference() {
     assert_eq!(y, [7, 7]);
 }
 
+/// The 8-bit kernels' input preparation narrows as `format::narrow` does, for every
+/// `i16` and every shift (past `MAX_IN_SHIFT` too), copies without a shift, and pads the
+/// last pass with zeros.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_8bit_preparation_narrows_every_input_as_the_reference() {
+    use crate::simd::avx2_w8::{prepare, prepared_len, PASS};
+    let all: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+    for shift in [None, Some(0), Some(1), Some(3), Some(8), Some(14), Some(15), Some(16)] {
+        for x in [&all[..], &all[..PASS + 5], &all[7..12]] {
+            let mut out = vec![99i16; prepared_len(x.len())];
+            prepare(x, shift, &mut out, PASS);
+            for (i, got) in out.iter().enumerate() {
+                let want = x.get(i).map_or(0, |&v| shift.map_or(v, |s| i16::from(narrow(v, s))));
+                assert_eq!(*got, want, "shift {shift:?} value {i} of {}", x.len());
+            }
+        }
+    }
+}
+
 /// The 8-bit kernels' raw sums at the extremes of their lane bounds, on both instruction
 /// sets where this CPU has them: every weight -127 or 127 and every input -32768 or
 /// 32767 (16x8's largest pair sums, 2 * 127 * 32768), at lengths up to the widest row
