@@ -31,7 +31,7 @@
 
 use super::requant::Finish;
 use crate::pure::fixed::MAX_DIM;
-use crate::pure::format::{narrow, Weights};
+use crate::pure::format::{Weights, MAX_IN_SHIFT};
 use crate::pure::forward::{DenseLayer, ShapeError};
 
 /// Bytes (values) per pass.
@@ -58,25 +58,33 @@ pub fn is_8x8(layer: &DenseLayer<'_>) -> bool {
     matches!(layer.weights, Weights::Byte { .. })
 }
 
-/// Byte `at` of `words` (little-endian, as the kernels read them) set to `b`.
-fn put_byte(words: &mut [i16], at: usize, b: i8) {
-    if let Some(w) = words.get_mut(at / 2) {
-        let [lo, hi] = w.to_le_bytes();
-        let b = b.to_le_bytes()[0];
-        *w = i16::from_le_bytes(if at & 1 == 0 { [b, hi] } else { [lo, b] });
-    }
-}
-
 /// Narrows `x` by `shift` into the bytes of `out` from byte `at`, pass `p` at `at + p *
 /// step` ([`PASS`] for one input, `4 * PASS` for four interleaved, the `k`th from byte
-/// `k * PASS`), the last pass padded with zeros; the narrowed values' sum.
+/// `k * PASS`; `at` and `step` even: whole words), the last pass padded with zeros, each
+/// pass's bytes little-endian in its words, as the kernels read them; the narrowed
+/// values' sum. `format::narrow`'s bits: shift, rounding term and clamp, hoisted out of
+/// the loop.
 pub fn prepare(x: &[i16], shift: u8, out: &mut [i16], at: usize, step: usize) -> i32 {
+    let s = shift.min(MAX_IN_SHIFT);
+    let round = if s == 0 { 0 } else { 1i32 << (s - 1) };
     let mut sum = 0i32;
-    for p in 0..passes(x.len()) {
-        for i in 0..PASS {
-            let v = x.get(p * PASS + i).map_or(0, |&v| narrow(v, shift));
-            sum += i32::from(v);
-            put_byte(out, at + p * step + i, v);
+    for (p, chunk) in x.chunks(PASS).enumerate() {
+        let mut b = [0u8; PASS];
+        for (d, &v) in b.iter_mut().zip(chunk) {
+            let n = ((i32::from(v) + round) >> s).clamp(i32::from(i8::MIN), i32::from(i8::MAX));
+            sum += n;
+            // PANIC-free: `n` is within `i8` (clamped above).
+            *d = i8::try_from(n).unwrap_or(0).to_le_bytes()[0];
+        }
+        let w = (at + p * step) / 2;
+        let Some(o) = out
+            .get_mut(w..w + PASS / 2)
+            .and_then(|o| <&mut [i16; PASS / 2]>::try_from(o).ok())
+        else {
+            return sum;
+        };
+        for i in 0..PASS / 2 {
+            o[i] = i16::from_le_bytes([b[2 * i], b[2 * i + 1]]);
         }
     }
     sum

@@ -418,12 +418,23 @@ fn the_8bit_avx2_kernels_match_the_reference() {
 fn the_8bit_preparation_narrows_every_input_as_the_reference() {
     use crate::simd::avx2_w8::{prepare, prepared_len, PASS};
     let all: Vec<i16> = (i16::MIN..=i16::MAX).collect();
-    for shift in [None, Some(0), Some(1), Some(3), Some(8), Some(14), Some(15), Some(16)] {
+    for shift in [
+        None,
+        Some(0),
+        Some(1),
+        Some(3),
+        Some(8),
+        Some(14),
+        Some(15),
+        Some(16),
+    ] {
         for x in [&all[..], &all[..PASS + 5], &all[7..12]] {
             let mut out = vec![99i16; prepared_len(x.len())];
             prepare(x, shift, &mut out, PASS);
             for (i, got) in out.iter().enumerate() {
-                let want = x.get(i).map_or(0, |&v| shift.map_or(v, |s| i16::from(narrow(v, s))));
+                let want = x
+                    .get(i)
+                    .map_or(0, |&v| shift.map_or(v, |s| i16::from(narrow(v, s))));
                 assert_eq!(*got, want, "shift {shift:?} value {i} of {}", x.len());
             }
         }
