@@ -77,18 +77,34 @@ impl Format {
 /// round half up. `shift` above [`MAX_IN_SHIFT`] is taken as [`MAX_IN_SHIFT`].
 #[inline]
 pub fn narrow(x: i16, shift: u8) -> i8 {
-    let s = shift.min(MAX_IN_SHIFT);
-    let v = if s == 0 {
-        i32::from(x)
-    } else {
-        (i32::from(x) + (1 << (s - 1))) >> s
-    };
-    if v > i32::from(i8::MAX) {
-        i8::MAX
-    } else if v < i32::from(i8::MIN) {
-        i8::MIN
-    } else {
-        // PANIC: in range by the two tests above.
+    Narrow::by(shift).of(x)
+}
+
+/// [`narrow`] by one shift, its rounding term computed once, for the many values of an
+/// input (the vector kernels' preparation).
+#[derive(Clone, Copy, Debug)]
+pub struct Narrow {
+    shift: u32,
+    round: i32,
+}
+
+impl Narrow {
+    /// Narrowing by `shift` (above [`MAX_IN_SHIFT`]: by [`MAX_IN_SHIFT`]).
+    #[inline]
+    pub fn by(shift: u8) -> Self {
+        let s = shift.min(MAX_IN_SHIFT);
+        Self {
+            shift: u32::from(s),
+            round: if s == 0 { 0 } else { 1 << (s - 1) },
+        }
+    }
+
+    /// [`narrow`] of `x`.
+    #[inline]
+    pub fn of(self, x: i16) -> i8 {
+        let v = ((i32::from(x) + self.round) >> self.shift)
+            .clamp(i32::from(i8::MIN), i32::from(i8::MAX));
+        // PANIC-free: `v` is within `i8` (clamped above).
         i8::try_from(v).unwrap_or(0)
     }
 }

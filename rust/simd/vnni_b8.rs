@@ -31,7 +31,7 @@
 
 use super::requant::Finish;
 use crate::pure::fixed::MAX_DIM;
-use crate::pure::format::{Weights, MAX_IN_SHIFT};
+use crate::pure::format::{Narrow, Weights};
 use crate::pure::forward::{DenseLayer, ShapeError};
 
 /// Bytes (values) per pass.
@@ -62,19 +62,16 @@ pub fn is_8x8(layer: &DenseLayer<'_>) -> bool {
 /// step` ([`PASS`] for one input, `4 * PASS` for four interleaved, the `k`th from byte
 /// `k * PASS`; `at` and `step` even: whole words), the last pass padded with zeros, each
 /// pass's bytes little-endian in its words, as the kernels read them; the narrowed
-/// values' sum. `format::narrow`'s bits: shift, rounding term and clamp, hoisted out of
-/// the loop.
+/// values' sum, by `format::Narrow` (its rounding term computed once).
 pub fn prepare(x: &[i16], shift: u8, out: &mut [i16], at: usize, step: usize) -> i32 {
-    let s = shift.min(MAX_IN_SHIFT);
-    let round = if s == 0 { 0 } else { 1i32 << (s - 1) };
+    let narrow = Narrow::by(shift);
     let mut sum = 0i32;
     for (p, chunk) in x.chunks(PASS).enumerate() {
         let mut b = [0u8; PASS];
         for (d, &v) in b.iter_mut().zip(chunk) {
-            let n = ((i32::from(v) + round) >> s).clamp(i32::from(i8::MIN), i32::from(i8::MAX));
-            sum += n;
-            // PANIC-free: `n` is within `i8` (clamped above).
-            *d = i8::try_from(n).unwrap_or(0).to_le_bytes()[0];
+            let n = narrow.of(v);
+            sum += i32::from(n);
+            *d = n.to_le_bytes()[0];
         }
         let w = (at + p * step) / 2;
         let Some(o) = out
