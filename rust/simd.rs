@@ -105,6 +105,12 @@ struct State {
     vnni: AtomicBool,
     /// The first row length where the VNNI kernels differed (0: none).
     vnni_mismatch: AtomicUsize,
+    /// The 8x8 format's byte kernels on 512-bit registers passed the self-check (tried
+    /// where the VNNI kernels passed and the kernel does not prefer 256-bit registers).
+    zmm: AtomicBool,
+    /// Whether they were tried, and the first row length where they differed (0: none).
+    zmm_tried: AtomicBool,
+    zmm_mismatch: AtomicUsize,
 }
 
 static STATE: State = State {
@@ -121,6 +127,9 @@ static STATE: State = State {
     vnni_found: AtomicBool::new(false),
     vnni: AtomicBool::new(false),
     vnni_mismatch: AtomicUsize::new(0),
+    zmm: AtomicBool::new(false),
+    zmm_tried: AtomicBool::new(false),
+    zmm_mismatch: AtomicUsize::new(0),
 };
 
 /// Finds the CPU's features and runs the self-check; logs what it found. Called once,
@@ -184,6 +193,27 @@ fn record(report: &selfcheck::Report) {
             STATE.vnni_mismatch.store(n, Relaxed);
             pr_err!(
                 "simd: the VNNI kernel differs from the scalar reference on rows of {} values: VNNI refused, the 8-bit formats run the AVX2 kernels\n",
+                n
+            );
+        }
+    }
+    match report.zmm {
+        None if STATE.vnni.load(Relaxed) => pr_info!(
+            "simd: the kernel prefers 256-bit registers on this CPU (X86_FEATURE_PREFER_YMM): the 8x8 format's VNNI kernels stay on them\n"
+        ),
+        None => {}
+        Some(None) => {
+            STATE.zmm_tried.store(true, Relaxed);
+            STATE.zmm.store(true, Relaxed);
+            pr_info!(
+                "simd: AVX-512 VNNI self-check passed on 512-bit registers: the 8x8 format runs them\n"
+            );
+        }
+        Some(Some(n)) => {
+            STATE.zmm_tried.store(true, Relaxed);
+            STATE.zmm_mismatch.store(n, Relaxed);
+            pr_err!(
+                "simd: the 8x8 format's 512-bit VNNI kernel differs from the scalar reference on rows of {} values: refused, the 256-bit ones run\n",
                 n
             );
         }
@@ -302,11 +332,12 @@ impl Section {
             return Err(ShapeError);
         }
         let vector = self.gate.picks(layer);
-        // The 8-bit formats' instruction set: VNNI where the self-check passed it.
-        let isa = if STATE.vnni.load(Relaxed) {
-            avx2_w8::Isa::Vnni
-        } else {
-            avx2_w8::Isa::Avx2
+        // The 8-bit formats' instruction set: VNNI where the self-check passed it, the
+        // 8x8 format's on 512-bit registers where it passed those.
+        let isa = match (STATE.vnni.load(Relaxed), STATE.zmm.load(Relaxed)) {
+            (true, true) => avx2_w8::Isa::Vnni512,
+            (true, false) => avx2_w8::Isa::Vnni,
+            (false, _) => avx2_w8::Isa::Avx2,
         };
         // The format's kernels: `avx2` for 16x16, `avx2_w8` for the 8-bit formats (and
         // `vnni_b8` for 8x8 with VNNI, which it chooses).
@@ -433,16 +464,32 @@ pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
         (true, false) => "avx2",
         (true, true) => "vnni",
     };
+    let b8 = match (w8, STATE.zmm.load(Relaxed)) {
+        ("vnni", true) => "vnni512",
+        _ => w8,
+    };
     let w16 = if STATE.usable.load(Relaxed) {
         "avx2"
     } else {
         "scalar"
     };
-    writeln!(w, "kernels: 16x16 {} 16x8 {} 8x8 {}", w16, w8, w8)?;
+    writeln!(w, "kernels: 16x16 {} 16x8 {} 8x8 {}", w16, w8, b8)?;
     match (vnni_found, STATE.vnni_mismatch.load(Relaxed)) {
         (false, _) => {}
         (true, 0) => writeln!(w, "vnni_selfcheck: passed")?,
         (true, n) => writeln!(w, "vnni_selfcheck: FAILED at rows of {}", n)?,
+    }
+    match (
+        STATE.zmm_tried.load(Relaxed),
+        STATE.zmm_mismatch.load(Relaxed),
+    ) {
+        (false, _) if STATE.vnni.load(Relaxed) => writeln!(
+            w,
+            "vnni512_selfcheck: not run (the kernel prefers 256-bit registers)"
+        )?,
+        (false, _) => {}
+        (true, 0) => writeln!(w, "vnni512_selfcheck: passed")?,
+        (true, n) => writeln!(w, "vnni512_selfcheck: FAILED at rows of {}", n)?,
     }
     writeln!(w, "enabled: {}", u8::from(gate.enabled))?;
     let param = params::simd_threshold();

@@ -30,7 +30,9 @@ pub(crate) const fn vector_passes_of(
 
 /// `core::arch::asm!` with every vector register, ymm0 to ymm15, declared clobbered: the
 /// kernels use most of them, and each ends with `vzeroupper`, which clears
-/// the upper halves of all sixteen. The operands given end with a comma.
+/// the upper halves of all sixteen. They are zmm0 to zmm15 too, the only 512-bit registers
+/// `vnni_b8.rs` uses (zmm16..31, which `vzeroupper` leaves alone, none does). The
+/// operands given end with a comma.
 macro_rules! asm_ymm {
     ($($asm:tt)+) => {
         core::arch::asm!(
@@ -64,6 +66,21 @@ macro_rules! hsum_q {
             "vpshufd xmm1, xmm0, 0x4e\n",
             "vpaddq xmm0, xmm0, xmm1\n",
             "vmovq {sum}, xmm0\n",
+        )
+    };
+}
+
+/// Sums the eight `i32` lanes of ymm0 into the operand `{t}` (32 bits). Clobbers xmm1.
+macro_rules! hsum_d {
+    () => {
+        concat!(
+            "vextracti128 xmm1, ymm0, 1\n",
+            "vpaddd xmm0, xmm0, xmm1\n",
+            "vpshufd xmm1, xmm0, 0x4e\n",
+            "vpaddd xmm0, xmm0, xmm1\n",
+            "vpshufd xmm1, xmm0, 0xb1\n",
+            "vpaddd xmm0, xmm0, xmm1\n",
+            "vmovd {t:e}, xmm0\n",
         )
     };
 }
@@ -115,6 +132,32 @@ macro_rules! sign_bytes {
             "mov {t:e}, 0x80808080\n",
             "vmovd xmm15, {t:e}\n",
             "vpbroadcastd ymm15, xmm15\n",
+        )
+    };
+}
+
+/// Sets every byte of zmm15 (so ymm15 too) to 0x80, as [`sign_bytes`] (`vnni_b8.rs`'s
+/// kernels on 512-bit registers).
+macro_rules! sign_bytes_z {
+    () => {
+        concat!(sign_bytes!(), "vpbroadcastd zmm15, xmm15\n",)
+    };
+}
+
+/// Adds the upper 256 bits of each of zmm0..3 to its lower half (ymm0..3), leaving the
+/// upper halves zero: four sums of 512-bit registers as [`reduce4_b8`] reads them.
+/// Clobbers ymm4..7.
+macro_rules! fold4_z {
+    () => {
+        concat!(
+            "vextracti64x4 ymm4, zmm0, 1\n",
+            "vextracti64x4 ymm5, zmm1, 1\n",
+            "vextracti64x4 ymm6, zmm2, 1\n",
+            "vextracti64x4 ymm7, zmm3, 1\n",
+            "vpaddd ymm0, ymm0, ymm4\n",
+            "vpaddd ymm1, ymm1, ymm5\n",
+            "vpaddd ymm2, ymm2, ymm6\n",
+            "vpaddd ymm3, ymm3, ymm7\n",
         )
     };
 }

@@ -95,7 +95,7 @@ pub fn prepare(x: &[i16], shift: Option<u8>, out: &mut [i16], step: usize) {
 
 /// Prepares a block of one to four inputs (of the layer's length) into `prep` for the
 /// kernels of `isa`: four interleaved by pass, fewer one after the other (an 8x8 layer
-/// with [`Isa::Vnni`]: as bytes, `vnni_b8::prepare_block`).
+/// with VNNI: as bytes, `vnni_b8::prepare_block`).
 ///
 /// # Errors
 ///
@@ -107,7 +107,7 @@ pub fn prepare_block(
     xs: &[&[i16]],
     prep: &mut [i16],
 ) -> Result<(), ShapeError> {
-    if isa == Isa::Vnni && vnni_b8::is_8x8(layer) {
+    if isa.has_vnni() && vnni_b8::is_8x8(layer) {
         return vnni_b8::prepare_block(layer, xs, prep);
     }
     let (_, shift) = narrow_weights(layer).ok_or(ShapeError)?;
@@ -168,8 +168,20 @@ pub fn with_tail4(
 pub enum Isa {
     /// AVX2 (this file).
     Avx2,
-    /// AVX-512 VNNI on 256-bit registers (`vnni_w8.rs`).
+    /// AVX-512 VNNI on 256-bit registers (`vnni_w8.rs`; the 8x8 format's byte kernels
+    /// in `vnni_b8.rs`).
     Vnni,
+    /// As [`Isa::Vnni`], with the 8x8 format's byte kernels on 512-bit registers: where
+    /// the CPU has AVX512F too and the kernel does not prefer 256-bit registers
+    /// (`X86_FEATURE_PREFER_YMM`, set for the CPUs that slow their clock for them).
+    Vnni512,
+}
+
+impl Isa {
+    /// Whether AVX-512 VNNI (on either width).
+    pub fn has_vnni(self) -> bool {
+        self != Isa::Avx2
+    }
 }
 
 /// The whole of an 8-bit layer for each input of a block of one to four (the host's
@@ -200,7 +212,7 @@ pub unsafe fn forward_block_w8(
 /// Rows `first..first + ys[k].len()` of an 8-bit layer for each input of the block, by
 /// the kernels of `isa`, from `prep`, the block's [`prepare_block`]: the four-input
 /// kernel for four inputs, the four-row kernel for each of fewer (and the one-row kernel
-/// for the rows left over); an 8x8 layer with [`Isa::Vnni`] by `vnni_b8`'s. The same
+/// for the rows left over); an 8x8 layer with VNNI by `vnni_b8`'s. The same
 /// bits as the scalar reference.
 ///
 /// # Errors
@@ -210,7 +222,8 @@ pub unsafe fn forward_block_w8(
 ///
 /// # Safety
 ///
-/// The CPU has AVX2 (and for [`Isa::Vnni`] AVX512_VNNI and AVX512VL, with the AVX-512
+/// The CPU has AVX2 (and with VNNI AVX512_VNNI and AVX512VL, for [`Isa::Vnni512`]
+/// AVX512F too, with the AVX-512
 /// state saved by the FPU section), and in the kernel
 /// the caller holds the FPU.
 pub unsafe fn block_rows_w8(
@@ -221,9 +234,15 @@ pub unsafe fn block_rows_w8(
     first: usize,
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
-    if isa == Isa::Vnni && vnni_b8::is_8x8(layer) {
-        // SAFETY: as the caller guarantees, for `Isa::Vnni`.
-        return unsafe { vnni_b8::block_rows_b8(layer, xs, prep, first, ys) };
+    if isa.has_vnni() && vnni_b8::is_8x8(layer) {
+        // SAFETY: as the caller guarantees, for each `Isa`.
+        return unsafe {
+            if isa == Isa::Vnni512 {
+                vnni_b8::block_rows_b8::<true>(layer, xs, prep, first, ys)
+            } else {
+                vnni_b8::block_rows_b8::<false>(layer, xs, prep, first, ys)
+            }
+        };
     }
     let (weights, _) = narrow_weights(layer).ok_or(ShapeError)?;
     let n = layer.inputs;
@@ -249,7 +268,7 @@ pub unsafe fn block_rows_w8(
                 unsafe {
                     match isa {
                         Isa::Avx2 => dot4_w8(w, n, p, bias),
-                        Isa::Vnni => super::vnni_w8::dot4_w8(w, n, p, bias),
+                        Isa::Vnni | Isa::Vnni512 => super::vnni_w8::dot4_w8(w, n, p, bias),
                     }
                 }
             },
@@ -269,7 +288,7 @@ pub unsafe fn block_rows_w8(
                 let mut sums = [0i64; 4];
                 match isa {
                     Isa::Avx2 => rows4_w8_to(w, n, p, &mut sums),
-                    Isa::Vnni => super::vnni_w8::rows4_w8_to(w, n, p, &mut sums),
+                    Isa::Vnni | Isa::Vnni512 => super::vnni_w8::rows4_w8_to(w, n, p, &mut sums),
                 }
                 .then(|| fin.finish4_biased(layer, &sums, b))
             },
@@ -277,7 +296,7 @@ pub unsafe fn block_rows_w8(
             |w, _, bias| unsafe {
                 match isa {
                     Isa::Avx2 => dot_w8(w, n, p, bias),
-                    Isa::Vnni => super::vnni_w8::dot_w8(w, n, p, bias),
+                    Isa::Vnni | Isa::Vnni512 => super::vnni_w8::dot_w8(w, n, p, bias),
                 }
             },
         )?;

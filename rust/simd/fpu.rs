@@ -14,6 +14,7 @@ mod ffi {
     extern "C" {
         pub(super) fn nn_cpu_has_avx2() -> bool;
         pub(super) fn nn_cpu_has_avx512_vnni() -> bool;
+        pub(super) fn nn_cpu_prefers_ymm() -> bool;
         pub(super) fn nn_fpu_begin() -> bool;
         pub(super) fn nn_fpu_end();
     }
@@ -30,6 +31,13 @@ pub(crate) fn has_avx2() -> bool {
 pub(crate) fn has_avx512_vnni() -> bool {
     // SAFETY: as for `has_avx2`.
     unsafe { ffi::nn_cpu_has_avx512_vnni() }
+}
+
+/// Whether the kernel avoids 512-bit registers on this CPU (`X86_FEATURE_PREFER_YMM`:
+/// the models whose clock drops while they run), as its own crypto code does.
+pub(crate) fn prefers_ymm() -> bool {
+    // SAFETY: as for `has_avx2`.
+    unsafe { ffi::nn_cpu_prefers_ymm() }
 }
 
 /// The FPU, held by this CPU between `kernel_fpu_begin` and `kernel_fpu_end`.

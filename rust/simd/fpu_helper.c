@@ -34,6 +34,16 @@ bool nn_cpu_has_avx512_vnni(void)
 }
 
 /*
+ * Whether the kernel avoids 512-bit registers on this CPU: X86_FEATURE_PREFER_YMM, set
+ * for the models that lower their clock while such instructions run (the AES-GCM and
+ * XTS code of arch/x86/crypto/ then prefers its 256-bit versions too).
+ */
+bool nn_cpu_prefers_ymm(void)
+{
+	return boot_cpu_has(X86_FEATURE_PREFER_YMM);
+}
+
+/*
  * Takes the FPU if this context may use it (irq_fpu_usable(): process context, or an
  * interrupt that did not interrupt an FPU user) and returns true; false leaves the FPU
  * alone. Between a true return and nn_fpu_end() preemption and softirqs are off, so the

@@ -60,6 +60,9 @@ pub(super) struct Report {
     /// The VNNI kernels of the 8-bit formats: `None` where the CPU lacks them, else the
     /// first row length at which they differed (`Some(None)`: none, they are usable).
     pub(super) vnni: Option<Option<usize>>,
+    /// The 8x8 format's byte kernels on 512-bit registers, as [`Report::vnni`]: `None`
+    /// where not tried (no VNNI, VNNI refused, or the kernel prefers 256-bit registers).
+    pub(super) zmm: Option<Option<usize>>,
     /// The requantization step (multiplier, shift) at which the vector requantization
     /// (`requant.rs`) differed from the scalar one, if any.
     pub(super) requant: Option<(u32, u8)>,
@@ -101,6 +104,7 @@ pub(super) fn run() -> Result<Report> {
         timings: [(0, 0); SIZES.len()],
         fpu_ns: 0,
         vnni: None,
+        zmm: None,
         requant: None,
     };
     let lengths = Iterator::chain(
@@ -123,9 +127,14 @@ pub(super) fn run() -> Result<Report> {
         let mut vnni =
             check_w8(Isa::Vnni, &weights, &input, &mut split_x, lengths.clone()).unwrap_or(Some(1));
         if vnni.is_none() {
-            vnni = check_b8(&weights, &input, &mut split_x, lengths).unwrap_or(Some(1));
+            vnni = check_b8::<false>(&weights, &input, &mut split_x, lengths.clone())
+                .unwrap_or(Some(1));
         }
         report.vnni = Some(vnni);
+        if vnni.is_none() && !super::fpu::prefers_ymm() {
+            report.zmm =
+                Some(check_b8::<true>(&weights, &input, &mut split_x, lengths).unwrap_or(Some(1)));
+        }
     }
     if report.mismatch.is_some() {
         return Ok(report);
@@ -311,7 +320,7 @@ fn check_w8(
         unsafe {
             match isa {
                 Isa::Avx2 => avx2_w8::dot_w8(w, n, xp, bias),
-                Isa::Vnni => vnni_w8::dot_w8(w, n, xp, bias),
+                Isa::Vnni | Isa::Vnni512 => vnni_w8::dot_w8(w, n, xp, bias),
             }
         }
     };
@@ -320,7 +329,7 @@ fn check_w8(
         unsafe {
             match isa {
                 Isa::Avx2 => avx2_w8::dot4_w8(w, n, xp, bias),
-                Isa::Vnni => vnni_w8::dot4_w8(w, n, xp, bias),
+                Isa::Vnni | Isa::Vnni512 => vnni_w8::dot4_w8(w, n, xp, bias),
             }
         }
     };
@@ -329,7 +338,7 @@ fn check_w8(
         unsafe {
             match isa {
                 Isa::Avx2 => avx2_w8::rows4_w8(w, n, xp),
-                Isa::Vnni => vnni_w8::rows4_w8(w, n, xp),
+                Isa::Vnni | Isa::Vnni512 => vnni_w8::rows4_w8(w, n, xp),
             }
         }
     };
@@ -419,8 +428,9 @@ fn check_w8(
 /// four-input kernels; then the extremes at each full length (every weight -127 or 127,
 /// every narrowed input -128 or 127: the largest offset products). `s` is scratch of at
 /// least `vnni_b8::block_len(5, MAX_DIM)` values. Only where the CPU has AVX512_VNNI and
-/// AVX512VL.
-fn check_b8(
+/// AVX512VL; `Z`, the kernels on 512-bit registers, only where the kernel does not prefer
+/// 256-bit ones.
+fn check_b8<const Z: bool>(
     weights: &[i16],
     input: &[i16],
     s: &mut [i16],
@@ -464,8 +474,8 @@ fn check_b8(
             // saved; `_fpu` holds the FPU.
             let (got, got4) = unsafe {
                 (
-                    vnni_b8::dot_b8(row, r, b1, sx, bias),
-                    vnni_b8::dot4_b8(row, r, b4, sx4, bias),
+                    vnni_b8::dot_b8::<Z>(row, r, b1, sx, bias),
+                    vnni_b8::dot4_b8::<Z>(row, r, b4, sx4, bias),
                 )
             };
             if got != exact(&row[..r], xs[0], SHIFT, bias) {
@@ -481,7 +491,7 @@ fn check_b8(
             let rows = &w8[i * r..];
             let mut sums = [0i64; 4];
             // SAFETY: as above.
-            if unsafe { vnni_b8::rows4_b8_to(rows, r, b1, sx, &mut sums) } {
+            if unsafe { vnni_b8::rows4_b8_to::<Z>(rows, r, b1, sx, &mut sums) } {
                 for (k, got) in sums.into_iter().enumerate() {
                     if got != exact(&rows[k * r..(k + 1) * r], xs[0], SHIFT, 0) {
                         return Ok(Some(r));
@@ -517,9 +527,9 @@ fn check_b8(
             // SAFETY: as above.
             let (got, got4, ran) = unsafe {
                 (
-                    vnni_b8::dot_b8(&ext, n, b1, sx, i32::MIN),
-                    vnni_b8::dot4_b8(&ext, n, b4, sx4, i32::MIN),
-                    vnni_b8::rows4_b8_to(&ext, n, b1, sx, &mut sums),
+                    vnni_b8::dot_b8::<Z>(&ext, n, b1, sx, i32::MIN),
+                    vnni_b8::dot4_b8::<Z>(&ext, n, b4, sx4, i32::MIN),
+                    vnni_b8::rows4_b8_to::<Z>(&ext, n, b1, sx, &mut sums),
                 )
             };
             let biased = want + i64::from(i32::MIN);

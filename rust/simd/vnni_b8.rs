@@ -138,16 +138,54 @@ pub fn as_bytes(prep: &[i16]) -> &[i8] {
     unsafe { core::slice::from_raw_parts(prep.as_ptr().cast::<i8>(), 2 * prep.len()) }
 }
 
-/// `sum((w ^ 0x80 as unsigned) * x)` over `passes` passes of weights `w` and bytes `x`.
+/// `sum((w ^ 0x80 as unsigned) * x)` over `passes` passes of weights `w` and bytes `x`:
+/// on 256-bit registers, or with `Z` two passes at a time on 512-bit ones (the last,
+/// odd pass on 256).
 ///
 /// # Safety
 ///
 /// `w` and `x` have `passes * PASS` bytes, `passes <= MAX_PASSES`; the CPU has
-/// AVX512_VNNI and AVX512VL with the AVX-512 state saved, and in the kernel the caller
-/// holds the FPU, with nothing in between that sleeps.
+/// AVX512_VNNI and AVX512VL (and with `Z` AVX512F) with the AVX-512 state saved, and in
+/// the kernel the caller holds the FPU, with nothing in between that sleeps.
 #[inline]
-unsafe fn run1(w: *const i8, x: *const i8, passes: usize) -> i32 {
+unsafe fn run1<const Z: bool>(w: *const i8, x: *const i8, passes: usize) -> i32 {
     let sum: i32;
+    if Z {
+        // SAFETY: as below; the pairs of passes read 64 bytes of each, within the
+        // `passes` passes; only zmm0, zmm1 and zmm15 of the sixteen clobbered are used.
+        unsafe {
+            asm_ymm!(
+                "vpxor ymm0, ymm0, ymm0",
+                sign_bytes_z!(),
+                "cmp {p}, 2",
+                "jb 3f",
+                "2:",
+                "vpxord zmm1, zmm15, zmmword ptr [{w}]",
+                "vpdpbusd zmm0, zmm1, zmmword ptr [{x}]",
+                "add {w}, 64",
+                "add {x}, 64",
+                "sub {p}, 2",
+                "cmp {p}, 2",
+                "jae 2b",
+                "vextracti64x4 ymm1, zmm0, 1",
+                "vpaddd ymm0, ymm0, ymm1",
+                "3:",
+                "test {p}, {p}",
+                "jz 4f",
+                "vpxor ymm1, ymm15, ymmword ptr [{w}]",
+                "{{evex}} vpdpbusd ymm0, ymm1, ymmword ptr [{x}]",
+                "4:",
+                hsum_d!(),
+                "vzeroupper",
+                w = inout(reg) w => _,
+                x = inout(reg) x => _,
+                p = inout(reg) passes => _,
+                t = out(reg) sum,
+                options(nostack, readonly),
+            );
+        }
+        return sum;
+    }
     // SAFETY: reads `passes` passes of 32 bytes of `w` and of `x`, as the caller
     // guarantees; every register written is an operand or a clobber; no stack.
     unsafe {
@@ -161,13 +199,7 @@ unsafe fn run1(w: *const i8, x: *const i8, passes: usize) -> i32 {
             "add {x}, 32",
             "dec {p}",
             "jnz 2b",
-            "vextracti128 xmm1, ymm0, 1",
-            "vpaddd xmm0, xmm0, xmm1",
-            "vpshufd xmm1, xmm0, 0x4e",
-            "vpaddd xmm0, xmm0, xmm1",
-            "vpshufd xmm1, xmm0, 0xb1",
-            "vpaddd xmm0, xmm0, xmm1",
-            "vmovd {t:e}, xmm0",
+            hsum_d!(),
             "vzeroupper",
             w = inout(reg) w => _,
             x = inout(reg) x => _,
@@ -188,13 +220,19 @@ fn vector_passes(n: usize, avail: usize, x_len: usize, per_pass: usize) -> usize
 
 /// `sum(w * x) + bias` of one row of `n` weights and the prepared bytes `xb` of one
 /// input whose sum is `sx`, bit for bit as `format::dot_8x8` of the narrowed input;
-/// `weights` may go on past the row (the next rows').
+/// `weights` may go on past the row (the next rows'). `Z`: on 512-bit registers.
 ///
 /// # Safety
 ///
 /// As [`run1`]: the features and the FPU.
 #[inline]
-pub unsafe fn dot_b8(weights: &[i8], n: usize, xb: &[i8], sx: i64, bias: i32) -> i64 {
+pub unsafe fn dot_b8<const Z: bool>(
+    weights: &[i8],
+    n: usize,
+    xb: &[i8],
+    sx: i64,
+    bias: i32,
+) -> i64 {
     let n = n.min(weights.len()).min(xb.len());
     let passes = vector_passes(n, weights.len(), xb.len(), PASS);
     let mut acc = 0i64;
@@ -204,7 +242,7 @@ pub unsafe fn dot_b8(weights: &[i8], n: usize, xb: &[i8], sx: i64, bias: i32) ->
         // SAFETY: passes `done..done + m` of both are in bounds (`vector_passes`); the
         // features and the FPU as the caller guarantees.
         acc += i64::from(unsafe {
-            run1(
+            run1::<Z>(
                 weights.as_ptr().add(done * PASS),
                 xb.as_ptr().add(done * PASS),
                 m,
@@ -226,13 +264,14 @@ pub unsafe fn dot_b8(weights: &[i8], n: usize, xb: &[i8], sx: i64, bias: i32) ->
 /// input whose sum is `sx`: rows at `weights[0]`, `weights[n]`, `weights[2n]`,
 /// `weights[3n]`, each pass of the input loaded once for the four, into `out`; false,
 /// and `out` untouched, where the fourth row's padded pass would read past `weights` or
-/// `xb` is short (the caller then sums those rows by [`dot_b8`]).
+/// `xb` is short (the caller then sums those rows by [`dot_b8`]). `Z`: two passes at a
+/// time on 512-bit registers (the last, odd pass on 256).
 ///
 /// # Safety
 ///
 /// As [`dot_b8`].
 #[inline]
-pub unsafe fn rows4_b8_to(
+pub unsafe fn rows4_b8_to<const Z: bool>(
     weights: &[i8],
     n: usize,
     xb: &[i8],
@@ -247,7 +286,59 @@ pub unsafe fn rows4_b8_to(
         return false;
     }
     let mut sums = [0i32; 4];
-    if passes > 0 {
+    if passes > 0 && Z {
+        // SAFETY: as below; the pairs of passes read 64 bytes of each row and of the
+        // input, within the `passes` passes; zmm0..12 and zmm15 are among the clobbered.
+        unsafe {
+            asm_ymm!(
+                "lea {st3}, [{st} + {st} * 2]",
+                sign_bytes_z!(),
+                zero4!(),
+                "cmp {p}, 2",
+                "jb 3f",
+                "2:",
+                "vmovdqu64 zmm8, zmmword ptr [{x}]",
+                "vpxord zmm9, zmm15, zmmword ptr [{w}]",
+                "vpxord zmm10, zmm15, zmmword ptr [{w} + {st}]",
+                "vpxord zmm11, zmm15, zmmword ptr [{w} + {st} * 2]",
+                "vpxord zmm12, zmm15, zmmword ptr [{w} + {st3}]",
+                "vpdpbusd zmm0, zmm9, zmm8",
+                "vpdpbusd zmm1, zmm10, zmm8",
+                "vpdpbusd zmm2, zmm11, zmm8",
+                "vpdpbusd zmm3, zmm12, zmm8",
+                "add {w}, 64",
+                "add {x}, 64",
+                "sub {p}, 2",
+                "cmp {p}, 2",
+                "jae 2b",
+                fold4_z!(),
+                "3:",
+                "test {p}, {p}",
+                "jz 4f",
+                "vmovdqu ymm8, [{x}]",
+                "vpxor ymm9, ymm15, ymmword ptr [{w}]",
+                "vpxor ymm10, ymm15, ymmword ptr [{w} + {st}]",
+                "vpxor ymm11, ymm15, ymmword ptr [{w} + {st} * 2]",
+                "vpxor ymm12, ymm15, ymmword ptr [{w} + {st3}]",
+                "{{evex}} vpdpbusd ymm0, ymm9, ymm8",
+                "{{evex}} vpdpbusd ymm1, ymm10, ymm8",
+                "{{evex}} vpdpbusd ymm2, ymm11, ymm8",
+                "{{evex}} vpdpbusd ymm3, ymm12, ymm8",
+                "4:",
+                reduce4_b8!(),
+                "vmovdqu [{out}], xmm0",
+                "vzeroupper",
+                w = inout(reg) weights.as_ptr() => _,
+                st = in(reg) n,
+                st3 = out(reg) _,
+                x = inout(reg) xb.as_ptr() => _,
+                p = inout(reg) passes => _,
+                t = out(reg) _,
+                out = in(reg) sums.as_mut_ptr(),
+                options(nostack),
+            );
+        }
+    } else if passes > 0 {
         // SAFETY: the four rows' passes are within `weights` and the input's within `xb`
         // (checked above), at most `MAX_PASSES`; the features and the FPU as the caller
         // guarantees; `sums` is 16 bytes.
@@ -292,11 +383,22 @@ pub unsafe fn rows4_b8_to(
 /// bytes interleaved by pass and `sx` their sums, the row's weights loaded and flipped
 /// once for the four. `weights` may go on past the row, as for [`dot_b8`].
 ///
+/// `Z`: on 512-bit registers, each pass of the row broadcast to both halves of one, so
+/// that one `vpdpbusd` takes two inputs' pass (adjacent in `xq`): four passes at a time
+/// into eight sums, then the passes left one at a time. Eight chains of `vpdpbusd`
+/// where the 256-bit kernel has four: its five cycles of latency hidden.
+///
 /// # Safety
 ///
 /// As [`dot_b8`].
 #[inline]
-pub unsafe fn dot4_b8(weights: &[i8], n: usize, xq: &[i8], sx: [i64; 4], bias: i32) -> [i64; 4] {
+pub unsafe fn dot4_b8<const Z: bool>(
+    weights: &[i8],
+    n: usize,
+    xq: &[i8],
+    sx: [i64; 4],
+    bias: i32,
+) -> [i64; 4] {
     let n = n.min(weights.len());
     let passes = vector_passes(n, weights.len(), xq.len(), 4 * PASS);
     let mut acc = [0i64; 4];
@@ -304,33 +406,109 @@ pub unsafe fn dot4_b8(weights: &[i8], n: usize, xq: &[i8], sx: [i64; 4], bias: i
     while done < passes {
         let m = (passes - done).min(MAX_PASSES);
         let mut sums = [0i32; 4];
-        // SAFETY: passes `done..done + m` of the row (32 bytes each) and of the four
-        // inputs (128 bytes each) are in bounds (`vector_passes`), at most `MAX_PASSES`;
-        // the features and the FPU as the caller guarantees; `sums` is 16 bytes.
-        unsafe {
-            asm_ymm!(
-                sign_bytes!(),
-                zero4!(),
-                "2:",
-                "vpxor ymm8, ymm15, ymmword ptr [{w}]",
-                "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
-                "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
-                "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
-                "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
-                "add {w}, 32",
-                "add {x}, 128",
-                "dec {p}",
-                "jnz 2b",
-                reduce4_b8!(),
-                "vmovdqu [{out}], xmm0",
-                "vzeroupper",
-                w = inout(reg) weights.as_ptr().add(done * PASS) => _,
-                x = inout(reg) xq.as_ptr().add(done * 4 * PASS) => _,
-                p = inout(reg) m => _,
-                t = out(reg) _,
-                out = in(reg) sums.as_mut_ptr(),
-                options(nostack),
-            );
+        let w = weights.as_ptr().wrapping_add(done * PASS);
+        let x = xq.as_ptr().wrapping_add(done * 4 * PASS);
+        if Z {
+            // SAFETY: as below; each pass reads the row's 32 bytes (broadcast) and the
+            // inputs' 128 at the same offsets as the 256-bit loop; zmm0..9 and zmm15 are
+            // among the clobbered.
+            unsafe {
+                asm_ymm!(
+                    sign_bytes_z!(),
+                    zero4!(),
+                    "vpxor ymm4, ymm4, ymm4",
+                    "vpxor ymm5, ymm5, ymm5",
+                    "vpxor ymm6, ymm6, ymm6",
+                    "vpxor ymm7, ymm7, ymm7",
+                    "cmp {p}, 4",
+                    "jb 3f",
+                    "2:",
+                    "vbroadcasti64x4 zmm8, ymmword ptr [{w}]",
+                    "vbroadcasti64x4 zmm9, ymmword ptr [{w} + 32]",
+                    "vpxord zmm8, zmm8, zmm15",
+                    "vpxord zmm9, zmm9, zmm15",
+                    "vpdpbusd zmm0, zmm8, zmmword ptr [{x}]",
+                    "vpdpbusd zmm1, zmm8, zmmword ptr [{x} + 64]",
+                    "vpdpbusd zmm2, zmm9, zmmword ptr [{x} + 128]",
+                    "vpdpbusd zmm3, zmm9, zmmword ptr [{x} + 192]",
+                    "vbroadcasti64x4 zmm8, ymmword ptr [{w} + 64]",
+                    "vbroadcasti64x4 zmm9, ymmword ptr [{w} + 96]",
+                    "vpxord zmm8, zmm8, zmm15",
+                    "vpxord zmm9, zmm9, zmm15",
+                    "vpdpbusd zmm4, zmm8, zmmword ptr [{x} + 256]",
+                    "vpdpbusd zmm5, zmm8, zmmword ptr [{x} + 320]",
+                    "vpdpbusd zmm6, zmm9, zmmword ptr [{x} + 384]",
+                    "vpdpbusd zmm7, zmm9, zmmword ptr [{x} + 448]",
+                    "add {w}, 128",
+                    "add {x}, 512",
+                    "sub {p}, 4",
+                    "cmp {p}, 4",
+                    "jae 2b",
+                    "3:",
+                    "test {p}, {p}",
+                    "jz 4f",
+                    "5:",
+                    "vbroadcasti64x4 zmm8, ymmword ptr [{w}]",
+                    "vpxord zmm8, zmm8, zmm15",
+                    "vpdpbusd zmm0, zmm8, zmmword ptr [{x}]",
+                    "vpdpbusd zmm1, zmm8, zmmword ptr [{x} + 64]",
+                    "add {w}, 32",
+                    "add {x}, 128",
+                    "dec {p}",
+                    "jnz 5b",
+                    "4:",
+                    // Inputs 0 and 1 in zmm0, 2, 4, 6 (low and high halves), 2 and 3 in
+                    // zmm1, 3, 5, 7; then the four as `reduce4_b8` takes them, ymm0..3.
+                    "vpaddd zmm0, zmm0, zmm2",
+                    "vpaddd zmm4, zmm4, zmm6",
+                    "vpaddd zmm1, zmm1, zmm3",
+                    "vpaddd zmm5, zmm5, zmm7",
+                    "vpaddd zmm0, zmm0, zmm4",
+                    "vpaddd zmm4, zmm1, zmm5",
+                    "vextracti64x4 ymm1, zmm0, 1",
+                    "vextracti64x4 ymm3, zmm4, 1",
+                    "vmovdqa ymm2, ymm4",
+                    reduce4_b8!(),
+                    "vmovdqu [{out}], xmm0",
+                    "vzeroupper",
+                    w = inout(reg) w => _,
+                    x = inout(reg) x => _,
+                    p = inout(reg) m => _,
+                    t = out(reg) _,
+                    out = in(reg) sums.as_mut_ptr(),
+                    options(nostack),
+                );
+            }
+        } else {
+            // SAFETY: passes `done..done + m` of the row (32 bytes each) and of the four
+            // inputs (128 bytes each) are in bounds (`vector_passes`), at most
+            // `MAX_PASSES`; the features and the FPU as the caller guarantees; `sums` is
+            // 16 bytes.
+            unsafe {
+                asm_ymm!(
+                    sign_bytes!(),
+                    zero4!(),
+                    "2:",
+                    "vpxor ymm8, ymm15, ymmword ptr [{w}]",
+                    "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
+                    "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
+                    "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
+                    "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
+                    "add {w}, 32",
+                    "add {x}, 128",
+                    "dec {p}",
+                    "jnz 2b",
+                    reduce4_b8!(),
+                    "vmovdqu [{out}], xmm0",
+                    "vzeroupper",
+                    w = inout(reg) w => _,
+                    x = inout(reg) x => _,
+                    p = inout(reg) m => _,
+                    t = out(reg) _,
+                    out = in(reg) sums.as_mut_ptr(),
+                    options(nostack),
+                );
+            }
         }
         for (a, s) in acc.iter_mut().zip(sums) {
             *a += i64::from(s);
@@ -365,7 +543,7 @@ pub unsafe fn dot4_b8(weights: &[i8], n: usize, xq: &[i8], sx: [i64; 4], bias: i
 ///
 /// The CPU has AVX2, AVX512_VNNI and AVX512VL, with the AVX-512 state saved by the FPU
 /// section, and in the kernel the caller holds the FPU.
-pub unsafe fn block_rows_b8(
+pub unsafe fn block_rows_b8<const Z: bool>(
     layer: &DenseLayer<'_>,
     xs: &[&[i16]],
     prep: &[i16],
@@ -398,7 +576,7 @@ pub unsafe fn block_rows_b8(
             first,
             [y0, y1, y2, y3],
             // SAFETY: the caller guarantees the features and the FPU.
-            |w, bias| unsafe { dot4_b8(w, n, xq, sx, bias) },
+            |w, bias| unsafe { dot4_b8::<Z>(w, n, xq, sx, bias) },
             // SAFETY: the caller guarantees AVX2 and the FPU.
             |acc| unsafe { fin.finish4(layer, acc) },
         );
@@ -414,10 +592,11 @@ pub unsafe fn block_rows_b8(
             // SAFETY: as above.
             |w, b| unsafe {
                 let mut sums = [0i64; 4];
-                rows4_b8_to(w, n, xb, sx, &mut sums).then(|| fin.finish4_biased(layer, &sums, b))
+                rows4_b8_to::<Z>(w, n, xb, sx, &mut sums)
+                    .then(|| fin.finish4_biased(layer, &sums, b))
             },
             // SAFETY: as above.
-            |w, _, bias| unsafe { dot_b8(w, n, xb, sx, bias) },
+            |w, _, bias| unsafe { dot_b8::<Z>(w, n, xb, sx, bias) },
         )?;
     }
     Ok(())

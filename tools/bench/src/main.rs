@@ -33,7 +33,7 @@ use nn_pure::batch::{forward, Shape};
 use nn_pure::fixed::Requant;
 use nn_pure::format::{Format, Weights};
 use nn_pure::forward::DenseLayer;
-use nn_pure::gated::{best_isa, Gated, Isa};
+use nn_pure::gated::{isas, Gated, Isa};
 use nn_pure::rng::Rng;
 use nn_pure::simd::avx2::{forward_block, split_len};
 use nn_pure::simd::gate::{self, Gate, SIZES, TIMED_ROWS};
@@ -77,9 +77,10 @@ struct Args {
     /// The layers' format of `--profile`: 16x16, 16x8 or 8x8.
     #[arg(long, default_value = "16x16", value_parser = ["16x16", "16x8", "8x8"])]
     format: String,
-    /// The 8-bit formats' kernels of `--profile`: avx2, or vnni (where the CPU has
-    /// AVX512_VNNI and AVX512VL).
-    #[arg(long, default_value = "avx2", value_parser = ["avx2", "vnni"])]
+    /// The 8-bit formats' kernels of `--profile`: avx2, vnni (where the CPU has
+    /// AVX512_VNNI and AVX512VL) or vnni512 (the 8x8 format on 512-bit registers, with
+    /// AVX512F too).
+    #[arg(long, default_value = "avx2", value_parser = ["avx2", "vnni", "vnni512"])]
     isa: String,
 }
 
@@ -257,7 +258,7 @@ fn net_call<'a>(
     let mut y = vec![0i16; batch * shape.output_dim];
     let mut scratch = vec![0i16; shape.scratch_len()];
     // SAFETY: main checked AVX2 before any gate is made usable, and the callers pass
-    // `Isa::Vnni` only where `best_isa` found it.
+    // a VNNI `Isa` only where `isas` lists it.
     let mut runner = unsafe { Gated::new(g).with_isa(isa) };
     move || {
         forward(
@@ -344,17 +345,17 @@ fn main() {
         (Format::F16x8, Isa::Avx2),
         (Format::F8x8, Isa::Avx2),
     ];
-    if best_isa() == Isa::Vnni {
+    let isas = isas();
+    if isas.contains(&Isa::Vnni) {
         kinds.extend([(Format::F16x8, Isa::Vnni), (Format::F8x8, Isa::Vnni)]);
+    }
+    if isas.contains(&Isa::Vnni512) {
+        kinds.push((Format::F8x8, Isa::Vnni512));
     }
     out += "\nThe layer formats, by the automatic gate (ns per prediction, and GMAC/s):\n\n";
     out += "| shape | batch |";
     for (f, isa) in &kinds {
-        out += &format!(
-            " {} {} |",
-            f.name(),
-            if *isa == Isa::Vnni { "vnni" } else { "avx2" }
-        );
+        out += &format!(" {} {} |", f.name(), isa_name(*isa));
     }
     out += "\n|---|---:|";
     out += &"---:|".repeat(kinds.len());
@@ -386,6 +387,15 @@ fn main() {
     }
 }
 
+/// The name of `isa` in the table and in `--isa`.
+fn isa_name(isa: Isa) -> &'static str {
+    match isa {
+        Isa::Avx2 => "avx2",
+        Isa::Vnni => "vnni",
+        Isa::Vnni512 => "vnni512",
+    }
+}
+
 /// `--profile`: `args.calls` calls of the network `name` at `args.batch` by the `simd`
 /// path (every layer to the vector kernels, of `--format` and `--isa`), untimed.
 fn profile(args: &Args, name: &str, rng: &mut Rng) {
@@ -404,14 +414,13 @@ fn profile(args: &Args, name: &str, rng: &mut Rng) {
         "8x8" => Format::F8x8,
         _ => Format::F16x16,
     };
-    let isa = if args.isa == "vnni" {
-        if best_isa() != Isa::Vnni {
-            eprintln!("nn-bench: --isa vnni: this CPU has no AVX512_VNNI with AVX512VL");
-            std::process::exit(2);
-        }
-        Isa::Vnni
-    } else {
-        Isa::Avx2
+    let Some(isa) = isas().into_iter().find(|&i| isa_name(i) == args.isa) else {
+        eprintln!(
+            "nn-bench: --isa {}: this CPU has no such kernels (AVX512_VNNI with AVX512VL; \
+             AVX512F too for vnni512)",
+            args.isa
+        );
+        std::process::exit(2);
     };
     let mut call = net_call(&net, args.batch, simd, (format, isa), rng);
     for _ in 0..args.calls {

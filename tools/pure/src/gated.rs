@@ -58,8 +58,9 @@ impl Gated {
     ///
     /// # Safety
     ///
-    /// `isa` is [`Isa::Avx2`] or the CPU has AVX512_VNNI and AVX512VL (and the OS saves
-    /// the AVX-512 state, as Linux does for user space where the CPU has it).
+    /// `isa` is [`Isa::Avx2`] or the CPU has AVX512_VNNI and AVX512VL, and AVX512F for
+    /// [`Isa::Vnni512`] (and the OS saves the AVX-512 state, as Linux does for user
+    /// space where the CPU has it): [`best_isa`] or an instruction set it implies.
     pub unsafe fn with_isa(mut self, isa: Isa) -> Self {
         self.isa = isa;
         self
@@ -72,13 +73,29 @@ impl Gated {
 }
 
 /// The best instruction set of the 8-bit kernels on this CPU: VNNI (AVX512_VNNI with
-/// AVX512VL) where it has them, else AVX2.
+/// AVX512VL) where it has them, on 512-bit registers with AVX512F, else AVX2. (User
+/// space has no `X86_FEATURE_PREFER_YMM`: the module's choice can differ, see
+/// `rust/simd.rs`.)
 pub fn best_isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl") {
+        if std::is_x86_feature_detected!("avx512f") {
+            return Isa::Vnni512;
+        }
         return Isa::Vnni;
     }
     Isa::Avx2
+}
+
+/// The instruction sets of the 8-bit kernels this CPU can run, [`best_isa`] last.
+pub fn isas() -> std::vec::Vec<Isa> {
+    match best_isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Vnni512 => std::vec![Isa::Avx2, Isa::Vnni, Isa::Vnni512],
+        #[cfg(target_arch = "x86_64")]
+        Isa::Vnni => std::vec![Isa::Avx2, Isa::Vnni],
+        _ => std::vec![Isa::Avx2],
+    }
 }
 
 impl Runner for Gated {

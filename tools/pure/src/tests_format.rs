@@ -302,7 +302,7 @@ fn networks_that_mix_formats_agree_on_every_path() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn the_8bit_avx2_kernels_match_the_reference() {
-    use crate::gated::best_isa;
+    use crate::gated::isas;
     use crate::simd::avx2_w8::{block_rows_w8, forward_block_w8, prepare_block, prepared_len, Isa};
     use crate::simd::vnni_b8::block_len;
     assert!(
@@ -311,13 +311,10 @@ fn the_8bit_avx2_kernels_match_the_reference() {
     );
     // AVX2 always; VNNI where this CPU has it (the host of performance.rst does; the
     // test guest does not, so this is where the VNNI kernels are proven).
-    let isas: Vec<Isa> = match best_isa() {
-        Isa::Vnni => vec![Isa::Avx2, Isa::Vnni],
-        Isa::Avx2 => {
-            std::eprintln!("this CPU has no AVX512_VNNI/AVX512VL: only the AVX2 kernels run");
-            vec![Isa::Avx2]
-        }
-    };
+    let isas: Vec<Isa> = isas();
+    if isas.len() == 1 {
+        std::eprintln!("this CPU has no AVX512_VNNI/AVX512VL: only the AVX2 kernels run");
+    }
     let mut rng = Rng::from_seed(88);
     let lengths: Vec<usize> = (1..=300).chain([511, 512, 513, 1024, 4095, 4096]).collect();
     for (&n, isa) in lengths
@@ -448,14 +445,10 @@ fn the_8bit_preparation_narrows_every_input_as_the_reference() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn the_8bit_kernels_sum_exactly_at_the_lane_bounds() {
-    use crate::gated::best_isa;
+    use crate::gated::isas;
     use crate::simd::avx2_w8::{self, prepare, prepared_len, Isa, PASS};
     use crate::simd::vnni_w8;
-    let isas: Vec<Isa> = match best_isa() {
-        Isa::Vnni => vec![Isa::Avx2, Isa::Vnni],
-        Isa::Avx2 => vec![Isa::Avx2],
-    };
-    for &isa in &isas {
+    for isa in isas() {
         for n in [16, 31, 1024, 4080, 4095, 4096] {
             for (w, x) in [
                 (-127i8, i16::MIN),
@@ -482,7 +475,7 @@ fn the_8bit_kernels_sum_exactly_at_the_lane_bounds() {
                             avx2_w8::rows4_w8(&weights, n, &one),
                             avx2_w8::dot4_w8(&weights, n, &four, 7),
                         ),
-                        Isa::Vnni => (
+                        Isa::Vnni | Isa::Vnni512 => (
                             vnni_w8::dot_w8(&weights, n, &one, 7),
                             vnni_w8::rows4_w8(&weights, n, &one),
                             vnni_w8::dot4_w8(&weights, n, &four, 7),
@@ -512,14 +505,20 @@ fn the_8bit_kernels_sum_exactly_at_the_lane_bounds() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn the_8x8_byte_kernels_sum_exactly_at_the_lane_bounds() {
-    use crate::gated::best_isa;
+    use crate::gated::isas;
     use crate::simd::avx2_w8::Isa;
     use crate::simd::vnni_b8::{self, block_len, PASS};
-    if best_isa() != Isa::Vnni {
+    let isas = isas();
+    if !isas.contains(&Isa::Vnni) {
         std::eprintln!("this CPU has no AVX512_VNNI/AVX512VL: the byte kernels are not run");
         return;
     }
-    for n in [1, 31, 32, 33, 1024, 4095, 4096, 70_000] {
+    let zmm = isas.contains(&Isa::Vnni512);
+    // Lengths of one to five passes (the 512-bit kernels' pairs and fours, and what is
+    // left of them), the widest row, and past a run of `MAX_PASSES`.
+    for n in [
+        1, 31, 32, 33, 64, 65, 96, 97, 128, 129, 160, 1024, 4095, 4096, 70_000,
+    ] {
         for (w, x) in [(-127i8, -128i16), (127, -128), (127, 127), (-127, 127)] {
             let weights = vec![w; 4 * n + PASS];
             let layer = DenseLayer {
@@ -549,26 +548,43 @@ fn the_8x8_byte_kernels_sum_exactly_at_the_lane_bounds() {
             let bytes = vnni_b8::passes(n) * PASS;
             let sx = n as i64 * i64::from(x);
             let exact = n as i64 * i64::from(w) * i64::from(x);
-            let mut rows = [0i64; 4];
-            // SAFETY: the CPU has AVX512_VNNI and AVX512VL (`best_isa`), whose state
-            // Linux saves for user space.
-            let (one_row, fits, quad) = unsafe {
-                (
-                    vnni_b8::dot_b8(&weights, n, &b1[..bytes], sx, 7),
-                    vnni_b8::rows4_b8_to(&weights, n, &b1[..bytes], sx, &mut rows),
-                    vnni_b8::dot4_b8(&weights, n, &b4[..4 * bytes], [sx; 4], 7),
-                )
-            };
-            assert_eq!(one_row, exact + 7, "one row, n {n}, {w} x {x}");
-            assert_eq!(
-                fits,
-                n <= vnni_b8::MAX_PASSES * PASS,
-                "four rows ran, n {n}"
-            );
-            if fits {
-                assert_eq!(rows, [exact; 4], "four rows, n {n}, {w} x {x}");
+            for z in [false, true] {
+                if z && !zmm {
+                    continue;
+                }
+                let mut rows = [0i64; 4];
+                // SAFETY: the CPU has AVX512_VNNI and AVX512VL, and AVX512F for `z`
+                // (`isas`), whose state Linux saves for user space.
+                let (one_row, fits, quad) = unsafe {
+                    if z {
+                        (
+                            vnni_b8::dot_b8::<true>(&weights, n, &b1[..bytes], sx, 7),
+                            vnni_b8::rows4_b8_to::<true>(&weights, n, &b1[..bytes], sx, &mut rows),
+                            vnni_b8::dot4_b8::<true>(&weights, n, &b4[..4 * bytes], [sx; 4], 7),
+                        )
+                    } else {
+                        (
+                            vnni_b8::dot_b8::<false>(&weights, n, &b1[..bytes], sx, 7),
+                            vnni_b8::rows4_b8_to::<false>(&weights, n, &b1[..bytes], sx, &mut rows),
+                            vnni_b8::dot4_b8::<false>(&weights, n, &b4[..4 * bytes], [sx; 4], 7),
+                        )
+                    }
+                };
+                assert_eq!(one_row, exact + 7, "zmm {z} one row, n {n}, {w} x {x}");
+                assert_eq!(
+                    fits,
+                    n <= vnni_b8::MAX_PASSES * PASS,
+                    "zmm {z} four rows ran, n {n}"
+                );
+                if fits {
+                    assert_eq!(rows, [exact; 4], "zmm {z} four rows, n {n}, {w} x {x}");
+                }
+                assert_eq!(
+                    quad,
+                    [exact + 7; 4],
+                    "zmm {z} four inputs, n {n}, {w} x {x}"
+                );
             }
-            assert_eq!(quad, [exact + 7; 4], "four inputs, n {n}, {w} x {x}");
         }
     }
 }
