@@ -162,6 +162,26 @@ macro_rules! fold4_z {
     };
 }
 
+/// One pass of `vnni_b8.rs`'s four-row kernel on 256-bit registers: the input's 32 bytes
+/// at `{x}` against the four rows' at `{w}`, `{w} + {st}`, `{w} + 2 * {st}` and `{w} +
+/// {st3}` (their sign bits flipped by ymm15, [`sign_bytes`]), into the sums ymm0..3.
+/// Clobbers ymm8..12.
+macro_rules! rows4_pass_b8 {
+    () => {
+        concat!(
+            "vmovdqu ymm8, [{x}]\n",
+            "vpxor ymm9, ymm15, ymmword ptr [{w}]\n",
+            "vpxor ymm10, ymm15, ymmword ptr [{w} + {st}]\n",
+            "vpxor ymm11, ymm15, ymmword ptr [{w} + {st} * 2]\n",
+            "vpxor ymm12, ymm15, ymmword ptr [{w} + {st3}]\n",
+            "{{evex}} vpdpbusd ymm0, ymm9, ymm8\n",
+            "{{evex}} vpdpbusd ymm1, ymm10, ymm8\n",
+            "{{evex}} vpdpbusd ymm2, ymm11, ymm8\n",
+            "{{evex}} vpdpbusd ymm3, ymm12, ymm8\n",
+        )
+    };
+}
+
 /// Reduces the `i32` lanes of four sums (ymm0..3) across into the four `i32` of xmm0,
 /// without widening (`vnni_b8.rs`: a row's sum fits). Clobbers ymm0..3.
 macro_rules! reduce4_b8 {
