@@ -118,7 +118,8 @@ check: setup
 check-full: setup
 	$(REPO)/tools/testing/check --full
 
-demo: setup
+# demo: the debug kernel if it is built, else the perf one (tools/testing/demo runs setup).
+demo:
 	$(REPO)/tools/testing/demo
 
 # The I/O latency experiment (tools/iopredict; Documentation/neural_network/iopredict.rst):
