@@ -367,10 +367,11 @@ pub unsafe fn rows4_b8_to<const Z: bool>(
 /// bytes interleaved by pass and `sx` their sums, the row's weights loaded and flipped
 /// once for the four. `weights` may go on past the row, as for [`dot_b8`].
 ///
+/// Two passes at a time into eight sums (then the last, odd pass): eight chains of
+/// `vpdpbusd`, so that its five cycles of latency do not bound the loop as four did.
 /// `Z`: on 512-bit registers, each pass of the row broadcast to both halves of one, so
 /// that one `vpdpbusd` takes two inputs' pass (adjacent in `xq`): four passes at a time
-/// into eight sums, then the passes left one at a time. Eight chains of `vpdpbusd`
-/// where the 256-bit kernel has four: its five cycles of latency hidden.
+/// into eight sums, then the passes left one at a time.
 ///
 /// # Safety
 ///
@@ -472,16 +473,41 @@ pub unsafe fn dot4_b8<const Z: bool>(
                 asm_ymm!(
                     sign_bytes!(),
                     zero4!(),
+                    "vpxor ymm4, ymm4, ymm4",
+                    "vpxor ymm5, ymm5, ymm5",
+                    "vpxor ymm6, ymm6, ymm6",
+                    "vpxor ymm7, ymm7, ymm7",
+                    "cmp {p}, 2",
+                    "jb 3f",
                     "2:",
+                    "vpxor ymm8, ymm15, ymmword ptr [{w}]",
+                    "vpxor ymm9, ymm15, ymmword ptr [{w} + 32]",
+                    "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
+                    "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
+                    "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
+                    "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
+                    "{{evex}} vpdpbusd ymm4, ymm9, ymmword ptr [{x} + 128]",
+                    "{{evex}} vpdpbusd ymm5, ymm9, ymmword ptr [{x} + 160]",
+                    "{{evex}} vpdpbusd ymm6, ymm9, ymmword ptr [{x} + 192]",
+                    "{{evex}} vpdpbusd ymm7, ymm9, ymmword ptr [{x} + 224]",
+                    "add {w}, 64",
+                    "add {x}, 256",
+                    "sub {p}, 2",
+                    "cmp {p}, 2",
+                    "jae 2b",
+                    "3:",
+                    "test {p}, {p}",
+                    "jz 4f",
                     "vpxor ymm8, ymm15, ymmword ptr [{w}]",
                     "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
                     "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
                     "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
                     "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
-                    "add {w}, 32",
-                    "add {x}, 128",
-                    "dec {p}",
-                    "jnz 2b",
+                    "4:",
+                    "vpaddd ymm0, ymm0, ymm4",
+                    "vpaddd ymm1, ymm1, ymm5",
+                    "vpaddd ymm2, ymm2, ymm6",
+                    "vpaddd ymm3, ymm3, ymm7",
                     reduce4_b8!(),
                     "vmovdqu [{out}], xmm0",
                     "vzeroupper",
