@@ -2,7 +2,8 @@
 
 //! The `8x8` format's kernels on byte products: AVX-512 VNNI's `vpdpbusd` (EVEX-encoded
 //! on 256-bit registers, AVX512_VNNI with AVX512VL), 32 products an instruction where
-//! `vnni_w8.rs` multiplies 16 (its inputs kept in 16-bit lanes).
+//! `vnni_w8.rs` multiplies 16 (its inputs kept in 16-bit lanes); with `Z`, on 512-bit
+//! registers (AVX512F too), 64.
 //!
 //! The idea. `vpdpbusd` multiplies unsigned bytes by signed bytes, four products summed
 //! into each `i32` lane. The 8x8 format's weights and narrowed inputs are both signed.
@@ -18,8 +19,8 @@
 //! input's sum after the bytes ([`block_len`]).
 //!
 //! Bounds. A product is at most `255 * 128 = 32,640` in magnitude, a row of [`MAX_DIM`]
-//! values `4096 * 32,640 < 2^27`: a lane, and the eight lanes' total, hold a whole row in
-//! `i32`. The kernels take at most [`MAX_PASSES`] passes a run (`2048 * 32 * 32,640 <
+//! values `4096 * 32,640 < 2^27`: a lane, and any sum of lanes (a register's eight or
+//! sixteen, or the sums of several passes added together), hold a whole row in `i32`. The kernels take at most [`MAX_PASSES`] passes a run (`2048 * 32 * 32,640 <
 //! 2^31`); longer rows are summed in runs.
 //!
 //! The test guest (QEMU's TCG) has no AVX-512: these kernels are proven bit for bit on
@@ -551,8 +552,8 @@ pub unsafe fn dot4_b8<const Z: bool>(
 ///
 /// # Safety
 ///
-/// The CPU has AVX2, AVX512_VNNI and AVX512VL, with the AVX-512 state saved by the FPU
-/// section, and in the kernel the caller holds the FPU.
+/// The CPU has AVX2, AVX512_VNNI and AVX512VL (and for `Z` AVX512F), with the AVX-512
+/// state saved by the FPU section, and in the kernel the caller holds the FPU.
 pub unsafe fn block_rows_b8<const Z: bool>(
     layer: &DenseLayer<'_>,
     xs: &[&[i16]],
