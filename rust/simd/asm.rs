@@ -136,14 +136,6 @@ macro_rules! sign_bytes {
     };
 }
 
-/// Sets every byte of zmm15 (so ymm15 too) to 0x80, as [`sign_bytes`] (`vnni_b8.rs`'s
-/// kernels on 512-bit registers).
-macro_rules! sign_bytes_z {
-    () => {
-        concat!(sign_bytes!(), "vpbroadcastd zmm15, xmm15\n",)
-    };
-}
-
 /// Adds the upper 256 bits of each of zmm0..3 to its lower half (ymm0..3), leaving the
 /// upper halves zero: four sums of 512-bit registers as [`reduce4_b8`] reads them.
 /// Clobbers ymm4..7.

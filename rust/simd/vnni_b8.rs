@@ -150,61 +150,45 @@ pub fn as_bytes(prep: &[i16]) -> &[i8] {
 /// the kernel the caller holds the FPU, with nothing in between that sleeps.
 #[inline]
 unsafe fn run1<const Z: bool>(w: *const i8, x: *const i8, passes: usize) -> i32 {
+    let pairs = if Z { passes / 2 } else { 0 };
     let sum: i32;
-    if Z {
-        // SAFETY: as below; the pairs of passes read 64 bytes of each, within the
-        // `passes` passes; only zmm0, zmm1 and zmm15 of the sixteen clobbered are used.
-        unsafe {
-            asm_ymm!(
-                "vpxor ymm0, ymm0, ymm0",
-                sign_bytes_z!(),
-                "cmp {p}, 2",
-                "jb 3f",
-                "2:",
-                "vpxord zmm1, zmm15, zmmword ptr [{w}]",
-                "vpdpbusd zmm0, zmm1, zmmword ptr [{x}]",
-                "add {w}, 64",
-                "add {x}, 64",
-                "sub {p}, 2",
-                "cmp {p}, 2",
-                "jae 2b",
-                "vextracti64x4 ymm1, zmm0, 1",
-                "vpaddd ymm0, ymm0, ymm1",
-                "3:",
-                "test {p}, {p}",
-                "jz 4f",
-                "vpxor ymm1, ymm15, ymmword ptr [{w}]",
-                "{{evex}} vpdpbusd ymm0, ymm1, ymmword ptr [{x}]",
-                "4:",
-                hsum_d!(),
-                "vzeroupper",
-                w = inout(reg) w => _,
-                x = inout(reg) x => _,
-                p = inout(reg) passes => _,
-                t = out(reg) sum,
-                options(nostack, readonly),
-            );
-        }
-        return sum;
-    }
-    // SAFETY: reads `passes` passes of 32 bytes of `w` and of `x`, as the caller
-    // guarantees; every register written is an operand or a clobber; no stack.
+    // SAFETY: reads `passes` passes of 32 bytes of `w` and of `x` (the pairs 64 at a
+    // time), as the caller guarantees; the 512-bit instructions run only for pairs, so
+    // only with `Z`; every register written is an operand or a clobber (zmm0, zmm1 and
+    // zmm15 are among them); no stack.
     unsafe {
         asm_ymm!(
             "vpxor ymm0, ymm0, ymm0",
             sign_bytes!(),
+            "test {q}, {q}",
+            "jz 3f",
+            "vpbroadcastd zmm15, xmm15",
             "2:",
+            "vpxord zmm1, zmm15, zmmword ptr [{w}]",
+            "vpdpbusd zmm0, zmm1, zmmword ptr [{x}]",
+            "add {w}, 64",
+            "add {x}, 64",
+            "dec {q}",
+            "jnz 2b",
+            "vextracti64x4 ymm1, zmm0, 1",
+            "vpaddd ymm0, ymm0, ymm1",
+            "3:",
+            "test {p}, {p}",
+            "jz 4f",
+            "5:",
             "vpxor ymm1, ymm15, ymmword ptr [{w}]",
             "{{evex}} vpdpbusd ymm0, ymm1, ymmword ptr [{x}]",
             "add {w}, 32",
             "add {x}, 32",
             "dec {p}",
-            "jnz 2b",
+            "jnz 5b",
+            "4:",
             hsum_d!(),
             "vzeroupper",
             w = inout(reg) w => _,
             x = inout(reg) x => _,
-            p = inout(reg) passes => _,
+            q = inout(reg) pairs => _,
+            p = inout(reg) passes - 2 * pairs => _,
             t = out(reg) sum,
             options(nostack, readonly),
         );
@@ -287,78 +271,57 @@ pub unsafe fn rows4_b8_to<const Z: bool>(
         return false;
     }
     let mut sums = [0i32; 4];
-    if passes > 0 && Z {
-        // SAFETY: as below; the pairs of passes read 64 bytes of each row and of the
-        // input, within the `passes` passes; zmm0..12 and zmm15 are among the clobbered.
-        unsafe {
-            asm_ymm!(
-                "lea {st3}, [{st} + {st} * 2]",
-                sign_bytes_z!(),
-                zero4!(),
-                "cmp {p}, 2",
-                "jb 3f",
-                "2:",
-                "vmovdqu64 zmm8, zmmword ptr [{x}]",
-                "vpxord zmm9, zmm15, zmmword ptr [{w}]",
-                "vpxord zmm10, zmm15, zmmword ptr [{w} + {st}]",
-                "vpxord zmm11, zmm15, zmmword ptr [{w} + {st} * 2]",
-                "vpxord zmm12, zmm15, zmmword ptr [{w} + {st3}]",
-                "vpdpbusd zmm0, zmm9, zmm8",
-                "vpdpbusd zmm1, zmm10, zmm8",
-                "vpdpbusd zmm2, zmm11, zmm8",
-                "vpdpbusd zmm3, zmm12, zmm8",
-                "add {w}, 64",
-                "add {x}, 64",
-                "sub {p}, 2",
-                "cmp {p}, 2",
-                "jae 2b",
-                fold4_z!(),
-                "3:",
-                "test {p}, {p}",
-                "jz 4f",
-                rows4_pass_b8!(),
-                "4:",
-                reduce4_b8!(),
-                "vmovdqu [{out}], xmm0",
-                "vzeroupper",
-                w = inout(reg) weights.as_ptr() => _,
-                st = in(reg) n,
-                st3 = out(reg) _,
-                x = inout(reg) xb.as_ptr() => _,
-                p = inout(reg) passes => _,
-                t = out(reg) _,
-                out = in(reg) sums.as_mut_ptr(),
-                options(nostack),
-            );
-        }
-    } else if passes > 0 {
-        // SAFETY: the four rows' passes are within `weights` and the input's within `xb`
-        // (checked above), at most `MAX_PASSES`; the features and the FPU as the caller
-        // guarantees; `sums` is 16 bytes.
-        unsafe {
-            asm_ymm!(
-                "lea {st3}, [{st} + {st} * 2]",
-                sign_bytes!(),
-                zero4!(),
-                "2:",
-                rows4_pass_b8!(),
-                "add {w}, 32",
-                "add {x}, 32",
-                "dec {p}",
-                "jnz 2b",
-                reduce4_b8!(),
-                "vmovdqu [{out}], xmm0",
-                "vzeroupper",
-                w = inout(reg) weights.as_ptr() => _,
-                st = in(reg) n,
-                st3 = out(reg) _,
-                x = inout(reg) xb.as_ptr() => _,
-                p = inout(reg) passes => _,
-                t = out(reg) _,
-                out = in(reg) sums.as_mut_ptr(),
-                options(nostack),
-            );
-        }
+    let pairs = if Z { passes / 2 } else { 0 };
+    // SAFETY: the four rows' passes are within `weights` and the input's within `xb`
+    // (checked above; the pairs 64 bytes at a time), at most `MAX_PASSES`; the 512-bit
+    // instructions run only for pairs, so only with `Z`; the features and the FPU as the
+    // caller guarantees; `sums` is 16 bytes; zmm0..12 and zmm15 are among the clobbered.
+    unsafe {
+        asm_ymm!(
+            "lea {st3}, [{st} + {st} * 2]",
+            sign_bytes!(),
+            zero4!(),
+            "test {q}, {q}",
+            "jz 3f",
+            "vpbroadcastd zmm15, xmm15",
+            "2:",
+            "vmovdqu64 zmm8, zmmword ptr [{x}]",
+            "vpxord zmm9, zmm15, zmmword ptr [{w}]",
+            "vpxord zmm10, zmm15, zmmword ptr [{w} + {st}]",
+            "vpxord zmm11, zmm15, zmmword ptr [{w} + {st} * 2]",
+            "vpxord zmm12, zmm15, zmmword ptr [{w} + {st3}]",
+            "vpdpbusd zmm0, zmm9, zmm8",
+            "vpdpbusd zmm1, zmm10, zmm8",
+            "vpdpbusd zmm2, zmm11, zmm8",
+            "vpdpbusd zmm3, zmm12, zmm8",
+            "add {w}, 64",
+            "add {x}, 64",
+            "dec {q}",
+            "jnz 2b",
+            fold4_z!(),
+            "3:",
+            "test {p}, {p}",
+            "jz 4f",
+            "5:",
+            rows4_pass_b8!(),
+            "add {w}, 32",
+            "add {x}, 32",
+            "dec {p}",
+            "jnz 5b",
+            "4:",
+            reduce4_b8!(),
+            "vmovdqu [{out}], xmm0",
+            "vzeroupper",
+            w = inout(reg) weights.as_ptr() => _,
+            st = in(reg) n,
+            st3 = out(reg) _,
+            x = inout(reg) xb.as_ptr() => _,
+            q = inout(reg) pairs => _,
+            p = inout(reg) passes - 2 * pairs => _,
+            t = out(reg) _,
+            out = in(reg) sums.as_mut_ptr(),
+            options(nostack),
+        );
     }
     *out = sums.map(|s| i64::from(s) - 128 * sx);
     true
@@ -370,9 +333,9 @@ pub unsafe fn rows4_b8_to<const Z: bool>(
 ///
 /// Two passes at a time into eight sums (then the last, odd pass): eight chains of
 /// `vpdpbusd`, so that its five cycles of latency do not bound the loop as four did.
-/// `Z`: on 512-bit registers, each pass of the row broadcast to both halves of one, so
-/// that one `vpdpbusd` takes two inputs' pass (adjacent in `xq`): four passes at a time
-/// into eight sums, then the passes left one at a time.
+/// `Z`: first four passes at a time on 512-bit registers, each pass of the row broadcast
+/// to both halves of one, so that one `vpdpbusd` takes two inputs' pass (adjacent in
+/// `xq`), into eight sums; the passes left (at most three) as above.
 ///
 /// # Safety
 ///
@@ -394,132 +357,104 @@ pub unsafe fn dot4_b8<const Z: bool>(
         let mut sums = [0i32; 4];
         let w = weights.as_ptr().wrapping_add(done * PASS);
         let x = xq.as_ptr().wrapping_add(done * 4 * PASS);
-        if Z {
-            // SAFETY: as below; each pass reads the row's 32 bytes (broadcast) and the
-            // inputs' 128 at the same offsets as the 256-bit loop; zmm0..9 and zmm15 are
-            // among the clobbered.
-            unsafe {
-                asm_ymm!(
-                    sign_bytes_z!(),
-                    zero4!(),
-                    "vpxor ymm4, ymm4, ymm4",
-                    "vpxor ymm5, ymm5, ymm5",
-                    "vpxor ymm6, ymm6, ymm6",
-                    "vpxor ymm7, ymm7, ymm7",
-                    "cmp {p}, 4",
-                    "jb 3f",
-                    "2:",
-                    "vbroadcasti64x4 zmm8, ymmword ptr [{w}]",
-                    "vbroadcasti64x4 zmm9, ymmword ptr [{w} + 32]",
-                    "vpxord zmm8, zmm8, zmm15",
-                    "vpxord zmm9, zmm9, zmm15",
-                    "vpdpbusd zmm0, zmm8, zmmword ptr [{x}]",
-                    "vpdpbusd zmm1, zmm8, zmmword ptr [{x} + 64]",
-                    "vpdpbusd zmm2, zmm9, zmmword ptr [{x} + 128]",
-                    "vpdpbusd zmm3, zmm9, zmmword ptr [{x} + 192]",
-                    "vbroadcasti64x4 zmm8, ymmword ptr [{w} + 64]",
-                    "vbroadcasti64x4 zmm9, ymmword ptr [{w} + 96]",
-                    "vpxord zmm8, zmm8, zmm15",
-                    "vpxord zmm9, zmm9, zmm15",
-                    "vpdpbusd zmm4, zmm8, zmmword ptr [{x} + 256]",
-                    "vpdpbusd zmm5, zmm8, zmmword ptr [{x} + 320]",
-                    "vpdpbusd zmm6, zmm9, zmmword ptr [{x} + 384]",
-                    "vpdpbusd zmm7, zmm9, zmmword ptr [{x} + 448]",
-                    "add {w}, 128",
-                    "add {x}, 512",
-                    "sub {p}, 4",
-                    "cmp {p}, 4",
-                    "jae 2b",
-                    "3:",
-                    "test {p}, {p}",
-                    "jz 4f",
-                    "5:",
-                    "vbroadcasti64x4 zmm8, ymmword ptr [{w}]",
-                    "vpxord zmm8, zmm8, zmm15",
-                    "vpdpbusd zmm0, zmm8, zmmword ptr [{x}]",
-                    "vpdpbusd zmm1, zmm8, zmmword ptr [{x} + 64]",
-                    "add {w}, 32",
-                    "add {x}, 128",
-                    "dec {p}",
-                    "jnz 5b",
-                    "4:",
-                    // Inputs 0 and 1 in zmm0, 2, 4, 6 (low and high halves), 2 and 3 in
-                    // zmm1, 3, 5, 7; then the four as `reduce4_b8` takes them, ymm0..3.
-                    "vpaddd zmm0, zmm0, zmm2",
-                    "vpaddd zmm4, zmm4, zmm6",
-                    "vpaddd zmm1, zmm1, zmm3",
-                    "vpaddd zmm5, zmm5, zmm7",
-                    "vpaddd zmm0, zmm0, zmm4",
-                    "vpaddd zmm4, zmm1, zmm5",
-                    "vextracti64x4 ymm1, zmm0, 1",
-                    "vextracti64x4 ymm3, zmm4, 1",
-                    "vmovdqa ymm2, ymm4",
-                    reduce4_b8!(),
-                    "vmovdqu [{out}], xmm0",
-                    "vzeroupper",
-                    w = inout(reg) w => _,
-                    x = inout(reg) x => _,
-                    p = inout(reg) m => _,
-                    t = out(reg) _,
-                    out = in(reg) sums.as_mut_ptr(),
-                    options(nostack),
-                );
-            }
-        } else {
-            // SAFETY: passes `done..done + m` of the row (32 bytes each) and of the four
-            // inputs (128 bytes each) are in bounds (`vector_passes`), at most
-            // `MAX_PASSES`; the features and the FPU as the caller guarantees; `sums` is
-            // 16 bytes.
-            unsafe {
-                asm_ymm!(
-                    sign_bytes!(),
-                    zero4!(),
-                    "vpxor ymm4, ymm4, ymm4",
-                    "vpxor ymm5, ymm5, ymm5",
-                    "vpxor ymm6, ymm6, ymm6",
-                    "vpxor ymm7, ymm7, ymm7",
-                    "cmp {p}, 2",
-                    "jb 3f",
-                    "2:",
-                    "vpxor ymm8, ymm15, ymmword ptr [{w}]",
-                    "vpxor ymm9, ymm15, ymmword ptr [{w} + 32]",
-                    "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
-                    "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
-                    "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
-                    "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
-                    "{{evex}} vpdpbusd ymm4, ymm9, ymmword ptr [{x} + 128]",
-                    "{{evex}} vpdpbusd ymm5, ymm9, ymmword ptr [{x} + 160]",
-                    "{{evex}} vpdpbusd ymm6, ymm9, ymmword ptr [{x} + 192]",
-                    "{{evex}} vpdpbusd ymm7, ymm9, ymmword ptr [{x} + 224]",
-                    "add {w}, 64",
-                    "add {x}, 256",
-                    "sub {p}, 2",
-                    "cmp {p}, 2",
-                    "jae 2b",
-                    "3:",
-                    "test {p}, {p}",
-                    "jz 4f",
-                    "vpxor ymm8, ymm15, ymmword ptr [{w}]",
-                    "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
-                    "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
-                    "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
-                    "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
-                    "4:",
-                    "vpaddd ymm0, ymm0, ymm4",
-                    "vpaddd ymm1, ymm1, ymm5",
-                    "vpaddd ymm2, ymm2, ymm6",
-                    "vpaddd ymm3, ymm3, ymm7",
-                    reduce4_b8!(),
-                    "vmovdqu [{out}], xmm0",
-                    "vzeroupper",
-                    w = inout(reg) w => _,
-                    x = inout(reg) x => _,
-                    p = inout(reg) m => _,
-                    t = out(reg) _,
-                    out = in(reg) sums.as_mut_ptr(),
-                    options(nostack),
-                );
-            }
+        let fours = if Z { m / 4 } else { 0 };
+        // SAFETY: passes `done..done + m` of the row (32 bytes each) and of the four
+        // inputs (128 bytes each) are in bounds (`vector_passes`), at most `MAX_PASSES`,
+        // read a pass, two or four at a time at the offsets of their passes; the 512-bit
+        // instructions run only for fours, so only with `Z`; the features and the FPU as
+        // the caller guarantees; `sums` is 16 bytes; zmm0..9 and zmm15 are among the
+        // clobbered.
+        unsafe {
+            asm_ymm!(
+                sign_bytes!(),
+                zero4!(),
+                "vpxor ymm4, ymm4, ymm4",
+                "vpxor ymm5, ymm5, ymm5",
+                "vpxor ymm6, ymm6, ymm6",
+                "vpxor ymm7, ymm7, ymm7",
+                "test {q}, {q}",
+                "jz 3f",
+                "vpbroadcastd zmm15, xmm15",
+                "2:",
+                "vbroadcasti64x4 zmm8, ymmword ptr [{w}]",
+                "vbroadcasti64x4 zmm9, ymmword ptr [{w} + 32]",
+                "vpxord zmm8, zmm8, zmm15",
+                "vpxord zmm9, zmm9, zmm15",
+                "vpdpbusd zmm0, zmm8, zmmword ptr [{x}]",
+                "vpdpbusd zmm1, zmm8, zmmword ptr [{x} + 64]",
+                "vpdpbusd zmm2, zmm9, zmmword ptr [{x} + 128]",
+                "vpdpbusd zmm3, zmm9, zmmword ptr [{x} + 192]",
+                "vbroadcasti64x4 zmm8, ymmword ptr [{w} + 64]",
+                "vbroadcasti64x4 zmm9, ymmword ptr [{w} + 96]",
+                "vpxord zmm8, zmm8, zmm15",
+                "vpxord zmm9, zmm9, zmm15",
+                "vpdpbusd zmm4, zmm8, zmmword ptr [{x} + 256]",
+                "vpdpbusd zmm5, zmm8, zmmword ptr [{x} + 320]",
+                "vpdpbusd zmm6, zmm9, zmmword ptr [{x} + 384]",
+                "vpdpbusd zmm7, zmm9, zmmword ptr [{x} + 448]",
+                "add {w}, 128",
+                "add {x}, 512",
+                "dec {q}",
+                "jnz 2b",
+                // Inputs 0 and 1 in zmm0, 2, 4, 6 (low and high halves), 2 and 3 in
+                // zmm1, 3, 5, 7: into the 256-bit loops' sums, inputs 0..3 in ymm0..3,
+                // ymm4..7 zero.
+                "vpaddd zmm0, zmm0, zmm2",
+                "vpaddd zmm4, zmm4, zmm6",
+                "vpaddd zmm1, zmm1, zmm3",
+                "vpaddd zmm5, zmm5, zmm7",
+                "vpaddd zmm0, zmm0, zmm4",
+                "vpaddd zmm4, zmm1, zmm5",
+                "vextracti64x4 ymm1, zmm0, 1",
+                "vextracti64x4 ymm3, zmm4, 1",
+                "vmovdqa ymm2, ymm4",
+                "vpxor ymm4, ymm4, ymm4",
+                "vpxor ymm5, ymm5, ymm5",
+                "vpxor ymm6, ymm6, ymm6",
+                "vpxor ymm7, ymm7, ymm7",
+                "3:",
+                "cmp {p}, 2",
+                "jb 6f",
+                "7:",
+                "vpxor ymm8, ymm15, ymmword ptr [{w}]",
+                "vpxor ymm9, ymm15, ymmword ptr [{w} + 32]",
+                "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
+                "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
+                "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
+                "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
+                "{{evex}} vpdpbusd ymm4, ymm9, ymmword ptr [{x} + 128]",
+                "{{evex}} vpdpbusd ymm5, ymm9, ymmword ptr [{x} + 160]",
+                "{{evex}} vpdpbusd ymm6, ymm9, ymmword ptr [{x} + 192]",
+                "{{evex}} vpdpbusd ymm7, ymm9, ymmword ptr [{x} + 224]",
+                "add {w}, 64",
+                "add {x}, 256",
+                "sub {p}, 2",
+                "cmp {p}, 2",
+                "jae 7b",
+                "6:",
+                "test {p}, {p}",
+                "jz 4f",
+                "vpxor ymm8, ymm15, ymmword ptr [{w}]",
+                "{{evex}} vpdpbusd ymm0, ymm8, ymmword ptr [{x}]",
+                "{{evex}} vpdpbusd ymm1, ymm8, ymmword ptr [{x} + 32]",
+                "{{evex}} vpdpbusd ymm2, ymm8, ymmword ptr [{x} + 64]",
+                "{{evex}} vpdpbusd ymm3, ymm8, ymmword ptr [{x} + 96]",
+                "4:",
+                "vpaddd ymm0, ymm0, ymm4",
+                "vpaddd ymm1, ymm1, ymm5",
+                "vpaddd ymm2, ymm2, ymm6",
+                "vpaddd ymm3, ymm3, ymm7",
+                reduce4_b8!(),
+                "vmovdqu [{out}], xmm0",
+                "vzeroupper",
+                w = inout(reg) w => _,
+                x = inout(reg) x => _,
+                q = inout(reg) fours => _,
+                p = inout(reg) m - 4 * fours => _,
+                t = out(reg) _,
+                out = in(reg) sums.as_mut_ptr(),
+                options(nostack),
+            );
         }
         for (a, s) in acc.iter_mut().zip(sums) {
             *a += i64::from(s);
