@@ -58,8 +58,15 @@ quick=${NN_FAULT_QUICK:-0}
 QUICK_STRIDE=()
 [ "$quick" = 1 ] && QUICK_STRIDE=(-s 16:4)
 plan $([ "$quick" = 1 ] && echo 28 || echo 41)
+# phase NAME: the guest seconds since the last mark, to see where the script's time goes.
+PHASE_AT=$SECONDS
+phase() {
+	echo "# phase $1: $((SECONDS - PHASE_AT)) s"
+	PHASE_AT=$SECONDS
+}
 
 nn_load || bail loads "insmod failed"
+phase module_load
 D=$NN_DEBUGFS
 SWEEP=$NN_HELPERS/nn-faultsweep
 DATA=$NN_DATA
@@ -140,6 +147,7 @@ for line in "8 16 4 relu linear seed=1" "${il//x/ } relu linear seed=1 policy=in
 	[ "$quick" = 1 ] && [ $i = 2 ] && stride=(-s 16:8)
 	sweep create_$i task $D/create /tmp/create$i.txt -r $D/remove "${stride[@]}"
 done
+phase creates
 
 SAMPLE=/nn/rust/kunit/testdata/sample.nnm
 sweep load task $D/load $SAMPLE -r $D/remove "${QUICK_STRIDE[@]}"
@@ -149,6 +157,7 @@ printf '%s' $DATA/firmware >/sys/module/firmware_class/parameters/path
 echo sample.nnm >/tmp/fw.txt
 sweep load_firmware task $D/load_firmware /tmp/fw.txt -r $D/remove -i $D/load -e 2 \
 	"${QUICK_STRIDE[@]}"
+phase loads
 
 # --- replace, train, predict ---------------------------------------------------------
 cat $DATA/replace-a.nnm >$D/load && read -r rid <$D/load
@@ -163,6 +172,7 @@ read -r row <$DATA/random-r1.in
 echo "$row" >/tmp/row.txt
 sweep predict_row task $D/network_$pid/predict /tmp/row.txt
 sweep predict_batch task $D/network_$pid/predict $DATA/random-r1.in
+phase replace_train_predict
 
 # --- every config command, evacuate (on the replace network) ----------------------
 # The first and last nodes with 16 MiB free ($rep, above): the 16-node machine's node 0
@@ -184,6 +194,7 @@ done
 echo "policy interleave nodes $rep" >$D/network_$rid/config
 echo "$n1" >/tmp/evac.txt
 sweep evacuate task $D/evacuate /tmp/evac.txt -a evacuations -a migration_failures
+phase config_evacuate
 
 # --- reads: every readable file of the tree and of the replace network ------------
 # A read builds its text in memory (a snapshot at the first read of an open file):
@@ -207,11 +218,13 @@ for f in $D/* $D/network_$rid/*; do
 	[[ $last == calls* ]] && [ "$rc" = 0 ] && [ "$inj" = $((calls - 1)) ] ||
 		READ_BAD+=" $n(rc $rc: $last)"
 done
+phase reads
 for ((n = 1; n <= (quick ? 4 : 8); n++)); do
 	out=$($SWEEP -m task -R -f $n -k 1 $D/bench)
 	echo "read bench, allocation $n failed: ${out//$'\n'/; }"
 	[[ $out == *" injected 1 other 0 changed 0" ]] || READ_BAD+=" bench@$n($out)"
 done
+phase bench_reads
 [ "$r" -ge 10 ] && [ -z "$READ_BAD" ] && pass reads_of_every_file_fail_cleanly ||
 	fail reads_of_every_file_fail_cleanly "${READ_BAD:-only $r readable files}"
 
@@ -228,21 +241,22 @@ for m in slab page; do
 		sweep config_migrate_$m $m $D/network_$pid/config /tmp/cfg1.txt -a migration_failures
 	echo "migrate $n0" >$D/network_$pid/config
 done
+phase off_task
 global_off
 [ $((INJ[create_1_slab] + INJ[create_1_page])) -ge "${BUF[create_1]}" ] &&
 	pass create_1_failures_cover_its_buffers ||
 	fail create_1_failures_cover_its_buffers "slab ${INJ[create_1_slab]} + page ${INJ[create_1_page]} < ${BUF[create_1]} buffers"
 
 # --- the C helpers, each reached: the stack filter on the helper's code alone -------
-# func_range NAME: "START END" of the module's function NAME (to the next symbol).
+# func_range NAME: "START END" of the module's function NAME (to the next symbol). A
+# kallsyms line is "ADDR TYPE NAME<tab>[MODULE]": matched by pattern, in the shell (a
+# `read <<<` a line took about 25 s of TCG per call over the module's symbols).
 mapfile -t KS < <(grep '\[neural_network\]$' /proc/kallsyms | sort)
 func_range() {
-	local i a t n
+	local i
 	for i in "${!KS[@]}"; do
-		read -r a t n _ <<<"${KS[i]}"
-		if [ "$n" = "$1" ]; then
-			read -r n _ <<<"${KS[i + 1]}"
-			echo "0x$a 0x$n"
+		if [[ ${KS[i]} == *" $1"$'\t'* ]]; then
+			echo "0x${KS[i]%% *} 0x${KS[i + 1]%% *}"
 			return 0
 		fi
 	done
@@ -272,6 +286,7 @@ for spec in "nn_alloc_node create1" "nn_slab_alloc create1" "nn_page_alloc creat
 	[ "${total#total }" -ge 1 ] 2>/dev/null && [[ $out == *" injected 1 other 0 changed 0" ]] &&
 		pass "site_$fn" || fail "site_$fn" "$total; $out"
 done
+phase sites
 nn_fault_module_only
 
 printf '%s' "$old_path" >/sys/module/firmware_class/parameters/path
@@ -283,3 +298,4 @@ for id in $rid $tid $pid; do echo "$id" >$D/remove; done
 [ "$(network_count)" = 0 ] && [ "$(nn_numa_stat bytes)" = 0 ] &&
 	pass nothing_held_after || fail nothing_held_after "$(network_count) networks, $(nn_numa_stat bytes) bytes"
 nn_unload && ! nn_loaded && pass unloads || fail unloads
+phase unload
