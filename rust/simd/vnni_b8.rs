@@ -20,8 +20,9 @@
 //!
 //! Bounds. A product is at most `255 * 128 = 32,640` in magnitude, a row of [`MAX_DIM`]
 //! values `4096 * 32,640 < 2^27`: a lane, and any sum of lanes (a register's eight or
-//! sixteen, or the sums of several passes added together), hold a whole row in `i32`. The kernels take at most [`MAX_PASSES`] passes a run (`2048 * 32 * 32,640 <
-//! 2^31`); longer rows are summed in runs.
+//! sixteen, or the sums of several passes added together), hold a whole row in `i32`.
+//! The kernels take at most [`MAX_PASSES`] passes a run (`2048 * 32 * 32,640 < 2^31`);
+//! longer rows are summed in runs.
 //!
 //! The test guest (QEMU's TCG) has no AVX-512: these kernels are proven bit for bit on
 //! the host (`tools/pure`), and in the module they run only where the CPU has the

@@ -498,6 +498,32 @@ fn the_8bit_kernels_sum_exactly_at_the_lane_bounds() {
     }
 }
 
+/// The three byte kernels of `vnni_b8` on one row set, of one width: the one-row sum
+/// (bias 7), whether the four-row kernel ran and its sums, the four-input sums (bias 7);
+/// `b1` one input's prepared bytes, `b4` four's, `sx` each input's sum.
+///
+/// # Safety
+///
+/// As `vnni_b8::dot_b8::<Z>`: the CPU's features.
+#[cfg(target_arch = "x86_64")]
+unsafe fn byte_kernels<const Z: bool>(
+    weights: &[i8],
+    n: usize,
+    b1: &[i8],
+    b4: &[i8],
+    sx: i64,
+) -> (i64, bool, [i64; 4], [i64; 4]) {
+    use crate::simd::vnni_b8;
+    let mut rows = [0i64; 4];
+    // SAFETY: as the caller guarantees.
+    unsafe {
+        let one_row = vnni_b8::dot_b8::<Z>(weights, n, b1, sx, 7);
+        let fits = vnni_b8::rows4_b8_to::<Z>(weights, n, b1, sx, &mut rows);
+        let quad = vnni_b8::dot4_b8::<Z>(weights, n, b4, [sx; 4], 7);
+        (one_row, fits, rows, quad)
+    }
+}
+
 /// The 8x8 format's byte kernels (`vnni_b8`, where this CPU has VNNI) at their lane
 /// bounds: every weight -127 or 127 and every narrowed input -128 or 127 (the largest
 /// offset products, 255 * -128), at lengths up to the widest row and past it (runs of
@@ -552,22 +578,13 @@ fn the_8x8_byte_kernels_sum_exactly_at_the_lane_bounds() {
                 if z && !zmm {
                     continue;
                 }
-                let mut rows = [0i64; 4];
                 // SAFETY: the CPU has AVX512_VNNI and AVX512VL, and AVX512F for `z`
                 // (`isas`), whose state Linux saves for user space.
-                let (one_row, fits, quad) = unsafe {
+                let (one_row, fits, rows, quad) = unsafe {
                     if z {
-                        (
-                            vnni_b8::dot_b8::<true>(&weights, n, &b1[..bytes], sx, 7),
-                            vnni_b8::rows4_b8_to::<true>(&weights, n, &b1[..bytes], sx, &mut rows),
-                            vnni_b8::dot4_b8::<true>(&weights, n, &b4[..4 * bytes], [sx; 4], 7),
-                        )
+                        byte_kernels::<true>(&weights, n, &b1[..bytes], &b4[..4 * bytes], sx)
                     } else {
-                        (
-                            vnni_b8::dot_b8::<false>(&weights, n, &b1[..bytes], sx, 7),
-                            vnni_b8::rows4_b8_to::<false>(&weights, n, &b1[..bytes], sx, &mut rows),
-                            vnni_b8::dot4_b8::<false>(&weights, n, &b4[..4 * bytes], [sx; 4], 7),
-                        )
+                        byte_kernels::<false>(&weights, n, &b1[..bytes], &b4[..4 * bytes], sx)
                     }
                 };
                 assert_eq!(one_row, exact + 7, "zmm {z} one row, n {n}, {w} x {x}");
