@@ -10,6 +10,8 @@
 //!   prepared once a layer (copied or narrowed, padded).
 //! - [`requant`]: the requantization and activation of four outputs at once, which
 //!   every kernel's four sums go through.
+//! - [`short_w8`]: the 8-bit formats' kernel for short rows and one input, eight rows a
+//!   group, every group of a row piece and its requantization in one block.
 //! - [`vnni_w8`]: the 8-bit formats' kernels with AVX-512 VNNI (`vpdpwssd` on 256-bit
 //!   registers), where the CPU has it and the self-check passed them.
 //! - [`vnni_b8`]: the 8x8 format's kernels on byte products (`vpdpbusd`), with the same
@@ -53,6 +55,9 @@ pub(crate) mod gate;
 pub(crate) mod requant;
 #[cfg(CONFIG_X86_64)]
 mod selfcheck;
+#[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
+pub(crate) mod short_w8;
 #[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
 pub(crate) mod vnni_b8;

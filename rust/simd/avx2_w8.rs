@@ -26,6 +26,7 @@
 //! Only `core`: the host crate builds this file too.
 
 use super::requant::Finish;
+use super::short_w8::Short;
 use super::vnni_b8;
 use crate::pure::format::{dot_16x8, Narrow, Weights};
 use crate::pure::forward::{DenseLayer, ShapeError};
@@ -255,6 +256,60 @@ pub unsafe fn block_rows_w8(
     {
         return Err(ShapeError);
     }
+    // Rows short enough for the fused kernel (`short_w8.rs`): its groups of eight rows
+    // for each input, then the rows after them by the kernels below.
+    let end = first.checked_add(rows).ok_or(ShapeError)?;
+    let bias = layer.bias.get(first..end).ok_or(ShapeError)?;
+    if end.checked_mul(n).is_none_or(|e| e > weights.len()) {
+        return Err(ShapeError);
+    }
+    let step = if xs.len() == 4 { 4 * PASS } else { PASS };
+    let mut done = 0;
+    if let Some(short) = Short::of(layer, step).filter(|_| xs.len() <= 4) {
+        // PANIC: `first * n <= end * n <= weights.len()` (above).
+        let w = &weights[first * n..];
+        for (j, y) in ys.iter_mut().enumerate() {
+            let at = if xs.len() == 4 { j * PASS } else { j * len };
+            let xp = prep.get(at..).ok_or(ShapeError)?;
+            // SAFETY: the caller guarantees the features and the FPU. Every input
+            // does the same rows (the same checks on the same lengths).
+            done = unsafe { short.rows(isa, w, n, xp, bias, y) };
+        }
+    }
+    if done == 0 {
+        // SAFETY: as the caller guarantees.
+        return unsafe { rows_by_kernels(isa, layer, weights, xs, prep, first, ys) };
+    }
+    if done == rows {
+        return Ok(());
+    }
+    let mut rest: [&mut [i16]; 4] = Default::default();
+    for (r, y) in rest.iter_mut().zip(ys.iter_mut()) {
+        *r = y.get_mut(done..).ok_or(ShapeError)?;
+    }
+    // PANIC: `done > 0` only for at most four inputs (above).
+    let rest = &mut rest[..xs.len()];
+    // SAFETY: as the caller guarantees.
+    unsafe { rows_by_kernels(isa, layer, weights, xs, prep, first + done, rest) }
+}
+
+/// [`block_rows_w8`]'s rows by the one-row, four-row and four-input kernels, after its
+/// checks.
+///
+/// # Safety
+///
+/// As [`block_rows_w8`].
+unsafe fn rows_by_kernels(
+    isa: Isa,
+    layer: &DenseLayer<'_>,
+    weights: &[i8],
+    xs: &[&[i16]],
+    prep: &[i16],
+    first: usize,
+    ys: &mut [&mut [i16]],
+) -> Result<(), ShapeError> {
+    let n = layer.inputs;
+    let len = prepared_len(n);
     let fin = Finish::of(layer);
     if let ([a, b, c, d], [y0, y1, y2, y3]) = (xs, &mut *ys) {
         let p = prep.get(..4 * len).ok_or(ShapeError)?;

@@ -195,7 +195,7 @@ impl Finish {
 
 /// The requantization steps the self-check tries: the extremes of the multiplier and the
 /// shift, and ordinary ones.
-const CHECKED_STEPS: [(u32, u8); 7] = [
+pub const CHECKED_STEPS: [(u32, u8); 7] = [
     (1, 0),
     (65535, 0),
     (1, 47),

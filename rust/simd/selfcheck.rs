@@ -24,9 +24,12 @@ use super::avx2_w8::{self, prepared_len, Isa};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
 use super::requant::{self, Finish};
+use super::short_w8::{self, Short};
 use super::vnni_w8;
-use crate::pure::fixed::{dot, MAX_DIM};
-use crate::pure::format::{dot_16x8, WEIGHT8_MAX};
+use crate::pure::activation::Activation;
+use crate::pure::fixed::{dot, Requant, MAX_DIM};
+use crate::pure::format::{dot_16x8, Weights, WEIGHT8_MAX};
+use crate::pure::forward::DenseLayer;
 use crate::pure::num::low_i8;
 use crate::pure::num::{nonnegative, usize_as_u64};
 use crate::pure::rng::Rng;
@@ -149,6 +152,10 @@ pub(super) fn run() -> Result<Report> {
                 [0, 1, 2, 3].map(|k| layer.finish(sums[k].wrapping_add(i64::from(bias[k]))));
             vector == scalar
         });
+    }
+    // The short-row kernel's, in double precision.
+    if report.requant.is_none() {
+        report.requant = check_short_requant(Isa::Avx2)?;
     }
     if report.requant.is_some() {
         return Ok(report);
@@ -388,6 +395,26 @@ fn check_w8(
                     }
                 }
             }
+            // The short-row kernel on the `ROWS` rows of `r` values of `w8`, for the
+            // input alone and for each of the four interleaved.
+            let turn = r % STEPS.len();
+            if r <= short_w8::MAX_PASSES * PASS
+                && (!short_same(isa, turn, &w8, r, x, shift, xp, PASS)
+                    || !xs.iter().enumerate().all(|(k, xk)| {
+                        short_same(
+                            isa,
+                            turn + k,
+                            &w8,
+                            r,
+                            xk,
+                            shift,
+                            &four[k * PASS..],
+                            4 * PASS,
+                        )
+                    }))
+            {
+                return Ok(Some(r));
+            }
         }
         // The extremes on the full length `n`, 16x8's largest lane sums, by all three
         // kernels: the raw input in `one`, prepared alone and four times interleaved.
@@ -416,9 +443,119 @@ fn check_w8(
                     return Ok(Some(n));
                 }
             }
+            if n <= short_w8::MAX_PASSES * PASS
+                && !short_same(isa, n, &ext, n, &one[..n], None, xp, PASS)
+            {
+                return Ok(Some(n));
+            }
         }
     }
     Ok(None)
+}
+
+/// Requantization steps (multiplier, shift) and activations the short-row kernel's
+/// check takes turns with.
+const STEPS: [(u32, u8, Activation); 5] = [
+    (1, 0, Activation::Linear),
+    (12345, 20, Activation::Relu),
+    (65535, 47, Activation::Sigmoid),
+    (40000, 31, Activation::Tanh),
+    (65535, 0, Activation::Relu),
+];
+
+/// Whether the short-row kernel of `isa` (`short_w8.rs`) gives `DenseLayer::finish` of
+/// the exact sum on the rows of `r` values of `w` (row `i` at `w[i * r..]`), `x`
+/// prepared (narrowed by `shift`) as `xp` with its passes `step` apart: the layer's
+/// requantization and activation from [`STEPS`] (at `turn`), its biases spread over
+/// `i32`; `w` holds the rows and more (at least `ROWS` rows, or a padded pass more).
+/// Called with the FPU held.
+#[allow(clippy::too_many_arguments)]
+fn short_same(
+    isa: Isa,
+    turn: usize,
+    w: &[i8],
+    r: usize,
+    x: &[i16],
+    shift: Option<u8>,
+    xp: &[i16],
+    step: usize,
+) -> bool {
+    let (mult, s, activation) = STEPS[turn % STEPS.len()];
+    let Some(requant) = Requant::new(mult, s) else {
+        return false;
+    };
+    let rows = (w.len() / r.max(1)).min(ROWS);
+    // Rows of at most `TAIL_MAX` values with no weights after them: the last group is
+    // the kernel's copy.
+    let w = if r <= short_w8::TAIL_MAX {
+        &w[..rows * r]
+    } else {
+        w
+    };
+    let mut bias = [0i32; ROWS];
+    for (i, b) in (0i32..).zip(bias.iter_mut()) {
+        *b = (i - 8).wrapping_mul(0x0F0F_0F0F);
+    }
+    let layer = DenseLayer {
+        inputs: r,
+        outputs: rows,
+        activation,
+        requant,
+        weights: Weights::Narrow(w),
+        bias: &bias[..rows],
+    };
+    let Some(short) = Short::of(&layer, step) else {
+        return false;
+    };
+    let mut out = [0i16; ROWS];
+    // SAFETY: the caller found AVX2 (and VNNI for `Isa::Vnni`) and holds the FPU.
+    let done = unsafe { short.rows(isa, w, r, xp, &bias[..rows], &mut out[..rows]) };
+    if done != rows {
+        return false;
+    }
+    (0..done).all(|i| {
+        let mut acc = i64::from(bias[i]);
+        for (wv, v) in w[i * r..(i + 1) * r].iter().zip(x) {
+            let v = shift.map_or(*v, |s| i16::from(crate::pure::format::narrow(*v, s)));
+            acc += i64::from(i32::from(*wv) * i32::from(v));
+        }
+        out[i] == layer.finish(acc)
+    })
+}
+
+/// The short-row kernel's requantization (`short_w8.rs`, in double precision) against
+/// the scalar one on `requant::check_cases`'s edge cases that a row's sum and bias can
+/// reach (accumulators within `i32`, given as biases of rows of zeros): the step of
+/// the first that differed.
+fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
+    let _fpu = Fpu::begin().ok_or(EBUSY)?;
+    // Eight rows of one zero, and the last pass's padding.
+    let zeros = [0i8; 8 + PASS];
+    let xp = [0i16; PASS];
+    Ok(requant::check_cases(|layer, sums, bias| {
+        let mut b = [0i32; 8];
+        for k in 0..4 {
+            let Ok(acc) = i32::try_from(sums[k].wrapping_add(i64::from(bias[k]))) else {
+                // Out of the kernel's reach: not its case.
+                return true;
+            };
+            (b[k], b[k + 4]) = (acc, acc);
+        }
+        let l = DenseLayer {
+            inputs: 1,
+            outputs: 8,
+            weights: Weights::Narrow(&zeros[..8]),
+            bias: &b,
+            ..*layer
+        };
+        let Some(short) = Short::of(&l, PASS) else {
+            return false;
+        };
+        let mut y = [0i16; 8];
+        // SAFETY: the caller found AVX2 (and VNNI for `Isa::Vnni`); `_fpu` holds the FPU.
+        let done = unsafe { short.rows(isa, &zeros, 1, &xp, &b, &mut y) };
+        done == 8 && y.iter().zip(b).all(|(&v, a)| v == l.finish(i64::from(a)))
+    }))
 }
 
 /// The first length of `lengths` at which the 8x8 format's byte kernels (`vnni_b8.rs`)

@@ -215,6 +215,16 @@ class GuestEnv(unittest.TestCase):
                       self.command("4node", "4node", check.LOAD_CYCLES_FULL))
         self.assertIn("89-fuzz.sh", check.FULL_LONG_2NODE)
 
+    def test_lifetime_and_hotplug_rounds_halved_in_make_check_whole_in_check_full(self):
+        quick = self.command("2node", "2node", check.LOAD_CYCLES_CHECK)
+        for knob, value in (("NN_LIFETIME_ROUNDS", check.LIFETIME_ROUNDS_CHECK),
+                            ("NN_LIFETIME_RACE_CYCLES", check.LIFETIME_RACE_CYCLES_CHECK),
+                            ("NN_HOTPLUG_ROUNDS", check.HOTPLUG_ROUNDS_CHECK)):
+            self.assertIn(f"{knob}={value} ", quick)
+            self.assertGreaterEqual(value, 2)
+            # check-full leaves them unset: the scripts' own rounds.
+            self.assertNotIn(knob, self.command("2node", "2node", check.LOAD_CYCLES_FULL))
+
     def test_big_model_two_policies_in_make_check_all_in_check_full(self):
         quick = self.command("2node", "2node", check.LOAD_CYCLES_CHECK)
         self.assertIn(f"NN_SCALE_POLICIES='{check.SCALE_POLICIES_CHECK}' ", quick)

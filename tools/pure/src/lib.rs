@@ -65,7 +65,7 @@ mod pure {
 pub mod simd {
     pub use super::gate;
     #[cfg(target_arch = "x86_64")]
-    pub use super::{avx2, avx2_w8, requant, vnni_b8, vnni_w8};
+    pub use super::{avx2, avx2_w8, requant, short_w8, vnni_b8, vnni_w8};
 }
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/asm.rs"]
@@ -86,6 +86,10 @@ pub mod gate;
 #[path = "../../../rust/simd/requant.rs"]
 #[doc(hidden)]
 pub mod requant;
+#[cfg(target_arch = "x86_64")]
+#[path = "../../../rust/simd/short_w8.rs"]
+#[doc(hidden)]
+pub mod short_w8;
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/vnni_b8.rs"]
 #[doc(hidden)]
@@ -115,6 +119,8 @@ mod tests_model;
 mod tests_nodes;
 #[cfg(test)]
 mod tests_requant;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests_short;
 #[cfg(test)]
 mod tests_simd;
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn narrow_rounds_half_up_and_saturates_for_every_input_and_shift() {
 }
 
 /// A random 8-bit weight (-127..=127), extremes often.
-fn w8(rng: &mut Rng) -> i8 {
+pub(crate) fn w8(rng: &mut Rng) -> i8 {
     match rng.below(8) {
         0 => 127,
         1 => -127,
@@ -62,7 +62,7 @@ fn w8(rng: &mut Rng) -> i8 {
 }
 
 /// A random i16, extremes often.
-fn x16(rng: &mut Rng) -> i16 {
+pub(crate) fn x16(rng: &mut Rng) -> i16 {
     match rng.below(8) {
         0 => i16::MAX,
         1 => i16::MIN,
@@ -110,7 +110,7 @@ fn the_8bit_products_are_exact() {
 }
 
 /// One layer of `format` with random weights, requantization and activation.
-fn spec(rng: &mut Rng, inputs: usize, outputs: usize, format: Format) -> LayerSpec {
+pub(crate) fn spec(rng: &mut Rng, inputs: usize, outputs: usize, format: Format) -> LayerSpec {
     let activation = Activation::from_code(rng.below(4) as u8).unwrap();
     LayerSpec {
         inputs,
@@ -133,9 +133,32 @@ fn spec(rng: &mut Rng, inputs: usize, outputs: usize, format: Format) -> LayerSp
     }
 }
 
+/// One to four random inputs for the 8-bit layer `l`; a quarter of the time the
+/// extremes (every weight of `l` made -127 or 127, every input -32768 or 32767).
+pub(crate) fn block_inputs(rng: &mut Rng, l: &mut LayerSpec) -> Vec<Vec<i16>> {
+    let extreme = rng.below(4) == 0;
+    if extreme {
+        for w in l.weights.iter_mut() {
+            *w = if rng.below(2) == 0 { -127 } else { 127 };
+        }
+    }
+    let k = 1 + rng.below(4) as usize;
+    (0..k)
+        .map(|_| {
+            (0..l.inputs)
+                .map(|_| match (extreme, rng.below(2)) {
+                    (true, 0) => i16::MIN,
+                    (true, _) => i16::MAX,
+                    _ => x16(rng),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// A layer's outputs by a reference written here: the inputs narrowed (8x8), the sums in
 /// i128, `Requant::apply_saturating`, the activation.
-fn layer_ref(l: &LayerSpec, x: &[i16]) -> Vec<i16> {
+pub(crate) fn layer_ref(l: &LayerSpec, x: &[i16]) -> Vec<i16> {
     let x: Vec<i128> = x
         .iter()
         .map(|&v| match l.format {
@@ -324,24 +347,8 @@ fn the_8bit_avx2_kernels_match_the_reference() {
         for format in [Format::F16x8, Format::F8x8] {
             let outputs = 1 + rng.below(9) as usize;
             let mut l = spec(&mut rng, n, outputs, format);
-            let extreme = rng.below(4) == 0;
-            if extreme {
-                for w in l.weights.iter_mut() {
-                    *w = if rng.below(2) == 0 { -127 } else { 127 };
-                }
-            }
-            let k = 1 + rng.below(4) as usize;
-            let xs: Vec<Vec<i16>> = (0..k)
-                .map(|_| {
-                    (0..n)
-                        .map(|_| match (extreme, rng.below(2)) {
-                            (true, 0) => i16::MIN,
-                            (true, _) => i16::MAX,
-                            _ => x16(&mut rng),
-                        })
-                        .collect()
-                })
-                .collect();
+            let xs = block_inputs(&mut rng, &mut l);
+            let k = xs.len();
             let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
             let w = l.owned_weights();
             let layer = DenseLayer {

@@ -16,7 +16,7 @@
 #
 # Every answer must be A's or B's for its row ("wrong": 0), and, when no replacement ran
 # during the prediction, the model's in force ("stale": 0). The run goes on until at
-# least NN_STRESS_PREDICTIONS answers are checked (make check 20,000; check-full
+# least NN_STRESS_PREDICTIONS answers are checked (make check 10,000; check-full
 # 1,000,000), every path has checked answers and answers that overlapped a replacement
 # (counted by the generation, not assumed), and the change loop has done two full rounds
 # while predictions ran. Prints the figures per path.

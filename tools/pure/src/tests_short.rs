@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The short-row kernel (`rust/simd/short_w8.rs`) against the references: through the
+//! layer driver (`block_rows_w8`) on every row length it takes and past it, and alone
+//! on the requantization's ties and extremes, whose exactness in double precision is
+//! its argument.
+
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
+use crate::activation::Activation;
+use crate::fixed::Requant;
+use crate::format::{dot_16x8, Format};
+use crate::forward::DenseLayer;
+use crate::gated::isas;
+use crate::rng::Rng;
+use crate::simd::avx2_w8::{block_rows_w8, prepare_block, prepared_len, PASS};
+use crate::simd::requant::CHECKED_STEPS;
+use crate::simd::short_w8::{f64_bits, Short, MAX_PASSES};
+use crate::simd::vnni_b8::block_len;
+use crate::tests_format::{block_inputs, layer_ref, spec, w8, x16};
+
+/// Requantization steps at the ends of their ranges, and ordinary ones: the vector
+/// requantization's checked steps, and one of a shift of 16.
+fn steps() -> Vec<(u32, u8)> {
+    CHECKED_STEPS.iter().copied().chain([(65535, 16)]).collect()
+}
+
+#[test]
+fn f64_bits_are_the_values() {
+    for (m, e) in [
+        (1, 0),
+        (-1, 0),
+        (3, -2),
+        (65535, -47),
+        (-32768, 0),
+        (32767, 0),
+        (1, -1),
+        ((1 << 53) - 1, -60),
+    ] {
+        let want = m as f64 * 2f64.powi(e);
+        assert_eq!(f64::from_bits(f64_bits(m, e)), want, "{m} * 2^{e}");
+    }
+    assert_eq!(f64_bits(0, 5), 0);
+}
+
+/// Every row length from 1 to the kernel's longest and a few past it, in both 8-bit
+/// formats, on every instruction set of this CPU: blocks of one to four inputs, row
+/// pieces from any first row, biases over all of `i32`, the requantization's extreme
+/// steps, extreme weights and inputs; the outputs as the wide reference's.
+#[test]
+fn the_short_row_kernel_matches_the_reference_through_the_driver() {
+    let mut rng = Rng::from_seed(31);
+    let longest = MAX_PASSES * PASS;
+    for n in (1..=longest + 20).chain([511, 512]) {
+        for isa in isas() {
+            for format in [Format::F16x8, Format::F8x8] {
+                let outputs = 1 + rng.below(40) as usize;
+                let mut l = spec(&mut rng, n, outputs, format);
+                let steps = steps();
+                let pick = rng.below(steps.len() as u32 + 1) as usize;
+                let (mult, shift) = match steps.get(pick) {
+                    Some(&step) => step,
+                    None => (1 + rng.below(65535), rng.below(48) as u8),
+                };
+                l.requant = Requant::new(mult, shift).unwrap();
+                for b in l.bias.iter_mut() {
+                    *b = rng.next_u32() as i32;
+                }
+                let xs = block_inputs(&mut rng, &mut l);
+                let k = xs.len();
+                let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
+                let w = l.owned_weights();
+                let layer = DenseLayer {
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    activation: l.activation,
+                    requant: l.requant,
+                    weights: w.view(),
+                    bias: &l.bias,
+                };
+                let xr: Vec<&[i16]> = xs.iter().map(Vec::as_slice).collect();
+                let mut prep = vec![0i16; (4 * prepared_len(n)).max(block_len(4, n))];
+                prepare_block(isa, &layer, &xr, &mut prep).unwrap();
+                let first = rng.below(outputs as u32) as usize;
+                let mut ys = vec![vec![0i16; outputs - first]; k];
+                let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
+                // SAFETY: the host tests need AVX2 (`isas` gives only what the CPU has).
+                unsafe { block_rows_w8(isa, &layer, &xr, &prep, first, &mut yr) }.unwrap();
+                for (y, w) in ys.iter().zip(&want) {
+                    assert_eq!(
+                        y[..],
+                        w[first..],
+                        "{isa:?} {format:?} n {n} outputs {outputs} from {first} inputs {k} \
+                         step {mult}/{shift} {:?}",
+                        l.activation
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The kernel alone, on accumulators at the requantization's ties (the sums whose
+/// `acc * mult + half` is a multiple of `2^shift`, and their neighbours) around the
+/// outputs 0, -1, 1 and the `i16` bounds, and at the ends of the range a row's sum and
+/// bias can reach, for every step of [`steps`] and every activation; the rows after its
+/// groups left as they were, and the rows it does as many as fit.
+#[test]
+fn the_short_row_kernel_requantizes_exactly_at_the_ties() {
+    let mut rng = Rng::from_seed(47);
+    let outputs_at = [-32769i64, -32768, -32767, -1, 0, 1, 32766, 32767, 32768];
+    for isa in isas() {
+        for (mult, shift) in steps() {
+            let requant = Requant::new(mult, shift).unwrap();
+            for activation in [
+                Activation::Relu,
+                Activation::Linear,
+                Activation::Sigmoid,
+                Activation::Tanh,
+            ] {
+                let n = 1 + rng.below(64) as usize;
+                let rows = 8 * (1 + rng.below(6) as usize) + rng.below(8) as usize;
+                // The weights of every row, and the next rows' that the last pass reads.
+                let weights: Vec<i8> = (0..rows * n).map(|_| w8(&mut rng)).collect();
+                let x: Vec<i16> = (0..n).map(|_| x16(&mut rng)).collect();
+                let mut xp = vec![0i16; prepared_len(n)];
+                crate::simd::avx2_w8::prepare(&x, None, &mut xp, PASS);
+                let sums: Vec<i64> = (0..rows)
+                    .map(|r| dot_16x8(&weights[r * n..(r + 1) * n], &x, 0))
+                    .collect();
+                // Targets: ties and their neighbours, then the extremes of sum + bias.
+                let (m, half) = (i64::from(mult), (1i64 << shift) >> 1);
+                let tie = |k: i64| ((k << shift) - half).div_euclid(m);
+                let mut targets: Vec<i64> = outputs_at
+                    .iter()
+                    .flat_map(|&k| {
+                        let a = tie(k);
+                        [a - 1, a, a + 1]
+                    })
+                    .collect();
+                let bias: Vec<i32> = (0..rows)
+                    .map(|r| {
+                        let t = targets
+                            .get(r)
+                            .copied()
+                            .unwrap_or_else(|| match rng.below(3) {
+                                0 => i64::from(i32::MAX) + sums[r],
+                                1 => i64::from(i32::MIN) + sums[r],
+                                _ => i64::from(rng.next_u32() as i32),
+                            });
+                        // A target the bias cannot reach: the nearest it can.
+                        (t - sums[r]).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+                    })
+                    .collect();
+                targets.clear();
+                let layer = DenseLayer {
+                    inputs: n,
+                    outputs: rows,
+                    activation,
+                    requant,
+                    weights: crate::format::Weights::Narrow(&weights),
+                    bias: &bias,
+                };
+                let short = Short::of(&layer, PASS).unwrap();
+                let mut out = vec![7i16; rows];
+                // SAFETY: as above.
+                let done = unsafe { short.rows(isa, &weights, n, &xp, &bias, &mut out) };
+                // Rows of at most 64 values: every row (the last ones copied).
+                assert_eq!(done, rows, "{isa:?} n {n} rows {rows}");
+                for r in 0..rows {
+                    let want = if r < done {
+                        layer.finish(sums[r] + i64::from(bias[r]))
+                    } else {
+                        7
+                    };
+                    assert_eq!(
+                        out[r],
+                        want,
+                        "{isa:?} {mult}/{shift} {activation:?} n {n} row {r}: acc {}",
+                        sums[r] + i64::from(bias[r])
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Rows longer than the kernel's, or an input of the wrong length, are not its:
+/// nothing is done, nothing written.
+#[test]
+fn the_short_row_kernel_refuses_what_is_not_its() {
+    let weights = vec![1i8; 16 * 600];
+    let bias = vec![0i32; 16];
+    let layer = |n| DenseLayer {
+        inputs: n,
+        outputs: 16,
+        activation: Activation::Linear,
+        requant: Requant::IDENTITY,
+        weights: crate::format::Weights::Narrow(&weights),
+        bias: &bias,
+    };
+    assert!(Short::of(&layer(MAX_PASSES * PASS + 1), PASS).is_none());
+    assert!(Short::of(&layer(0), PASS).is_none());
+    let short = Short::of(&layer(40), PASS).unwrap();
+    let xp = vec![1i16; prepared_len(40)];
+    let mut out = vec![7i16; 16];
+    // SAFETY: as above; the kernel does not run.
+    unsafe {
+        // Another row length than the constants', a short input.
+        assert_eq!(short.rows(isas()[0], &weights, 60, &xp, &bias, &mut out), 0);
+        assert_eq!(
+            short.rows(isas()[0], &weights, 40, &xp[..40], &bias, &mut out),
+            0
+        );
+        assert_eq!(
+            short.rows(isas()[0], &weights[..100], 40, &xp, &bias, &mut out),
+            0
+        );
+    }
+    assert_eq!(out, [7; 16]);
+}
