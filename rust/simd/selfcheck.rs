@@ -453,6 +453,9 @@ fn check_w8(
     Ok(None)
 }
 
+/// Rows a group of the short-row kernel.
+const GROUP: usize = 8;
+
 /// Requantization steps (multiplier, shift) and activations the short-row kernel's
 /// check takes turns with.
 const STEPS: [(u32, u8, Activation); 5] = [
@@ -467,8 +470,7 @@ const STEPS: [(u32, u8, Activation); 5] = [
 /// the exact sum on the rows of `r` values of `w` (row `i` at `w[i * r..]`), `x`
 /// prepared (narrowed by `shift`) as `xp` with its passes `step` apart: the layer's
 /// requantization and activation from [`STEPS`] (at `turn`), its biases spread over
-/// `i32`; `w` holds the rows and more (at least `ROWS` rows, or a padded pass more).
-/// Called with the FPU held.
+/// `i32`; `w` holds at least 15 rows. Called with the FPU held.
 #[allow(clippy::too_many_arguments)]
 fn short_same(
     isa: Isa,
@@ -484,13 +486,11 @@ fn short_same(
     let Some(requant) = Requant::new(mult, s) else {
         return false;
     };
-    let rows = (w.len() / r.max(1)).min(ROWS);
-    // Rows of at most `TAIL_MAX` values with no weights after them: the last group is
-    // the kernel's copy.
-    let w = if r <= short_w8::TAIL_MAX {
-        &w[..rows * r]
-    } else {
-        w
+    // Eight to fifteen rows (a group moved back to end at the last, past eight), and
+    // no weights after them.
+    let rows = GROUP + r % GROUP;
+    let Some(w) = w.get(..rows * r) else {
+        return false;
     };
     let mut bias = [0i32; ROWS];
     for (i, b) in (0i32..).zip(bias.iter_mut()) {
@@ -505,7 +505,8 @@ fn short_same(
         bias: &bias[..rows],
     };
     let Some(short) = Short::of(&layer, step) else {
-        return false;
+        // Rows shorter than a pass: not the kernel's.
+        return r < PASS;
     };
     let mut out = [0i16; ROWS];
     // SAFETY: the caller found AVX2 (and VNNI for `Isa::Vnni`) and holds the FPU.
@@ -529,8 +530,8 @@ fn short_same(
 /// the first that differed.
 fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
     let _fpu = Fpu::begin().ok_or(EBUSY)?;
-    // Eight rows of one zero, and the last pass's padding.
-    let zeros = [0i8; 8 + PASS];
+    // Eight rows of 16 zeros.
+    let zeros = [0i8; GROUP * PASS];
     let xp = [0i16; PASS];
     Ok(requant::check_cases(|layer, sums, bias| {
         let mut b = [0i32; 8];
@@ -542,9 +543,9 @@ fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
             (b[k], b[k + 4]) = (acc, acc);
         }
         let l = DenseLayer {
-            inputs: 1,
-            outputs: 8,
-            weights: Weights::Narrow(&zeros[..8]),
+            inputs: PASS,
+            outputs: GROUP,
+            weights: Weights::Narrow(&zeros),
             bias: &b,
             ..*layer
         };
@@ -553,7 +554,7 @@ fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
         };
         let mut y = [0i16; 8];
         // SAFETY: the caller found AVX2 (and VNNI for `Isa::Vnni`); `_fpu` holds the FPU.
-        let done = unsafe { short.rows(isa, &zeros, 1, &xp, &b, &mut y) };
+        let done = unsafe { short.rows(isa, &zeros, PASS, &xp, &b, &mut y) };
         done == 8 && y.iter().zip(b).all(|(&v, a)| v == l.finish(i64::from(a)))
     }))
 }

@@ -33,10 +33,14 @@
 //! anyway). ReLU is `vpmaxsw` with 0 on the eight words; sigmoid and tanh (tables) are
 //! applied after the block, by the scalar code.
 //!
-//! As the other kernels, a row's last pass reads up to 15 weights past its end (the next
-//! row's, which the padding zeros of the input cancel): the groups run only as far as
-//! every read stays within the weights; the caller sums the rows after them by the other
-//! kernels.
+//! No read past a row. Unlike the other kernels, whose last pass of a row reads up to
+//! 15 weights past its end, this one reads each row's last pass ending at the row's
+//! end (at `n - 16`), against the input's last 16 values with those of the passes
+//! before zeroed (`Short::rows` makes that pass): so rows are at least [`PASS`] long,
+//! and every group of eight is within the weights. A piece of rows that is not a
+//! multiple of eight ends with a group moved back to end at its last row (its first
+//! rows done twice, to the same outputs); a piece of fewer than eight rows is the other
+//! kernels'.
 //!
 //! Only `core`: the host crate builds this file too.
 
@@ -50,11 +54,6 @@ pub const MAX_PASSES: usize = 31;
 
 /// Rows a group.
 const GROUP: usize = 8;
-
-/// The longest row whose last rows (whose last pass would read past the layer's
-/// weights) the kernel takes, as a group copied to the stack (`8 * 64 + 16` bytes):
-/// longer rows leave them to the other kernels.
-pub const TAIL_MAX: usize = 64;
 
 /// A call's constants, read by the block as memory operands at the offsets the fields'
 /// comments give (checked at compile time below).
@@ -76,9 +75,20 @@ pub struct Short {
     passes: usize,
     /// Bytes from one pass of the input to the next (offset 152).
     step: usize,
+    /// Bytes from the start of a row's last full pass to that of its last pass, which
+    /// ends at the row's end: `n - 16 * (passes - 1)` (offset 160).
+    last: usize,
+    /// The last pass of the input: its last 16 values, those of the passes before it
+    /// zeroed (offset 192; made by [`Short::rows`] for its input).
+    end: Aligned,
     /// Sigmoid or tanh, applied afterwards by the scalar code.
     squash: Option<Activation>,
 }
+
+/// Sixteen words on a 32-byte boundary.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
+struct Aligned([i16; PASS]);
 
 /// The bits of the `f64` of `m * 2^e`, for `|m| < 2^53` (exact) and a result within
 /// the normal range.
@@ -98,10 +108,10 @@ pub const fn f64_bits(m: i64, e: i32) -> u64 {
 impl Short {
     /// The constants of `layer`'s rows with the input's passes `step` values apart
     /// ([`PASS`] for one prepared input, `4 * PASS` for four interleaved); `None` if
-    /// the rows are longer than [`MAX_PASSES`] passes or empty.
+    /// the rows are shorter than a pass or longer than [`MAX_PASSES`] passes.
     pub fn of(layer: &DenseLayer<'_>, step: usize) -> Option<Self> {
         let passes = passes(layer.inputs);
-        if passes == 0 || passes > MAX_PASSES {
+        if layer.inputs < PASS || passes > MAX_PASSES {
             return None;
         }
         let r = layer.requant;
@@ -121,16 +131,17 @@ impl Short {
             floor: [floor; 8],
             passes,
             step: step * core::mem::size_of::<i16>(),
+            last: layer.inputs - PASS * (passes - 1),
+            end: Aligned([0; PASS]),
             squash,
         })
     }
 
-    /// The outputs of the rows of `weights` (from a row's start: row `r` at
-    /// `weights[r * n..]`, `n` the layer's inputs) for the prepared input `xp` (pass `p`
-    /// at `xp[p * step..]`), each `layer.finish` of its sum and its `bias`, into `out`:
-    /// whole groups of eight rows, as many as `out`, `bias` and the weights hold (every
-    /// read within them), then for rows of at most [`TAIL_MAX`] values the rows left.
-    /// Returns the rows done, from the first; the caller does the rest.
+    /// The outputs of the rows of `weights` (row `r` at `weights[r * n..]`, `n` the
+    /// layer's inputs) for the prepared input `xp` (pass `p` at `xp[p * step..]`), each
+    /// `layer.finish` of its sum and its `bias`, into `out`: every row of `out` if it has
+    /// at least eight and `bias` and the weights hold them. Returns the rows done: all or
+    /// none.
     ///
     /// # Safety
     ///
@@ -146,86 +157,106 @@ impl Short {
         bias: &[i32],
         out: &mut [i16],
     ) -> usize {
+        let rows = out.len();
         let step = self.step / core::mem::size_of::<i16>();
-        let reach = PASS * self.passes;
-        // The input's passes, and the groups whose last row's last pass stays within
-        // the weights: `(8 * g - 1) * n + reach <= len`.
-        if n == 0 || n.div_ceil(PASS) != self.passes || (self.passes - 1) * step + PASS > xp.len() {
+        let full = PASS * (self.passes - 1);
+        // The row length of the constants, the input's passes, the rows' weights and
+        // biases.
+        if n < PASS
+            || n.div_ceil(PASS) != self.passes
+            || full * step / PASS + PASS > xp.len()
+            || rows < GROUP
+            || bias.len() < rows
+            || rows.checked_mul(n).is_none_or(|w| w > weights.len())
+        {
             return 0;
         }
-        let fit = (weights.len() + n).saturating_sub(reach) / (GROUP * n);
-        let rows = out.len().min(bias.len());
-        let groups = fit.min(rows / GROUP);
+        // The input's last pass, ending at its last value: `xe[i]` is value `n - 16 + i`
+        // where that is in the last pass (`i >= d`), else 0.
+        let mut call = *self;
+        let d = PASS - self.last;
+        // PANIC: `(passes - 1) * step + PASS <= xp.len()` (above).
+        let at = full * step / PASS;
+        for (i, e) in call.end.0.iter_mut().enumerate().skip(d) {
+            *e = xp[at + i - d];
+        }
         let kernel = match isa {
             Isa::Avx2 => rows_avx2,
             Isa::Vnni | Isa::Vnni512 => rows_vnni,
         };
-        if groups > 0 {
-            // SAFETY: `groups` groups of eight rows of `passes` passes are within
-            // `weights`, the passes within `xp`, and eight biases and outputs a group
-            // within `bias` and `out` (all checked above); the features and the FPU as
-            // the caller guarantees.
-            unsafe {
-                kernel(
-                    self,
-                    weights.as_ptr(),
-                    n,
-                    xp.as_ptr(),
-                    bias.as_ptr(),
-                    out.as_mut_ptr(),
-                    groups,
-                )
-            };
-        }
-        let mut done = groups * GROUP;
-        // The rows after: the last rows of the layer, whose last pass would read past
-        // its weights, or fewer than eight. Rows of at most `TAIL_MAX` values go through
-        // the kernel as a group copied to the stack, padded with zeros.
-        while n <= TAIL_MAX && done < rows {
-            let k = (rows - done).min(GROUP);
-            let Some(src) = weights.get(done * n..(done + k) * n) else {
-                break;
-            };
-            let mut w = [0i8; GROUP * TAIL_MAX + PASS];
-            let mut b = [0i32; GROUP];
-            let mut y = [0i16; GROUP];
-            // Not `copy_from_slice`: its length check's panic is a function objtool
-            // does not know as noreturn, in the module.
-            for (d, v) in w.iter_mut().zip(src) {
-                *d = *v;
+        let groups = rows / GROUP;
+        // SAFETY: `groups` groups of eight rows of `n` values (every pass within its row)
+        // are within `weights`, the passes within `xp`, eight biases and outputs a group
+        // within `bias` and `out` (all checked above); the features and the FPU as the
+        // caller guarantees.
+        unsafe {
+            let (w, b, y) = (weights.as_ptr(), bias.as_ptr(), out.as_mut_ptr());
+            kernel(&call, w, n, xp.as_ptr(), b, y, groups);
+            if !rows.is_multiple_of(GROUP) {
+                // The last eight rows, as a group.
+                let r = rows - GROUP;
+                kernel(&call, w.add(r * n), n, xp.as_ptr(), b.add(r), y.add(r), 1);
             }
-            // PANIC: `done + k <= rows <= bias.len()`.
-            for (d, v) in b.iter_mut().zip(&bias[done..done + k]) {
-                *d = *v;
-            }
-            // SAFETY: one group of eight rows of `n <= TAIL_MAX` values, each read to
-            // `7 * n + reach <= 8 * TAIL_MAX + PASS`, within `w`; eight biases and
-            // outputs; the input as above.
-            unsafe {
-                kernel(
-                    self,
-                    w.as_ptr(),
-                    n,
-                    xp.as_ptr(),
-                    b.as_ptr(),
-                    y.as_mut_ptr(),
-                    1,
-                )
-            };
-            // PANIC: `done + k <= rows <= out.len()`.
-            for (d, v) in out[done..done + k].iter_mut().zip(y) {
-                *d = v;
-            }
-            done += k;
         }
         if let Some(f) = self.squash {
-            // PANIC: `done <= out.len()` (above).
-            for y in &mut out[..done] {
+            for y in out.iter_mut() {
                 *y = f.apply(*y);
             }
         }
-        done
+        rows
     }
+}
+
+/// One pass of the eight rows at `{wp}`, `{wp} + {st}`, ..., `{w4} + {st3}` (row `r`
+/// at `{w} + r * {st}`, `{w4}` at row 4) against the input's pass in ymm8, into the sums
+/// ymm0..7: `first` sets them to the pass's pair sums (`vpmaddwd` saturates only a pair
+/// of two products `-32768 * -32768`, which weights of at least -128 never make), `avx2`
+/// or `vnni` adds them (`madd`). Clobbers ymm9..15.
+macro_rules! pass8 {
+    (@lo) => {
+        concat!(
+            "vpmovsxbw ymm9, xmmword ptr [{wp}]\n",
+            "vpmovsxbw ymm10, xmmword ptr [{wp} + {st}]\n",
+            "vpmovsxbw ymm11, xmmword ptr [{wp} + {st} * 2]\n",
+            "vpmovsxbw ymm12, xmmword ptr [{wp} + {st3}]\n",
+        )
+    };
+    (@hi) => {
+        concat!(
+            "vpmovsxbw ymm13, xmmword ptr [{w4}]\n",
+            "vpmovsxbw ymm14, xmmword ptr [{w4} + {st}]\n",
+            "vpmovsxbw ymm15, xmmword ptr [{w4} + {st} * 2]\n",
+            "vpmovsxbw ymm9, xmmword ptr [{w4} + {st3}]\n",
+        )
+    };
+    (first) => {
+        concat!(
+            pass8!(@lo),
+            "vpmaddwd ymm0, ymm9, ymm8\n",
+            "vpmaddwd ymm1, ymm10, ymm8\n",
+            "vpmaddwd ymm2, ymm11, ymm8\n",
+            "vpmaddwd ymm3, ymm12, ymm8\n",
+            pass8!(@hi),
+            "vpmaddwd ymm4, ymm13, ymm8\n",
+            "vpmaddwd ymm5, ymm14, ymm8\n",
+            "vpmaddwd ymm6, ymm15, ymm8\n",
+            "vpmaddwd ymm7, ymm9, ymm8\n",
+        )
+    };
+    ($isa:tt) => {
+        concat!(
+            pass8!(@lo),
+            madd!($isa, "ymm0", "ymm9", "ymm8", "ymm9"),
+            madd!($isa, "ymm1", "ymm10", "ymm8", "ymm10"),
+            madd!($isa, "ymm2", "ymm11", "ymm8", "ymm11"),
+            madd!($isa, "ymm3", "ymm12", "ymm8", "ymm12"),
+            pass8!(@hi),
+            madd!($isa, "ymm4", "ymm13", "ymm8", "ymm13"),
+            madd!($isa, "ymm5", "ymm14", "ymm8", "ymm14"),
+            madd!($isa, "ymm6", "ymm15", "ymm8", "ymm15"),
+            madd!($isa, "ymm7", "ymm9", "ymm8", "ymm9"),
+        )
+    };
 }
 
 /// Defines `$name`, the kernel of [`Short::rows`] with the multiply-adds of `$isa`
@@ -248,9 +279,10 @@ macro_rules! short_kernel {
             y: *mut i16,
             groups: usize,
         ) {
-            // SAFETY: reads `groups` groups of eight rows of `s.passes` passes of 16
-            // bytes from `w`, the passes of `x`, 32 bytes of `b` a group and `s`'s 160
-            // (`repr(C)`, aligned); writes 16 bytes of `y` a group; every register
+            // SAFETY: reads `groups` groups of eight rows of `n` values from `w` (each
+            // pass within its row), the passes of `x`, 32 bytes of `b` a group and `s`'s
+            // 224 (`repr(C)`, 32-byte aligned for `vmovdqa`); writes 16 bytes of `y` a
+            // group; every register
             // written is an operand or a clobber; no stack.
             unsafe {
                 asm_ymm!(
@@ -261,49 +293,28 @@ macro_rules! short_kernel {
                     "mov {xp}, {x}",
                     // The first pass: the products are the sums.
                     "vmovdqu ymm8, [{xp}]",
-                    "vpmovsxbw ymm9, xmmword ptr [{wp}]",
-                    "vpmovsxbw ymm10, xmmword ptr [{wp} + {st}]",
-                    "vpmovsxbw ymm11, xmmword ptr [{wp} + {st} * 2]",
-                    "vpmovsxbw ymm12, xmmword ptr [{wp} + {st3}]",
-                    "vpmaddwd ymm0, ymm9, ymm8",
-                    "vpmaddwd ymm1, ymm10, ymm8",
-                    "vpmaddwd ymm2, ymm11, ymm8",
-                    "vpmaddwd ymm3, ymm12, ymm8",
-                    "vpmovsxbw ymm13, xmmword ptr [{w4}]",
-                    "vpmovsxbw ymm14, xmmword ptr [{w4} + {st}]",
-                    "vpmovsxbw ymm15, xmmword ptr [{w4} + {st} * 2]",
-                    "vpmovsxbw ymm9, xmmword ptr [{w4} + {st3}]",
-                    "vpmaddwd ymm4, ymm13, ymm8",
-                    "vpmaddwd ymm5, ymm14, ymm8",
-                    "vpmaddwd ymm6, ymm15, ymm8",
-                    "vpmaddwd ymm7, ymm9, ymm8",
+                    pass8!(first),
+                    // One pass: done (a row of 16 values).
                     "mov {c}, [{s} + 144]",
                     "dec {c}",
                     "jz 4f",
-                    // The others, added.
+                    // The full passes after the first, added.
+                    "dec {c}",
+                    "jz 5f",
                     "3:",
                     "add {wp}, 16",
                     "add {w4}, 16",
                     "add {xp}, [{s} + 152]",
                     "vmovdqu ymm8, [{xp}]",
-                    "vpmovsxbw ymm9, xmmword ptr [{wp}]",
-                    "vpmovsxbw ymm10, xmmword ptr [{wp} + {st}]",
-                    "vpmovsxbw ymm11, xmmword ptr [{wp} + {st} * 2]",
-                    "vpmovsxbw ymm12, xmmword ptr [{wp} + {st3}]",
-                    madd!($isa, "ymm0", "ymm9", "ymm8", "ymm9"),
-                    madd!($isa, "ymm1", "ymm10", "ymm8", "ymm10"),
-                    madd!($isa, "ymm2", "ymm11", "ymm8", "ymm11"),
-                    madd!($isa, "ymm3", "ymm12", "ymm8", "ymm12"),
-                    "vpmovsxbw ymm13, xmmword ptr [{w4}]",
-                    "vpmovsxbw ymm14, xmmword ptr [{w4} + {st}]",
-                    "vpmovsxbw ymm15, xmmword ptr [{w4} + {st} * 2]",
-                    "vpmovsxbw ymm9, xmmword ptr [{w4} + {st3}]",
-                    madd!($isa, "ymm4", "ymm13", "ymm8", "ymm13"),
-                    madd!($isa, "ymm5", "ymm14", "ymm8", "ymm14"),
-                    madd!($isa, "ymm6", "ymm15", "ymm8", "ymm15"),
-                    madd!($isa, "ymm7", "ymm9", "ymm8", "ymm9"),
+                    pass8!($isa),
                     "dec {c}",
                     "jnz 3b",
+                    // The last pass, ending at each row's end, with the input's end.
+                    "5:",
+                    "add {wp}, [{s} + 160]",
+                    "add {w4}, [{s} + 160]",
+                    "vmovdqa ymm8, [{s} + 192]",
+                    pass8!($isa),
                     "4:",
                     // The eight rows' lanes across: [r0..r3 | r4..r7] in ymm0.
                     "vphaddd ymm0, ymm0, ymm1",
@@ -377,4 +388,6 @@ const _: () = {
     assert!(core::mem::offset_of!(Short, floor) == 128);
     assert!(core::mem::offset_of!(Short, passes) == 144);
     assert!(core::mem::offset_of!(Short, step) == 152);
+    assert!(core::mem::offset_of!(Short, last) == 160);
+    assert!(core::mem::offset_of!(Short, end) == 192);
 };
