@@ -94,9 +94,16 @@ pub fn prepare(x: &[i16], shift: Option<u8>, out: &mut [i16], step: usize) {
     }
 }
 
+/// Whether the layer runs on `vnni_b8`'s byte kernels with `isa`: an 8x8 layer with
+/// VNNI whose rows are not the short-row kernel's (`short_w8.rs`, faster on the rows it
+/// takes: 31-256-2 and 256-256-256 in half to three quarters of the time).
+pub fn on_bytes(isa: Isa, layer: &DenseLayer<'_>) -> bool {
+    isa.has_vnni() && vnni_b8::is_8x8(layer) && Short::of(layer, PASS).is_none()
+}
+
 /// Prepares a block of one to four inputs (of the layer's length) into `prep` for the
 /// kernels of `isa`: four interleaved by pass, fewer one after the other (an 8x8 layer
-/// with VNNI: as bytes, `vnni_b8::prepare_block`).
+/// [`on_bytes`]: as bytes, `vnni_b8::prepare_block`).
 ///
 /// # Errors
 ///
@@ -108,7 +115,7 @@ pub fn prepare_block(
     xs: &[&[i16]],
     prep: &mut [i16],
 ) -> Result<(), ShapeError> {
-    if isa.has_vnni() && vnni_b8::is_8x8(layer) {
+    if on_bytes(isa, layer) {
         return vnni_b8::prepare_block(layer, xs, prep);
     }
     let (_, shift) = narrow_weights(layer).ok_or(ShapeError)?;
@@ -211,10 +218,11 @@ pub unsafe fn forward_block_w8(
 }
 
 /// Rows `first..first + ys[k].len()` of an 8-bit layer for each input of the block, by
-/// the kernels of `isa`, from `prep`, the block's [`prepare_block`]: the four-input
-/// kernel for four inputs, the four-row kernel for each of fewer (and the one-row kernel
-/// for the rows left over); an 8x8 layer with VNNI by `vnni_b8`'s. The same
-/// bits as the scalar reference.
+/// the kernels of `isa`, from `prep`, the block's [`prepare_block`]: rows of 16 to 496
+/// values in pieces of at least eight rows by the short-row kernel (`short_w8.rs`) for
+/// each input; others by the four-input kernel for four inputs, the four-row kernel for
+/// each of fewer (and the one-row kernel for the rows left over); an 8x8 layer
+/// [`on_bytes`] by `vnni_b8`'s. The same bits as the scalar reference.
 ///
 /// # Errors
 ///
@@ -235,7 +243,7 @@ pub unsafe fn block_rows_w8(
     first: usize,
     ys: &mut [&mut [i16]],
 ) -> Result<(), ShapeError> {
-    if isa.has_vnni() && vnni_b8::is_8x8(layer) {
+    if on_bytes(isa, layer) {
         // SAFETY: as the caller guarantees, for each `Isa`.
         return unsafe {
             if isa == Isa::Vnni512 {
