@@ -264,41 +264,36 @@ pub unsafe fn block_rows_w8(
     {
         return Err(ShapeError);
     }
-    // Rows short enough for the fused kernel (`short_w8.rs`): its groups of eight rows
-    // for each input, then the rows after them by the kernels below.
+    // The rows of the layer (as `DenseLayer::rows_end`), checked before anything is
+    // written.
     let end = first.checked_add(rows).ok_or(ShapeError)?;
     let bias = layer.bias.get(first..end).ok_or(ShapeError)?;
-    if end.checked_mul(n).is_none_or(|e| e > weights.len()) {
+    if end > layer.outputs
+        || layer.bias.len() != layer.outputs
+        || layer.outputs.checked_mul(n) != Some(weights.len())
+    {
         return Err(ShapeError);
     }
-    let step = if xs.len() == 4 { 4 * PASS } else { PASS };
-    let mut done = 0;
-    if let Some(short) = Short::of(layer, step).filter(|_| xs.len() <= 4) {
+    // Rows short enough for the fused kernel (`short_w8.rs`): all of them for each
+    // input, or (a piece of fewer than eight rows) none, and the kernels below.
+    if let Some(short) = Short::of(layer, if xs.len() == 4 { 4 * PASS } else { PASS }) {
         // PANIC: `first * n <= end * n <= weights.len()` (above).
         let w = &weights[first * n..];
+        let mut all = xs.len() <= 4;
         for (j, y) in ys.iter_mut().enumerate() {
             let at = if xs.len() == 4 { j * PASS } else { j * len };
             let xp = prep.get(at..).ok_or(ShapeError)?;
-            // SAFETY: the caller guarantees the features and the FPU. Every input
-            // does the same rows (the same checks on the same lengths).
-            done = unsafe { short.rows(isa, w, n, xp, bias, y) };
+            // SAFETY: the caller guarantees the features and the FPU.
+            all = all && unsafe { short.rows(isa, w, n, xp, bias, y) } == rows;
+        }
+        if all {
+            return Ok(());
         }
     }
-    if done == 0 {
-        // SAFETY: as the caller guarantees.
-        return unsafe { rows_by_kernels(isa, layer, weights, xs, prep, first, ys) };
-    }
-    if done == rows {
-        return Ok(());
-    }
-    let mut rest: [&mut [i16]; 4] = Default::default();
-    for (r, y) in rest.iter_mut().zip(ys.iter_mut()) {
-        *r = y.get_mut(done..).ok_or(ShapeError)?;
-    }
-    // PANIC: `done > 0` only for at most four inputs (above).
-    let rest = &mut rest[..xs.len()];
-    // SAFETY: as the caller guarantees.
-    unsafe { rows_by_kernels(isa, layer, weights, xs, prep, first + done, rest) }
+    // SAFETY: as the caller guarantees. (Where the short-row kernel did some inputs and
+    // not others, which the same checks on the same lengths rule out, every row of
+    // every input is done again here.)
+    unsafe { rows_by_kernels(isa, layer, weights, xs, prep, first, ys) }
 }
 
 /// [`block_rows_w8`]'s rows by the one-row, four-row and four-input kernels, after its

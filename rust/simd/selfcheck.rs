@@ -112,7 +112,8 @@ pub(super) fn run() -> Result<Report> {
     };
     let lengths = Iterator::chain(
         Iterator::chain(1..=EXACT_MAX, SIZES.iter().copied()),
-        [MAX_DIM],
+        // The short-row kernel's longest row, then the widest.
+        [short_w8::MAX_PASSES * PASS, MAX_DIM],
     );
     report.mismatch = check(
         &weights,
@@ -466,11 +467,18 @@ const STEPS: [(u32, u8, Activation); 5] = [
     (65535, 0, Activation::Relu),
 ];
 
+/// Rows of the short-row kernel's check: two groups, and up to seven more (a group
+/// moved back to end at the last).
+const SHORT_ROWS: usize = 2 * GROUP + GROUP - 1;
+
 /// Whether the short-row kernel of `isa` (`short_w8.rs`) gives `DenseLayer::finish` of
 /// the exact sum on the rows of `r` values of `w` (row `i` at `w[i * r..]`), `x`
-/// prepared (narrowed by `shift`) as `xp` with its passes `step` apart: the layer's
-/// requantization and activation from [`STEPS`] (at `turn`), its biases spread over
-/// `i32`; `w` holds at least 15 rows. Called with the FPU held.
+/// prepared (narrowed by `shift`) as `xp` with its passes `step` apart. On odd turns the
+/// layer's requantization and activation are from [`STEPS`] and its biases spread over
+/// `i32` (saturating outputs, the ends of the requantization); on even turns the
+/// identity activation, small biases and a shift that brings the largest sum of `r`
+/// values to about `2^14` (outputs in range: a wrong sum shows in its low bits). `w`
+/// holds at least [`SHORT_ROWS`] rows. Called with the FPU held.
 #[allow(clippy::too_many_arguments)]
 fn short_same(
     isa: Isa,
@@ -482,19 +490,33 @@ fn short_same(
     xp: &[i16],
     step: usize,
 ) -> bool {
-    let (mult, s, activation) = STEPS[turn % STEPS.len()];
+    let mid = turn % 2 == 0;
+    // The largest sum's bits: `r * 128 * 2^15 <= 2^31`.
+    let bits = usize::BITS - (r.max(1) * (1 << 22)).leading_zeros();
+    let (mult, s, activation) = if mid {
+        (
+            1 + (turn as u32 * 7919) % 4096,
+            (bits + 12).saturating_sub(14).min(47) as u8,
+            Activation::Linear,
+        )
+    } else {
+        STEPS[turn / 2 % STEPS.len()]
+    };
     let Some(requant) = Requant::new(mult, s) else {
         return false;
     };
-    // Eight to fifteen rows (a group moved back to end at the last, past eight), and
-    // no weights after them.
-    let rows = GROUP + r % GROUP;
+    // Sixteen to 23 rows, and no weights after them.
+    let rows = 2 * GROUP + r % GROUP;
     let Some(w) = w.get(..rows * r) else {
         return false;
     };
-    let mut bias = [0i32; ROWS];
+    let mut bias = [0i32; SHORT_ROWS];
     for (i, b) in (0i32..).zip(bias.iter_mut()) {
-        *b = (i - 8).wrapping_mul(0x0F0F_0F0F);
+        *b = if mid {
+            (i - 8) * 1000
+        } else {
+            (i - 8).wrapping_mul(0x0F0F_0F0F)
+        };
     }
     let layer = DenseLayer {
         inputs: r,
@@ -508,7 +530,7 @@ fn short_same(
         // Rows shorter than a pass: not the kernel's.
         return r < PASS;
     };
-    let mut out = [0i16; ROWS];
+    let mut out = [0i16; SHORT_ROWS];
     // SAFETY: the caller found AVX2 (and VNNI for `Isa::Vnni`) and holds the FPU.
     let done = unsafe { short.rows(isa, w, r, xp, &bias[..rows], &mut out[..rows]) };
     if done != rows {
@@ -525,9 +547,9 @@ fn short_same(
 }
 
 /// The short-row kernel's requantization (`short_w8.rs`, in double precision) against
-/// the scalar one on `requant::check_cases`'s edge cases that a row's sum and bias can
-/// reach (accumulators within `i32`, given as biases of rows of zeros): the step of
-/// the first that differed.
+/// the scalar one on `requant::check_cases`'s edge cases within `i32` (given as biases
+/// of rows of zeros; those past it, which a row's sum and bias can reach up to about
+/// `2^32`, are the host tests'): the step of the first that differed.
 fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
     let _fpu = Fpu::begin().ok_or(EBUSY)?;
     // Eight rows of 16 zeros.
@@ -537,7 +559,7 @@ fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
         let mut b = [0i32; 8];
         for k in 0..4 {
             let Ok(acc) = i32::try_from(sums[k].wrapping_add(i64::from(bias[k]))) else {
-                // Out of the kernel's reach: not its case.
+                // Not a bias over rows of zeros: the host tests'.
                 return true;
             };
             (b[k], b[k + 4]) = (acc, acc);

@@ -13,9 +13,9 @@
 //! about 40 instructions for the reduction, the requantization and the store, and none
 //! in Rust.
 //!
-//! The sums. A pass's pair sum is below `2 * 128 * 2^15 = 2^23` in magnitude (every 8-bit
+//! The sums. A pass's pair sum is at most `2 * 128 * 2^15 = 2^23` in magnitude (every 8-bit
 //! weight is at least -128, every input at least -2^15); a lane adds one a pass, and a
-//! row is its eight lanes' sum: below `8 * 31 * 2^23 < 2^31` for 31 passes. So the
+//! row is its eight lanes' sum: at most `8 * 31 * 2^23 < 2^31` for 31 passes. So the
 //! sums stay in `i32` lanes, with no widening.
 //!
 //! The requantization, exact in double precision. `Requant::apply` is `(acc * mult +
@@ -83,6 +83,8 @@ pub struct Short {
     end: Aligned,
     /// Sigmoid or tanh, applied afterwards by the scalar code.
     squash: Option<Activation>,
+    /// The layer's inputs, the row length `last` is of.
+    inputs: usize,
 }
 
 /// Sixteen words on a 32-byte boundary.
@@ -134,6 +136,7 @@ impl Short {
             last: layer.inputs - PASS * (passes - 1),
             end: Aligned([0; PASS]),
             squash,
+            inputs: layer.inputs,
         })
     }
 
@@ -160,10 +163,9 @@ impl Short {
         let rows = out.len();
         let step = self.step / core::mem::size_of::<i16>();
         let full = PASS * (self.passes - 1);
-        // The row length of the constants, the input's passes, the rows' weights and
-        // biases.
-        if n < PASS
-            || n.div_ceil(PASS) != self.passes
+        // The row length of the constants (at least `PASS`, `Short::of`), the input's
+        // passes, the rows' weights and biases.
+        if n != self.inputs
             || full * step / PASS + PASS > xp.len()
             || rows < GROUP
             || bias.len() < rows

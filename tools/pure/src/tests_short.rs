@@ -72,23 +72,16 @@ fn the_short_row_kernel_matches_the_reference_through_the_driver() {
                 let xs = block_inputs(&mut rng, &mut l);
                 let k = xs.len();
                 let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
-                let w = l.owned_weights();
-                let layer = DenseLayer {
-                    inputs: l.inputs,
-                    outputs: l.outputs,
-                    activation: l.activation,
-                    requant: l.requant,
-                    weights: w.view(),
-                    bias: &l.bias,
-                };
                 let xr: Vec<&[i16]> = xs.iter().map(Vec::as_slice).collect();
-                let mut prep = vec![0i16; (4 * prepared_len(n)).max(block_len(4, n))];
-                prepare_block(isa, &layer, &xr, &mut prep).unwrap();
                 let first = rng.below(outputs as u32) as usize;
                 let mut ys = vec![vec![0i16; outputs - first]; k];
-                let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
-                // SAFETY: the host tests need AVX2 (`isas` gives only what the CPU has).
-                unsafe { block_rows_w8(isa, &layer, &xr, &prep, first, &mut yr) }.unwrap();
+                l.with_dense(|layer| {
+                    let mut prep = vec![0i16; (4 * prepared_len(n)).max(block_len(4, n))];
+                    prepare_block(isa, layer, &xr, &mut prep).unwrap();
+                    let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
+                    // SAFETY: the host tests need AVX2 (`isas` gives only what the CPU has).
+                    unsafe { block_rows_w8(isa, layer, &xr, &prep, first, &mut yr) }.unwrap();
+                });
                 for (y, w) in ys.iter().zip(&want) {
                     assert_eq!(
                         y[..],
