@@ -117,7 +117,7 @@ impl DenseLayer<'_> {
     /// the layer's and the layer's arrays (its weights as the caller reads them:
     /// `weights_len` of them) have its shape.
     #[inline]
-    fn rows_end(
+    pub fn rows_end(
         &self,
         weights_len: usize,
         input_len: usize,

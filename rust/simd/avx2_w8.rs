@@ -26,7 +26,7 @@
 //! Only `core`: the host crate builds this file too.
 
 use super::requant::Finish;
-use super::short_w8::Short;
+use super::short_w8::{self, Short};
 use super::vnni_b8;
 use crate::pure::format::{dot_16x8, Narrow, Weights};
 use crate::pure::forward::{DenseLayer, ShapeError};
@@ -98,7 +98,7 @@ pub fn prepare(x: &[i16], shift: Option<u8>, out: &mut [i16], step: usize) {
 /// VNNI whose rows are not the short-row kernel's (`short_w8.rs`, faster on the rows it
 /// takes: 31-256-2 and 256-256-256 in half to three quarters of the time).
 pub fn on_bytes(isa: Isa, layer: &DenseLayer<'_>) -> bool {
-    isa.has_vnni() && vnni_b8::is_8x8(layer) && Short::of(layer, PASS).is_none()
+    isa.has_vnni() && vnni_b8::is_8x8(layer) && !short_w8::covers(layer.inputs)
 }
 
 /// Prepares a block of one to four inputs (of the layer's length) into `prep` for the
@@ -264,16 +264,10 @@ pub unsafe fn block_rows_w8(
     {
         return Err(ShapeError);
     }
-    // The rows of the layer (as `DenseLayer::rows_end`), checked before anything is
-    // written.
-    let end = first.checked_add(rows).ok_or(ShapeError)?;
-    let bias = layer.bias.get(first..end).ok_or(ShapeError)?;
-    if end > layer.outputs
-        || layer.bias.len() != layer.outputs
-        || layer.outputs.checked_mul(n) != Some(weights.len())
-    {
-        return Err(ShapeError);
-    }
+    // The rows of the layer, checked before anything is written.
+    let end = layer.rows_end(weights.len(), n, first, rows)?;
+    // PANIC: `first <= end <= outputs == bias.len()` (`rows_end`).
+    let bias = &layer.bias[first..end];
     // Rows short enough for the fused kernel (`short_w8.rs`): all of them for each
     // input, or (a piece of fewer than eight rows) none, and the kernels below.
     if let Some(short) = Short::of(layer, if xs.len() == 4 { 4 * PASS } else { PASS }) {

@@ -56,17 +56,24 @@ pub struct Finish {
     squash: Option<Activation>,
 }
 
+/// How the vector blocks activate: the lower bound of the output words (0 for ReLU,
+/// `i16::MIN` otherwise, which leaves them), and sigmoid or tanh, applied afterwards by
+/// the scalar code (tables, `activation.rs`).
+pub fn activation_steps(activation: Activation) -> (Option<Activation>, i16) {
+    let squash = matches!(activation, Activation::Sigmoid | Activation::Tanh).then_some(activation);
+    let floor = if activation == Activation::Relu {
+        0
+    } else {
+        i16::MIN
+    };
+    (squash, floor)
+}
+
 impl Finish {
     /// The step of `layer`.
     pub fn of(layer: &DenseLayer<'_>) -> Self {
         let r = layer.requant;
-        let squash = matches!(layer.activation, Activation::Sigmoid | Activation::Tanh)
-            .then_some(layer.activation);
-        let floor = if layer.activation == Activation::Relu {
-            0
-        } else {
-            i16::MIN
-        };
+        let (squash, floor) = activation_steps(layer.activation);
         Self {
             range: [1 << 47; 4],
             mult: [u64::from(r.mult()); 4],

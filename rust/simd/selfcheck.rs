@@ -28,7 +28,7 @@ use super::short_w8::{self, Short};
 use super::vnni_w8;
 use crate::pure::activation::Activation;
 use crate::pure::fixed::{dot, Requant, MAX_DIM};
-use crate::pure::format::{dot_16x8, Weights, WEIGHT8_MAX};
+use crate::pure::format::{dot_16x8, dot_8x8_wide, Weights, WEIGHT8_MAX};
 use crate::pure::forward::DenseLayer;
 use crate::pure::num::low_i8;
 use crate::pure::num::{nonnegative, usize_as_u64};
@@ -375,13 +375,7 @@ fn check_w8(
                 }
                 let sums = dot4_w8(row, r, &four[..4 * prepared_len(r)], bias);
                 for (xk, got) in xs.iter().zip(sums) {
-                    // The reference on input `k` prepared alone, in the scratch's tail.
-                    let mut want = i64::from(bias);
-                    for (w, v) in row[..r].iter().zip(xk.iter()) {
-                        let v = shift.map_or(*v, |s| i16::from(crate::pure::format::narrow(*v, s)));
-                        want += i64::from(i32::from(*w) * i32::from(v));
-                    }
-                    if got != want {
+                    if got != exact_w8(&row[..r], xk, shift, bias) {
                         return Ok(Some(r));
                     }
                 }
@@ -452,6 +446,12 @@ fn check_w8(
         }
     }
     Ok(None)
+}
+
+/// The exact sum of `row` and `x`, narrowed by `shift` (8x8) or as it is (16x8), and
+/// `bias`: the format's reference.
+fn exact_w8(row: &[i8], x: &[i16], shift: Option<u8>, bias: i32) -> i64 {
+    shift.map_or_else(|| dot_16x8(row, x, bias), |s| dot_8x8_wide(row, x, s, bias))
 }
 
 /// Rows a group of the short-row kernel.
@@ -536,14 +536,7 @@ fn short_same(
     if done != rows {
         return false;
     }
-    (0..done).all(|i| {
-        let mut acc = i64::from(bias[i]);
-        for (wv, v) in w[i * r..(i + 1) * r].iter().zip(x) {
-            let v = shift.map_or(*v, |s| i16::from(crate::pure::format::narrow(*v, s)));
-            acc += i64::from(i32::from(*wv) * i32::from(v));
-        }
-        out[i] == layer.finish(acc)
-    })
+    (0..done).all(|i| out[i] == layer.finish(exact_w8(&w[i * r..(i + 1) * r], x, shift, bias[i])))
 }
 
 /// The short-row kernel's requantization (`short_w8.rs`, in double precision) against
@@ -605,12 +598,6 @@ fn check_b8<const Z: bool>(
     }
     let mut ext = KVec::from_elem(0i8, 4 * MAX_DIM + B_PASS, GFP_KERNEL)?;
     let (one, four) = s.split_at_mut(block_len(1, MAX_DIM));
-    // The exact sum of a row and an input narrowed by `shift`.
-    let exact = |row: &[i8], x: &[i16], shift: u8, bias: i32| {
-        row.iter().zip(x).fold(i64::from(bias), |acc, (w, v)| {
-            acc + i64::from(i32::from(*w) * i32::from(narrow(*v, shift)))
-        })
-    };
     for n in lengths {
         let _fpu = Fpu::begin().ok_or(EBUSY)?;
         let r = n.min(LONGEST);
@@ -638,11 +625,11 @@ fn check_b8<const Z: bool>(
                     vnni_b8::dot4_b8::<Z>(row, r, b4, sx4, bias),
                 )
             };
-            if got != exact(&row[..r], xs[0], SHIFT, bias) {
+            if got != dot_8x8_wide(&row[..r], xs[0], SHIFT, bias) {
                 return Ok(Some(r));
             }
             for (x, g) in xs.iter().zip(got4) {
-                if g != exact(&row[..r], x, SHIFT, bias) {
+                if g != dot_8x8_wide(&row[..r], x, SHIFT, bias) {
                     return Ok(Some(r));
                 }
             }
@@ -653,7 +640,7 @@ fn check_b8<const Z: bool>(
             // SAFETY: as above.
             if unsafe { vnni_b8::rows4_b8_to::<Z>(rows, r, b1, sx, &mut sums) } {
                 for (k, got) in sums.into_iter().enumerate() {
-                    if got != exact(&rows[k * r..(k + 1) * r], xs[0], SHIFT, 0) {
+                    if got != dot_8x8_wide(&rows[k * r..(k + 1) * r], xs[0], SHIFT, 0) {
                         return Ok(Some(r));
                     }
                 }

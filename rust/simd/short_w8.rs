@@ -45,6 +45,7 @@
 //! Only `core`: the host crate builds this file too.
 
 use super::avx2_w8::{passes, Isa, PASS};
+use super::requant::activation_steps;
 use crate::pure::activation::Activation;
 use crate::pure::forward::DenseLayer;
 
@@ -107,24 +108,24 @@ pub const fn f64_bits(m: i64, e: i32) -> u64 {
     sign | (exp << 52) | frac
 }
 
+/// Whether the kernel takes rows of `n` values: at least a pass, at most
+/// [`MAX_PASSES`].
+pub fn covers(n: usize) -> bool {
+    (PASS..=MAX_PASSES * PASS).contains(&n)
+}
+
 impl Short {
     /// The constants of `layer`'s rows with the input's passes `step` values apart
     /// ([`PASS`] for one prepared input, `4 * PASS` for four interleaved); `None` if
     /// the rows are shorter than a pass or longer than [`MAX_PASSES`] passes.
     pub fn of(layer: &DenseLayer<'_>, step: usize) -> Option<Self> {
-        let passes = passes(layer.inputs);
-        if layer.inputs < PASS || passes > MAX_PASSES {
+        if !covers(layer.inputs) {
             return None;
         }
+        let passes = passes(layer.inputs);
         let r = layer.requant;
         let shift = i32::from(r.shift());
-        let squash = matches!(layer.activation, Activation::Sigmoid | Activation::Tanh)
-            .then_some(layer.activation);
-        let floor = if layer.activation == Activation::Relu {
-            0
-        } else {
-            i16::MIN
-        };
+        let (squash, floor) = activation_steps(layer.activation);
         Some(Self {
             scale: [f64_bits(i64::from(r.mult()), -shift); 4],
             half: [if shift == 0 { 0 } else { f64_bits(1, -1) }; 4],
@@ -161,12 +162,12 @@ impl Short {
         out: &mut [i16],
     ) -> usize {
         let rows = out.len();
-        let step = self.step / core::mem::size_of::<i16>();
-        let full = PASS * (self.passes - 1);
+        // Where the input's last pass starts.
+        let at = (self.passes - 1) * (self.step / core::mem::size_of::<i16>());
         // The row length of the constants (at least `PASS`, `Short::of`), the input's
         // passes, the rows' weights and biases.
         if n != self.inputs
-            || full * step / PASS + PASS > xp.len()
+            || at + PASS > xp.len()
             || rows < GROUP
             || bias.len() < rows
             || rows.checked_mul(n).is_none_or(|w| w > weights.len())
@@ -177,8 +178,7 @@ impl Short {
         // where that is in the last pass (`i >= d`), else 0.
         let mut call = *self;
         let d = PASS - self.last;
-        // PANIC: `(passes - 1) * step + PASS <= xp.len()` (above).
-        let at = full * step / PASS;
+        // PANIC: `at + PASS <= xp.len()` (above).
         for (i, e) in call.end.0.iter_mut().enumerate().skip(d) {
             *e = xp[at + i - d];
         }
