@@ -225,6 +225,14 @@ class GuestEnv(unittest.TestCase):
             # check-full leaves them unset: the scripts' own rounds.
             self.assertNotIn(knob, self.command("2node", "2node", check.LOAD_CYCLES_FULL))
 
+    def test_stress_one_round_in_make_check_two_in_check_full(self):
+        self.assertIn(f"NN_STRESS_ROUNDS={check.STRESS_ROUNDS_CHECK} ",
+                      self.command("2node", "2node", check.LOAD_CYCLES_CHECK))
+        self.assertEqual(check.STRESS_ROUNDS_CHECK, 1)
+        # check-full leaves it unset: the script's own two rounds.
+        self.assertNotIn("NN_STRESS_ROUNDS", self.command("2node", "2node",
+                                                          check.LOAD_CYCLES_FULL))
+
     def test_big_model_two_policies_in_make_check_all_in_check_full(self):
         quick = self.command("2node", "2node", check.LOAD_CYCLES_CHECK)
         self.assertIn(f"NN_SCALE_POLICIES='{check.SCALE_POLICIES_CHECK}' ", quick)
