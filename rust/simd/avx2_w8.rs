@@ -64,6 +64,19 @@ pub fn narrow_weights<'a>(layer: &DenseLayer<'a>) -> Option<(&'a [i8], Option<u8
 /// input, `4 * PASS` for the four interleaved of [`prepare_block`], the `k`th of which
 /// starts at `out[k * PASS..]`).
 pub fn prepare(x: &[i16], shift: Option<u8>, out: &mut [i16], step: usize) {
+    if let (None, PASS) = (shift, step) {
+        // One input of the 16x8 format: a copy, then the padding (the pass loop below
+        // took about 250 instructions for LinnOS's two layers).
+        let len = prepared_len(x.len()).min(out.len() / PASS * PASS);
+        let (copy, pad) = out[..len].split_at_mut(x.len().min(len));
+        for (o, v) in copy.iter_mut().zip(x) {
+            *o = *v;
+        }
+        for o in pad {
+            *o = 0;
+        }
+        return;
+    }
     // Each value as it is, or `format::narrow`'s bits with the rounding term computed
     // once (the per-value calls took about 20 instructions a value: a third of the
     // LinnOS network's time in 8x8).
@@ -270,7 +283,12 @@ pub unsafe fn block_rows_w8(
     let bias = &layer.bias[first..end];
     // Rows short enough for the fused kernel (`short_w8.rs`): all of them for each
     // input, or (a piece of fewer than eight rows) none, and the kernels below.
-    if let Some(short) = Short::of(layer, if xs.len() == 4 { 4 * PASS } else { PASS }) {
+    let short = if rows >= short_w8::GROUP {
+        Short::of(layer, if xs.len() == 4 { 4 * PASS } else { PASS })
+    } else {
+        None
+    };
+    if let Some(mut short) = short {
         // PANIC: `first * n <= end * n <= weights.len()` (above).
         let w = &weights[first * n..];
         let mut all = xs.len() <= 4;

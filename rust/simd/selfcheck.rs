@@ -526,7 +526,7 @@ fn short_same(
         weights: Weights::Narrow(w),
         bias: &bias[..rows],
     };
-    let Some(short) = Short::of(&layer, step) else {
+    let Some(mut short) = Short::of(&layer, step) else {
         // Rows shorter than a pass: not the kernel's.
         return r < PASS;
     };
@@ -564,7 +564,7 @@ fn check_short_requant(isa: Isa) -> Result<Option<(u32, u8)>> {
             bias: &b,
             ..*layer
         };
-        let Some(short) = Short::of(&l, PASS) else {
+        let Some(mut short) = Short::of(&l, PASS) else {
             return false;
         };
         let mut y = [0i16; 8];

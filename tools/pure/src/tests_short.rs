@@ -156,7 +156,7 @@ fn the_short_row_kernel_requantizes_exactly_at_the_ties() {
                     weights: crate::format::Weights::Narrow(&weights),
                     bias: &bias,
                 };
-                let short = Short::of(&layer, PASS).unwrap();
+                let mut short = Short::of(&layer, PASS).unwrap();
                 let mut out = vec![7i16; rows];
                 // SAFETY: as above.
                 let done = unsafe { short.rows(isa, &weights, n, &xp, &bias, &mut out) };
@@ -192,7 +192,7 @@ fn the_short_row_kernel_refuses_what_is_not_its() {
     assert!(Short::of(&layer(MAX_PASSES * PASS + 1), PASS).is_none());
     assert!(Short::of(&layer(0), PASS).is_none());
     assert!(Short::of(&layer(PASS - 1), PASS).is_none());
-    let short = Short::of(&layer(40), PASS).unwrap();
+    let mut short = Short::of(&layer(40), PASS).unwrap();
     let xp = vec![1i16; prepared_len(40)];
     let mut out = vec![7i16; 16];
     // SAFETY: as above; the kernel does not run.
@@ -214,4 +214,34 @@ fn the_short_row_kernel_refuses_what_is_not_its() {
         );
     }
     assert_eq!(out, [7; 16]);
+}
+
+/// `prepare` of one 16x8 input (the copy) is the pass loop's: every value, zeros to
+/// the end of the last pass, and an `out` too short for every pass gets the whole passes
+/// that fit and nothing more.
+#[test]
+fn one_input_is_prepared_as_by_passes() {
+    use crate::simd::avx2_w8::prepare;
+    for n in 1..=70 {
+        let x: Vec<i16> = (0..n).map(|i| 1000 + i as i16).collect();
+        for out_len in [
+            prepared_len(n),
+            prepared_len(n) + 5,
+            PASS - 1,
+            PASS,
+            PASS + 7,
+        ] {
+            let mut out = vec![-1i16; out_len];
+            prepare(&x, None, &mut out, PASS);
+            let fit = out_len / PASS * PASS;
+            for (i, &o) in out.iter().enumerate() {
+                let want = match i {
+                    i if i >= fit.min(prepared_len(n)) => -1,
+                    i if i < n => x[i],
+                    _ => 0,
+                };
+                assert_eq!(o, want, "n {n}, out {out_len}, value {i}");
+            }
+        }
+    }
 }
