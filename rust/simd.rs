@@ -353,7 +353,8 @@ impl Section {
                 // holds the FPU.
                 unsafe { avx2::split_block(xs, split) }?;
             } else {
-                avx2_w8::prepare_block(isa, layer, xs, split)?;
+                // SAFETY: as above.
+                unsafe { avx2_w8::prepare_block(isa, layer, xs, split) }?;
             }
         }
         let per_row = layer.inputs.saturating_mul(xs.len()).max(1);

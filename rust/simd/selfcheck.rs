@@ -28,7 +28,7 @@ use super::short_w8::{self, Short};
 use super::vnni_w8;
 use crate::pure::activation::Activation;
 use crate::pure::fixed::{dot, Requant, MAX_DIM};
-use crate::pure::format::{dot_16x8, dot_8x8_wide, Weights, WEIGHT8_MAX};
+use crate::pure::format::{dot_16x8, dot_8x8_wide, narrow, Weights, MAX_IN_SHIFT, WEIGHT8_MAX};
 use crate::pure::forward::DenseLayer;
 use crate::pure::num::low_i8;
 use crate::pure::num::{nonnegative, usize_as_u64};
@@ -350,12 +350,30 @@ fn check_w8(
             }
         }
     };
+    // The 8x8 inputs' vector narrowing (`prepare_block`'s) on the bounds of its rounding
+    // and saturation at every shift: reported as a difference at rows of one pass.
+    {
+        let _fpu = Fpu::begin().ok_or(EBUSY)?;
+        if !narrow_same(four) {
+            return Ok(Some(PASS));
+        }
+    }
     for n in lengths {
         let _fpu = Fpu::begin().ok_or(EBUSY)?;
         let r = n.min(LONGEST);
         for shift in [None, Some(3)] {
             let x = &input[..r];
             avx2_w8::prepare(x, shift, one, avx2_w8::PASS);
+            if let Some(s) = shift {
+                // And on the random input, whole passes, against the value-by-value one.
+                let full = r / PASS;
+                // SAFETY: the caller found AVX2; `_fpu` holds the FPU; the lengths are
+                // checked by `narrow_passes`.
+                unsafe { avx2_w8::narrow_passes(x, s, four, PASS, full) };
+                if four[..full * PASS] != one[..full * PASS] {
+                    return Ok(Some(r));
+                }
+            }
             let xp = &one[..prepared_len(r)];
             // Four inputs: the input and three rows of `weights` taken as inputs.
             let xs = [
@@ -446,6 +464,45 @@ fn check_w8(
         }
     }
     Ok(None)
+}
+
+/// Whether `avx2_w8::narrow_passes` is `format::narrow` at every shift (and one past
+/// `MAX_IN_SHIFT`) on the values where it could go wrong: the ends of the 16-bit range,
+/// 0 and -1, and around each shift's rounding point (`±2^(s-1)`) and saturation points
+/// (`127.5 * 2^s` and `-128.5 * 2^s`), in `out` (at least 64 values). Called with the FPU
+/// held, on a CPU with AVX2.
+fn narrow_same(out: &mut [i16]) -> bool {
+    let mut x = [0i16; 64];
+    for shift in 0..=MAX_IN_SHIFT + 1 {
+        let s = i32::from(shift.min(MAX_IN_SHIFT));
+        let half = if s == 0 { 0 } else { 1 << (s - 1) };
+        let points = [0, half, 127 * (1 << s) + half, -128 * (1 << s) - half];
+        let mut i = 0;
+        for p in points {
+            for d in [-2, -1, 0, 1, 2] {
+                for v in [p + d, -(p + d)] {
+                    if let Some(slot) = x.get_mut(i) {
+                        *slot = v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+                    }
+                    i += 1;
+                }
+            }
+        }
+        // The rest: the ends of the range.
+        for (k, slot) in x.iter_mut().enumerate().skip(i) {
+            *slot = if k % 2 == 0 { i16::MIN } else { i16::MAX };
+        }
+        // SAFETY: AVX2 and the FPU as the caller says; the lengths are checked by
+        // `narrow_passes`.
+        unsafe { avx2_w8::narrow_passes(&x, shift, out, PASS, x.len() / PASS) };
+        if x.iter()
+            .zip(out.iter())
+            .any(|(&v, &o)| o != i16::from(narrow(v, shift)))
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// The exact sum of `row` and `x`, narrowed by `shift` (8x8) or as it is (16x8), and

@@ -373,7 +373,8 @@ fn the_8bit_avx2_kernels_match_the_reference() {
             );
             // From a first row on.
             let first = rng.below(outputs as u32) as usize;
-            prepare_block(isa, &layer, &xr, &mut prep).unwrap();
+            // SAFETY: the host tests need AVX2 (`isas` gives only what the CPU has).
+            unsafe { prepare_block(isa, &layer, &xr, &mut prep) }.unwrap();
             let mut ys = vec![vec![0i16; outputs - first]; k];
             let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
             // SAFETY: as above.

@@ -77,7 +77,8 @@ fn the_short_row_kernel_matches_the_reference_through_the_driver() {
                 let mut ys = vec![vec![0i16; outputs - first]; k];
                 l.with_dense(|layer| {
                     let mut prep = vec![0i16; (4 * prepared_len(n)).max(block_len(4, n))];
-                    prepare_block(isa, layer, &xr, &mut prep).unwrap();
+                    // SAFETY: the host tests need AVX2 (`isas` gives only what the CPU has).
+                    unsafe { prepare_block(isa, layer, &xr, &mut prep) }.unwrap();
                     let mut yr: Vec<&mut [i16]> = ys.iter_mut().map(Vec::as_mut_slice).collect();
                     // SAFETY: the host tests need AVX2 (`isas` gives only what the CPU has).
                     unsafe { block_rows_w8(isa, layer, &xr, &prep, first, &mut yr) }.unwrap();
@@ -244,4 +245,31 @@ fn one_input_is_prepared_as_by_passes() {
             }
         }
     }
+}
+
+/// `narrow_passes` is `format::narrow` on every 16-bit value at every shift (and one
+/// past `MAX_IN_SHIFT`), whole passes only, `step` apart, nothing written between them.
+#[test]
+fn narrow_passes_is_narrow_on_every_value() {
+    use crate::format::{narrow, MAX_IN_SHIFT};
+    use crate::simd::avx2_w8::narrow_passes;
+    let all: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+    for shift in 0..=MAX_IN_SHIFT + 1 {
+        let passes = all.len() / PASS;
+        let mut out = vec![7i16; passes * 2 * PASS];
+        // SAFETY: the host tests need AVX2; the lengths fit (`narrow_passes` checks).
+        unsafe { narrow_passes(&all, shift, &mut out, 2 * PASS, passes) };
+        for (i, &x) in all.iter().enumerate() {
+            let at = i / PASS * 2 * PASS + i % PASS;
+            assert_eq!(out[at], i16::from(narrow(x, shift)), "x {x} shift {shift}");
+            assert_eq!(out[at + PASS], 7, "between passes, x {x} shift {shift}");
+        }
+    }
+    // Too short an input or output: nothing written.
+    let mut out = vec![7i16; 2 * PASS];
+    // SAFETY: as above.
+    unsafe { narrow_passes(&all[..PASS + 1], 3, &mut out, PASS, 2) };
+    // SAFETY: as above.
+    unsafe { narrow_passes(&all[..2 * PASS], 3, &mut out[..2 * PASS - 1], PASS, 2) };
+    assert!(out.iter().all(|&v| v == 7));
 }
