@@ -333,6 +333,7 @@ fn main() {
                         name: net.name,
                         batch,
                         ns,
+                        best: None,
                     });
                 }
             }
@@ -363,11 +364,22 @@ fn main() {
     for net in &nets {
         for batch in BATCHES {
             out += &format!("| {} | {batch} |", net.name);
+            let mut best: Option<(String, f64)> = None;
             for &kind in &kinds {
                 let ns = time_net_in(&args, net, batch, auto, kind, &mut rng);
                 out += &format!(" {ns:.1} ({:.2}) |", net.macs() as f64 / ns);
+                if best.as_ref().is_none_or(|(_, b)| ns < *b) {
+                    best = Some((format!("{} {}", kind.0.name(), isa_name(kind.1)), ns));
+                }
             }
             out += "\n";
+            // The row's fastest format beside the peer.
+            if let Some(o) = ours
+                .iter_mut()
+                .find(|o| o.name == net.name && o.batch == batch)
+            {
+                o.best = best;
+            }
         }
     }
     let peer = run_peer(&args);

@@ -195,11 +195,14 @@ impl Peer {
     }
 }
 
-/// Our figure of one row of the table: `name` at `batch`, `ns` per input row.
+/// Our figure of one row of the table: `name` at `batch`, `ns` per input row by the
+/// auto path (16x16 weights); `best`, the fastest of the layer formats' row (its format
+/// and kernels, and ns per input row), where they were timed.
 pub struct Ours<'a> {
     pub name: &'a str,
     pub batch: usize,
     pub ns: f64,
+    pub best: Option<(String, f64)>,
 }
 
 /// `ours / theirs` to three significant figures (below 1: ours faster).
@@ -221,7 +224,7 @@ pub fn table(ours: &[Ours], peer: &Peer) -> String {
         Peer::Figures { info, figures } => (info, figures),
     };
     let mut out = format!(
-        "Beside {} {} ({}, {} thread{}, called from Python {}: each of its figures includes a few µs of call overhead), ns per input row. ours: the auto path above; ort best: the faster of its float32 and int8 (dynamic quantisation) models; ours/ort: ours over ort best (below 1: ours faster).\n\n",
+        "Beside {} {} ({}, {} thread{}, called from Python {}: each of its figures includes a few µs of call overhead), ns per input row. ours: the auto path above (16x16 weights); best: the fastest format of the formats' table (exact, each as nnctl eval computes it), named in \"best is\"; ort best: the faster of its float32 and int8 (dynamic quantisation) models; ours/ort and best/ort: over ort best (below 1: ours faster).\n\n",
         info.peer,
         info.version,
         if info.provider.is_empty() { "CPU" } else { &info.provider },
@@ -229,20 +232,28 @@ pub fn table(ours: &[Ours], peer: &Peer) -> String {
         if info.threads == 1 { "" } else { "s" },
         info.python,
     );
-    out += "| shape | batch | ours ns/pred | ort fp32 ns | ort int8 ns | ort best | ours/ort |\n";
-    out += "|---|---:|---:|---:|---:|---|---:|\n";
+    out += "| shape | batch | ours ns/pred | best ns/pred | best is | ort fp32 ns | ort int8 ns | ort best | ours/ort | best/ort |\n";
+    out += "|---|---:|---:|---:|---|---:|---:|---|---:|---:|\n";
     let cell = |v: Option<f64>| v.map_or("-".to_string(), |ns| format!("{ns:.1}"));
     for o in ours {
-        let best = peer.best(o.name, o.batch);
+        let theirs = peer.best(o.name, o.batch);
+        let vs = |ns: Option<f64>| match (ns, theirs) {
+            (Some(ns), Some((_, t))) => ratio(ns, t),
+            _ => "-".into(),
+        };
+        let best = o.best.as_ref().map(|(_, ns)| *ns);
         out += &format!(
-            "| {} | {} | {:.1} | {} | {} | {} | {} |\n",
+            "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |\n",
             o.name,
             o.batch,
             o.ns,
+            cell(best),
+            o.best.as_ref().map_or("-", |(k, _)| k.as_str()),
             cell(peer.get(o.name, o.batch, Kind::Fp32)),
             cell(peer.get(o.name, o.batch, Kind::Int8)),
-            best.map_or("-".into(), |(k, _)| k.label().to_string()),
-            best.map_or("-".into(), |(_, ns)| ratio(o.ns, ns)),
+            theirs.map_or("-".into(), |(k, _)| k.label().to_string()),
+            vs(Some(o.ns)),
+            vs(best),
         );
     }
     out
@@ -358,27 +369,34 @@ mod tests {
                 name: "4-8-2",
                 batch: 1,
                 ns: 101.3,
+                best: Some(("16x8 avx2".into(), 98.1)),
             },
             Ours {
                 name: "1024x1024",
                 batch: 32,
                 ns: 34946.8,
+                best: Some(("8x8 vnni512".into(), 15294.7)),
             },
             Ours {
                 name: "1024x1024",
                 batch: 1,
                 ns: 44462.9,
+                best: None,
             },
         ];
         let t = table(&ours, &peer());
         assert!(t.starts_with("Beside onnxruntime 1.32.0 (CPUExecutionProvider, 1 thread, "));
         assert!(t.contains("Python 3.11.7"));
         assert!(t.contains(
-            "| shape | batch | ours ns/pred | ort fp32 ns | ort int8 ns | ort best | ours/ort |"
+            "| shape | batch | ours ns/pred | best ns/pred | best is | ort fp32 ns | ort int8 ns | ort best | ours/ort | best/ort |"
         ));
-        assert!(t.contains("| 4-8-2 | 1 | 101.3 | 6308.8 | 8224.7 | fp32 | 0.016 |"));
-        assert!(t.contains("| 1024x1024 | 32 | 34946.8 | 32414.0 | 7649.4 | int8 | 4.57 |"));
-        assert!(t.contains("| 1024x1024 | 1 | 44462.9 | - | - | - | - |"));
+        assert!(t.contains(
+            "| 4-8-2 | 1 | 101.3 | 98.1 | 16x8 avx2 | 6308.8 | 8224.7 | fp32 | 0.016 | 0.016 |"
+        ));
+        assert!(t.contains(
+            "| 1024x1024 | 32 | 34946.8 | 15294.7 | 8x8 vnni512 | 32414.0 | 7649.4 | int8 | 4.57 | 2.00 |"
+        ));
+        assert!(t.contains("| 1024x1024 | 1 | 44462.9 | - | - | - | - | - | - | - |"));
         assert!(!t.contains("left out"));
     }
 
@@ -389,6 +407,7 @@ mod tests {
                 name: "4-8-2",
                 batch: 1,
                 ns: 101.3,
+                best: None,
             }],
             &Peer::LeftOut("no Python at /x".into()),
         );
