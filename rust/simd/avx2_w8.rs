@@ -184,9 +184,9 @@ pub fn on_bytes(isa: Isa, layer: &DenseLayer<'_>) -> bool {
 /// kernels of `isa`: four interleaved by pass, fewer one after the other (an 8x8 layer
 /// [`on_bytes`]: as bytes, `vnni_b8::prepare_block`).
 ///
-/// The 8x8 format's whole passes are narrowed by [`narrow_passes`] (the value-by-value
-/// loop took about 1,900 instructions for LinnOS's two layers, a quarter of its time), the
-/// last, short pass by [`prepare`].
+/// The 8x8 format's passes are narrowed by [`narrow_passes`] (the value-by-value loop
+/// took about 1,900 instructions for LinnOS's two layers, a quarter of its time), the
+/// last, short one from a copy padded with zeros.
 ///
 /// # Errors
 ///
@@ -227,15 +227,20 @@ pub unsafe fn prepare_block(
                 // `passes(n) >= full` passes `step` apart (`narrow_passes` checks both);
                 // AVX2 and the FPU as the caller guarantees.
                 unsafe { narrow_passes(x, s, o, step, full) };
-                // The last, short pass (if any), value by value.
-                // PANIC: `full * PASS <= x.len()`; `full * step <= o.len()` (above, or
-                // `prepare` gets an empty `out` and writes nothing).
-                prepare(
-                    &x[full * PASS..],
-                    shift,
-                    o.get_mut(full * step..).unwrap_or_default(),
-                    step,
-                );
+                // The last, short pass (if any): its values and zeros (which narrow to
+                // zeros, the padding) narrowed as a whole pass.
+                // PANIC: `full * PASS <= x.len()`.
+                let tail = &x[full * PASS..];
+                if !tail.is_empty() {
+                    let mut last = [0i16; PASS];
+                    for (d, v) in last.iter_mut().zip(tail) {
+                        *d = *v;
+                    }
+                    let o = o.get_mut(full * step..).ok_or(ShapeError)?;
+                    // SAFETY: one pass of `last` into `o` (`narrow_passes` checks both);
+                    // AVX2 and the FPU as the caller guarantees.
+                    unsafe { narrow_passes(&last, s, o, step, 1) };
+                }
             }
             None => prepare(x, None, o, step),
         }
