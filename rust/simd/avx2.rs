@@ -484,9 +484,23 @@ unsafe fn split_fast(x: &[i16], out: &mut [i16], per_pass: usize) {
     }
 }
 
+/// The shortest row of a block of four inputs that the four-input kernel
+/// ([`dot4_split`], on [`split4`]'s layout) takes; shorter rows run each input by the
+/// four-row kernel. On the Intel host (Emerald Rapids) the four-input kernel took twice
+/// the time a row on LinnOS's rows of 31 values (2,018 ns a prediction at batch 32,
+/// 1,100 at batch 1), 1.2 times on 64 and 1.1 times on 256, and 0.85 on 1,024 (`make
+/// bench`, 2026-12-07); on the AMD host of the first runs it was even on short rows.
+pub const FOUR_MIN: usize = 512;
+
+/// Whether a block of `k` inputs of `n` values runs on the four-input kernel (and is
+/// split in [`split4`]'s layout).
+fn four_inputs(k: usize, n: usize) -> bool {
+    k == 4 && n >= FOUR_MIN
+}
+
 /// Splits a block of one to four inputs (of the layer's length) into `split`, once per
-/// layer, by vector instructions: four as [`split4`] lays them out, fewer each as
-/// [`split`] does in turn.
+/// layer, by vector instructions: four of rows of at least [`FOUR_MIN`] values as
+/// [`split4`] lays them out, others each as [`split`] does in turn.
 ///
 /// # Errors
 ///
@@ -502,7 +516,7 @@ pub unsafe fn split_block(xs: &[&[i16]], split_to: &mut [i16]) -> Result<(), Sha
         return Err(ShapeError);
     }
     let out = split_to.get_mut(..xs.len() * len).ok_or(ShapeError)?;
-    let (step, per) = if xs.len() == 4 {
+    let (step, per) = if four_inputs(xs.len(), n) {
         (2 * PASS, 8 * PASS)
     } else {
         (len, 2 * PASS)
@@ -541,8 +555,9 @@ pub unsafe fn forward_block(
 
 /// Rows `first..first + ys[k].len()` of the layer for each input of the block, by the
 /// AVX2 kernels, from `split`, the block's [`split_block`]: the batch kernel for four
-/// inputs, the four-row kernel for each of fewer (and the one-row kernel for the rows
-/// left over). The same bits as the scalar path.
+/// inputs of rows of at least [`FOUR_MIN`] values, the four-row kernel for each input
+/// otherwise (and the one-row kernel for the rows left over). The same bits as the scalar
+/// path.
 ///
 /// # Errors
 ///
@@ -571,7 +586,9 @@ pub unsafe fn block_rows(
         return Err(ShapeError);
     }
     let fin = Finish::of(layer);
-    if let ([a, b, c, d], [y0, y1, y2, y3]) = (xs, &mut *ys) {
+    if let (true, [a, b, c, d], [y0, y1, y2, y3]) =
+        (four_inputs(xs.len(), layer.inputs), xs, &mut *ys)
+    {
         let s = split.get(..4 * len).ok_or(ShapeError)?;
         let xs = [*a, *b, *c, *d];
         return layer.forward_rows4(
