@@ -249,10 +249,10 @@ impl<A: Attach> Registry<A> {
                 });
                 if fallbacks > 0 {
                     pr_info!(
-                        "network_{}: {} buffer(s) did not fit on node {} and went to the nearest node with room\n",
+                        "network_{}: {} buffer(s) did not fit on {} and went to the nearest node with room\n",
                         id,
                         fallbacks,
-                        net.placement().node.map_or(0, |n| n.id())
+                        format_args!("{}", net.placement().intended())
                     );
                 }
                 Ok(id)

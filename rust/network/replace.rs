@@ -78,10 +78,10 @@ impl Network {
                 );
                 if r.fallbacks > 0 {
                     pr_info!(
-                        "network_{}: {} buffer(s) did not fit on node {} and went to the nearest node with room\n",
+                        "network_{}: {} buffer(s) did not fit on {} and went to the nearest node with room\n",
                         self.id,
                         r.fallbacks,
-                        placement.node.map_or(0, |n| n.id())
+                        format_args!("{}", placement.intended())
                     );
                 }
                 Ok(r)

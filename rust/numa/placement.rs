@@ -196,6 +196,29 @@ impl fmt::Display for Placement {
     }
 }
 
+impl Placement {
+    /// Where a buffer that fell back was meant to go, for the log line that counts them:
+    /// `preferred`'s node, or (interleave, local) each buffer's own node.
+    pub(crate) fn intended(&self) -> Intended {
+        Intended(match self.policy {
+            NumaPolicy::Preferred => self.node.map(NodeId::id),
+            _ => None,
+        })
+    }
+}
+
+/// [`Placement::intended`]: "node M", or "their intended nodes".
+pub(crate) struct Intended(Option<u32>);
+
+impl fmt::Display for Intended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "node {}", n),
+            None => f.write_str("their intended nodes"),
+        }
+    }
+}
+
 /// The placement the module parameters ask for, checked against the running system.
 ///
 /// # Errors
