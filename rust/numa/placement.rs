@@ -177,6 +177,15 @@ impl Placement {
             home,
         }
     }
+
+    /// Where a buffer that fell back was meant to go, for the log line that counts them:
+    /// `preferred`'s node, or (interleave, local) each buffer's own node.
+    pub(crate) fn intended(&self) -> Intended {
+        Intended(match self.policy {
+            NumaPolicy::Preferred => self.node.map(NodeId::id),
+            _ => None,
+        })
+    }
 }
 
 /// `policy bind node 1 nodes 1-2`, as `config` takes it: the node when one is set, the
@@ -193,17 +202,6 @@ impl fmt::Display for Placement {
             }
             NumaPolicy::Local | NumaPolicy::Preferred => Ok(()),
         }
-    }
-}
-
-impl Placement {
-    /// Where a buffer that fell back was meant to go, for the log line that counts them:
-    /// `preferred`'s node, or (interleave, local) each buffer's own node.
-    pub(crate) fn intended(&self) -> Intended {
-        Intended(match self.policy {
-            NumaPolicy::Preferred => self.node.map(NodeId::id),
-            _ => None,
-        })
     }
 }
 
