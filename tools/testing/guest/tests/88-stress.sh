@@ -114,7 +114,13 @@ changes() {
 				>$T/train.txt
 			cat $T/train.txt >$D/network_$id3/train 2>$T/err && echo "train ok" >>$T/ops ||
 				echo "train fail: $(<$T/err)" >>$T/ops
-			change remove "$id3" $D/remove
+			# Never skipped by $T/stop (as change would): the network must not outlive
+			# the script.
+			if echo "$id3" >$D/remove 2>$T/err; then
+				echo "remove ok" >>$T/ops
+			else
+				echo "remove fail $id3 > $D/remove: $(<$T/err)" >>$T/ops
+			fi
 			echo "create ok" >>$T/ops
 		else
 			echo "create fail" >>$T/ops
