@@ -32,6 +32,7 @@
 //! - [`create_line`]: the topology line that `create` takes.
 //! - [`config_line`]: the commands that a network's `config` takes.
 //! - [`train_text`]: the samples and settings that a network's `train` takes.
+//! - [`panel`]: the order in which the module stores an 8-bit layer's weights (panels).
 //! - [`policy`]: the NUMA policies by name and number.
 //! - [`nodemask`]: node masks, and node lists in the kernel's list syntax.
 //! - [`nodes`]: the topology decisions over a live or made-up machine: nearest node with
@@ -81,6 +82,8 @@ pub(crate) mod nodes;
 // Not every conversion has a caller in every configuration.
 #[expect(dead_code, unreachable_pub)]
 pub(crate) mod num;
+#[expect(unreachable_pub)]
+pub(crate) mod panel;
 // Re-exported by `numa::placement`, so reachable: no `unreachable_pub`.
 pub(crate) mod policy;
 #[expect(unreachable_pub)]

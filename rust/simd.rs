@@ -12,6 +12,9 @@
 //!   every kernel's four sums go through.
 //! - [`short_w8`]: the 8-bit formats' kernel for short rows and one input, eight rows a
 //!   group, every group of a row piece and its requantization in one block.
+//! - [`panel_w8`]: the 8-bit formats' kernels for layers stored in panels
+//!   (`pure/panel.rs`): sixteen rows a register (or two), no sum across lanes, the
+//!   requantization of the sixteen in the same block.
 //! - [`vnni_w8`]: the 8-bit formats' kernels with AVX-512 VNNI (`vpdpwssd` on 256-bit
 //!   registers), where the CPU has it and the self-check passed them.
 //! - [`vnni_b8`]: the 8x8 format's kernels on byte products (`vpdpbusd`), with the same
@@ -50,6 +53,9 @@ pub(crate) mod bench;
 mod fpu;
 #[expect(unreachable_pub)]
 pub(crate) mod gate;
+#[cfg(CONFIG_X86_64)]
+#[expect(unreachable_pub)]
+pub(crate) mod panel_w8;
 #[cfg(CONFIG_X86_64)]
 #[expect(unreachable_pub)]
 pub(crate) mod requant;
@@ -204,21 +210,21 @@ fn record(report: &selfcheck::Report) {
     }
     match report.zmm {
         None if STATE.vnni.load(Relaxed) => pr_info!(
-            "simd: the kernel prefers 256-bit registers on this CPU (X86_FEATURE_PREFER_YMM): the 8x8 format's VNNI kernels stay on them\n"
+            "simd: the kernel prefers 256-bit registers on this CPU (X86_FEATURE_PREFER_YMM), or it lacks AVX512BW: the VNNI kernels stay on them\n"
         ),
         None => {}
         Some(None) => {
             STATE.zmm_tried.store(true, Relaxed);
             STATE.zmm.store(true, Relaxed);
             pr_info!(
-                "simd: AVX-512 VNNI self-check passed on 512-bit registers: the 8x8 format runs them\n"
+                "simd: AVX-512 VNNI self-check passed on 512-bit registers: the 8x8 format's byte kernels and the panel kernels run them\n"
             );
         }
         Some(Some(n)) => {
             STATE.zmm_tried.store(true, Relaxed);
             STATE.zmm_mismatch.store(n, Relaxed);
             pr_err!(
-                "simd: the 8x8 format's 512-bit VNNI kernel differs from the scalar reference on rows of {} values: refused, the 256-bit ones run\n",
+                "simd: a 512-bit VNNI kernel differs from the scalar reference on rows of {} values: refused, the 256-bit ones run\n",
                 n
             );
         }
@@ -480,6 +486,13 @@ pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
         "scalar"
     };
     writeln!(w, "kernels: 16x16 {} 16x8 {} 8x8 {}", w16, w8, b8)?;
+    // The 8-bit layers stored in panels (`panel_w8`): on 512-bit registers with the
+    // byte kernels.
+    let panels = match (w8, STATE.zmm.load(Relaxed)) {
+        ("vnni", true) => "vnni512",
+        _ => w8,
+    };
+    writeln!(w, "panels: {}", panels)?;
     match (vnni_found, STATE.vnni_mismatch.load(Relaxed)) {
         (false, _) => {}
         (true, 0) => writeln!(w, "vnni_selfcheck: passed")?,
@@ -491,7 +504,7 @@ pub(crate) fn report(w: &mut impl core::fmt::Write) -> core::fmt::Result {
     ) {
         (false, _) if STATE.vnni.load(Relaxed) => writeln!(
             w,
-            "vnni512_selfcheck: not run (the kernel prefers 256-bit registers)"
+            "vnni512_selfcheck: not run (the kernel prefers 256-bit registers, or no AVX512BW)"
         )?,
         (false, _) => {}
         (true, 0) => writeln!(w, "vnni512_selfcheck: passed")?,

@@ -10,6 +10,7 @@ mod tests {
     use crate::pure::fixed::{Requant, MAX_DIM, MAX_SHIFT};
     use crate::pure::format::Weights;
     use crate::pure::forward::DenseLayer;
+    use crate::pure::panel;
     use crate::pure::rng::Rng;
     use crate::simd::gate::Gate;
     use crate::simd::{self, Section, SECTION_MACS};
@@ -168,7 +169,9 @@ mod tests {
     /// and the rest) by the batch driver: through a section that sends every layer to its
     /// format's vector kernels, and through the scalar reference; the same outputs, and
     /// the section counted vector runs. Each layer's format is 16x16, or with `formats`
-    /// drawn (16x16, 16x8, or 8x8 with a random input shift).
+    /// drawn (16x16, 16x8, or 8x8 with a random input shift). The reference runs the
+    /// layers row-major; the section, and the reference again, as the module stores
+    /// them (8-bit layers of 16 rows or more in panels: `panel_w8`'s kernels).
     fn batches_give_the_scalar_bits(seed: u64, formats: bool) -> Result {
         use crate::pure::format::Format;
         let mut rng = Rng::from_seed(seed);
@@ -190,30 +193,47 @@ mod tests {
                 for v in w.iter() {
                     w8.push(crate::pure::num::low_i8(*v).max(-127), GFP_KERNEL)?;
                 }
+                // The 8-bit weights as the module stores them too (in panels where
+                // `panel::fits`).
+                let mut w8p = KVec::with_capacity(w8.len(), GFP_KERNEL)?;
+                for s in 0..w8.len() {
+                    let k = match panel::fits(format, d[1], d[0]) {
+                        true => panel::source(d[0], d[1], s),
+                        false => s,
+                    };
+                    w8p.push(w8.get(k).copied().ok_or(EINVAL)?, GFP_KERNEL)?;
+                }
                 let b = KVec::from_elem(rng.next_u32() as i32 >> 12, d[1], GFP_KERNEL)?;
                 let shift = rng.below(16) as u8;
-                params.push((d[0], d[1], format, shift, w, w8, b), GFP_KERNEL)?;
+                params.push((d[0], d[1], format, shift, w, (w8, w8p), b), GFP_KERNEL)?;
             }
             let requant = Requant::new(1, if formats { 12 } else { 15 }).ok_or(EINVAL)?;
-            let layer = |i: usize| {
-                params
-                    .get(i)
-                    .map(|(inputs, outputs, format, shift, w, w8, b)| DenseLayer {
+            // Layer `i` row-major, or (`stored`) as the module stores it.
+            let layer_as = |i: usize, stored: bool| {
+                params.get(i).map(
+                    |(inputs, outputs, format, shift, w, (w8, w8p), b)| DenseLayer {
                         inputs: *inputs,
                         outputs: *outputs,
                         activation: Activation::Relu,
                         requant,
-                        weights: match format {
-                            Format::F16x16 => Weights::Wide(w),
-                            Format::F16x8 => Weights::Narrow(w8),
-                            Format::F8x8 => Weights::Byte {
+                        weights: match (format, stored && panel::fits(*format, *outputs, *inputs)) {
+                            (Format::F16x16, _) => Weights::Wide(w),
+                            (Format::F16x8, false) => Weights::Narrow(w8),
+                            (Format::F8x8, false) => Weights::Byte {
                                 weights: w8,
                                 in_shift: *shift,
                             },
+                            (_, true) => Weights::Panels {
+                                weights: w8p,
+                                in_shift: (*format == Format::F8x8).then_some(*shift),
+                            },
                         },
                         bias: b,
-                    })
+                    },
+                )
             };
+            let layer = |i: usize| layer_as(i, false);
+            let stored = |i: usize| layer_as(i, true);
             let shape = Shape::of(params.iter().map(|p| (p.0, p.1))).ok_or(EINVAL)?;
             let n = 1 + rng.below(9) as usize;
             let x = values(&mut rng, n * shape.input_dim, i16::MIN)?;
@@ -222,8 +242,12 @@ mod tests {
             let mut got = KVec::from_elem(0x5a5ai16, n * shape.output_dim, GFP_KERNEL)?;
             batch::forward(shape, layer, &x, &mut want, &mut scratch, &mut Scalar)
                 .map_err(|_| EINVAL)?;
+            // The scalar reference reads the stored layers as the row-major ones.
+            batch::forward(shape, stored, &x, &mut got, &mut scratch, &mut Scalar)
+                .map_err(|_| EINVAL)?;
+            assert!(want == got);
             let mut section = Section::with_gate(forced(), params.iter().map(|p| p.0));
-            batch::forward(shape, layer, &x, &mut got, &mut scratch, &mut section)
+            batch::forward(shape, stored, &x, &mut got, &mut scratch, &mut section)
                 .map_err(|_| EINVAL)?;
             let (simd_runs, scalar_runs) = section.counts();
             drop(section);

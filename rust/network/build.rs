@@ -156,7 +156,7 @@ impl Network {
         for (i, l) in model.layers().enumerate() {
             let n = l.inputs * l.outputs;
             let wanted = placed.layer(i, n * l.format.weight_bytes());
-            let weights = LayerWeights::from_iter(l.format, n, wanted, model.weights(&l))?;
+            let weights = LayerWeights::from_model(model, &l, wanted)?;
             let bias = NodeVec::from_iter(l.outputs, placed.layer(i, 0), model.biases(&l))?;
             let mut layer = Layer {
                 inputs: l.inputs,

@@ -28,7 +28,12 @@ use crate::pure::format::{
     Weights, //
 };
 use crate::pure::forward::DenseLayer;
+use crate::pure::model::{
+    LayerDesc,
+    Model, //
+};
 use crate::pure::nodemask::NodeMask;
+use crate::pure::panel;
 use crate::pure::xavier::LayerPlan;
 
 /// One dense layer in node-placed memory.
@@ -72,30 +77,32 @@ pub(crate) struct Replica {
 }
 
 /// A layer's weights in node-placed memory: 16-bit for the `16x16` format, 8-bit for
-/// `16x8` and `8x8`.
+/// `16x8` and `8x8`, row-major or in panels (`pure/panel.rs`; the same bytes in another
+/// order).
 pub(crate) enum LayerWeights {
     /// `16x16`.
     Wide(NodeVec<i16>),
-    /// `16x8` and `8x8`.
+    /// `16x8` and `8x8`, row-major.
     Narrow(NodeVec<i8>),
+    /// `16x8` and `8x8` stored in panels: a layer that `panel::fits`.
+    Panels(NodeVec<i8>),
 }
 
 impl LayerWeights {
-    /// `n` weights of `format` from `values` (each a valid weight of the format, as the
-    /// model parser guarantees; an 8-bit format keeps the low byte), where `place` says.
-    pub(super) fn from_iter(
-        format: Format,
-        n: usize,
-        place: Where,
-        values: impl IntoIterator<Item = i16>,
-    ) -> Result<Self> {
-        Ok(match format {
-            Format::F16x16 => Self::Wide(NodeVec::from_iter(n, place, values)?),
-            Format::F16x8 | Format::F8x8 => Self::Narrow(NodeVec::from_iter(
-                n,
-                place,
-                values.into_iter().map(crate::pure::num::low_i8),
-            )?),
+    /// The weights of `layer` of `model`, where `place` says: 8-bit ones in the order
+    /// `Model::weights8_stored` gives (in panels where `panel::fits`).
+    pub(super) fn from_model(model: &Model<'_>, layer: &LayerDesc, place: Where) -> Result<Self> {
+        let n = layer.inputs * layer.outputs;
+        Ok(match layer.format {
+            Format::F16x16 => Self::Wide(NodeVec::from_iter(n, place, model.weights(layer))?),
+            Format::F16x8 | Format::F8x8 => {
+                let w = NodeVec::from_iter(n, place, model.weights8_stored(layer))?;
+                if panel::fits(layer.format, layer.outputs, layer.inputs) {
+                    Self::Panels(w)
+                } else {
+                    Self::Narrow(w)
+                }
+            }
         })
     }
 
@@ -104,6 +111,7 @@ impl LayerWeights {
         Ok(match self {
             Self::Wide(w) => Self::Wide(NodeVec::from_iter(w.len(), place, w.iter().copied())?),
             Self::Narrow(w) => Self::Narrow(NodeVec::from_iter(w.len(), place, w.iter().copied())?),
+            Self::Panels(w) => Self::Panels(NodeVec::from_iter(w.len(), place, w.iter().copied())?),
         })
     }
 
@@ -111,7 +119,7 @@ impl LayerWeights {
     pub(super) fn wide_mut(&mut self) -> Option<&mut NodeVec<i16>> {
         match self {
             Self::Wide(w) => Some(w),
-            Self::Narrow(_) => None,
+            Self::Narrow(_) | Self::Panels(_) => None,
         }
     }
 
@@ -124,6 +132,14 @@ impl LayerWeights {
                 in_shift,
             },
             (Self::Narrow(w), _) => Weights::Narrow(w),
+            (Self::Panels(w), Format::F8x8) => Weights::Panels {
+                weights: w,
+                in_shift: Some(in_shift),
+            },
+            (Self::Panels(w), _) => Weights::Panels {
+                weights: w,
+                in_shift: None,
+            },
         }
     }
 
@@ -131,7 +147,7 @@ impl LayerWeights {
     pub(crate) fn array(&self) -> &dyn Array {
         match self {
             Self::Wide(w) => w,
-            Self::Narrow(w) => w,
+            Self::Narrow(w) | Self::Panels(w) => w,
         }
     }
 
@@ -139,7 +155,7 @@ impl LayerWeights {
     pub(crate) fn node(&self) -> Option<NodeId> {
         match self {
             Self::Wide(w) => w.node(),
-            Self::Narrow(w) => w.node(),
+            Self::Narrow(w) | Self::Panels(w) => w.node(),
         }
     }
 
@@ -147,7 +163,7 @@ impl LayerWeights {
     pub(crate) fn bytes(&self) -> usize {
         match self {
             Self::Wide(w) => w.bytes(),
-            Self::Narrow(w) => w.bytes(),
+            Self::Narrow(w) | Self::Panels(w) => w.bytes(),
         }
     }
 
@@ -155,7 +171,11 @@ impl LayerWeights {
     fn copy_from(&mut self, other: &Self) {
         match (self, other) {
             (Self::Wide(a), Self::Wide(b)) if a.len() == b.len() => a.copy_from_slice(b),
-            (Self::Narrow(a), Self::Narrow(b)) if a.len() == b.len() => a.copy_from_slice(b),
+            (Self::Narrow(a), Self::Narrow(b)) | (Self::Panels(a), Self::Panels(b))
+                if a.len() == b.len() =>
+            {
+                a.copy_from_slice(b)
+            }
             _ => {}
         }
     }

@@ -158,6 +158,15 @@ pub enum Weights<'a> {
         /// The input shift, `0..=MAX_IN_SHIFT`.
         in_shift: u8,
     },
+    /// `16x8` or `8x8` stored in panels (`panel.rs`), as the module stores a layer that
+    /// `panel::fits`.
+    Panels {
+        /// `outputs * inputs` weights, the whole panels' rows in panels, the rest
+        /// row-major.
+        weights: &'a [i8],
+        /// `8x8`: the input shift; `None` for `16x8`.
+        in_shift: Option<u8>,
+    },
 }
 
 impl<'a> Weights<'a> {
@@ -167,6 +176,8 @@ impl<'a> Weights<'a> {
             Weights::Wide(_) => Format::F16x16,
             Weights::Narrow(_) => Format::F16x8,
             Weights::Byte { .. } => Format::F8x8,
+            Weights::Panels { in_shift: None, .. } => Format::F16x8,
+            Weights::Panels { .. } => Format::F8x8,
         }
     }
 
@@ -174,7 +185,9 @@ impl<'a> Weights<'a> {
     pub fn len(&self) -> usize {
         match self {
             Weights::Wide(w) => w.len(),
-            Weights::Narrow(w) | Weights::Byte { weights: w, .. } => w.len(),
+            Weights::Narrow(w)
+            | Weights::Byte { weights: w, .. }
+            | Weights::Panels { weights: w, .. } => w.len(),
         }
     }
 
@@ -194,7 +207,11 @@ impl<'a> Weights<'a> {
     /// The input shift (`8x8`; 0 for the other formats).
     pub fn in_shift(&self) -> u8 {
         match self {
-            Weights::Byte { in_shift, .. } => *in_shift,
+            Weights::Byte { in_shift, .. }
+            | Weights::Panels {
+                in_shift: Some(in_shift),
+                ..
+            } => *in_shift,
             _ => 0,
         }
     }

@@ -11,7 +11,8 @@
 
 use super::activation::Activation;
 use super::fixed::{dot, Requant};
-use super::format::{dot_16x8, dot_8x8_wide, Weights};
+use super::format::{dot_16x8, dot_8x8_wide, narrow, Weights};
+use super::panel;
 
 /// A dense layer's parameters, wherever they live.
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +25,8 @@ pub struct DenseLayer<'a> {
     pub activation: Activation,
     /// Requantization of the accumulator.
     pub requant: Requant,
-    /// `outputs * inputs` weights, row-major, in the layer's format.
+    /// `outputs * inputs` weights in the layer's format: row-major, or for
+    /// [`Weights::Panels`] in panels (`panel.rs`).
     pub weights: Weights<'a>,
     /// `outputs` biases.
     pub bias: &'a [i32],
@@ -75,7 +77,56 @@ impl DenseLayer<'_> {
                     dot_8x8_wide(w, x, in_shift, b)
                 })
             }
+            Weights::Panels { weights, in_shift } => {
+                self.reference_panels(weights, in_shift, input, first, output)
+            }
         }
+    }
+
+    /// [`DenseLayer::reference_rows`] of a layer stored in panels (`panel.rs`): a row
+    /// in a panel reads its weights 32 bytes apart (16 for an odd row's last), a row after
+    /// the panels as [`dot_16x8`] or [`dot_8x8_wide`] do.
+    fn reference_panels(
+        &self,
+        weights: &[i8],
+        in_shift: Option<u8>,
+        input: &[i16],
+        first: usize,
+        output: &mut [i16],
+    ) -> Result<(), ShapeError> {
+        let end = self.rows_end(weights.len(), input.len(), first, output.len())?;
+        let n = self.inputs;
+        let x = |i: usize| {
+            let v = input.get(i).copied().unwrap_or(0);
+            in_shift.map_or(i32::from(v), |s| i32::from(narrow(v, s)))
+        };
+        // PANIC: `first <= end <= outputs == bias.len()` (`rows_end`).
+        let bias = &self.bias[first..end];
+        for ((y, b), r) in output.iter_mut().zip(bias).zip(first..) {
+            let mut acc = i64::from(*b);
+            if r < panel::panel_rows(self.outputs) {
+                // Pair `q`'s two weights at `pair + 32 q`, an odd row's last at `last`.
+                let start = r / panel::ROWS * panel::ROWS * n;
+                let pair = start + r % panel::ROWS * 2;
+                let w = |k: usize| i32::from(weights.get(k).copied().unwrap_or(0));
+                for q in 0..n / 2 {
+                    let k = pair + q * 2 * panel::ROWS;
+                    acc += i64::from(w(k) * x(2 * q) + w(k + 1) * x(2 * q + 1));
+                }
+                if n % 2 == 1 {
+                    let last = start + n / 2 * 2 * panel::ROWS + r % panel::ROWS;
+                    acc += i64::from(w(last) * x(n - 1));
+                }
+            } else {
+                // PANIC: `r * n + n <= outputs * n == weights.len()` (`rows_end`).
+                let row = &weights[r * n..r * n + n];
+                for (i, w) in row.iter().enumerate() {
+                    acc += i64::from(i32::from(*w) * x(i));
+                }
+            }
+            *y = self.finish(acc);
+        }
+        Ok(())
     }
 
     /// Computes rows `first..first + output.len()` of the layer's output into `output`

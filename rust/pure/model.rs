@@ -48,6 +48,7 @@ use super::fixed::{Requant, MAX_DIM, WEIGHT_MAX};
 use super::format::{Format, Weights, MAX_IN_SHIFT, WEIGHT8_MAX};
 use super::forward::DenseLayer;
 use super::num::{low_u8, saturating_u8, u32_as_usize};
+use super::panel;
 
 /// "NNMF".
 pub const MAGIC: [u8; 4] = *b"NNMF";
@@ -480,6 +481,28 @@ impl<'a> Model<'a> {
         self.blob[layer.weights_at..layer.weights_at + n]
             .iter()
             .map(|&b| i8::from_le_bytes([b]))
+    }
+
+    /// The 8-bit weights of a `16x8` or `8x8` layer in the order the module stores them:
+    /// in panels where `panel::fits`, else row by row ([`Model::weights8`]); none for a
+    /// `16x16` layer.
+    pub fn weights8_stored(&self, layer: &LayerDesc) -> impl Iterator<Item = i8> + 'a {
+        let (n, outputs) = (layer.inputs, layer.outputs);
+        let panels = panel::fits(layer.format, outputs, n);
+        let count = match layer.format {
+            Format::F16x16 => 0,
+            Format::F16x8 | Format::F8x8 => n * outputs,
+        };
+        // PANIC: in bounds, checked by `parse`.
+        let bytes = &self.blob[layer.weights_at..layer.weights_at + count];
+        (0..count).map(move |s| {
+            let k = if panels {
+                panel::source(n, outputs, s)
+            } else {
+                s
+            };
+            i8::from_le_bytes([bytes.get(k).copied().unwrap_or(0)])
+        })
     }
 
     /// The biases of `layer`.

@@ -25,11 +25,13 @@
 //!
 //! Only `core`: the host crate builds this file too.
 
+use super::panel_w8::Panels;
 use super::requant::Finish;
 use super::short_w8::{self, Short};
 use super::vnni_b8;
 use crate::pure::format::{dot_16x8, Narrow, Weights};
 use crate::pure::forward::{DenseLayer, ShapeError};
+use crate::pure::panel;
 
 /// Values per pass.
 pub const PASS: usize = 16;
@@ -49,11 +51,13 @@ pub const fn prepared_len(n: usize) -> usize {
 }
 
 /// The 8-bit weights of a `16x8` or `8x8` layer, and the input shift (`8x8`; `None`
-/// for `16x8`, whose inputs are multiplied as they are).
+/// for `16x8`, whose inputs are multiplied as they are). Row-major, except those of
+/// [`Weights::Panels`] (`panel_w8.rs` reads them).
 pub fn narrow_weights<'a>(layer: &DenseLayer<'a>) -> Option<(&'a [i8], Option<u8>)> {
     match layer.weights {
         Weights::Narrow(w) => Some((w, None)),
         Weights::Byte { weights, in_shift } => Some((weights, Some(in_shift))),
+        Weights::Panels { weights, in_shift } => Some((weights, in_shift)),
         Weights::Wide(_) => None,
     }
 }
@@ -211,8 +215,9 @@ pub unsafe fn prepare_block(
         return Err(ShapeError);
     }
     let out = prep.get_mut(..xs.len() * len).ok_or(ShapeError)?;
-    // Input `k` from `out[k * at..]`, a pass every `step` values.
-    let (at, step) = if xs.len() == 4 {
+    // Input `k` from `out[k * at..]`, a pass every `step` values (a layer in panels reads
+    // each input alone).
+    let (at, step) = if xs.len() == 4 && !matches!(layer.weights, Weights::Panels { .. }) {
         (PASS, 4 * PASS)
     } else {
         (len, PASS)
@@ -366,17 +371,13 @@ pub unsafe fn block_rows_w8(
             }
         };
     }
-    let (weights, _) = narrow_weights(layer).ok_or(ShapeError)?;
-    let n = layer.inputs;
-    let len = prepared_len(n);
-    let rows = ys.first().map_or(0, |y| y.len());
-    if xs.len() != ys.len()
-        || xs.iter().any(|x| x.len() != n)
-        || ys.iter().any(|y| y.len() != rows)
-        || prep.len() < xs.len() * len
-    {
-        return Err(ShapeError);
+    if let Some(panels) = Panels::of(layer) {
+        // SAFETY: as the caller guarantees.
+        return unsafe { panel_rows(isa, layer, &panels, xs, prep, first, ys) };
     }
+    let (weights, _) = narrow_weights(layer).ok_or(ShapeError)?;
+    let (n, len) = (layer.inputs, prepared_len(layer.inputs));
+    let rows = block_shape(n, xs, ys, prep)?;
     // The rows of the layer, checked before anything is written.
     let end = layer.rows_end(weights.len(), n, first, rows)?;
     // PANIC: `first <= end <= outputs == bias.len()` (`rows_end`).
@@ -406,6 +407,82 @@ pub unsafe fn block_rows_w8(
     // not others, which the same checks on the same lengths rule out, every row of
     // every input is done again here.)
     unsafe { rows_by_kernels(isa, layer, weights, xs, prep, first, ys) }
+}
+
+/// The rows of a block's pieces `ys`, if the block is of inputs `xs` of `n` values, one
+/// piece each, all of the same length, and `prep` holds their prepared inputs.
+fn block_shape(
+    n: usize,
+    xs: &[&[i16]],
+    ys: &[&mut [i16]],
+    prep: &[i16],
+) -> Result<usize, ShapeError> {
+    let rows = ys.first().map_or(0, |y| y.len());
+    if xs.len() != ys.len()
+        || xs.iter().any(|x| x.len() != n)
+        || ys.iter().any(|y| y.len() != rows)
+        || prep.len() < xs.len() * prepared_len(n)
+    {
+        return Err(ShapeError);
+    }
+    Ok(rows)
+}
+
+/// [`block_rows_w8`] of a layer stored in panels ([`Weights::Panels`]): the rows in
+/// panels by `panel_w8`'s kernels, the rows after them (fewer than 16, row-major) as a
+/// layer of their own, each input alone (the prepared inputs are one after another).
+///
+/// # Safety
+///
+/// As [`block_rows_w8`].
+unsafe fn panel_rows(
+    isa: Isa,
+    layer: &DenseLayer<'_>,
+    panels: &Panels,
+    xs: &[&[i16]],
+    prep: &[i16],
+    first: usize,
+    ys: &mut [&mut [i16]],
+) -> Result<(), ShapeError> {
+    let Weights::Panels { weights, in_shift } = layer.weights else {
+        return Err(ShapeError);
+    };
+    let (n, len) = (layer.inputs, prepared_len(layer.inputs));
+    let rows = block_shape(n, xs, ys, prep)?;
+    let end = layer.rows_end(weights.len(), n, first, rows)?;
+    let prows = panel::panel_rows(layer.outputs);
+    let in_panels = end.min(prows).saturating_sub(first);
+    let from = first.max(prows);
+    // The rows after the panels, row-major.
+    let rest = DenseLayer {
+        outputs: layer.outputs - prows,
+        weights: match in_shift {
+            None => Weights::Narrow(weights.get(prows * n..).ok_or(ShapeError)?),
+            Some(in_shift) => Weights::Byte {
+                weights: weights.get(prows * n..).ok_or(ShapeError)?,
+                in_shift,
+            },
+        },
+        bias: layer.bias.get(prows..).ok_or(ShapeError)?,
+        ..*layer
+    };
+    for (j, (x, y)) in xs.iter().zip(ys.iter_mut()).enumerate() {
+        let xp = prep.get(j * len..(j + 1) * len).ok_or(ShapeError)?;
+        if in_panels > 0 {
+            // SAFETY: as the caller guarantees.
+            let done = unsafe { panels.rows(isa, weights, xp, layer.bias, first, y) };
+            if done != in_panels {
+                return Err(ShapeError);
+            }
+        }
+        if end > from {
+            let y = y.get_mut(from - first..).ok_or(ShapeError)?;
+            // SAFETY: as the caller guarantees; `rest` is row-major and its rows at least a
+            // pass long (`panel::fits`), so not `on_bytes`: it reads `xp` as prepared here.
+            unsafe { block_rows_w8(isa, &rest, &[*x], xp, from - prows, &mut [y]) }?;
+        }
+    }
+    Ok(())
 }
 
 /// [`block_rows_w8`]'s rows by the one-row, four-row and four-input kernels, after its

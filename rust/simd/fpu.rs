@@ -14,6 +14,7 @@ mod ffi {
     extern "C" {
         pub(super) fn nn_cpu_has_avx2() -> bool;
         pub(super) fn nn_cpu_has_avx512_vnni() -> bool;
+        pub(super) fn nn_cpu_has_avx512bw() -> bool;
         pub(super) fn nn_cpu_prefers_ymm() -> bool;
         pub(super) fn nn_fpu_begin() -> bool;
         pub(super) fn nn_fpu_end();
@@ -31,6 +32,13 @@ pub(crate) fn has_avx2() -> bool {
 pub(crate) fn has_avx512_vnni() -> bool {
     // SAFETY: as for `has_avx2`.
     unsafe { ffi::nn_cpu_has_avx512_vnni() }
+}
+
+/// Whether the boot CPU has AVX512BW too ([`has_avx512_vnni`]'s conditions and it: the
+/// panel kernels on 512-bit registers).
+pub(crate) fn has_avx512bw() -> bool {
+    // SAFETY: as for `has_avx2`.
+    unsafe { ffi::nn_cpu_has_avx512bw() }
 }
 
 /// Whether the kernel avoids 512-bit registers on this CPU (`X86_FEATURE_PREFER_YMM`:

@@ -34,6 +34,15 @@ bool nn_cpu_has_avx512_vnni(void)
 }
 
 /*
+ * Whether the boot CPU has AVX512BW (byte and word instructions on 512-bit registers:
+ * the panel kernels' vpmovsxbw zmm), with nn_cpu_has_avx512_vnni()'s conditions.
+ */
+bool nn_cpu_has_avx512bw(void)
+{
+	return nn_cpu_has_avx512_vnni() && boot_cpu_has(X86_FEATURE_AVX512BW);
+}
+
+/*
  * Whether the kernel avoids 512-bit registers on this CPU: X86_FEATURE_PREFER_YMM, set
  * for the models that lower their clock while such instructions run (the AES-GCM and
  * XTS code of arch/x86/crypto/ then prefers its 256-bit versions too).

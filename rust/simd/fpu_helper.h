@@ -7,6 +7,7 @@
 
 bool nn_cpu_has_avx2(void);
 bool nn_cpu_has_avx512_vnni(void);
+bool nn_cpu_has_avx512bw(void);
 bool nn_cpu_prefers_ymm(void);
 bool nn_fpu_begin(void);
 void nn_fpu_end(void);

@@ -28,10 +28,13 @@ use super::short_w8::{self, Short};
 use super::vnni_w8;
 use crate::pure::activation::Activation;
 use crate::pure::fixed::{dot, Requant, MAX_DIM};
-use crate::pure::format::{dot_16x8, dot_8x8_wide, narrow, Weights, MAX_IN_SHIFT, WEIGHT8_MAX};
+use crate::pure::format::{
+    dot_16x8, dot_8x8_wide, narrow, Format, Weights, MAX_IN_SHIFT, WEIGHT8_MAX,
+};
 use crate::pure::forward::DenseLayer;
 use crate::pure::num::low_i8;
 use crate::pure::num::{nonnegative, usize_as_u64};
+use crate::pure::panel;
 use crate::pure::rng::Rng;
 use core::hint::black_box;
 use kernel::prelude::*;
@@ -135,9 +138,15 @@ pub(super) fn run() -> Result<Report> {
                 .unwrap_or(Some(1));
         }
         report.vnni = Some(vnni);
-        if vnni.is_none() && !super::fpu::prefers_ymm() {
-            report.zmm =
-                Some(check_b8::<true>(&weights, &input, &mut split_x, lengths).unwrap_or(Some(1)));
+        if vnni.is_none() && !super::fpu::prefers_ymm() && super::fpu::has_avx512bw() {
+            let mut zmm = check_b8::<true>(&weights, &input, &mut split_x, lengths.clone())
+                .unwrap_or(Some(1));
+            if zmm.is_none() {
+                // The panel kernels on 512-bit registers (with those of 256 again).
+                zmm = check_w8(Isa::Vnni512, &weights, &input, &mut split_x, lengths)
+                    .unwrap_or(Some(1));
+            }
+            report.zmm = Some(zmm);
         }
     }
     if report.mismatch.is_some() {
@@ -320,6 +329,8 @@ fn check_w8(
     }
     // The extremes' rows: four of the widest, and a padded pass.
     let mut ext = KVec::from_elem(0i8, 4 * MAX_DIM + PASS, GFP_KERNEL)?;
+    // The panel kernels' layers, stored in panels (`panel_same`).
+    let mut stored = KVec::from_elem(0i8, w8.len().max(ext.len()), GFP_KERNEL)?;
     let (one, four) = s.split_at_mut(prepared_len(MAX_DIM));
     // The kernels of `isa`, called below only while `_fpu` holds the FPU.
     let dot_w8 = |w: &[i8], n, xp: &[i16], bias| {
@@ -428,6 +439,12 @@ fn check_w8(
             {
                 return Ok(Some(r));
             }
+            // The panel kernels, on the input alone.
+            if panel::fits(Format::F16x8, panel::ROWS, r)
+                && !panel_same(isa, turn, &w8, &mut stored, r, x, shift, xp)
+            {
+                return Ok(Some(r));
+            }
         }
         // The extremes on the full length `n`, 16x8's largest lane sums, by all three
         // kernels: the raw input in `one`, prepared alone and four times interleaved.
@@ -458,6 +475,12 @@ fn check_w8(
             }
             if n <= short_w8::MAX_PASSES * PASS
                 && !short_same(isa, n, &ext, n, &one[..n], None, xp, PASS)
+            {
+                return Ok(Some(n));
+            }
+            // Every weight the same: the panels' order is the rows'.
+            if panel::fits(Format::F16x8, panel::ROWS, n)
+                && !panel_same(isa, n, &ext, &mut stored, n, &one[..n], None, xp)
             {
                 return Ok(Some(n));
             }
@@ -530,12 +553,9 @@ const SHORT_ROWS: usize = 2 * GROUP + GROUP - 1;
 
 /// Whether the short-row kernel of `isa` (`short_w8.rs`) gives `DenseLayer::finish` of
 /// the exact sum on the rows of `r` values of `w` (row `i` at `w[i * r..]`), `x`
-/// prepared (narrowed by `shift`) as `xp` with its passes `step` apart. On odd turns the
-/// layer's requantization and activation are from [`STEPS`] and its biases spread over
-/// `i32` (saturating outputs, the ends of the requantization); on even turns the
-/// identity activation, small biases and a shift that brings the largest sum of `r`
-/// values to about `2^14` (outputs in range: a wrong sum shows in its low bits). `w`
-/// holds at least [`SHORT_ROWS`] rows. Called with the FPU held.
+/// prepared (narrowed by `shift`) as `xp` with its passes `step` apart, with the
+/// requantization, activation and biases of [`turn_step`]. `w` holds at least
+/// [`SHORT_ROWS`] rows. Called with the FPU held.
 #[allow(clippy::too_many_arguments)]
 fn short_same(
     isa: Isa,
@@ -547,19 +567,7 @@ fn short_same(
     xp: &[i16],
     step: usize,
 ) -> bool {
-    let mid = turn % 2 == 0;
-    // The largest sum's bits: `r * 128 * 2^15 <= 2^31`.
-    let bits = usize::BITS - (r.max(1) * (1 << 22)).leading_zeros();
-    let (mult, s, activation) = if mid {
-        (
-            1 + (turn as u32 * 7919) % 4096,
-            (bits + 12).saturating_sub(14).min(47) as u8,
-            Activation::Linear,
-        )
-    } else {
-        STEPS[turn / 2 % STEPS.len()]
-    };
-    let Some(requant) = Requant::new(mult, s) else {
+    let Some((requant, activation, bias)) = turn_step::<SHORT_ROWS>(turn, r) else {
         return false;
     };
     // Sixteen to 23 rows, and no weights after them.
@@ -567,14 +575,6 @@ fn short_same(
     let Some(w) = w.get(..rows * r) else {
         return false;
     };
-    let mut bias = [0i32; SHORT_ROWS];
-    for (i, b) in (0i32..).zip(bias.iter_mut()) {
-        *b = if mid {
-            (i - 8) * 1000
-        } else {
-            (i - 8).wrapping_mul(0x0F0F_0F0F)
-        };
-    }
     let layer = DenseLayer {
         inputs: r,
         outputs: rows,
@@ -594,6 +594,93 @@ fn short_same(
         return false;
     }
     (0..done).all(|i| out[i] == layer.finish(exact_w8(&w[i * r..(i + 1) * r], x, shift, bias[i])))
+}
+
+/// Turn `turn`'s requantization, activation and `R` biases for rows of `r` values: on
+/// odd turns from [`STEPS`], with biases spread over `i32` (saturating outputs, the ends
+/// of the requantization); on even turns the identity activation, small biases and a
+/// shift that brings the largest sum of `r` values to about `2^14` (outputs in range: a
+/// wrong sum shows in its low bits).
+fn turn_step<const R: usize>(turn: usize, r: usize) -> Option<(Requant, Activation, [i32; R])> {
+    let mid = turn % 2 == 0;
+    // The largest sum's bits: `r * 128 * 2^15 <= 2^31`.
+    let bits = usize::BITS - (r.max(1) * (1 << 22)).leading_zeros();
+    let (mult, s, activation) = if mid {
+        (
+            1 + (turn as u32 * 7919) % 4096,
+            (bits + 12).saturating_sub(14).min(47) as u8,
+            Activation::Linear,
+        )
+    } else {
+        STEPS[turn / 2 % STEPS.len()]
+    };
+    let mut bias = [0i32; R];
+    for (i, b) in (0i32..).zip(bias.iter_mut()) {
+        *b = if mid {
+            (i - 8) * 1000
+        } else {
+            (i - 8).wrapping_mul(0x0F0F_0F0F)
+        };
+    }
+    Some((Requant::new(mult, s)?, activation, bias))
+}
+
+/// Rows of the panel kernels' check at most: two panels and fifteen rows after them.
+const PANEL_ROWS: usize = 2 * panel::ROWS + panel::ROWS - 1;
+
+/// Whether the panel kernels of `isa` (`panel_w8.rs`, through `avx2_w8::block_rows_w8`)
+/// give `DenseLayer::finish` of the exact sum on a layer of the rows of `r` values of `w`
+/// (row `i` at `w[i * r..]`; one or two panels and up to fifteen rows after them, as many
+/// as `w` holds), stored in panels into `stored` (as long as `w`), for `x` prepared
+/// (narrowed by `shift`) as `xp`: the whole layer, then a piece that cuts a panel. The
+/// requantization, activation and biases of [`turn_step`]. Called with the FPU held.
+#[allow(clippy::too_many_arguments)]
+fn panel_same(
+    isa: Isa,
+    turn: usize,
+    w: &[i8],
+    stored: &mut [i8],
+    r: usize,
+    x: &[i16],
+    shift: Option<u8>,
+    xp: &[i16],
+) -> bool {
+    let Some((requant, activation, bias)) = turn_step::<PANEL_ROWS>(turn, r) else {
+        return false;
+    };
+    let rows = if PANEL_ROWS * r <= w.len() {
+        2 * panel::ROWS + r % panel::ROWS
+    } else {
+        panel::ROWS + r % panel::ROWS
+    };
+    let (Some(w), Some(stored)) = (w.get(..rows * r), stored.get_mut(..rows * r)) else {
+        return false;
+    };
+    for (s, v) in stored.iter_mut().enumerate() {
+        *v = w.get(panel::source(r, rows, s)).copied().unwrap_or(0);
+    }
+    let layer = DenseLayer {
+        inputs: r,
+        outputs: rows,
+        activation,
+        requant,
+        weights: Weights::Panels {
+            weights: stored,
+            in_shift: shift,
+        },
+        bias: &bias[..rows],
+    };
+    let want = |i: usize| layer.finish(exact_w8(&w[i * r..(i + 1) * r], x, shift, bias[i]));
+    let mut out = [0i16; PANEL_ROWS];
+    for (first, count) in [(0, rows), (5, rows - 9)] {
+        let y = &mut out[..count];
+        // SAFETY: the caller found the features of `isa` and holds the FPU.
+        let run = unsafe { avx2_w8::block_rows_w8(isa, &layer, &[x], xp, first, &mut [y]) };
+        if run.is_err() || (0..count).any(|i| out[i] != want(first + i)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// The short-row kernel's requantization (`short_w8.rs`, in double precision) against

@@ -34,6 +34,7 @@ use nn_pure::fixed::Requant;
 use nn_pure::format::{Format, Weights};
 use nn_pure::forward::DenseLayer;
 use nn_pure::gated::{isas, Gated, Isa};
+use nn_pure::panel;
 use nn_pure::rng::Rng;
 use nn_pure::simd::avx2::{forward_block, split_len};
 use nn_pure::simd::gate::{self, Gate, SIZES, TIMED_ROWS};
@@ -100,7 +101,8 @@ const SWEEP: [usize; 15] = [
 const SWEEP_ROWS: usize = 64;
 
 /// A network of random weights with these layer widths (`dims[0]` inputs), in each
-/// format: the 8-bit weights are the 16-bit ones' high bytes.
+/// format: the 8-bit weights are the 16-bit ones' high bytes, stored as the module
+/// stores them (in panels where `panel::fits`).
 struct Net {
     name: &'static str,
     dims: Vec<usize>,
@@ -122,7 +124,17 @@ impl Net {
             .collect();
         let narrow = params
             .iter()
-            .map(|(w, _)| w.iter().map(|v| (v >> 8).max(-127) as i8).collect())
+            .zip(dims.windows(2))
+            .map(|((w, _), d)| {
+                let w8: Vec<i8> = w.iter().map(|v| (v >> 8).max(-127) as i8).collect();
+                if panel::fits(Format::F16x8, d[1], d[0]) {
+                    (0..w8.len())
+                        .map(|s| w8[panel::source(d[0], d[1], s)])
+                        .collect()
+                } else {
+                    w8
+                }
+            })
             .collect();
         Self {
             name,
@@ -141,12 +153,16 @@ impl Net {
             outputs: self.dims[i + 1],
             activation: Activation::Relu,
             requant: Requant::new(1, 14).expect("in range"),
-            weights: match format {
-                Format::F16x16 => Weights::Wide(w),
-                Format::F16x8 => Weights::Narrow(narrow),
-                Format::F8x8 => Weights::Byte {
+            weights: match (format, panel::fits(format, self.dims[i + 1], self.dims[i])) {
+                (Format::F16x16, _) => Weights::Wide(w),
+                (Format::F16x8, false) => Weights::Narrow(narrow),
+                (Format::F8x8, false) => Weights::Byte {
                     weights: narrow,
                     in_shift: 8,
+                },
+                (_, true) => Weights::Panels {
+                    weights: narrow,
+                    in_shift: (format == Format::F8x8).then_some(8),
                 },
             },
             bias: b,

@@ -79,7 +79,7 @@ impl Gated {
 pub fn best_isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl") {
-        if std::is_x86_feature_detected!("avx512f") {
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
             return Isa::Vnni512;
         }
         return Isa::Vnni;

@@ -42,6 +42,8 @@ pub mod nodes;
 #[path = "../../../rust/pure/num.rs"]
 pub mod num;
 pub mod owned;
+#[path = "../../../rust/pure/panel.rs"]
+pub mod panel;
 #[path = "../../../rust/pure/policy.rs"]
 pub mod policy;
 #[path = "../../../rust/pure/rng.rs"]
@@ -57,7 +59,7 @@ pub mod xavier;
 /// The engine under the name the module gives it (`crate::pure`), for the files outside
 /// `rust/pure/` that both crates build (`rust/simd/`).
 mod pure {
-    pub use super::{activation, fixed, format, forward};
+    pub use super::{activation, fixed, format, forward, panel};
 }
 
 /// The module's vector kernels (`rust/simd/`): `core` only, but `unsafe` (the caller
@@ -65,7 +67,7 @@ mod pure {
 pub mod simd {
     pub use super::gate;
     #[cfg(target_arch = "x86_64")]
-    pub use super::{avx2, avx2_w8, requant, short_w8, vnni_b8, vnni_w8};
+    pub use super::{avx2, avx2_w8, panel_w8, requant, short_w8, vnni_b8, vnni_w8};
 }
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/asm.rs"]
@@ -82,6 +84,10 @@ pub mod avx2_w8;
 #[path = "../../../rust/simd/gate.rs"]
 #[doc(hidden)]
 pub mod gate;
+#[cfg(target_arch = "x86_64")]
+#[path = "../../../rust/simd/panel_w8.rs"]
+#[doc(hidden)]
+pub mod panel_w8;
 #[cfg(target_arch = "x86_64")]
 #[path = "../../../rust/simd/requant.rs"]
 #[doc(hidden)]
@@ -117,6 +123,8 @@ mod tests_malformed;
 mod tests_model;
 #[cfg(test)]
 mod tests_nodes;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests_panel;
 #[cfg(test)]
 mod tests_requant;
 #[cfg(all(test, target_arch = "x86_64"))]

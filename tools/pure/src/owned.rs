@@ -9,6 +9,7 @@ use std::vec::Vec;
 
 use crate::format::{Format, Weights};
 use crate::model::{LayerDesc, Model};
+use crate::panel;
 
 /// A layer's weights, owned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,16 @@ pub enum OwnedWeights {
         weights: Vec<i8>,
         /// The input shift.
         in_shift: u8,
+    },
+    /// `16x8` or `8x8` stored in panels, as the module stores a layer that
+    /// `panel::fits` ([`OwnedWeights::stored`]).
+    Panels {
+        /// The weights, in panels (`panel.rs`).
+        weights: Vec<i8>,
+        /// `8x8`: the input shift; `None` for `16x8`.
+        in_shift: Option<u8>,
+        /// The layer's outputs (rows).
+        outputs: usize,
     },
 }
 
@@ -42,9 +53,37 @@ impl OwnedWeights {
         }
     }
 
-    /// The weights of `layer` of a parsed model.
+    /// The weights of `layer` of a parsed model, as the module stores them
+    /// ([`OwnedWeights::stored`]).
     pub fn from_model(model: &Model<'_>, layer: &LayerDesc) -> Self {
         Self::new(layer.format, layer.in_shift, model.weights(layer))
+            .stored(layer.outputs, layer.inputs)
+    }
+
+    /// The weights of a layer of `outputs` rows of `inputs` values as the module stores
+    /// them: 8-bit ones in panels where `panel::fits`, others as they are.
+    pub fn stored(self, outputs: usize, inputs: usize) -> Self {
+        let (w, in_shift, format) = match self {
+            OwnedWeights::Narrow(w) => (w, None, Format::F16x8),
+            OwnedWeights::Byte { weights, in_shift } => (weights, Some(in_shift), Format::F8x8),
+            other => return other,
+        };
+        if !panel::fits(format, outputs, inputs) || w.len() != outputs * inputs {
+            return match in_shift {
+                None => OwnedWeights::Narrow(w),
+                Some(in_shift) => OwnedWeights::Byte {
+                    weights: w,
+                    in_shift,
+                },
+            };
+        }
+        OwnedWeights::Panels {
+            weights: (0..w.len())
+                .map(|s| w[panel::source(inputs, outputs, s)])
+                .collect(),
+            in_shift,
+            outputs,
+        }
     }
 
     /// The weights as the forward pass reads them.
@@ -53,6 +92,12 @@ impl OwnedWeights {
             OwnedWeights::Wide(w) => Weights::Wide(w),
             OwnedWeights::Narrow(w) => Weights::Narrow(w),
             OwnedWeights::Byte { weights, in_shift } => Weights::Byte {
+                weights,
+                in_shift: *in_shift,
+            },
+            OwnedWeights::Panels {
+                weights, in_shift, ..
+            } => Weights::Panels {
                 weights,
                 in_shift: *in_shift,
             },
@@ -65,6 +110,16 @@ impl OwnedWeights {
             OwnedWeights::Wide(w) => w.clone(),
             OwnedWeights::Narrow(w) | OwnedWeights::Byte { weights: w, .. } => {
                 w.iter().map(|&v| i16::from(v)).collect()
+            }
+            OwnedWeights::Panels {
+                weights, outputs, ..
+            } => {
+                let inputs = weights.len() / (*outputs).max(1);
+                let mut rows = std::vec![0i16; weights.len()];
+                for (s, w) in weights.iter().enumerate() {
+                    rows[panel::source(inputs, *outputs, s)] = i16::from(*w);
+                }
+                rows
             }
         }
     }

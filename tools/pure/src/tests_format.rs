@@ -251,7 +251,13 @@ fn version_2_round_trips_and_all_16x16_is_version_1() {
         for (l, s) in m.layers().zip(&layers) {
             assert_eq!((l.format, l.in_shift), (s.format, s.in_shift));
             assert_eq!(m.weights(&l).collect::<Vec<_>>(), s.weights);
-            assert_eq!(OwnedWeights::from_model(&m, &l), s.owned_weights());
+            let owned = OwnedWeights::from_model(&m, &l);
+            assert_eq!(owned, s.owned_weights().stored(s.outputs, s.inputs));
+            assert_eq!(owned.widened(), s.weights);
+            // The module's order (`Model::weights8_stored`) is the stored one.
+            if let OwnedWeights::Panels { weights, .. } = &owned {
+                assert_eq!(&m.weights8_stored(&l).collect::<Vec<_>>(), weights);
+            }
             let w8: Vec<i16> = m.weights8(&l).map(i16::from).collect();
             match l.format {
                 Format::F16x16 => assert!(w8.is_empty()),

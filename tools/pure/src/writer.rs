@@ -43,9 +43,18 @@ impl LayerSpec {
         OwnedWeights::new(self.format, self.in_shift, self.weights.iter().copied())
     }
 
-    /// Calls `f` with the layer as the forward pass reads it.
+    /// Calls `f` with the layer as the forward pass reads it, row-major.
     pub fn with_dense<R>(&self, f: impl FnOnce(&DenseLayer<'_>) -> R) -> R {
-        let w = self.owned_weights();
+        self.with_weights(self.owned_weights(), f)
+    }
+
+    /// Calls `f` with the layer as the module stores it (`OwnedWeights::stored`: in
+    /// panels where `panel::fits`).
+    pub fn with_stored<R>(&self, f: impl FnOnce(&DenseLayer<'_>) -> R) -> R {
+        self.with_weights(self.owned_weights().stored(self.outputs, self.inputs), f)
+    }
+
+    fn with_weights<R>(&self, w: OwnedWeights, f: impl FnOnce(&DenseLayer<'_>) -> R) -> R {
         f(&DenseLayer {
             inputs: self.inputs,
             outputs: self.outputs,
