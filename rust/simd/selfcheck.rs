@@ -7,14 +7,18 @@
 //! reference's bits on every row length from 1 to [`EXACT_MAX`], on the lengths of
 //! [`gate::SIZES`] and on the widest row (`MAX_DIM`), for random rows and for the
 //! extremes (every weight and input at its format's ends: the largest lane sums, which a
-//! wrong flush interval would overflow on the widest rows); and the vector requantization
+//! wrong flush interval would overflow on the widest rows), and so must the 8-bit
+//! formats' short-row kernel (`short_w8.rs`) and panel kernels (`panel_w8.rs`: one or
+//! two panels and the rows after them, whole and in a piece that cuts a panel) on the
+//! lengths they take, for each instruction set the CPU has (AVX2; VNNI on 256-bit
+//! registers; on 512-bit ones with the byte kernels); and the vector requantization
 //! of four outputs (`requant.rs`) must give the scalar one's on its edge cases
 //! (`requant::check_cases`). Then both paths are timed on a layer of [`ROWS`] rows of each length of
 //! [`gate::SIZES`], as a prediction runs it (the vector path with the input's split, the
 //! four-row kernel and the requantization), and the break-even gives the automatic
 //! threshold.
 //!
-//! The check allocates about 120 KiB of scratch and takes well under a millisecond on a
+//! The check allocates about 140 KiB of scratch and takes well under a millisecond on a
 //! real CPU (a few under emulation); it runs once, from module init.
 
 use super::avx2::{
