@@ -2,8 +2,11 @@
 
 //! The 8-bit formats' kernels for layers stored in panels (`pure/panel.rs`): sixteen rows
 //! at once, each row's sum in its own `i32` lane, requantized, activated and stored as
-//! sixteen outputs in the same `asm!` block. On the prepared input of `avx2_w8.rs`
-//! (copied for 16x8, narrowed for 8x8), one input at a time.
+//! sixteen outputs in the same `asm!` block. On the prepared inputs of `avx2_w8.rs`
+//! (copied for 16x8, narrowed for 8x8; a block's one after another): one input at a
+//! time, or on 512-bit registers the four of a block at once ([`Panels::rows4`]: each
+//! pair of a panel's weights loaded once for the four, four sums in four chains, as a
+//! GEMM's register block of 16 rows by 4 inputs).
 //!
 //! Why. The short-row kernel (`short_w8.rs`) keeps a row's sum in eight lanes and reduces
 //! them across once a group of eight rows is done: on LinnOS's hidden layer (256 rows of
@@ -192,7 +195,88 @@ impl Panels {
         }
         done
     }
+
+    /// [`Panels::rows`] for the four inputs of a block at once, on 512-bit registers: each
+    /// pair of a panel's weights loaded once and multiplied with the four inputs' pairs
+    /// (four sums, each its own chain). `xp` holds the four prepared inputs one after
+    /// another, `len` values apart; `outs` the four outputs' pieces, of one length.
+    /// Returns the rows done (of each input): those below the layer's whole panels,
+    /// none if an array is too short.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has AVX512F, AVX512BW and AVX512_VNNI, with the AVX-512 state saved ([`Isa::
+    /// Vnni512`]); in the kernel the caller holds the FPU, with nothing in between that
+    /// sleeps.
+    pub unsafe fn rows4(
+        &self,
+        weights: &[i8],
+        xp: &[i16],
+        len: usize,
+        bias: &[i32],
+        first: usize,
+        mut outs: [&mut [i16]; 4],
+    ) -> usize {
+        let n = self.inputs;
+        let rows = outs[0].len();
+        let prows = panel::panel_rows(self.outputs);
+        let end = first.saturating_add(rows).min(prows);
+        let reads = 2 * (self.pairs + self.odd);
+        if first >= end
+            || outs.iter().any(|o| o.len() != rows)
+            || weights.len() < prows * n
+            || bias.len() < prows
+            || len < reads
+            || xp.len() < 3 * len + reads
+        {
+            return 0;
+        }
+        let mut buf = [0i16; 4 * ROWS * FOUR_PANELS];
+        let mut p = first / ROWS;
+        while p * ROWS < end {
+            let k = (end.div_ceil(ROWS) - p).min(FOUR_PANELS);
+            // SAFETY: panels `p..p + k` are within `weights` (`(p + k) * 16 <= prows`:
+            // `end <= prows`, a multiple of 16), their biases within `bias`, the four
+            // inputs' pairs within `xp`, `k * 128` bytes within `buf` (all checked above);
+            // the features and the FPU as the caller guarantees.
+            unsafe {
+                panels4_zmm(
+                    self,
+                    weights.as_ptr().add(p * ROWS * n),
+                    xp.as_ptr(),
+                    len * core::mem::size_of::<i16>(),
+                    bias.as_ptr().add(p * ROWS),
+                    buf.as_mut_ptr(),
+                    k,
+                )
+            };
+            for q in 0..k {
+                let r0 = (p + q) * ROWS;
+                let (lo, hi) = (r0.max(first), (r0 + ROWS).min(end));
+                for (j, out) in outs.iter_mut().enumerate() {
+                    // PANIC: `first <= lo <= hi <= end <= first + rows`, and the panel's
+                    // rows `lo - r0..hi - r0` within its 16 in `buf`.
+                    let from = &buf[(q * 4 + j) * ROWS..][lo - r0..hi - r0];
+                    for (o, v) in out[lo - first..hi - first].iter_mut().zip(from) {
+                        *o = *v;
+                    }
+                }
+            }
+            p += k;
+        }
+        if let Some(f) = self.squash {
+            for out in outs {
+                for y in out.iter_mut().take(end - first) {
+                    *y = f.apply(*y);
+                }
+            }
+        }
+        end - first
+    }
 }
+
+/// Panels a four-input call ([`Panels::rows4`]) runs into its buffer at a time.
+const FOUR_PANELS: usize = 8;
 
 /// The requantization of the sixteen sums in ymm0 (rows 0..7) and ymm1 (rows 8..15) and
 /// the biases at `{b}`, activated, stored as sixteen words at `{y}`. Clobbers ymm2..9.
@@ -426,6 +510,43 @@ macro_rules! panel_kernel_ymm {
 panel_kernel_ymm!(panels_avx2, avx2);
 panel_kernel_ymm!(panels_vnni, vnni);
 
+/// The requantization of the sixteen sums of `$acc` (a zmm register) with the biases
+/// converted in zmm12 (rows 0..7) and zmm13 (rows 8..15), activated, stored as sixteen
+/// words at `{y} + $at`. Clobbers zmm4 and zmm5.
+macro_rules! finish16_zmm {
+    ($acc:literal, $acc_y:literal, $at:literal) => {
+        concat!(
+            "vextracti64x4 ymm5, ",
+            $acc,
+            ", 1\n",
+            "vcvtdq2pd zmm4, ",
+            $acc_y,
+            "\n",
+            "vcvtdq2pd zmm5, ymm5\n",
+            "vaddpd zmm4, zmm4, zmm12\n",
+            "vaddpd zmm5, zmm5, zmm13\n",
+            "vmulpd zmm4, zmm4, [{s}]\n",
+            "vmulpd zmm5, zmm5, [{s}]\n",
+            "vaddpd zmm4, zmm4, [{s} + 64]\n",
+            "vaddpd zmm5, zmm5, [{s} + 64]\n",
+            "vrndscalepd zmm4, zmm4, 9\n",
+            "vrndscalepd zmm5, zmm5, 9\n",
+            "vmaxpd zmm4, zmm4, [{s} + 128]\n",
+            "vmaxpd zmm5, zmm5, [{s} + 128]\n",
+            "vminpd zmm4, zmm4, [{s} + 192]\n",
+            "vminpd zmm5, zmm5, [{s} + 192]\n",
+            "vcvttpd2dq ymm4, zmm4\n",
+            "vcvttpd2dq ymm5, zmm5\n",
+            "vinserti64x4 zmm4, zmm4, ymm5, 1\n",
+            "vpmovdw ymm4, zmm4\n",
+            "vpmaxsw ymm4, ymm4, [{s} + 256]\n",
+            "vmovdqu [{y} + ",
+            $at,
+            "], ymm4\n",
+        )
+    };
+}
+
 /// The 512-bit kernel of [`Panels::rows`]: a pair of the sixteen rows in one register,
 /// four chains.
 ///
@@ -491,29 +612,88 @@ unsafe fn panels_zmm(
             "vpaddd zmm2, zmm2, zmm3",
             "vpaddd zmm0, zmm0, zmm2",
             // The requantization of the sixteen lanes (`finish16_ymm`, on 512 bits).
-            "vextracti64x4 ymm2, zmm0, 1",
-            "vcvtdq2pd zmm1, ymm0",
-            "vcvtdq2pd zmm2, ymm2",
-            "vcvtdq2pd zmm3, ymmword ptr [{b}]",
-            "vcvtdq2pd zmm4, ymmword ptr [{b} + 32]",
-            "vaddpd zmm1, zmm1, zmm3",
-            "vaddpd zmm2, zmm2, zmm4",
-            "vmulpd zmm1, zmm1, [{s}]",
-            "vmulpd zmm2, zmm2, [{s}]",
-            "vaddpd zmm1, zmm1, [{s} + 64]",
-            "vaddpd zmm2, zmm2, [{s} + 64]",
-            "vrndscalepd zmm1, zmm1, 9",
-            "vrndscalepd zmm2, zmm2, 9",
-            "vmaxpd zmm1, zmm1, [{s} + 128]",
-            "vmaxpd zmm2, zmm2, [{s} + 128]",
-            "vminpd zmm1, zmm1, [{s} + 192]",
-            "vminpd zmm2, zmm2, [{s} + 192]",
-            "vcvttpd2dq ymm1, zmm1",
-            "vcvttpd2dq ymm2, zmm2",
-            "vinserti64x4 zmm1, zmm1, ymm2, 1",
-            "vpmovdw ymm1, zmm1",
-            "vpmaxsw ymm1, ymm1, [{s} + 256]",
-            "vmovdqu [{y}], ymm1",
+            "vcvtdq2pd zmm12, ymmword ptr [{b}]",
+            "vcvtdq2pd zmm13, ymmword ptr [{b} + 32]",
+            finish16_zmm!("zmm0", "ymm0", 0),
+        );
+    }
+}
+
+/// The four-input kernel of [`Panels::rows4`]: `np` panels from `w`, the four inputs'
+/// prepared values at `x`, `xs` bytes apart, the panels' biases at `b`; each panel's
+/// outputs at `y` as four runs of sixteen words (input by input), 128 bytes a panel.
+///
+/// # Safety
+///
+/// As [`Panels::rows4`], which checks the bounds (AVX512F, AVX512BW and AVX512_VNNI).
+#[inline]
+unsafe fn panels4_zmm(
+    s: &Panels,
+    w: *const i8,
+    x: *const i16,
+    xs: usize,
+    b: *const i32,
+    y: *mut i16,
+    np: usize,
+) {
+    // SAFETY: reads `np` panels of `16 * n` bytes from `w`, `pairs + odd` dwords of each
+    // of the four inputs at `x + k * xs`, 64 bytes of `b` a panel and `s`'s 304; writes
+    // 128 bytes of `y` a panel; the 512-bit registers used are zmm0..15, whose low halves
+    // are the clobbered ymm0..15; every register written is an operand or a clobber; no
+    // stack.
+    unsafe {
+        asm_ymm!(
+            "lea {xs3}, [{xs} + {xs} * 2]",
+            "2:",
+            "vpxord zmm0, zmm0, zmm0",
+            "vpxord zmm1, zmm1, zmm1",
+            "vpxord zmm2, zmm2, zmm2",
+            "vpxord zmm3, zmm3, zmm3",
+            "mov {xq}, {x}",
+            "mov {c}, [{s} + 288]",
+            // Every row of a panel has at least 8 pairs (`panel::MIN_INPUTS`).
+            "3:",
+            "vpmovsxbw zmm4, ymmword ptr [{w}]",
+            "vpdpwssd zmm0, zmm4, dword ptr [{xq}]{{1to16}}",
+            "vpdpwssd zmm1, zmm4, dword ptr [{xq} + {xs}]{{1to16}}",
+            "vpdpwssd zmm2, zmm4, dword ptr [{xq} + {xs} * 2]{{1to16}}",
+            "vpdpwssd zmm3, zmm4, dword ptr [{xq} + {xs3}]{{1to16}}",
+            "add {w}, 32",
+            "add {xq}, 4",
+            "dec {c}",
+            "jnz 3b",
+            // An odd row's last value, with each input's padding zero after it.
+            "cmp qword ptr [{s} + 296], 0",
+            "je 6f",
+            "vpmovsxbd zmm4, xmmword ptr [{w}]",
+            "vpdpwssd zmm0, zmm4, dword ptr [{xq}]{{1to16}}",
+            "vpdpwssd zmm1, zmm4, dword ptr [{xq} + {xs}]{{1to16}}",
+            "vpdpwssd zmm2, zmm4, dword ptr [{xq} + {xs} * 2]{{1to16}}",
+            "vpdpwssd zmm3, zmm4, dword ptr [{xq} + {xs3}]{{1to16}}",
+            "add {w}, 16",
+            "6:",
+            "vcvtdq2pd zmm12, ymmword ptr [{b}]",
+            "vcvtdq2pd zmm13, ymmword ptr [{b} + 32]",
+            finish16_zmm!("zmm0", "ymm0", 0),
+            finish16_zmm!("zmm1", "ymm1", 32),
+            finish16_zmm!("zmm2", "ymm2", 64),
+            finish16_zmm!("zmm3", "ymm3", 96),
+            "add {b}, 64",
+            "add {y}, 128",
+            "dec {np}",
+            "jnz 2b",
+            "vzeroupper",
+            w = inout(reg) w => _,
+            x = in(reg) x,
+            xs = in(reg) xs,
+            xs3 = out(reg) _,
+            xq = out(reg) _,
+            c = out(reg) _,
+            b = inout(reg) b => _,
+            y = inout(reg) y => _,
+            s = in(reg) core::ptr::from_ref(s),
+            np = inout(reg) np => _,
+            options(nostack),
         );
     }
 }

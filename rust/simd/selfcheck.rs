@@ -27,6 +27,7 @@ use super::avx2::{
 use super::avx2_w8::{self, prepared_len, Isa};
 use super::fpu::Fpu;
 use super::gate::{self, SIZES};
+use super::panel_w8::Panels;
 use super::requant::{self, Finish};
 use super::short_w8::{self, Short};
 use super::vnni_w8;
@@ -443,11 +444,18 @@ fn check_w8(
             {
                 return Ok(Some(r));
             }
-            // The panel kernels, on the input alone.
-            if panel::fits(Format::F16x8, panel::ROWS, r)
-                && !panel_same(isa, turn, &w8, &mut stored, r, x, shift, xp)
-            {
-                return Ok(Some(r));
+            // The panel kernels, on the input alone, then on the four prepared one after
+            // another.
+            if panel::fits(Format::F16x8, panel::ROWS, r) {
+                let plen = prepared_len(r);
+                for (k, xk) in xs.iter().enumerate() {
+                    avx2_w8::prepare(xk, shift, &mut four[k * plen..], PASS);
+                }
+                if !panel_same(isa, turn, &w8, &mut stored, r, &[x], shift, xp)
+                    || !panel_same(isa, turn + 1, &w8, &mut stored, r, &xs, shift, four)
+                {
+                    return Ok(Some(r));
+                }
             }
         }
         // The extremes on the full length `n`, 16x8's largest lane sums, by all three
@@ -484,7 +492,7 @@ fn check_w8(
             }
             // Every weight the same: the panels' order is the rows'.
             if panel::fits(Format::F16x8, panel::ROWS, n)
-                && !panel_same(isa, n, &ext, &mut stored, n, &one[..n], None, xp)
+                && !panel_same(isa, n, &ext, &mut stored, n, &[&one[..n]], None, xp)
             {
                 return Ok(Some(n));
             }
@@ -635,9 +643,11 @@ const PANEL_ROWS: usize = 2 * panel::ROWS + panel::ROWS - 1;
 /// Whether the panel kernels of `isa` (`panel_w8.rs`, through `avx2_w8::block_rows_w8`)
 /// give `DenseLayer::finish` of the exact sum on a layer of the rows of `r` values of `w`
 /// (row `i` at `w[i * r..]`; one or two panels and up to fifteen rows after them, as many
-/// as `w` holds), stored in panels into `stored` (as long as `w`), for `x` prepared
-/// (narrowed by `shift`) as `xp`: the whole layer, then a piece that cuts a panel. The
-/// requantization, activation and biases of [`turn_step`]. Called with the FPU held.
+/// as `w` holds), stored in panels into `stored` (as long as `w`), for a block of the
+/// inputs `xs` (one or four; on 512-bit registers four run by the four-input kernel)
+/// prepared (narrowed by `shift`) one after another in `prep`: the whole layer, then a
+/// piece that cuts a panel. The requantization, activation and biases of [`turn_step`].
+/// Called with the FPU held.
 #[allow(clippy::too_many_arguments)]
 fn panel_same(
     isa: Isa,
@@ -645,9 +655,9 @@ fn panel_same(
     w: &[i8],
     stored: &mut [i8],
     r: usize,
-    x: &[i16],
+    xs: &[&[i16]],
     shift: Option<u8>,
-    xp: &[i16],
+    prep: &[i16],
 ) -> bool {
     let Some((requant, activation, bias)) = turn_step::<PANEL_ROWS>(turn, r) else {
         return false;
@@ -674,14 +684,46 @@ fn panel_same(
         },
         bias: &bias[..rows],
     };
-    let want = |i: usize| layer.finish(exact_w8(&w[i * r..(i + 1) * r], x, shift, bias[i]));
-    let mut out = [0i16; PANEL_ROWS];
+    let want =
+        |x: &[i16], i: usize| layer.finish(exact_w8(&w[i * r..(i + 1) * r], x, shift, bias[i]));
+    let mut out = [[0i16; PANEL_ROWS]; 4];
+    let same = |out: &[[i16; PANEL_ROWS]; 4], first: usize, count: usize| {
+        xs.iter()
+            .zip(out)
+            .all(|(x, o)| (0..count).all(|i| o[i] == want(x, first + i)))
+    };
     for (first, count) in [(0, rows), (5, rows - 9)] {
-        let y = &mut out[..count];
-        // SAFETY: the caller found the features of `isa` and holds the FPU.
-        let run = unsafe { avx2_w8::block_rows_w8(isa, &layer, &[x], xp, first, &mut [y]) };
-        if run.is_err() || (0..count).any(|i| out[i] != want(first + i)) {
+        let [o0, o1, o2, o3] = &mut out;
+        let mut ys = [
+            &mut o0[..count],
+            &mut o1[..count],
+            &mut o2[..count],
+            &mut o3[..count],
+        ];
+        let Some(ys) = ys.get_mut(..xs.len()) else {
             return false;
+        };
+        // SAFETY: the caller found the features of `isa` and holds the FPU.
+        let run = unsafe { avx2_w8::block_rows_w8(isa, &layer, xs, prep, first, ys) };
+        if run.is_err() || !same(&out, first, count) {
+            return false;
+        }
+        // The four-input kernel itself (the driver takes it for larger layers only).
+        if let (Isa::Vnni512, 4, Some(p)) = (isa, xs.len(), Panels::of(&layer)) {
+            let end = (first + count).min(panel::panel_rows(rows));
+            let [o0, o1, o2, o3] = &mut out;
+            let ys = [
+                &mut o0[..count],
+                &mut o1[..count],
+                &mut o2[..count],
+                &mut o3[..count],
+            ];
+            let len = prepared_len(r);
+            // SAFETY: as above (`Isa::Vnni512`: AVX512F, AVX512BW and AVX512_VNNI).
+            let done = unsafe { p.rows4(stored, prep, len, &bias, first, ys) };
+            if done != end - first || !same(&out, first, done) {
+                return false;
+            }
         }
     }
     true

@@ -146,3 +146,70 @@ fn the_panel_driver_refuses_wrong_shapes() {
         }
     });
 }
+
+/// The four-input kernel (`Panels::rows4`, 512-bit registers) called directly, as the
+/// driver calls it only for layers of more than `FOUR_PANELS_MIN` weight bytes: every
+/// row length the layout takes, both formats, row pieces from any first row, the four
+/// outputs as the wide reference's. Where the CPU lacks AVX512BW and AVX512_VNNI there is
+/// nothing to run, and the case says so by the instruction sets it lists.
+#[test]
+fn the_four_input_panel_kernel_matches_the_reference() {
+    use crate::simd::avx2_w8::Isa;
+    use crate::simd::panel_w8::Panels;
+    if !isas().contains(&Isa::Vnni512) {
+        std::eprintln!("no 512-bit VNNI on this CPU: {:?}", isas());
+        return;
+    }
+    let mut rng = Rng::from_seed(4444);
+    for n in MIN_INPUTS..=MAX_INPUTS {
+        for format in [Format::F16x8, Format::F8x8] {
+            let outputs = ROWS + rng.below(60) as usize;
+            let mut l = spec(&mut rng, n, outputs, format);
+            l.requant = step(&mut rng);
+            for b in l.bias.iter_mut() {
+                *b = rng.next_u32() as i32;
+            }
+            let mut xs = block_inputs(&mut rng, &mut l);
+            while xs.len() < 4 {
+                xs.push(xs[0].iter().map(|v| v.wrapping_mul(3)).collect());
+            }
+            let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
+            let xr: Vec<&[i16]> = xs.iter().map(Vec::as_slice).collect();
+            let first = rng.below(outputs as u32) as usize;
+            let rows = 1 + rng.below((outputs - first) as u32) as usize;
+            l.with_stored(|layer| {
+                let Weights::Panels { weights, .. } = layer.weights else {
+                    panic!("not in panels");
+                };
+                let panels = Panels::of(layer).unwrap();
+                let len = prepared_len(n);
+                let mut prep = vec![0i16; 4 * len];
+                // SAFETY: AVX-512 VNNI and BW (checked above).
+                unsafe { prepare_block(Isa::Vnni512, layer, &xr, &mut prep) }.unwrap();
+                let mut ys = vec![vec![0x5555i16; rows]; 4];
+                let [a, b, c, d] = &mut ys[..] else {
+                    unreachable!()
+                };
+                // SAFETY: as above.
+                let done =
+                    unsafe { panels.rows4(weights, &prep, len, layer.bias, first, [a, b, c, d]) };
+                let in_panels = (first + rows)
+                    .min(panel::panel_rows(outputs))
+                    .saturating_sub(first);
+                assert_eq!(
+                    done, in_panels,
+                    "n {n} outputs {outputs} rows {first}+{rows}"
+                );
+                for (y, w) in ys.iter().zip(&want) {
+                    assert_eq!(
+                        y[..done],
+                        w[first..first + done],
+                        "{format:?} n {n} outputs {outputs} rows {first}+{rows} {:?} {:?}",
+                        l.requant,
+                        l.activation
+                    );
+                }
+            });
+        }
+    }
+}
