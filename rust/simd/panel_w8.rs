@@ -418,15 +418,20 @@ macro_rules! panel_kernel_ymm {
             unsafe {
                 panel_asm!(
                     (w, x, b, y, s, np),
-                    // Rows 0..7 and 8..15 of the even pairs in ymm0 and ymm1, of the odd
-                    // ones in ymm10 and ymm11.
+                    // Rows 0..7 and 8..15 of pairs 4k, 4k + 1, 4k + 2 and 4k + 3 in ymm0
+                    // and ymm1, ymm10 and ymm11, ymm2 and ymm3, ymm12 and ymm13: eight
+                    // chains, which `vpdpwssd`'s latency needs on long rows.
                     "vpxor ymm0, ymm0, ymm0",
                     "vpxor ymm1, ymm1, ymm1",
                     "vpxor ymm10, ymm10, ymm10",
                     "vpxor ymm11, ymm11, ymm11",
+                    "vpxor ymm2, ymm2, ymm2",
+                    "vpxor ymm3, ymm3, ymm3",
+                    "vpxor ymm12, ymm12, ymm12",
+                    "vpxor ymm13, ymm13, ymm13",
                     "mov {xq}, {x}",
                     "mov {c}, [{s} + 288]",
-                    "cmp {c}, 2",
+                    "cmp {c}, 4",
                     "jb 4f",
                     "3:",
                     step16!(
@@ -455,15 +460,42 @@ macro_rules! panel_kernel_ymm {
                         "ymm10",
                         "ymm11"
                     ),
-                    "add {w}, 64",
-                    "add {xq}, 8",
-                    "sub {c}, 2",
-                    "cmp {c}, 2",
+                    step16!(
+                        $isa,
+                        "vpmovsxbw",
+                        "xmmword",
+                        64,
+                        80,
+                        8,
+                        "ymm14",
+                        "ymm4",
+                        "ymm5",
+                        "ymm2",
+                        "ymm3"
+                    ),
+                    step16!(
+                        $isa,
+                        "vpmovsxbw",
+                        "xmmword",
+                        96,
+                        112,
+                        12,
+                        "ymm15",
+                        "ymm6",
+                        "ymm7",
+                        "ymm12",
+                        "ymm13"
+                    ),
+                    "add {w}, 128",
+                    "add {xq}, 16",
+                    "sub {c}, 4",
+                    "cmp {c}, 4",
                     "jae 3b",
                     "4:",
                     "test {c}, {c}",
                     "jz 5f",
-                    // The last whole pair of an odd count of them.
+                    // The one to three whole pairs left.
+                    "7:",
                     step16!(
                         $isa,
                         "vpmovsxbw",
@@ -479,6 +511,8 @@ macro_rules! panel_kernel_ymm {
                     ),
                     "add {w}, 32",
                     "add {xq}, 4",
+                    "dec {c}",
+                    "jnz 7b",
                     "5:",
                     // An odd row's last value, with the padding zero after it.
                     "cmp qword ptr [{s} + 296], 0",
@@ -500,6 +534,10 @@ macro_rules! panel_kernel_ymm {
                     "6:",
                     "vpaddd ymm0, ymm0, ymm10",
                     "vpaddd ymm1, ymm1, ymm11",
+                    "vpaddd ymm2, ymm2, ymm12",
+                    "vpaddd ymm3, ymm3, ymm13",
+                    "vpaddd ymm0, ymm0, ymm2",
+                    "vpaddd ymm1, ymm1, ymm3",
                     finish16_ymm!(),
                 );
             }
