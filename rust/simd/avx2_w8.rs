@@ -50,15 +50,14 @@ pub const fn prepared_len(n: usize) -> usize {
     PASS * passes(n)
 }
 
-/// The 8-bit weights of a `16x8` or `8x8` layer, and the input shift (`8x8`; `None`
-/// for `16x8`, whose inputs are multiplied as they are). Row-major, except those of
-/// [`Weights::Panels`] (`panel_w8.rs` reads them).
+/// The row-major 8-bit weights of a `16x8` or `8x8` layer, and the input shift (`8x8`;
+/// `None` for `16x8`, whose inputs are multiplied as they are); `None` for weights in
+/// panels ([`Weights::Panels`]: only `panel_w8.rs` reads them) and for `16x16`.
 pub fn narrow_weights<'a>(layer: &DenseLayer<'a>) -> Option<(&'a [i8], Option<u8>)> {
     match layer.weights {
         Weights::Narrow(w) => Some((w, None)),
         Weights::Byte { weights, in_shift } => Some((weights, Some(in_shift))),
-        Weights::Panels { weights, in_shift } => Some((weights, in_shift)),
-        Weights::Wide(_) => None,
+        Weights::Panels { .. } | Weights::Wide(_) => None,
     }
 }
 
@@ -209,7 +208,13 @@ pub unsafe fn prepare_block(
     if on_bytes(isa, layer) {
         return vnni_b8::prepare_block(layer, xs, prep);
     }
-    let (_, shift) = narrow_weights(layer).ok_or(ShapeError)?;
+    // The input shift of an 8-bit layer, row-major or in panels.
+    let shift = match layer.weights {
+        Weights::Narrow(_) => None,
+        Weights::Byte { in_shift, .. } => Some(in_shift),
+        Weights::Panels { in_shift, .. } => in_shift,
+        Weights::Wide(_) => return Err(ShapeError),
+    };
     let len = prepared_len(layer.inputs);
     if xs.len() > 4 || xs.iter().any(|x| x.len() != layer.inputs) {
         return Err(ShapeError);

@@ -451,8 +451,12 @@ fn check_w8(
                 for (k, xk) in xs.iter().enumerate() {
                     avx2_w8::prepare(xk, shift, &mut four[k * plen..], PASS);
                 }
+                // Four inputs only where they have a kernel of their own (512-bit
+                // registers); elsewhere each runs alone, as the one above (and every
+                // check here runs at each module load: under emulation it costs).
                 if !panel_same(isa, turn, &w8, &mut stored, r, &[x], shift, xp)
-                    || !panel_same(isa, turn + 1, &w8, &mut stored, r, &xs, shift, four)
+                    || (isa == Isa::Vnni512
+                        && !panel_same(isa, turn + 1, &w8, &mut stored, r, &xs, shift, four))
                 {
                     return Ok(Some(r));
                 }
@@ -642,9 +646,10 @@ const PANEL_ROWS: usize = 2 * panel::ROWS + panel::ROWS - 1;
 
 /// Whether the panel kernels of `isa` (`panel_w8.rs`, through `avx2_w8::block_rows_w8`)
 /// give `DenseLayer::finish` of the exact sum on a layer of the rows of `r` values of `w`
-/// (row `i` at `w[i * r..]`; one or two panels and up to fifteen rows after them, as many
-/// as `w` holds), stored in panels into `stored` (as long as `w`), for a block of the
-/// inputs `xs` (one or four; on 512-bit registers four run by the four-input kernel)
+/// (row `i` at `w[i * r..]`; one panel, two on every fifth length and on those past
+/// [`EXACT_MAX`] where `w` holds them, and up to fifteen rows after them), stored in
+/// panels into `stored` (as long as `w`), for a block of the inputs `xs` (one, or on
+/// 512-bit registers four, which the four-input kernel runs)
 /// prepared (narrowed by `shift`) one after another in `prep`: the whole layer, then a
 /// piece that cuts a panel. The requantization, activation and biases of [`turn_step`].
 /// Called with the FPU held.
@@ -662,7 +667,9 @@ fn panel_same(
     let Some((requant, activation, bias)) = turn_step::<PANEL_ROWS>(turn, r) else {
         return false;
     };
-    let rows = if PANEL_ROWS * r <= w.len() {
+    // Two panels (the kernels' loop over panels) on every fifth length and on those past
+    // `EXACT_MAX` where they fit, one elsewhere.
+    let rows = if PANEL_ROWS * r <= w.len() && (r % 5 == 0 || r > EXACT_MAX) {
         2 * panel::ROWS + r % panel::ROWS
     } else {
         panel::ROWS + r % panel::ROWS

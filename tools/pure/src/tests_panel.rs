@@ -145,6 +145,31 @@ fn the_panel_driver_refuses_wrong_shapes() {
             assert_eq!(y, [7; 4]);
         }
     });
+    // Weights in panels on a layer the layout does not take (fewer than 16 rows): refused,
+    // not read as row-major.
+    let w = vec![1i8; 8 * 31];
+    let bias = vec![0i32; 8];
+    let layer = crate::forward::DenseLayer {
+        inputs: 31,
+        outputs: 8,
+        activation: crate::activation::Activation::Linear,
+        requant: Requant::IDENTITY,
+        weights: Weights::Panels {
+            weights: &w,
+            in_shift: None,
+        },
+        bias: &bias,
+    };
+    for isa in isas() {
+        let mut prep = vec![0i16; 4 * prepared_len(31)];
+        let mut y = vec![7i16; 8];
+        // SAFETY: the host tests need AVX2.
+        unsafe {
+            prepare_block(isa, &layer, &[&x], &mut prep).unwrap();
+            assert!(block_rows_w8(isa, &layer, &[&x], &prep, 0, &mut [&mut y]).is_err());
+        }
+        assert_eq!(y, [7; 8]);
+    }
 }
 
 /// The four-input kernel (`Panels::rows4`, 512-bit registers) called directly, as the
