@@ -196,11 +196,7 @@ mod tests {
                 // The 8-bit weights as the module stores them too (in panels where
                 // `panel::fits`).
                 let mut w8p = KVec::with_capacity(w8.len(), GFP_KERNEL)?;
-                for s in 0..w8.len() {
-                    let k = match panel::fits(format, d[1], d[0]) {
-                        true => panel::source(d[0], d[1], s),
-                        false => s,
-                    };
+                for k in panel::order(format, d[1], d[0]) {
                     w8p.push(w8.get(k).copied().ok_or(EINVAL)?, GFP_KERNEL)?;
                 }
                 let b = KVec::from_elem(rng.next_u32() as i32 >> 12, d[1], GFP_KERNEL)?;

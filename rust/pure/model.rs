@@ -488,21 +488,15 @@ impl<'a> Model<'a> {
     /// `16x16` layer.
     pub fn weights8_stored(&self, layer: &LayerDesc) -> impl Iterator<Item = i8> + 'a {
         let (n, outputs) = (layer.inputs, layer.outputs);
-        let panels = panel::fits(layer.format, outputs, n);
         let count = match layer.format {
             Format::F16x16 => 0,
             Format::F16x8 | Format::F8x8 => n * outputs,
         };
         // PANIC: in bounds, checked by `parse`.
         let bytes = &self.blob[layer.weights_at..layer.weights_at + count];
-        (0..count).map(move |s| {
-            let k = if panels {
-                panel::source(n, outputs, s)
-            } else {
-                s
-            };
-            i8::from_le_bytes([bytes.get(k).copied().unwrap_or(0)])
-        })
+        panel::order(layer.format, outputs, n)
+            .take(count)
+            .map(move |k| i8::from_le_bytes([bytes.get(k).copied().unwrap_or(0)]))
     }
 
     /// The biases of `layer`.

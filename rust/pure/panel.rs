@@ -43,6 +43,21 @@ pub const fn panel_rows(outputs: usize) -> usize {
     outputs / ROWS * ROWS
 }
 
+/// The storage order of a layer of `format` with `outputs` rows of `inputs` values: for
+/// each stored position in turn, the row-major index of the weight stored there (in
+/// panels where [`fits`], else the row-major order itself). How the module, `nnctl`, the
+/// benchmark and the checks lay out a layer.
+pub fn order(format: Format, outputs: usize, inputs: usize) -> impl Iterator<Item = usize> {
+    let panels = fits(format, outputs, inputs);
+    (0..outputs * inputs).map(move |s| {
+        if panels {
+            source(inputs, outputs, s)
+        } else {
+            s
+        }
+    })
+}
+
 /// Where row `r`'s weight `i` is stored, in a layer of rows of `n` values stored in
 /// panels (`r` below its outputs, `i` below `n`). (The host's tests check [`source`] by
 /// it; the module reads the panels by their strides.)

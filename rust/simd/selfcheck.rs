@@ -444,21 +444,22 @@ fn check_w8(
             {
                 return Ok(Some(r));
             }
-            // The panel kernels, on the input alone, then on the four prepared one after
-            // another.
+            // The panel kernels, on the input alone; then, where four inputs have a kernel
+            // of their own (512-bit registers; elsewhere each runs alone, as the one
+            // above), on the four prepared one after another. Every check here runs at
+            // each module load: under emulation it costs.
             if panel::fits(Format::F16x8, panel::ROWS, r) {
-                let plen = prepared_len(r);
-                for (k, xk) in xs.iter().enumerate() {
-                    avx2_w8::prepare(xk, shift, &mut four[k * plen..], PASS);
-                }
-                // Four inputs only where they have a kernel of their own (512-bit
-                // registers); elsewhere each runs alone, as the one above (and every
-                // check here runs at each module load: under emulation it costs).
-                if !panel_same(isa, turn, &w8, &mut stored, r, &[x], shift, xp)
-                    || (isa == Isa::Vnni512
-                        && !panel_same(isa, turn + 1, &w8, &mut stored, r, &xs, shift, four))
-                {
+                if !panel_same(isa, turn, &w8, &mut stored, r, &[x], shift, xp) {
                     return Ok(Some(r));
+                }
+                if isa == Isa::Vnni512 {
+                    let plen = prepared_len(r);
+                    for (k, xk) in xs.iter().enumerate() {
+                        avx2_w8::prepare(xk, shift, &mut four[k * plen..], PASS);
+                    }
+                    if !panel_same(isa, turn + 1, &w8, &mut stored, r, &xs, shift, four) {
+                        return Ok(Some(r));
+                    }
                 }
             }
         }
@@ -677,8 +678,8 @@ fn panel_same(
     let (Some(w), Some(stored)) = (w.get(..rows * r), stored.get_mut(..rows * r)) else {
         return false;
     };
-    for (s, v) in stored.iter_mut().enumerate() {
-        *v = w.get(panel::source(r, rows, s)).copied().unwrap_or(0);
+    for (v, k) in stored.iter_mut().zip(panel::order(Format::F16x8, rows, r)) {
+        *v = w.get(k).copied().unwrap_or(0);
     }
     let layer = DenseLayer {
         inputs: r,

@@ -127,13 +127,9 @@ impl Net {
             .zip(dims.windows(2))
             .map(|((w, _), d)| {
                 let w8: Vec<i8> = w.iter().map(|v| (v >> 8).max(-127) as i8).collect();
-                if panel::fits(Format::F16x8, d[1], d[0]) {
-                    (0..w8.len())
-                        .map(|s| w8[panel::source(d[0], d[1], s)])
-                        .collect()
-                } else {
-                    w8
-                }
+                panel::order(Format::F16x8, d[1], d[0])
+                    .map(|k| w8[k])
+                    .collect()
             })
             .collect();
         Self {

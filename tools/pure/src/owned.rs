@@ -78,8 +78,8 @@ impl OwnedWeights {
             };
         }
         OwnedWeights::Panels {
-            weights: (0..w.len())
-                .map(|s| w[panel::source(inputs, outputs, s)])
+            weights: panel::order(format, outputs, inputs)
+                .map(|k| w[k])
                 .collect(),
             in_shift,
             outputs,

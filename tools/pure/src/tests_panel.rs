@@ -16,9 +16,9 @@ use crate::gated::isas;
 use crate::panel::{self, MAX_INPUTS, MIN_INPUTS, ROWS};
 use crate::rng::Rng;
 use crate::simd::avx2_w8::{block_rows_w8, prepare_block, prepared_len};
-use crate::simd::requant::CHECKED_STEPS;
 use crate::simd::vnni_b8::block_len;
 use crate::tests_format::{block_inputs, layer_ref, spec};
+use crate::tests_short::extreme_spec;
 
 #[test]
 fn the_panel_order_is_a_permutation_and_at_inverts_source() {
@@ -52,16 +52,6 @@ fn the_panel_order_is_a_permutation_and_at_inverts_source() {
     assert!(!panel::fits(Format::F8x8, 256, MAX_INPUTS + 1));
 }
 
-/// The requantization steps at the ends of their ranges, or a random one.
-fn step(rng: &mut Rng) -> Requant {
-    let steps: Vec<(u32, u8)> = CHECKED_STEPS.iter().copied().chain([(65535, 16)]).collect();
-    let (mult, shift) = match steps.get(rng.below(steps.len() as u32 + 2) as usize) {
-        Some(&s) => s,
-        None => (1 + rng.below(65535), rng.below(48) as u8),
-    };
-    Requant::new(mult, shift).unwrap()
-}
-
 /// Every row length the layout takes, in both 8-bit formats, on every instruction set
 /// of this CPU and by the scalar reference: blocks of one to four inputs, row pieces from
 /// any first row (cutting panels, or after them), biases over all of `i32`, the
@@ -73,11 +63,7 @@ fn layers_in_panels_match_the_reference_through_the_driver() {
     for n in MIN_INPUTS..=MAX_INPUTS {
         for format in [Format::F16x8, Format::F8x8] {
             let outputs = ROWS + rng.below(if n % 5 == 0 { 60 } else { 24 }) as usize;
-            let mut l = spec(&mut rng, n, outputs, format);
-            l.requant = step(&mut rng);
-            for b in l.bias.iter_mut() {
-                *b = rng.next_u32() as i32;
-            }
+            let mut l = extreme_spec(&mut rng, n, outputs, format);
             let xs = block_inputs(&mut rng, &mut l);
             let k = xs.len();
             let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
@@ -189,11 +175,7 @@ fn the_four_input_panel_kernel_matches_the_reference() {
     for n in MIN_INPUTS..=MAX_INPUTS {
         for format in [Format::F16x8, Format::F8x8] {
             let outputs = ROWS + rng.below(60) as usize;
-            let mut l = spec(&mut rng, n, outputs, format);
-            l.requant = step(&mut rng);
-            for b in l.bias.iter_mut() {
-                *b = rng.next_u32() as i32;
-            }
+            let mut l = extreme_spec(&mut rng, n, outputs, format);
             let mut xs = block_inputs(&mut rng, &mut l);
             while xs.len() < 4 {
                 xs.push(xs[0].iter().map(|v| v.wrapping_mul(3)).collect());

@@ -21,11 +21,30 @@ use crate::simd::requant::CHECKED_STEPS;
 use crate::simd::short_w8::{f64_bits, Short, MAX_PASSES};
 use crate::simd::vnni_b8::block_len;
 use crate::tests_format::{block_inputs, layer_ref, spec, w8, x16};
+use crate::writer::LayerSpec;
 
 /// Requantization steps at the ends of their ranges, and ordinary ones: the vector
 /// requantization's checked steps, and one of a shift of 16.
 fn steps() -> Vec<(u32, u8)> {
     CHECKED_STEPS.iter().copied().chain([(65535, 16)]).collect()
+}
+
+/// [`spec`] with a requantization step from [`steps`] (or, one time in `steps().len() +
+/// 1`, a random one) and biases over all of `i32`: the ends the vector requantizations
+/// must meet.
+pub(crate) fn extreme_spec(rng: &mut Rng, n: usize, outputs: usize, format: Format) -> LayerSpec {
+    let mut l = spec(rng, n, outputs, format);
+    let steps = steps();
+    let pick = rng.below(steps.len() as u32 + 1) as usize;
+    let (mult, shift) = match steps.get(pick) {
+        Some(&step) => step,
+        None => (1 + rng.below(65535), rng.below(48) as u8),
+    };
+    l.requant = Requant::new(mult, shift).unwrap();
+    for b in l.bias.iter_mut() {
+        *b = rng.next_u32() as i32;
+    }
+    l
 }
 
 #[test]
@@ -58,17 +77,7 @@ fn the_short_row_kernel_matches_the_reference_through_the_driver() {
         for isa in isas() {
             for format in [Format::F16x8, Format::F8x8] {
                 let outputs = 1 + rng.below(40) as usize;
-                let mut l = spec(&mut rng, n, outputs, format);
-                let steps = steps();
-                let pick = rng.below(steps.len() as u32 + 1) as usize;
-                let (mult, shift) = match steps.get(pick) {
-                    Some(&step) => step,
-                    None => (1 + rng.below(65535), rng.below(48) as u8),
-                };
-                l.requant = Requant::new(mult, shift).unwrap();
-                for b in l.bias.iter_mut() {
-                    *b = rng.next_u32() as i32;
-                }
+                let mut l = extreme_spec(&mut rng, n, outputs, format);
                 let xs = block_inputs(&mut rng, &mut l);
                 let k = xs.len();
                 let want: Vec<Vec<i16>> = xs.iter().map(|x| layer_ref(&l, x)).collect();
@@ -88,7 +97,8 @@ fn the_short_row_kernel_matches_the_reference_through_the_driver() {
                         y[..],
                         w[first..],
                         "{isa:?} {format:?} n {n} outputs {outputs} from {first} inputs {k} \
-                         step {mult}/{shift} {:?}",
+                         {:?} {:?}",
+                        l.requant,
                         l.activation
                     );
                 }
